@@ -1,0 +1,233 @@
+/* log.h: the segment log, statelog's only source of truth.
+ *
+ * A log is a directory of segment files holding commits; a commit holds one
+ * or more events and becomes durable and visible all or nothing.  The bytes
+ * on disk are specified in log/FORMAT.md.
+ *
+ * One process writes (sl_log, guarded by an OS lock on the directory); any
+ * number of readers (sl_reader) read, also while the writer appends, and see
+ * only whole commits.  Library code never prints: every failure is a
+ * negative SL_* code, with details in the handle's last error message.
+ */
+#ifndef SL_LOG_H
+#define SL_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "io.h"
+#include "sl_error.h"
+
+typedef struct sl_log sl_log;
+typedef struct sl_reader sl_reader;
+
+#define SL_LOG_ID_SIZE 16
+
+enum sl_durability {
+	SL_DURABLE_ALWAYS = 0,  /* append returns once the commit is on disk;
+				   concurrent appends share one fdatasync */
+	SL_DURABLE_INTERVAL,    /* a background flush every interval_ms: at
+				   most that much of acknowledged commits at risk */
+	SL_DURABLE_NONE,        /* the OS writes back when it likes */
+};
+
+struct sl_log_options {
+	enum sl_durability durability;
+	uint32_t interval_ms;        /* SL_DURABLE_INTERVAL; default 100 */
+	uint64_t segment_size;       /* roll to a new segment past this; default 64 MiB */
+	uint32_t restart_interval;   /* raw bytes between compression restart
+					points (seek granularity); default 1 MiB */
+	int compression_level;       /* zstd level; default SL_LOG_DEFAULT_LEVEL */
+	uint32_t max_event_size;     /* encoded bytes; default 16 MiB */
+	uint32_t max_commit_size;    /* raw (uncompressed) bytes; default 64 MiB */
+	bool create;                 /* create the directory and log if missing */
+	const struct sl_io *io;      /* NULL: the real file system */
+};
+
+#define SL_LOG_DEFAULT_LEVEL 3
+
+/* Fills *opts with the defaults above (durability always, create false). */
+void sl_log_options_init(struct sl_log_options *opts);
+
+/* What sl_log_open() found and did.  Paths are owned by the report and stay
+ * valid until the next open that fills the same report. */
+struct sl_recovery_report {
+	bool tail_cut;              /* a torn or partial tail was cut off */
+	char segment[512];          /* the segment whose tail was cut */
+	uint64_t cut_offset;        /* where the cut began */
+	uint64_t bytes_cut;
+	bool seq_lost;              /* the cut held at least one whole, valid
+				       commit (not acknowledged by an `always`
+				       writer, or it would not have been torn) */
+	uint64_t lost_first_seq;    /* when seq_lost: the range found in the cut */
+	uint64_t lost_last_seq;
+	char aside[512];            /* file the cut bytes were kept in */
+	bool empty_segment_removed; /* a half-created last segment was set aside */
+	uint32_t indexes_rebuilt;   /* index files written because missing or stale */
+	uint64_t next_seq;          /* the sequence number the next event gets */
+};
+
+/* Opens the log in `dir` for appending.  Takes the writer lock (SL_ELOCKED,
+ * naming the holder's pid in the message, when another handle has it), then
+ * recovers: a torn tail of the last segment is cut and kept aside, and
+ * reported in *report (which may be NULL); damage anywhere else is
+ * SL_ECORRUPT and the message names the segment and the offset.
+ * On failure *out is untouched and, when err is not NULL, a message
+ * describing the failure is written into it (errlen bytes at most). */
+int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts,
+		struct sl_recovery_report *report, char *err, size_t errlen);
+
+/* Flushes (fdatasync unless durability is none), writes the index of the
+ * last segment, releases the lock and frees the handle.  Returns the first
+ * error met; the handle is freed either way.  NULL is allowed. */
+int sl_log_close(sl_log *log);
+
+struct sl_commit_info {
+	uint64_t first_seq;
+	uint64_t last_seq;
+	int64_t time_us;            /* time of the last event */
+};
+
+/* Appends events[0..n) as one commit.  Each event gets the next sequence
+ * number and a time: its own time_us when has_time_us is set (it must not be
+ * earlier than the log's last time: SL_EINVAL), else the current time
+ * (never earlier than the log's last time).  seq and time_us are written
+ * back into each event.  With durability `always` the commit is on disk
+ * when this returns.  Safe to call from several threads.  After a failed
+ * write or fsync every later append returns SL_EPOISONED until the log is
+ * reopened.  out may be NULL. */
+int sl_log_append(sl_log *log, sl_event *const *events, size_t n,
+		  struct sl_commit_info *out);
+
+/* Makes every appended commit durable now, whatever the durability. */
+int sl_log_sync(sl_log *log);
+
+/* The sequence number the next event will get (1 for an empty log). */
+uint64_t sl_log_next_seq(sl_log *log);
+
+/* The time of the last event, or 0 for an empty log. */
+int64_t sl_log_last_time(sl_log *log);
+
+/* The log's random id (SL_LOG_ID_SIZE bytes), written into every segment. */
+void sl_log_id(const sl_log *log, uint8_t out[SL_LOG_ID_SIZE]);
+
+/* The last error of this handle, "" when none.  Borrowed: valid until the
+ * next call on the handle. */
+const char *sl_log_errmsg(sl_log *log);
+
+/* Formats a log id as 32 lower-case hex digits plus NUL. */
+void sl_log_id_format(const uint8_t id[SL_LOG_ID_SIZE], char out[2 * SL_LOG_ID_SIZE + 1]);
+
+/* ---- Reading ---------------------------------------------------------- */
+
+struct sl_reader_options {
+	uint32_t max_event_size;     /* default 16 MiB */
+	uint32_t max_commit_size;    /* default 64 MiB */
+	const struct sl_io *io;      /* NULL: the real file system */
+};
+
+void sl_reader_options_init(struct sl_reader_options *opts);
+
+/* One event as stored.  `data` is the event's on-disk encoding (decode it
+ * with sl_event_decode(data, len, seq, time_us)); it is borrowed from the
+ * reader and valid until the next call on the reader.
+ * A log salvaged by sl_log_repair() may hold gaps: then `lost` is the number
+ * of sequence numbers lost from `seq` on, and data is NULL. */
+struct sl_record {
+	uint64_t seq;
+	uint32_t lost;
+	int64_t time_us;
+	const uint8_t *data;
+	size_t len;
+	uint64_t commit_first_seq;   /* the commit this event belongs to */
+	uint32_t commit_events;
+	uint32_t commit_crc;
+	uint64_t segment_first_seq;  /* the segment holding the commit */
+	uint64_t offset;             /* the commit's byte offset in that segment */
+};
+
+/* Opens a reader on the log in `dir`, positioned before the first event.
+ * Takes no lock.  On failure, a message is written into err when not NULL. */
+int sl_reader_open(sl_reader **out, const char *dir, const struct sl_reader_options *opts,
+		   char *err, size_t errlen);
+
+/* NULL is allowed. */
+void sl_reader_close(sl_reader *r);
+
+/* Positions the reader so that the next event returned is the first with a
+ * sequence number >= seq (or, past the end, the next one appended). */
+int sl_reader_seek_seq(sl_reader *r, uint64_t seq);
+
+/* Positions the reader so that the next event returned is the first whose
+ * time is >= time_us. */
+int sl_reader_seek_time(sl_reader *r, int64_t time_us);
+
+/* Reads the next event.  Returns 1 with *out filled, 0 at the end of what
+ * is committed now (call again later to follow the tail: new commits and new
+ * segments are picked up), or a negative SL_* code: SL_ECORRUPT when damage
+ * is found, the message naming the segment and the offset. */
+int sl_reader_next(sl_reader *r, struct sl_record *out);
+
+/* The sequence number of the last event committed now (0 when empty),
+ * rescanning the tail if the log grew. */
+int sl_reader_last_seq(sl_reader *r, uint64_t *out);
+
+/* The log id, as in every segment header. */
+void sl_reader_log_id(const sl_reader *r, uint8_t out[SL_LOG_ID_SIZE]);
+
+const char *sl_reader_errmsg(sl_reader *r);
+
+/* ---- Checking and repair ----------------------------------------------- */
+
+struct sl_verify_report {
+	uint32_t segments;
+	uint64_t commits;
+	uint64_t events;
+	uint64_t first_seq, last_seq;     /* 0, 0 when empty */
+	int64_t first_time_us, last_time_us;
+	uint64_t raw_bytes;               /* uncompressed payload bytes */
+	uint64_t stored_bytes;            /* segment bytes, headers included */
+	uint64_t index_bytes;
+	uint64_t unknown_events;          /* events of types this build does not know */
+	uint32_t stale_indexes;           /* index files missing or out of date */
+	bool torn_tail;                   /* the last commit is incomplete (a writer
+					     is mid-append, or died: open cuts it) */
+	uint64_t torn_offset;
+	bool damaged;                     /* damage found: see the fields below */
+	char damage_segment[512];
+	uint64_t damage_offset;
+	char damage[512];                 /* what is wrong */
+};
+
+/* Called now and then with the bytes checked so far and the total. */
+typedef void (*sl_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/* Reads the whole log: every header, checksum, chain link, compressed
+ * payload and event.  Returns SL_OK when it could read the log (sound or
+ * not: see report->damaged), or an error when it could not (no such log,
+ * I/O error).  err receives a message on error. */
+int sl_log_verify(const char *dir, const struct sl_reader_options *opts,
+		  struct sl_verify_report *report, sl_progress_fn progress, void *ctx,
+		  char *err, size_t errlen);
+
+struct sl_repair_report {
+	bool changed;
+	uint64_t commits_kept;
+	uint64_t commits_lost;            /* damaged commits that could not be read */
+	uint64_t events_lost;
+	uint64_t lost_first_seq, lost_last_seq;  /* first damaged range */
+	uint32_t gaps;                    /* ranges of lost sequence numbers */
+	char aside[512];                  /* directory the damaged segments were moved to */
+};
+
+/* Salvages a damaged log: takes the writer lock, keeps every commit that can
+ * still be read, records each range of lost sequence numbers as an explicit
+ * gap (so that readers know it is missing, rather than the loss being
+ * silent), rewrites the log and moves the old segments into a directory
+ * beside it.  A sound log is left alone (report->changed false). */
+int sl_log_repair(const char *dir, const struct sl_log_options *opts,
+		  struct sl_repair_report *report, char *err, size_t errlen);
+
+#endif
