@@ -1,0 +1,179 @@
+/* log_internal.h: what the log's own files share (segment files, commit
+ * scanning, decoding, indexes, error messages).  Not part of the API. */
+#ifndef SL_LOG_INTERNAL_H
+#define SL_LOG_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <zstd.h>
+
+#include "format.h"
+#include "io.h"
+#include "log.h"
+
+#define SL_DEFAULT_MAX_EVENT (16u << 20)
+#define SL_DEFAULT_MAX_COMMIT (64u << 20)
+
+/* ---- error messages ---- */
+/* Formats into buf (a handle's last error); never fails. */
+void sl_msg(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- paths ---- */
+/* dir/NNNNNNNNNNNNNNNNNNNN<suffix>, malloc'd; NULL on ENOMEM. */
+char *sl_seg_path(const char *dir, uint64_t first_seq, const char *suffix);
+
+/* The first sequence numbers of the segment files in dir, sorted.
+ * Names that only resemble segments (a .seg with a bad name) are ignored
+ * with their count in *strays.  Returns SL_OK, SL_ENOTFOUND (no such
+ * directory), SL_EIO, SL_ENOMEM. */
+int sl_list_segments(const char *dir, uint64_t **out, size_t *n, char *err, size_t errlen);
+
+/* Fsyncs a directory through the seam. */
+int sl_sync_dir(const struct sl_io *io, const char *dir);
+
+/* ---- an open segment file, read through a buffer ---- */
+struct sl_segfile {
+	char *path;
+	uint64_t first_seq;            /* from the file name */
+	struct sl_seg_header hdr;
+	int fd;
+	uint64_t size;                 /* as last seen */
+	uint8_t *buf;                  /* read buffer over [buf_off, buf_off + buf_len) */
+	size_t buf_cap;
+	uint64_t buf_off;
+	size_t buf_len;
+	/* restart points known for this segment, in order (from the index file
+	 * or found by scanning), and whether the segment is known sealed */
+	struct sl_idx_entry *idx;
+	size_t n_idx, cap_idx;
+	bool sealed;
+	struct sl_idx_entry seal;
+	uint64_t scanned_to;           /* offsets below this are covered by idx */
+};
+
+/* Opens dir's segment `first_seq` for reading and checks its header.
+ * SL_ECORRUPT / SL_EVERSION with msg naming the file; SL_EIO. A file too
+ * short to hold a header is SL_ECORRUPT with *short_header set. */
+int sl_segfile_open(struct sl_segfile *s, const struct sl_io *io, const char *dir,
+		    uint64_t first_seq, bool *short_header, char *msg, size_t msglen);
+void sl_segfile_close(struct sl_segfile *s, const struct sl_io *io);
+/* Re-reads the file size (a writer may have appended). */
+int sl_segfile_refresh(struct sl_segfile *s, const struct sl_io *io);
+/* Makes [off, off + n) available at *p; returns the bytes available there
+ * (fewer than n at the end of the file) or -1 (errno set). */
+ssize_t sl_segfile_read(struct sl_segfile *s, const struct sl_io *io, uint64_t off, size_t n,
+			const uint8_t **p);
+
+/* ---- commits ---- */
+enum sl_commit_status {
+	SL_CR_OK = 0,
+	SL_CR_END,          /* off is exactly the end of the file */
+	SL_CR_INCOMPLETE,   /* the file ends inside the commit */
+	SL_CR_BAD,          /* a whole commit that fails validation */
+};
+
+struct sl_commit_view {
+	struct sl_commit_header h;
+	const uint8_t *payload;        /* borrowed from the segment's buffer */
+	uint64_t off, next_off;
+};
+
+/* Reads and checks (magic, lengths, crc) the commit at `off`.  Returns an
+ * enum sl_commit_status, or SL_EIO (errno in msg). */
+int sl_commit_read(struct sl_segfile *s, const struct sl_io *io, uint64_t off,
+		   uint32_t max_commit, struct sl_commit_view *out, const char **why);
+
+/* Whether the bytes [off, min(end, size)) look torn by a crash: the file ends
+ * inside the commit, or a whole 512-byte sector (or its part inside the
+ * range) holds nothing but zeros.  See FORMAT.md, "Recovery". */
+int sl_region_torn(struct sl_segfile *s, const struct sl_io *io, uint64_t off, uint64_t end,
+		   bool *torn);
+
+/* ---- decoding a commit's payload into records ---- */
+struct sl_rec {
+	uint64_t seq;
+	int64_t time_us;
+	const uint8_t *data;
+	uint32_t len;
+};
+
+struct sl_decoder {
+	ZSTD_DCtx *dctx;
+	bool primed;                   /* the zstd frame of the next commit is open */
+	uint8_t *raw;
+	size_t raw_cap;
+	struct sl_rec *recs;
+	size_t cap_recs;
+	size_t n_recs;
+};
+
+int sl_decoder_init(struct sl_decoder *d);
+void sl_decoder_free(struct sl_decoder *d);
+/* Forget the open frame (the next commit must be a restart point). */
+void sl_decoder_reset(struct sl_decoder *d);
+/* Decompresses and splits a checked commit into d->recs.  Returns SL_OK, or
+ * SL_ECORRUPT with *why set, SL_ENOMEM. */
+int sl_decoder_commit(struct sl_decoder *d, const struct sl_commit_view *c, uint32_t max_event,
+		      const char **why);
+
+/* ---- indexes ---- */
+/* Loads s's index file, keeping the longest valid prefix of entries that is
+ * consistent with the segment (offsets increasing and inside the file).
+ * A missing or unreadable index is not an error: it leaves no entries. */
+int sl_index_load(struct sl_segfile *s, const struct sl_io *io, const char *dir,
+		  const uint8_t log_id[SL_LOG_ID_SIZE]);
+/* Adds a restart point found by scanning (or written by the writer). */
+int sl_index_add(struct sl_segfile *s, const struct sl_idx_entry *e);
+/* Writes s's entries (and the seal when s->sealed) to its index file,
+ * atomically (temporary file and rename). */
+int sl_index_write(const struct sl_segfile *s, const struct sl_io *io, const char *dir,
+		   char *msg, size_t msglen);
+/* Index of the last restart point at or before seq (by time when by_time),
+ * or -1 when none. */
+ssize_t sl_index_find(const struct sl_segfile *s, uint64_t seq, int64_t time_us, bool by_time);
+
+#endif
+
+/* ---- recovery (recover.c) ---- */
+/* Where the log ends, as found by sl_recover(). */
+struct sl_tail {
+	struct sl_segfile seg;         /* the last segment, its restart points in seg.idx */
+	uint8_t log_id[SL_LOG_ID_SIZE];
+	uint64_t end_off;              /* end of the last valid commit */
+	uint64_t next_seq;
+	int64_t last_time;
+	uint32_t chain;                /* crc of the last commit (or the segment's prev_crc) */
+	uint64_t commits_in_seg;       /* commits in the last segment */
+};
+
+/* Checks the log in dir (which must have at least one segment: SL_ENOTFOUND
+ * otherwise) and finds its end, for a writer that holds the lock: every
+ * segment header, the chain between segments, every commit of every segment
+ * whose index is missing or stale (rebuilding that index), and every commit
+ * of the last segment from its last restart point on.  A torn tail of the
+ * last segment is cut (kept aside in a file beside it) and reported; damage
+ * elsewhere is SL_ECORRUPT with msg naming the segment and the offset. */
+int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, bool sync,
+	       struct sl_tail *out, struct sl_recovery_report *rep, char *msg, size_t msglen);
+
+/* Scans the commits of an open segment from `off` (with the expected first
+ * sequence number, chain value and lower time bound), adding each restart
+ * point to s->idx.  Stops at the end of the file or at the first commit that
+ * is incomplete or fails validation: *stop_status says which
+ * (enum sl_commit_status), *stop_why why, and the out-parameters describe the
+ * last valid commit.  Returns SL_OK or SL_EIO/SL_ENOMEM. */
+struct sl_scan {
+	uint64_t off;                  /* in: where to start; out: where it stopped */
+	uint64_t next_seq;
+	uint32_t chain;
+	int64_t last_time;
+	uint64_t commits;
+	int stop_status;
+	const char *stop_why;
+	struct sl_commit_header bad;   /* the header at the stop, when it decoded */
+	bool bad_header_ok;
+};
+int sl_scan_segment(struct sl_segfile *s, const struct sl_io *io, uint32_t max_commit,
+		    struct sl_scan *sc);

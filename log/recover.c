@@ -1,0 +1,355 @@
+/* recover.c: finding the end of a log when a writer opens it.
+ *
+ * The rules (FORMAT.md, "Recovery"):
+ *  - Every segment header must be sound and name the same log; segment k+1
+ *    must start at the sequence number after segment k's last and carry its
+ *    last crc (the chain), or a segment is missing, repeated or reordered.
+ *  - Only the last segment may end in a torn commit.  A commit there is torn
+ *    when the file ends inside it, or when a whole 512-byte sector of it (or
+ *    the part of a sector inside it) reads as zeros, which is what a crash
+ *    leaves where a write had not reached the disk.  The torn commit and
+ *    everything after it are cut, kept aside in "<segment>.cut-<offset>",
+ *    and reported, with whether the cut held whole valid commits.
+ *  - Any other invalid commit is damage: an error naming segment and offset.
+ */
+#include "log_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int sl_scan_segment(struct sl_segfile *s, const struct sl_io *io, uint32_t max_commit,
+		    struct sl_scan *sc)
+{
+	sc->stop_why = NULL;
+	sc->bad_header_ok = false;
+	for (;;) {
+		struct sl_commit_view c;
+		const char *why = NULL;
+		int st = sl_commit_read(s, io, sc->off, max_commit, &c, &why);
+		if (st < 0)
+			return st;
+		if (st == SL_CR_OK) {
+			if (c.h.first_seq != sc->next_seq) {
+				st = SL_CR_BAD;
+				why = "commit sequence number out of order (missing, repeated or reordered commit)";
+			} else if (c.h.prev_crc != sc->chain) {
+				st = SL_CR_BAD;
+				why = "commit chain broken (missing, repeated or reordered commit)";
+			} else if (c.h.time_us < sc->last_time) {
+				st = SL_CR_BAD;
+				why = "commit time goes backwards";
+			}
+		}
+		if (st != SL_CR_OK) {
+			sc->stop_status = st;
+			sc->stop_why = why;
+			if (st == SL_CR_BAD) {
+				const uint8_t *p;
+				if (sl_segfile_read(s, io, sc->off, SL_COMMIT_HEADER_SIZE, &p) ==
+				    (ssize_t)SL_COMMIT_HEADER_SIZE) {
+					const char *w2;
+					sc->bad_header_ok = sl_commit_header_decode(p, max_commit, &sc->bad, &w2);
+				}
+			}
+			return SL_OK;
+		}
+		if ((c.h.flags & SL_COMMIT_RESTART) &&
+		    (s->n_idx == 0 || c.off > s->idx[s->n_idx - 1].offset)) {
+			struct sl_idx_entry e = { SL_IDX_RESTART, c.h.first_seq, c.h.time_us, c.off,
+						  c.h.prev_crc };
+			int rc = sl_index_add(s, &e);
+			if (rc)
+				return rc;
+		}
+		sc->next_seq = c.h.first_seq + c.h.count;
+		sc->chain = c.h.crc;
+		sc->last_time = c.h.time_last_us;
+		sc->commits++;
+		sc->off = c.next_off;
+		s->scanned_to = sc->off;
+	}
+}
+
+/* Copies [off, size) of the segment into path, and syncs it. */
+static int keep_aside(struct sl_segfile *s, const struct sl_io *io, uint64_t off,
+		      const char *path, bool sync)
+{
+	int fd = io->open(io->ctx, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return SL_EIO;
+	int rc = SL_OK;
+	uint64_t pos = off, wpos = 0;
+	while (pos < s->size) {
+		const uint8_t *p;
+		size_t want = s->size - pos > (1u << 20) ? (1u << 20) : (size_t)(s->size - pos);
+		ssize_t got = sl_segfile_read(s, io, pos, want, &p);
+		if (got <= 0) {
+			rc = SL_EIO;
+			break;
+		}
+		for (ssize_t done = 0; done < got;) {
+			ssize_t w = io->pwrite(io->ctx, fd, p + done, (size_t)(got - done), (off_t)wpos);
+			if (w < 0) {
+				rc = SL_EIO;
+				goto out;
+			}
+			done += w;
+			wpos += (uint64_t)w;
+		}
+		pos += (uint64_t)got;
+	}
+	if (rc == SL_OK && sync && io->sync(io->ctx, fd) < 0)
+		rc = SL_EIO;
+out:;
+	int e = errno;
+	io->close(io->ctx, fd);
+	errno = e;
+	return rc;
+}
+
+/* After a torn commit at `off`: does the cut hold whole valid commits?  Only
+ * findable when the torn commit's header is readable (its length tells
+ * where the next one starts). */
+static void find_lost(struct sl_segfile *s, const struct sl_io *io, uint32_t max_commit,
+		      const struct sl_scan *sc, struct sl_recovery_report *rep)
+{
+	if (!sc->bad_header_ok)
+		return;
+	uint64_t off = sc->off + SL_COMMIT_HEADER_SIZE + sc->bad.payload_len;
+	for (int guard = 0; guard < 1000000; guard++) {
+		struct sl_commit_view c;
+		const char *why;
+		if (sl_commit_read(s, io, off, max_commit, &c, &why) != SL_CR_OK)
+			return;
+		if (!rep->seq_lost) {
+			rep->seq_lost = true;
+			rep->lost_first_seq = c.h.first_seq;
+		}
+		rep->lost_last_seq = c.h.first_seq + c.h.count - 1;
+		off = c.next_off;
+	}
+}
+
+/* Cuts the torn tail of the last segment at sc->off. */
+static int cut_tail(const char *dir, struct sl_segfile *s, const struct sl_io *io,
+		    uint32_t max_commit, bool sync, const struct sl_scan *sc,
+		    struct sl_recovery_report *rep, char *msg, size_t msglen)
+{
+	char aside[600];
+	snprintf(aside, sizeof(aside), "%s.cut-%" PRIu64, s->path, sc->off);
+	(void)dir;
+	rep->tail_cut = true;
+	sl_msg(rep->segment, sizeof(rep->segment), "%s", s->path);
+	sl_msg(rep->aside, sizeof(rep->aside), "%s", aside);
+	rep->cut_offset = sc->off;
+	rep->bytes_cut = s->size - sc->off;
+	find_lost(s, io, max_commit, sc, rep);
+	if (keep_aside(s, io, sc->off, aside, sync)) {
+		sl_msg(msg, msglen, "%s: keeping the torn tail aside: %s", aside, strerror(errno));
+		return SL_EIO;
+	}
+	int fd = io->open(io->ctx, s->path, O_RDWR, 0);
+	if (fd < 0 || io->ftruncate(io->ctx, fd, (off_t)sc->off) < 0 ||
+	    (sync && io->sync(io->ctx, fd) < 0)) {
+		sl_msg(msg, msglen, "%s: cutting the torn tail at offset %" PRIu64 ": %s", s->path,
+		       sc->off, strerror(errno));
+		if (fd >= 0)
+			io->close(io->ctx, fd);
+		return SL_EIO;
+	}
+	io->close(io->ctx, fd);
+	return sl_segfile_refresh(s, io);
+}
+
+/* Checks a sealed (not last) segment end to end, using its index when the
+ * index checks out, rebuilding it otherwise. */
+static int check_sealed(const char *dir, struct sl_segfile *s, const struct sl_io *io,
+			uint32_t max_commit, uint64_t *next_seq, uint32_t *chain, int64_t *last_time,
+			struct sl_recovery_report *rep, char *msg, size_t msglen)
+{
+	int rc = sl_index_load(s, io, dir, s->hdr.log_id);
+	if (rc)
+		return rc;
+	if (s->sealed) {
+		*next_seq = s->seal.seq;
+		*chain = s->seal.aux;
+		*last_time = s->seal.time_us;
+		return SL_OK;
+	}
+	s->n_idx = 0;
+	struct sl_scan sc = { .off = SL_SEG_HEADER_SIZE, .next_seq = s->first_seq,
+			      .chain = s->hdr.prev_crc, .last_time = *last_time };
+	rc = sl_scan_segment(s, io, max_commit, &sc);
+	if (rc)
+		return rc;
+	if (sc.stop_status != SL_CR_END) {
+		sl_msg(msg, msglen, "%s: offset %" PRIu64 ": %s (not the last segment: run repair)",
+		       s->path, sc.off, sc.stop_why);
+		return SL_ECORRUPT;
+	}
+	if (sc.commits == 0) {
+		sl_msg(msg, msglen, "%s: empty segment that is not the last one", s->path);
+		return SL_ECORRUPT;
+	}
+	s->sealed = true;
+	s->seal = (struct sl_idx_entry){ SL_IDX_SEAL, sc.next_seq, sc.last_time, s->size, sc.chain };
+	rc = sl_index_write(s, io, dir, msg, msglen);
+	if (rc)
+		return rc;
+	rep->indexes_rebuilt++;
+	*next_seq = sc.next_seq;
+	*chain = sc.chain;
+	*last_time = sc.last_time;
+	return SL_OK;
+}
+
+int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, bool sync,
+	       struct sl_tail *out, struct sl_recovery_report *rep, char *msg, size_t msglen)
+{
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	struct sl_segfile s;
+	memset(&s, 0, sizeof(s));
+	s.fd = -1;
+	int rc = sl_list_segments(dir, &seqs, &n, msg, msglen);
+	if (rc)
+		return rc;
+	if (n == 0) {
+		sl_msg(msg, msglen, "%s: no log here (no segment files)", dir);
+		rc = SL_ENOTFOUND;
+		goto out;
+	}
+	/* A last segment too short to hold its header was being created when
+	 * the writer stopped (its first commit never written): set it aside. */
+	if (n > 1) {
+		bool short_header;
+		rc = sl_segfile_open(&s, io, dir, seqs[n - 1], &short_header, msg, msglen);
+		if (rc == SL_OK) {
+			sl_segfile_close(&s, io);
+		} else if (rc == SL_ECORRUPT && short_header) {
+			char *p = sl_seg_path(dir, seqs[n - 1], SL_SEG_SUFFIX);
+			char *q = sl_seg_path(dir, seqs[n - 1], SL_SEG_SUFFIX ".torn");
+			if (!p || !q || io->rename(io->ctx, p, q) < 0) {
+				sl_msg(msg, msglen, "%s: setting aside: %s", p ? p : dir, strerror(errno));
+				free(p);
+				free(q);
+				rc = p && q ? SL_EIO : SL_ENOMEM;
+				goto out;
+			}
+			rep->empty_segment_removed = true;
+			free(p);
+			free(q);
+			n--;
+		} else {
+			goto out;
+		}
+	}
+	uint64_t next_seq = 1;
+	uint32_t chain = 0;
+	int64_t last_time = 0;
+	uint8_t log_id[SL_LOG_ID_SIZE];
+	for (size_t i = 0; i < n; i++) {
+		bool short_header;
+		rc = sl_segfile_open(&s, io, dir, seqs[i], &short_header, msg, msglen);
+		if (rc)
+			goto out;
+		if (i == 0) {
+			memcpy(log_id, s.hdr.log_id, SL_LOG_ID_SIZE);
+			next_seq = s.first_seq;
+			chain = s.hdr.prev_crc;
+		} else if (memcmp(log_id, s.hdr.log_id, SL_LOG_ID_SIZE) != 0) {
+			sl_msg(msg, msglen, "%s: offset 16: segment belongs to another log", s.path);
+			rc = SL_EFOREIGN;
+			goto out;
+		}
+		if (s.first_seq != next_seq || s.hdr.prev_crc != chain) {
+			sl_msg(msg, msglen, "%s: offset 0: segment does not follow the one before it "
+			       "(expected first sequence number %" PRIu64 "): a segment is missing, "
+			       "repeated or out of order", s.path, next_seq);
+			rc = SL_ECORRUPT;
+			goto out;
+		}
+		if (i + 1 < n) {
+			rc = check_sealed(dir, &s, io, max_commit, &next_seq, &chain, &last_time, rep,
+					  msg, msglen);
+			if (rc)
+				goto out;
+			sl_segfile_close(&s, io);
+			continue;
+		}
+		/* The last segment: resume from its last known restart point. */
+		rc = sl_index_load(&s, io, dir, log_id);
+		if (rc)
+			goto out;
+		bool stale = true;
+		struct sl_scan sc = { .off = SL_SEG_HEADER_SIZE, .next_seq = next_seq,
+				      .chain = chain, .last_time = last_time };
+		if (s.sealed) {
+			/* A seal on the last segment: trust nothing after the last
+			 * restart point, re-scan from there. */
+			s.sealed = false;
+		}
+		if (s.n_idx) {
+			const struct sl_idx_entry *e = &s.idx[s.n_idx - 1];
+			sc.off = e->offset;
+			sc.next_seq = e->seq;
+			sc.chain = e->aux;
+			sc.last_time = e->time_us;
+			s.n_idx--;  /* the scan adds it back after checking the commit */
+			stale = false;
+		}
+		rc = sl_scan_segment(&s, io, max_commit, &sc);
+		if (rc)
+			goto out;
+		if (sc.stop_status == SL_CR_BAD && !stale && sc.commits == 0) {
+			/* The index pointed at something that is not a commit: it is
+			 * stale, not the segment damaged.  Scan from the start. */
+			s.n_idx = 0;
+			sc = (struct sl_scan){ .off = SL_SEG_HEADER_SIZE, .next_seq = next_seq,
+					       .chain = chain, .last_time = last_time };
+			stale = true;
+			rc = sl_scan_segment(&s, io, max_commit, &sc);
+			if (rc)
+				goto out;
+		}
+		if (sc.stop_status != SL_CR_END) {
+			bool torn = sc.stop_status == SL_CR_INCOMPLETE;
+			if (!torn) {
+				uint64_t end = sc.bad_header_ok
+					? sc.off + SL_COMMIT_HEADER_SIZE + sc.bad.payload_len
+					: s.size;
+				rc = sl_region_torn(&s, io, sc.off, end, &torn);
+				if (rc)
+					goto out;
+			}
+			if (!torn) {
+				sl_msg(msg, msglen, "%s: offset %" PRIu64 ": %s (damage, not a torn "
+				       "write: run repair)", s.path, sc.off, sc.stop_why);
+				rc = SL_ECORRUPT;
+				goto out;
+			}
+			rc = cut_tail(dir, &s, io, max_commit, sync, &sc, rep, msg, msglen);
+			if (rc)
+				goto out;
+		}
+		(void)stale;
+		memcpy(out->log_id, log_id, SL_LOG_ID_SIZE);
+		out->end_off = sc.off;
+		out->next_seq = sc.next_seq;
+		out->chain = sc.chain;
+		out->last_time = sc.last_time;
+		out->commits_in_seg = sc.off > SL_SEG_HEADER_SIZE;
+		out->seg = s;
+		memset(&s, 0, sizeof(s));
+		s.fd = -1;
+		rep->next_seq = sc.next_seq;
+	}
+out:
+	if (s.path)
+		sl_segfile_close(&s, io);
+	free(seqs);
+	return rc;
+}

@@ -1,0 +1,405 @@
+/* segment.c: segment files: naming, listing, buffered reading, reading and
+ * checking one commit, recognising torn writes, and decoding a commit's
+ * payload into event records.  Shared by the writer's recovery, readers,
+ * verify and repair, so that "what is a valid commit" is written once. */
+#include "log_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void sl_msg(char *buf, size_t len, const char *fmt, ...)
+{
+	if (!buf || !len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+char *sl_seg_path(const char *dir, uint64_t first_seq, const char *suffix)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/%020" PRIu64 "%s", dir, first_seq, suffix) < 0)
+		return NULL;
+	return p;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A segment name is exactly 20 digits and ".seg". */
+static bool parse_seg_name(const char *name, uint64_t *seq)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 20; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+		uint64_t d = (uint64_t)(name[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (strcmp(name + 20, SL_SEG_SUFFIX) != 0 || v == 0)
+		return false;
+	*seq = v;
+	return true;
+}
+
+int sl_list_segments(const char *dir, uint64_t **out, size_t *n, char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		int e = errno;
+		sl_msg(err, errlen, "%s: %s", dir, strerror(e));
+		return e == ENOENT || e == ENOTDIR ? SL_ENOTFOUND : SL_EIO;
+	}
+	uint64_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc = SL_OK;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		uint64_t seq;
+		if (!parse_seg_name(de->d_name, &seq))
+			continue;
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			uint64_t *nv = realloc(v, ncap * sizeof(*nv));
+			if (!nv) {
+				rc = SL_ENOMEM;
+				goto out;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[cnt++] = seq;
+	}
+	if (errno) {
+		sl_msg(err, errlen, "%s: %s", dir, strerror(errno));
+		rc = SL_EIO;
+		goto out;
+	}
+	qsort(v, cnt, sizeof(*v), cmp_u64);
+	*out = v;
+	*n = cnt;
+	v = NULL;
+out:
+	free(v);
+	closedir(d);
+	return rc;
+}
+
+int sl_sync_dir(const struct sl_io *io, const char *dir)
+{
+	int fd = io->open(io->ctx, dir, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return -1;
+	int r = io->sync(io->ctx, fd);
+	int e = errno;
+	io->close(io->ctx, fd);
+	errno = e;
+	return r;
+}
+
+int sl_segfile_open(struct sl_segfile *s, const struct sl_io *io, const char *dir,
+		    uint64_t first_seq, bool *short_header, char *msg, size_t msglen)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->first_seq = first_seq;
+	*short_header = false;
+	int rc = SL_OK;
+	s->path = sl_seg_path(dir, first_seq, SL_SEG_SUFFIX);
+	if (!s->path)
+		return SL_ENOMEM;
+	s->fd = io->open(io->ctx, s->path, O_RDONLY, 0);
+	if (s->fd < 0) {
+		sl_msg(msg, msglen, "%s: %s", s->path, strerror(errno));
+		rc = errno == ENOENT ? SL_ENOTFOUND : SL_EIO;
+		goto fail;
+	}
+	rc = sl_segfile_refresh(s, io);
+	if (rc) {
+		sl_msg(msg, msglen, "%s: %s", s->path, strerror(errno));
+		goto fail;
+	}
+	const uint8_t *p;
+	ssize_t got = sl_segfile_read(s, io, 0, SL_SEG_HEADER_SIZE, &p);
+	if (got < 0) {
+		sl_msg(msg, msglen, "%s: %s", s->path, strerror(errno));
+		rc = SL_EIO;
+		goto fail;
+	}
+	if (got < (ssize_t)SL_SEG_HEADER_SIZE) {
+		*short_header = true;
+		sl_msg(msg, msglen, "%s: offset 0: incomplete segment header (%zd bytes)",
+		       s->path, got);
+		rc = SL_ECORRUPT;
+		goto fail;
+	}
+	const char *why = NULL;
+	rc = sl_seg_header_decode(p, &s->hdr, &why);
+	if (rc) {
+		sl_msg(msg, msglen, "%s: offset 0: %s", s->path, why);
+		goto fail;
+	}
+	if (s->hdr.first_seq != first_seq) {
+		sl_msg(msg, msglen, "%s: offset 0: header says first sequence number %" PRIu64
+		       " but the file name says %" PRIu64 " (renamed or swapped segment)",
+		       s->path, s->hdr.first_seq, first_seq);
+		rc = SL_ECORRUPT;
+		goto fail;
+	}
+	s->scanned_to = SL_SEG_HEADER_SIZE;
+	return SL_OK;
+fail:
+	sl_segfile_close(s, io);
+	return rc;
+}
+
+void sl_segfile_close(struct sl_segfile *s, const struct sl_io *io)
+{
+	if (s->fd >= 0)
+		io->close(io->ctx, s->fd);
+	free(s->path);
+	free(s->buf);
+	free(s->idx);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+int sl_segfile_refresh(struct sl_segfile *s, const struct sl_io *io)
+{
+	struct stat st;
+	if (io->fstat(io->ctx, s->fd, &st) < 0)
+		return SL_EIO;
+	if ((uint64_t)st.st_size < s->size)
+		s->buf_len = 0;  /* truncated under us (recovery): drop the buffer */
+	s->size = (uint64_t)st.st_size;
+	return SL_OK;
+}
+
+#define SL_READ_CHUNK (256u << 10)
+
+ssize_t sl_segfile_read(struct sl_segfile *s, const struct sl_io *io, uint64_t off, size_t n,
+			const uint8_t **p)
+{
+	if (off >= s->buf_off && off + n <= s->buf_off + s->buf_len) {
+		*p = s->buf + (off - s->buf_off);
+		return (ssize_t)n;
+	}
+	size_t want = n > SL_READ_CHUNK ? n : SL_READ_CHUNK;
+	if (want > s->buf_cap) {
+		uint8_t *nb = realloc(s->buf, want);
+		if (!nb) {
+			errno = ENOMEM;
+			return -1;
+		}
+		s->buf = nb;
+		s->buf_cap = want;
+	}
+	size_t have = 0;
+	while (have < want) {
+		ssize_t r = io->pread(io->ctx, s->fd, s->buf + have, want - have, (off_t)(off + have));
+		if (r < 0) {
+			s->buf_len = 0;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		have += (size_t)r;
+	}
+	s->buf_off = off;
+	s->buf_len = have;
+	*p = s->buf;
+	return (ssize_t)(have < n ? have : n);
+}
+
+int sl_commit_read(struct sl_segfile *s, const struct sl_io *io, uint64_t off,
+		   uint32_t max_commit, struct sl_commit_view *out, const char **why)
+{
+	const uint8_t *p;
+	if (off >= s->size) {
+		/* The size may be stale: a writer may have appended since. */
+		if (sl_segfile_refresh(s, io))
+			return SL_EIO;
+		if (off >= s->size)
+			return off == s->size ? SL_CR_END : SL_CR_INCOMPLETE;
+	}
+	ssize_t got = sl_segfile_read(s, io, off, SL_COMMIT_HEADER_SIZE, &p);
+	if (got < 0)
+		return SL_EIO;
+	if (got < (ssize_t)SL_COMMIT_HEADER_SIZE) {
+		*why = "incomplete commit header";
+		return SL_CR_INCOMPLETE;
+	}
+	if (!sl_commit_header_decode(p, max_commit, &out->h, why))
+		return SL_CR_BAD;
+	size_t total = SL_COMMIT_HEADER_SIZE + (size_t)out->h.payload_len;
+	got = sl_segfile_read(s, io, off, total, &p);
+	if (got < 0)
+		return SL_EIO;
+	if ((size_t)got < total) {
+		*why = "incomplete commit payload";
+		return SL_CR_INCOMPLETE;
+	}
+	if (!sl_commit_crc_ok(p, p + SL_COMMIT_HEADER_SIZE, &out->h)) {
+		*why = "commit checksum mismatch";
+		return SL_CR_BAD;
+	}
+	out->payload = p + SL_COMMIT_HEADER_SIZE;
+	out->off = off;
+	out->next_off = off + total;
+	return SL_CR_OK;
+}
+
+int sl_region_torn(struct sl_segfile *s, const struct sl_io *io, uint64_t off, uint64_t end,
+		   bool *torn)
+{
+	*torn = false;
+	if (end > s->size) {
+		*torn = true;  /* the file ends inside the commit */
+		end = s->size;
+	}
+	uint64_t pos = off;
+	while (pos < end) {
+		uint64_t sector_end = (pos / SL_SECTOR_SIZE + 1) * SL_SECTOR_SIZE;
+		uint64_t stop = sector_end < end ? sector_end : end;
+		const uint8_t *p;
+		ssize_t got = sl_segfile_read(s, io, pos, (size_t)(stop - pos), &p);
+		if (got < 0)
+			return SL_EIO;
+		bool zero = got > 0;
+		for (ssize_t i = 0; i < got && zero; i++)
+			zero = p[i] == 0;
+		if (zero) {
+			*torn = true;
+			return SL_OK;
+		}
+		pos = stop;
+	}
+	return SL_OK;
+}
+
+int sl_decoder_init(struct sl_decoder *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->dctx = ZSTD_createDCtx();
+	if (!d->dctx)
+		return SL_ENOMEM;
+	if (ZSTD_isError(ZSTD_DCtx_setParameter(d->dctx, ZSTD_d_windowLogMax, SL_ZSTD_WINDOW_LOG_MAX))) {
+		ZSTD_freeDCtx(d->dctx);
+		d->dctx = NULL;
+		return SL_ENOMEM;
+	}
+	return SL_OK;
+}
+
+void sl_decoder_free(struct sl_decoder *d)
+{
+	ZSTD_freeDCtx(d->dctx);
+	free(d->raw);
+	free(d->recs);
+	memset(d, 0, sizeof(*d));
+}
+
+void sl_decoder_reset(struct sl_decoder *d)
+{
+	d->primed = false;
+	d->n_recs = 0;
+}
+
+int sl_decoder_commit(struct sl_decoder *d, const struct sl_commit_view *c, uint32_t max_event,
+		      const char **why)
+{
+	const struct sl_commit_header *h = &c->h;
+	d->n_recs = 0;
+	if (h->flags & SL_COMMIT_GAP)
+		return SL_OK;
+	if (h->flags & SL_COMMIT_RESTART) {
+		ZSTD_DCtx_reset(d->dctx, ZSTD_reset_session_only);
+		d->primed = true;
+	} else if (!d->primed) {
+		*why = "commit continues a compression frame whose start was not read";
+		return SL_ECORRUPT;
+	}
+	if (h->raw_len > d->raw_cap) {
+		uint8_t *nr = realloc(d->raw, h->raw_len);
+		if (!nr)
+			return SL_ENOMEM;
+		d->raw = nr;
+		d->raw_cap = h->raw_len;
+	}
+	ZSTD_inBuffer in = { c->payload, h->payload_len, 0 };
+	ZSTD_outBuffer outb = { d->raw, h->raw_len, 0 };
+	while (in.pos < in.size) {
+		size_t r = ZSTD_decompressStream(d->dctx, &outb, &in);
+		if (ZSTD_isError(r)) {
+			d->primed = false;
+			*why = "compressed payload does not decode";
+			return SL_ECORRUPT;
+		}
+		if (outb.pos == outb.size && in.pos < in.size) {
+			/* More input but no room: the payload holds more than raw_len.
+			 * One more call tells whether it would produce anything. */
+			uint8_t probe;
+			ZSTD_outBuffer pb = { &probe, 1, 0 };
+			r = ZSTD_decompressStream(d->dctx, &pb, &in);
+			if (ZSTD_isError(r) || pb.pos) {
+				d->primed = false;
+				*why = "compressed payload is longer than its raw length";
+				return SL_ECORRUPT;
+			}
+		}
+	}
+	if (outb.pos != h->raw_len) {
+		d->primed = false;
+		*why = "compressed payload is shorter than its raw length";
+		return SL_ECORRUPT;
+	}
+	if (h->count > d->cap_recs) {
+		struct sl_rec *nr = realloc(d->recs, (size_t)h->count * sizeof(*nr));
+		if (!nr)
+			return SL_ENOMEM;
+		d->recs = nr;
+		d->cap_recs = h->count;
+	}
+	const uint8_t *p = d->raw, *end = d->raw + h->raw_len;
+	int64_t t = h->time_us;
+	for (uint32_t i = 0; i < h->count; i++) {
+		uint64_t dt, len;
+		size_t k = sl_get_varint(p, (size_t)(end - p), &dt);
+		if (!k || (i == 0 && dt != 0) || dt > (uint64_t)INT64_MAX - (uint64_t)t) {
+			*why = "bad event time in commit";
+			return SL_ECORRUPT;
+		}
+		p += k;
+		k = sl_get_varint(p, (size_t)(end - p), &len);
+		if (!k || len > max_event || len > (uint64_t)(end - p - (ptrdiff_t)k)) {
+			*why = "bad event length in commit";
+			return SL_ECORRUPT;
+		}
+		p += k;
+		t += (int64_t)dt;
+		d->recs[i] = (struct sl_rec){ h->first_seq + i, t, p, (uint32_t)len };
+		p += len;
+	}
+	if (t != h->time_last_us) {
+		*why = "commit's last event time does not match its header";
+		return SL_ECORRUPT;
+	}
+	if (p != end) {
+		*why = "commit payload has bytes after its last event";
+		return SL_ECORRUPT;
+	}
+	d->n_recs = h->count;
+	return SL_OK;
+}

@@ -1,0 +1,702 @@
+/* writer.c: appending to a log: the writer lock, commits, compression that
+ * carries its context from commit to commit, durability and group commit,
+ * segment rolling, and the poisoned state after an I/O failure.
+ *
+ * State machine of a handle:
+ *   open -> (append | sync)* -> close
+ *   any failed write or fsync -> poisoned: append and sync return
+ *   SL_EPOISONED until the log is closed and reopened (which recovers it).
+ *
+ * Concurrency: one mutex serialises encoding, compression and the write of
+ * each commit (the compression stream is one sequence).  With durability
+ * `always`, the thread whose commit is not yet synced and finds no fdatasync
+ * running starts one, outside the mutex, covering every commit written
+ * before it started; the others wait on the condition variable.  Appends
+ * that arrive together thus share one fdatasync (group commit).
+ */
+#include "log_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sl_log {
+	char *dir;
+	struct sl_log_options opt;
+	const struct sl_io *io;
+	int lock_fd;
+	uint8_t log_id[SL_LOG_ID_SIZE];
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+
+	/* the segment being appended to; seg.idx holds its restart points */
+	struct sl_segfile seg;
+	int wfd;
+	int idx_fd;                   /* appends restart points; -1 when unusable */
+	uint64_t idx_size;
+	uint64_t end_off;
+	bool seg_has_commits;
+
+	uint64_t next_seq;
+	int64_t last_time;
+	uint32_t chain;
+
+	ZSTD_CCtx *cctx;
+	bool need_restart;
+	uint64_t raw_since_restart;
+	uint8_t *raw;
+	size_t raw_cap;
+	uint8_t *out;
+	size_t out_cap;
+	int64_t *times;
+	size_t times_cap;
+
+	/* group commit: tickets count written commits */
+	uint64_t written;
+	uint64_t synced;
+	bool syncing;
+
+	bool poisoned;
+	bool stopping;
+	bool flusher_started;
+	pthread_t flusher;
+
+	char err[768];
+};
+
+void sl_log_options_init(struct sl_log_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->durability = SL_DURABLE_ALWAYS;
+	o->interval_ms = 100;
+	o->segment_size = 64u << 20;
+	o->restart_interval = 1u << 20;
+	o->compression_level = SL_LOG_DEFAULT_LEVEL;
+	o->max_event_size = SL_DEFAULT_MAX_EVENT;
+	o->max_commit_size = SL_DEFAULT_MAX_COMMIT;
+}
+
+void sl_log_id_format(const uint8_t id[SL_LOG_ID_SIZE], char out[2 * SL_LOG_ID_SIZE + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < SL_LOG_ID_SIZE; i++) {
+		out[2 * i] = hex[id[i] >> 4];
+		out[2 * i + 1] = hex[id[i] & 15];
+	}
+	out[2 * SL_LOG_ID_SIZE] = '\0';
+}
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static bool syncs(const struct sl_log *log)
+{
+	return log->opt.durability != SL_DURABLE_NONE;
+}
+
+/* Records the first failure and refuses every later append. */
+static int poison(struct sl_log *log, int code, const char *what, int e)
+{
+	if (!log->poisoned)
+		sl_msg(log->err, sizeof(log->err), "%s: %s: %s (the log refuses appends until reopened)",
+		       log->seg.path ? log->seg.path : log->dir, what, strerror(e));
+	log->poisoned = true;
+	pthread_cond_broadcast(&log->cv);
+	return code;
+}
+
+/* Takes the writer lock: an flock on dir/LOCK, which holds the holder's pid.
+ * flock() locks conflict between open file descriptions, so a second handle
+ * in the same process is refused too. */
+static int take_lock(struct sl_log *log, char *msg, size_t msglen)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", log->dir, SL_LOCK_NAME);
+	int fd = log->io->open(log->io->ctx, path, O_RDWR | O_CREAT, 0644);
+	if (fd < 0) {
+		sl_msg(msg, msglen, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? SL_ENOTFOUND : SL_EIO;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		char pid[32] = "";
+		ssize_t r = log->io->pread(log->io->ctx, fd, pid, sizeof(pid) - 1, 0);
+		pid[r > 0 ? r : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		log->io->close(log->io->ctx, fd);
+		if (e == EWOULDBLOCK) {
+			sl_msg(msg, msglen, "%s: the log is locked by another writer (pid %s)", log->dir,
+			       pid[0] ? pid : "unknown");
+			return SL_ELOCKED;
+		}
+		sl_msg(msg, msglen, "%s: %s", path, strerror(e));
+		return SL_EIO;
+	}
+	char pid[32];
+	int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (log->io->ftruncate(log->io->ctx, fd, 0) < 0 ||
+	    log->io->pwrite(log->io->ctx, fd, pid, (size_t)len, 0) != len) {
+		sl_msg(msg, msglen, "%s: %s", path, strerror(errno));
+		log->io->close(log->io->ctx, fd);
+		return SL_EIO;
+	}
+	log->lock_fd = fd;
+	return SL_OK;
+}
+
+static int write_all(const struct sl_io *io, int fd, const uint8_t *p, size_t n, uint64_t off)
+{
+	while (n) {
+		ssize_t w = io->pwrite(io->ctx, fd, p, n, (off_t)off);
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Creates segment `first_seq`: header into a temporary file, synced, renamed
+ * into place, directory synced; so that a segment file either does not exist
+ * or has a whole header.  Returns its fd (O_RDWR) or -1. */
+static int create_segment(struct sl_log *log, uint64_t first_seq, struct sl_seg_header *h)
+{
+	const struct sl_io *io = log->io;
+	char *path = sl_seg_path(log->dir, first_seq, SL_SEG_SUFFIX);
+	char *tmp = sl_seg_path(log->dir, first_seq, SL_SEG_SUFFIX ".tmp");
+	int fd = -1, e = ENOMEM;
+	if (!path || !tmp)
+		goto fail;
+	memset(h, 0, sizeof(*h));
+	h->version = SL_FORMAT_VERSION;
+	memcpy(h->log_id, log->log_id, SL_LOG_ID_SIZE);
+	h->first_seq = first_seq;
+	h->prev_crc = log->chain;
+	h->created_us = now_us();
+	uint8_t buf[SL_SEG_HEADER_SIZE];
+	sl_seg_header_encode(h, buf);
+	fd = io->open(io->ctx, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write_all(io, fd, buf, sizeof(buf), 0) < 0 ||
+	    (syncs(log) && io->sync(io->ctx, fd) < 0) ||
+	    io->rename(io->ctx, tmp, path) < 0 ||
+	    (syncs(log) && sl_sync_dir(io, log->dir) < 0)) {
+		e = errno;
+		goto fail;
+	}
+	free(path);
+	free(tmp);
+	return fd;
+fail:
+	if (fd >= 0) {
+		io->close(io->ctx, fd);
+		io->unlink(io->ctx, tmp);
+	}
+	free(path);
+	free(tmp);
+	errno = e;
+	return -1;
+}
+
+/* Opens the index of the current segment for appending restart points,
+ * writing the entries known so far.  A failure only costs the index (it is
+ * rebuilt from the segment later), so it is not an error. */
+static void open_index(struct sl_log *log)
+{
+	log->idx_fd = -1;
+	if (sl_index_write(&log->seg, log->io, log->dir, NULL, 0) != SL_OK)
+		return;
+	char *path = sl_seg_path(log->dir, log->seg.first_seq, SL_IDX_SUFFIX);
+	if (!path)
+		return;
+	log->idx_fd = log->io->open(log->io->ctx, path, O_WRONLY, 0);
+	free(path);
+	log->idx_size = SL_IDX_HEADER_SIZE + log->seg.n_idx * (uint64_t)SL_IDX_ENTRY_SIZE;
+}
+
+static void index_append(struct sl_log *log, const struct sl_idx_entry *e)
+{
+	if (sl_index_add(&log->seg, e) != SL_OK || log->idx_fd < 0)
+		return;
+	uint8_t buf[SL_IDX_ENTRY_SIZE];
+	sl_idx_entry_encode(e, buf);
+	if (write_all(log->io, log->idx_fd, buf, sizeof(buf), log->idx_size) < 0) {
+		log->io->close(log->io->ctx, log->idx_fd);
+		log->idx_fd = -1;
+		return;
+	}
+	log->idx_size += sizeof(buf);
+}
+
+static void close_segment_files(struct sl_log *log)
+{
+	if (log->idx_fd >= 0)
+		log->io->close(log->io->ctx, log->idx_fd);
+	log->idx_fd = -1;
+	if (log->wfd >= 0)
+		log->io->close(log->io->ctx, log->wfd);
+	log->wfd = -1;
+}
+
+static bool segment_full(const struct sl_log *log)
+{
+	return log->seg_has_commits && log->end_off >= log->opt.segment_size;
+}
+
+/* Seals the current segment and starts the next, if it is still full once
+ * no fdatasync is running.  Called with mu held; waiting releases it, so the
+ * caller must not hold state across the call. */
+static int roll(struct sl_log *log)
+{
+	while (log->syncing)
+		pthread_cond_wait(&log->cv, &log->mu);
+	if (log->poisoned)
+		return SL_EPOISONED;
+	if (!segment_full(log))
+		return SL_OK;  /* another thread rolled while this one waited */
+	/* Every commit of the old segment must be durable before the new one
+	 * exists: waiting appenders are then satisfied by this sync. */
+	if (syncs(log)) {
+		if (log->io->sync(log->io->ctx, log->wfd) < 0)
+			return poison(log, SL_EIO, "fdatasync", errno);
+		log->synced = log->written;
+		pthread_cond_broadcast(&log->cv);
+	}
+	log->seg.sealed = true;
+	log->seg.seal = (struct sl_idx_entry){ SL_IDX_SEAL, log->next_seq, log->last_time,
+					       log->end_off, log->chain };
+	(void)sl_index_write(&log->seg, log->io, log->dir, NULL, 0);
+
+	struct sl_seg_header h;
+	int fd = create_segment(log, log->next_seq, &h);
+	if (fd < 0)
+		return poison(log, SL_EIO, "creating the next segment", errno);
+	close_segment_files(log);
+	char *path = sl_seg_path(log->dir, log->next_seq, SL_SEG_SUFFIX);
+	if (!path) {
+		log->io->close(log->io->ctx, fd);
+		return poison(log, SL_ENOMEM, "rolling", ENOMEM);
+	}
+	sl_segfile_close(&log->seg, log->io);
+	log->seg.path = path;
+	log->seg.first_seq = log->next_seq;
+	log->seg.hdr = h;
+	log->seg.size = SL_SEG_HEADER_SIZE;
+	log->wfd = fd;
+	log->end_off = SL_SEG_HEADER_SIZE;
+	log->seg_has_commits = false;
+	log->need_restart = true;
+	open_index(log);
+	return SL_OK;
+}
+
+static int grow(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return SL_OK;
+	size_t ncap = *cap ? *cap : 4096;
+	while (ncap < need)
+		ncap *= 2;
+	uint8_t *n = realloc(*buf, ncap);
+	if (!n)
+		return SL_ENOMEM;
+	*buf = n;
+	*cap = ncap;
+	return SL_OK;
+}
+
+/* Waits until commit `ticket` is on disk, running the fdatasync itself when
+ * none is running.  Called and returns with mu held. */
+static int wait_durable(struct sl_log *log, uint64_t ticket)
+{
+	while (log->synced < ticket && !log->poisoned) {
+		if (log->syncing) {
+			pthread_cond_wait(&log->cv, &log->mu);
+			continue;
+		}
+		log->syncing = true;
+		uint64_t target = log->written;
+		int fd = log->wfd;
+		pthread_mutex_unlock(&log->mu);
+		int r = log->io->sync(log->io->ctx, fd);
+		int e = errno;
+		pthread_mutex_lock(&log->mu);
+		log->syncing = false;
+		if (r < 0)
+			poison(log, SL_EIO, "fdatasync", e);
+		else if (target > log->synced)
+			log->synced = target;
+		pthread_cond_broadcast(&log->cv);
+	}
+	return log->synced >= ticket ? SL_OK : SL_EPOISONED;
+}
+
+static void *flusher_main(void *arg)
+{
+	struct sl_log *log = arg;
+	pthread_mutex_lock(&log->mu);
+	while (!log->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)log->opt.interval_ms * 1000000u;
+		ts.tv_sec += (time_t)(ns / 1000000000u);
+		ts.tv_nsec = (long)(ns % 1000000000u);
+		pthread_cond_timedwait(&log->cv, &log->mu, &ts);
+		if (!log->stopping && !log->poisoned && log->written > log->synced)
+			wait_durable(log, log->written);
+	}
+	pthread_mutex_unlock(&log->mu);
+	return NULL;
+}
+
+static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
+			 struct sl_commit_info *info, uint64_t *ticket)
+{
+	if (log->poisoned) {
+		/* keep the first failure's message */
+		return SL_EPOISONED;
+	}
+	if (n == 0 || n > UINT32_MAX) {
+		sl_msg(log->err, sizeof(log->err), "append: a commit holds 1 to 2^32-1 events");
+		return SL_EINVAL;
+	}
+	int rc;
+	/* Roll first: it may wait, and so let other appenders in. */
+	while (segment_full(log))
+		if ((rc = roll(log)))
+			return rc;
+	if (n > log->times_cap) {
+		int64_t *t = realloc(log->times, n * sizeof(*t));
+		if (!t)
+			return SL_ENOMEM;
+		log->times = t;
+		log->times_cap = n;
+	}
+	/* Times first: nothing is written when one is out of order. */
+	int64_t now = now_us(), prev = log->last_time;
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = events[i]->has_time_us ? events[i]->time_us : (now > prev ? now : prev);
+		if (t < prev || t < 0) {
+			sl_msg(log->err, sizeof(log->err), "append: event %zu: time %" PRId64
+			       " is earlier than the log's last time %" PRId64, i, t, prev);
+			return SL_EINVAL;
+		}
+		log->times[i] = prev = t;
+	}
+	/* Encode the records: varint time delta, varint length, event bytes. */
+	size_t raw_len = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t sz = sl_event_encoded_size(events[i]);
+		if (sz > log->opt.max_event_size) {
+			sl_msg(log->err, sizeof(log->err), "append: event %zu is %zu bytes, over the "
+			       "maximum of %" PRIu32, i, sz, log->opt.max_event_size);
+			return SL_ETOOBIG;
+		}
+		raw_len += 20 + sz;
+	}
+	if ((rc = grow(&log->raw, &log->raw_cap, raw_len)))
+		return rc;
+	uint8_t *p = log->raw;
+	for (size_t i = 0; i < n; i++) {
+		p += sl_put_varint(p, (uint64_t)(log->times[i] - (i ? log->times[i - 1] : log->times[0])));
+		size_t sz = sl_event_encoded_size(events[i]);
+		p += sl_put_varint(p, sz);
+		p += sl_event_encode(events[i], p);
+	}
+	raw_len = (size_t)(p - log->raw);
+	if (raw_len > log->opt.max_commit_size) {
+		sl_msg(log->err, sizeof(log->err), "append: commit is %zu bytes, over the maximum of %"
+		       PRIu32, raw_len, log->opt.max_commit_size);
+		return SL_ETOOBIG;
+	}
+
+	bool restart = log->need_restart || log->raw_since_restart >= log->opt.restart_interval;
+	if (restart)
+		ZSTD_CCtx_reset(log->cctx, ZSTD_reset_session_only);
+	if ((rc = grow(&log->out, &log->out_cap, SL_COMMIT_HEADER_SIZE + ZSTD_compressBound(raw_len))))
+		return rc;
+	ZSTD_inBuffer in = { log->raw, raw_len, 0 };
+	ZSTD_outBuffer out = { log->out + SL_COMMIT_HEADER_SIZE, log->out_cap - SL_COMMIT_HEADER_SIZE, 0 };
+	size_t left;
+	do {
+		left = ZSTD_compressStream2(log->cctx, &out, &in, ZSTD_e_flush);
+		if (ZSTD_isError(left)) {
+			/* The stream's state is unknown now: start a new frame next. */
+			log->need_restart = true;
+			sl_msg(log->err, sizeof(log->err), "append: compression failed: %s",
+			       ZSTD_getErrorName(left));
+			return SL_ENOMEM;
+		}
+	} while (left);
+
+	struct sl_commit_header h = {
+		.flags = restart ? SL_COMMIT_RESTART : 0,
+		.first_seq = log->next_seq,
+		.count = (uint32_t)n,
+		.payload_len = (uint32_t)out.pos,
+		.raw_len = (uint32_t)raw_len,
+		.time_us = log->times[0],
+		.time_last_us = log->times[n - 1],
+		.prev_crc = log->chain,
+	};
+	sl_commit_header_encode(&h, log->out + SL_COMMIT_HEADER_SIZE, log->out);
+	size_t total = SL_COMMIT_HEADER_SIZE + out.pos;
+	if (write_all(log->io, log->wfd, log->out, total, log->end_off) < 0) {
+		int e = errno;
+		/* Take back whatever part was written, so no partial commit stays
+		 * behind; should that fail too, recovery cuts it at reopen. */
+		(void)log->io->ftruncate(log->io->ctx, log->wfd, (off_t)log->end_off);
+		return poison(log, SL_EIO, "write", e);
+	}
+	if (restart)
+		index_append(log, &(struct sl_idx_entry){ SL_IDX_RESTART, h.first_seq, h.time_us,
+							    log->end_off, h.prev_crc });
+	log->end_off += total;
+	log->seg_has_commits = true;
+	log->chain = h.crc;
+	log->need_restart = false;
+	log->raw_since_restart = restart ? raw_len : log->raw_since_restart + raw_len;
+	for (size_t i = 0; i < n; i++) {
+		events[i]->has_seq = 1;
+		events[i]->seq = log->next_seq + i;
+		events[i]->has_time_us = 1;
+		events[i]->time_us = log->times[i];
+	}
+	if (info) {
+		info->first_seq = log->next_seq;
+		info->last_seq = log->next_seq + n - 1;
+		info->time_us = log->times[n - 1];
+	}
+	log->next_seq += n;
+	log->last_time = log->times[n - 1];
+	*ticket = ++log->written;
+	return SL_OK;
+}
+
+int sl_log_append(sl_log *log, sl_event *const *events, size_t n, struct sl_commit_info *info)
+{
+	uint64_t ticket = 0;
+	pthread_mutex_lock(&log->mu);
+	int rc = append_locked(log, events, n, info, &ticket);
+	if (rc == SL_OK && log->opt.durability == SL_DURABLE_ALWAYS)
+		rc = wait_durable(log, ticket);
+	pthread_mutex_unlock(&log->mu);
+	return rc;
+}
+
+int sl_log_sync(sl_log *log)
+{
+	pthread_mutex_lock(&log->mu);
+	int rc = log->poisoned ? SL_EPOISONED : wait_durable(log, log->written);
+	pthread_mutex_unlock(&log->mu);
+	return rc;
+}
+
+uint64_t sl_log_next_seq(sl_log *log)
+{
+	pthread_mutex_lock(&log->mu);
+	uint64_t v = log->next_seq;
+	pthread_mutex_unlock(&log->mu);
+	return v;
+}
+
+int64_t sl_log_last_time(sl_log *log)
+{
+	pthread_mutex_lock(&log->mu);
+	int64_t v = log->last_time;
+	pthread_mutex_unlock(&log->mu);
+	return v;
+}
+
+void sl_log_id(const sl_log *log, uint8_t out[SL_LOG_ID_SIZE])
+{
+	memcpy(out, log->log_id, SL_LOG_ID_SIZE);
+}
+
+const char *sl_log_errmsg(sl_log *log)
+{
+	return log->err;
+}
+
+static void log_free(struct sl_log *log)
+{
+	close_segment_files(log);
+	sl_segfile_close(&log->seg, log->io);
+	if (log->lock_fd >= 0)
+		log->io->close(log->io->ctx, log->lock_fd);  /* releases the flock */
+	ZSTD_freeCCtx(log->cctx);
+	pthread_cond_destroy(&log->cv);
+	pthread_mutex_destroy(&log->mu);
+	free(log->raw);
+	free(log->out);
+	free(log->times);
+	free(log->dir);
+	free(log);
+}
+
+static int init_cctx(struct sl_log *log)
+{
+	log->cctx = ZSTD_createCCtx();
+	if (!log->cctx)
+		return SL_ENOMEM;
+	int wlog = 10;
+	while (wlog < SL_ZSTD_WINDOW_LOG_MAX && (1u << wlog) < log->opt.restart_interval)
+		wlog++;
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(log->cctx, ZSTD_c_compressionLevel,
+						log->opt.compression_level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(log->cctx, ZSTD_c_windowLog, wlog)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(log->cctx, ZSTD_c_checksumFlag, 0)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(log->cctx, ZSTD_c_contentSizeFlag, 0)))
+		return SL_EINVAL;
+	return SL_OK;
+}
+
+/* Creates the directory (when asked) and the first segment of a new log. */
+static int create_log(struct sl_log *log, char *msg, size_t msglen)
+{
+	if (getrandom(log->log_id, SL_LOG_ID_SIZE, 0) != SL_LOG_ID_SIZE) {
+		sl_msg(msg, msglen, "%s: getrandom: %s", log->dir, strerror(errno));
+		return SL_EIO;
+	}
+	log->chain = 0;
+	struct sl_seg_header h;
+	int fd = create_segment(log, 1, &h);
+	if (fd < 0) {
+		sl_msg(msg, msglen, "%s: creating the first segment: %s", log->dir, strerror(errno));
+		return SL_EIO;
+	}
+	log->io->close(log->io->ctx, fd);
+	return SL_OK;
+}
+
+int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts,
+		struct sl_recovery_report *report, char *msg, size_t msglen)
+{
+	struct sl_recovery_report scratch;
+	struct sl_recovery_report *rep = report ? report : &scratch;
+	memset(rep, 0, sizeof(*rep));
+	struct sl_log *log = calloc(1, sizeof(*log));
+	if (!log)
+		return SL_ENOMEM;
+	if (opts)
+		log->opt = *opts;
+	else
+		sl_log_options_init(&log->opt);
+	log->io = log->opt.io ? log->opt.io : &sl_io_posix;
+	log->lock_fd = log->wfd = log->idx_fd = -1;
+	pthread_mutex_init(&log->mu, NULL);
+	pthread_cond_init(&log->cv, NULL);
+	int rc = SL_OK;
+	const struct sl_log_options *o = &log->opt;
+	if (o->durability > SL_DURABLE_NONE || (o->durability == SL_DURABLE_INTERVAL && !o->interval_ms) ||
+	    o->segment_size < 4096 || !o->restart_interval || !o->max_event_size ||
+	    o->max_commit_size < o->max_event_size || o->max_commit_size > (1u << 30)) {
+		sl_msg(msg, msglen, "%s: invalid log options", dir);
+		rc = SL_EINVAL;
+		goto fail;
+	}
+	log->dir = strdup(dir);
+	if (!log->dir) {
+		rc = SL_ENOMEM;
+		goto fail;
+	}
+	if (o->create && log->io->mkdir(log->io->ctx, dir, 0755) < 0 && errno != EEXIST) {
+		sl_msg(msg, msglen, "%s: %s", dir, strerror(errno));
+		rc = errno == ENOENT ? SL_ENOTFOUND : SL_EIO;
+		goto fail;
+	}
+	if ((rc = take_lock(log, msg, msglen)))
+		goto fail;
+	uint64_t *seqs = NULL;
+	size_t nseg = 0;
+	if ((rc = sl_list_segments(dir, &seqs, &nseg, msg, msglen)))
+		goto fail;
+	free(seqs);
+	if (nseg == 0) {
+		if (!o->create) {
+			sl_msg(msg, msglen, "%s: no log here (run `statelog init`)", dir);
+			rc = SL_ENOTFOUND;
+			goto fail;
+		}
+		if ((rc = create_log(log, msg, msglen)))
+			goto fail;
+	}
+	struct sl_tail tail;
+	memset(&tail, 0, sizeof(tail));
+	rc = sl_recover(dir, log->io, o->max_commit_size, syncs(log), &tail, rep, msg, msglen);
+	if (rc)
+		goto fail;
+	memcpy(log->log_id, tail.log_id, SL_LOG_ID_SIZE);
+	log->seg = tail.seg;
+	log->end_off = tail.end_off;
+	log->seg_has_commits = tail.commits_in_seg;
+	log->next_seq = tail.next_seq;
+	log->last_time = tail.last_time;
+	log->chain = tail.chain;
+	log->need_restart = true;
+	log->wfd = log->io->open(log->io->ctx, log->seg.path, O_RDWR, 0);
+	if (log->wfd < 0) {
+		sl_msg(msg, msglen, "%s: %s", log->seg.path, strerror(errno));
+		rc = SL_EIO;
+		goto fail;
+	}
+	open_index(log);
+	if ((rc = init_cctx(log))) {
+		sl_msg(msg, msglen, "%s: cannot set up compression", dir);
+		goto fail;
+	}
+	if (o->durability == SL_DURABLE_INTERVAL) {
+		if (pthread_create(&log->flusher, NULL, flusher_main, log) != 0) {
+			sl_msg(msg, msglen, "%s: cannot start the flush thread", dir);
+			rc = SL_ENOMEM;
+			goto fail;
+		}
+		log->flusher_started = true;
+	}
+	*out = log;
+	return SL_OK;
+fail:
+	log_free(log);
+	return rc;
+}
+
+int sl_log_close(sl_log *log)
+{
+	if (!log)
+		return SL_OK;
+	int rc = SL_OK;
+	pthread_mutex_lock(&log->mu);
+	log->stopping = true;
+	pthread_cond_broadcast(&log->cv);
+	pthread_mutex_unlock(&log->mu);
+	if (log->flusher_started)
+		pthread_join(log->flusher, NULL);
+	pthread_mutex_lock(&log->mu);
+	while (log->syncing)
+		pthread_cond_wait(&log->cv, &log->mu);
+	if (log->poisoned)
+		rc = SL_EPOISONED;
+	else if (syncs(log) && log->written > log->synced)
+		rc = wait_durable(log, log->written);
+	if (!log->poisoned)
+		(void)sl_index_write(&log->seg, log->io, log->dir, NULL, 0);
+	pthread_mutex_unlock(&log->mu);
+	log_free(log);
+	return rc;
+}

@@ -1,0 +1,380 @@
+/* test_writer.c: appending and reading back (log/writer.c, log/reader.c):
+ * round trips, sequence numbers and times, multi-event commits, reopening,
+ * the writer lock, segment rolling, seeking, limits, group commit. */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = th_tmpdir();
+}
+
+static void teardown(void)
+{
+	th_rmdir(dir);
+	dir = NULL;
+}
+
+TestSuite(writer, .init = setup, .fini = teardown, .timeout = 60);
+
+static void assert_same_event(const sl_event *a, const sl_event *b, uint64_t i)
+{
+	size_t la = sl_event_encoded_size(a), lb = sl_event_encoded_size(b);
+	cr_assert_eq(la, lb, "event %" PRIu64 ": encoded sizes %zu vs %zu", i, la, lb);
+	uint8_t *x = malloc(la + 1), *y = malloc(lb + 1);
+	sl_event_encode(a, x);
+	sl_event_encode(b, y);
+	cr_assert_eq(memcmp(x, y, la), 0, "event %" PRIu64 ": bytes differ", i);
+	free(x);
+	free(y);
+}
+
+Test(writer, empty_log_reads_nothing)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	cr_assert_eq(sl_log_next_seq(log), 1, "a new log starts at 1");
+	cr_assert_eq(sl_log_close(log), SL_OK, "close");
+	int rc;
+	cr_assert_eq(th_count(dir, &rc), 0, "no events");
+	cr_assert_eq(rc, 0, "end of log, not an error (%d)", rc);
+}
+
+Test(writer, round_trip_keeps_every_event_in_order)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+	const uint64_t n = 2000;
+	for (uint64_t i = 0; i < n; i++) {
+		sl_event *ev = th_event(i % 3 ? "job-a" : "job/b:c@d", i);
+		struct sl_commit_info info;
+		cr_assert_eq(sl_log_append(log, &ev, 1, &info), SL_OK, "append %" PRIu64, i);
+		cr_assert_eq(info.first_seq, i + 1, "seq of append %" PRIu64, i);
+		cr_assert_eq(ev->seq, i + 1, "seq written back into event %" PRIu64, i);
+		th_event_free(ev);
+	}
+	cr_assert_eq(sl_log_close(log), SL_OK, "close");
+
+	sl_reader *r;
+	char err[512];
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, err, sizeof(err)), SL_OK, "%s", err);
+	struct sl_record rec;
+	int64_t last_time = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		cr_assert_eq(sl_reader_next(r, &rec), 1, "record %" PRIu64 ": %s", i, sl_reader_errmsg(r));
+		cr_assert_eq(rec.seq, i + 1, "seq of record %" PRIu64, i);
+		cr_assert_geq(rec.time_us, last_time, "time of record %" PRIu64 " goes back", i);
+		last_time = rec.time_us;
+		sl_event *got;
+		cr_assert_eq(sl_event_decode(&got, rec.data, rec.len, rec.seq, rec.time_us), SL_OK,
+			     "decode %" PRIu64, i);
+		sl_event *want = th_event(i % 3 ? "job-a" : "job/b:c@d", i);
+		assert_same_event(got, want, i);
+		cr_assert_eq(got->seq, i + 1, "decoded seq %" PRIu64, i);
+		sl_event_free(got);
+		th_event_free(want);
+	}
+	cr_assert_eq(sl_reader_next(r, &rec), 0, "end after %" PRIu64, n);
+	sl_reader_close(r);
+}
+
+Test(writer, multi_event_commit_is_one_commit)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	sl_event *evs[5];
+	for (int i = 0; i < 5; i++)
+		evs[i] = th_event("j", (uint64_t)i);
+	struct sl_commit_info info;
+	cr_assert_eq(sl_log_append(log, evs, 5, &info), SL_OK, "append 5");
+	cr_assert_eq(info.first_seq, 1, "first");
+	cr_assert_eq(info.last_seq, 5, "last");
+	th_append_n(log, 10, 1);
+	for (int i = 0; i < 5; i++)
+		th_event_free(evs[i]);
+	sl_log_close(log);
+	sl_reader *r;
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "open reader");
+	struct sl_record rec;
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(sl_reader_next(r, &rec), 1, "record %d", i);
+		cr_assert_eq(rec.commit_first_seq, 1, "record %d in commit 1", i);
+		cr_assert_eq(rec.commit_events, 5, "commit of 5");
+	}
+	cr_assert_eq(sl_reader_next(r, &rec), 1, "sixth");
+	cr_assert_eq(rec.commit_first_seq, 6, "second commit starts at 6");
+	sl_reader_close(r);
+}
+
+Test(writer, reopen_continues_sequence_and_chain)
+{
+	for (int round = 0; round < 4; round++) {
+		sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+		cr_assert_eq(sl_log_next_seq(log), (uint64_t)round * 100 + 1, "round %d", round);
+		th_append_n(log, (uint64_t)round * 100, 100);
+		cr_assert_eq(sl_log_close(log), SL_OK, "close round %d", round);
+	}
+	int rc;
+	cr_assert_eq(th_count(dir, &rc), 400, "all rounds readable");
+	cr_assert_eq(rc, 0, "clean end");
+	struct sl_verify_report v;
+	char err[512];
+	cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, err, sizeof(err)), SL_OK, "%s", err);
+	cr_assert(!v.damaged, "sound: %s", v.damage);
+	cr_assert_eq(v.events, 400, "events");
+	cr_assert_eq(v.commits, 400, "commits");
+	cr_assert_eq(v.stale_indexes, 0, "indexes fresh");
+}
+
+Test(writer, second_writer_is_refused_naming_the_holder)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	sl_log *second = NULL;
+	char err[512] = "";
+	cr_assert_eq(sl_log_open(&second, dir, &o, NULL, err, sizeof(err)), SL_ELOCKED,
+		     "same process, second handle");
+	cr_assert_null(second, "no handle on failure");
+	char want[64];
+	snprintf(want, sizeof(want), "pid %ld", (long)getpid());
+	cr_assert_not_null(strstr(err, want), "message names the holder: %s", err);
+
+	pid_t child = fork();
+	if (child == 0) {
+		sl_log *l2 = NULL;
+		int rc = sl_log_open(&l2, dir, &o, NULL, NULL, 0);
+		_exit(rc == SL_ELOCKED ? 0 : 1);
+	}
+	int st;
+	waitpid(child, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "another process is refused too");
+	sl_log_close(log);
+	cr_assert_eq(sl_log_open(&second, dir, &o, NULL, err, sizeof(err)), SL_OK,
+		     "free again after close: %s", err);
+	sl_log_close(second);
+}
+
+Test(writer, open_without_create_on_missing_log_is_not_found)
+{
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	sl_log *log = NULL;
+	char err[512] = "";
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/nope", dir);
+	cr_assert_eq(sl_log_open(&log, path, &o, NULL, err, sizeof(err)), SL_ENOTFOUND, "%s", err);
+	cr_assert_eq(sl_log_open(&log, dir, &o, NULL, err, sizeof(err)), SL_ENOTFOUND,
+		     "empty directory: %s", err);
+}
+
+Test(writer, segments_roll_and_every_seq_can_be_sought)
+{
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	o.create = true;
+	o.durability = SL_DURABLE_NONE;
+	o.segment_size = 8192;
+	o.restart_interval = 2048;
+	sl_log *log;
+	cr_assert_eq(sl_log_open(&log, dir, &o, NULL, NULL, 0), SL_OK, "open");
+	th_append_n(log, 0, 1500);
+	sl_log_close(log);
+	struct sl_verify_report v;
+	cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, NULL, 0), SL_OK, "verify");
+	cr_assert(!v.damaged, "sound: %s", v.damage);
+	cr_assert_gt(v.segments, 5, "several segments (%u)", v.segments);
+	cr_assert_eq(v.events, 1500, "events");
+	cr_assert_eq(v.stale_indexes, 0, "indexes fresh");
+
+	sl_reader *r;
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
+	struct sl_record rec;
+	for (uint64_t s = 1; s <= 1500; s += 37) {
+		cr_assert_eq(sl_reader_seek_seq(r, s), SL_OK, "seek %" PRIu64 ": %s", s, sl_reader_errmsg(r));
+		cr_assert_eq(sl_reader_next(r, &rec), 1, "read after seek %" PRIu64, s);
+		cr_assert_eq(rec.seq, s, "seek %" PRIu64 " lands on it", s);
+		cr_assert_eq(sl_reader_next(r, &rec), 1, "and goes on");
+		cr_assert_eq(rec.seq, s + 1, "next after seek %" PRIu64, s);
+	}
+	cr_assert_eq(sl_reader_seek_seq(r, 1501), SL_OK, "seek past the end");
+	cr_assert_eq(sl_reader_next(r, &rec), 0, "nothing past the end");
+	uint64_t last;
+	cr_assert_eq(sl_reader_last_seq(r, &last), SL_OK, "last seq");
+	cr_assert_eq(last, 1500, "last seq");
+	sl_reader_close(r);
+}
+
+Test(writer, seek_by_time_finds_first_event_at_or_after)
+{
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	o.create = true;
+	o.durability = SL_DURABLE_NONE;
+	o.segment_size = 8192;
+	o.restart_interval = 1024;
+	sl_log *log;
+	cr_assert_eq(sl_log_open(&log, dir, &o, NULL, NULL, 0), SL_OK, "open");
+	const int64_t t0 = 1700000000000000;
+	for (int i = 0; i < 600; i++) {
+		sl_event *ev = th_event("j", (uint64_t)i);
+		ev->has_time_us = 1;
+		ev->time_us = t0 + (i / 2) * 1000;  /* pairs share a time */
+		cr_assert_eq(sl_log_append(log, &ev, 1, NULL), SL_OK, "append %d", i);
+		th_event_free(ev);
+	}
+	sl_log_close(log);
+	sl_reader *r;
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
+	struct sl_record rec;
+	for (int k = 0; k < 299; k += 13) {
+		int64_t t = t0 + k * 1000;
+		cr_assert_eq(sl_reader_seek_time(r, t), SL_OK, "seek %d", k);
+		cr_assert_eq(sl_reader_next(r, &rec), 1, "read at %d", k);
+		cr_assert_eq(rec.time_us, t, "time at %d", k);
+		cr_assert_eq(rec.seq, (uint64_t)(2 * k + 1), "first of the pair at %d", k);
+		cr_assert_eq(sl_reader_seek_time(r, t + 1), SL_OK, "seek just after %d", k);
+		cr_assert_eq(sl_reader_next(r, &rec), 1, "read after %d", k);
+		cr_assert_eq(rec.seq, (uint64_t)(2 * k + 3), "next pair after %d", k);
+	}
+	sl_reader_close(r);
+}
+
+Test(writer, time_going_backwards_is_refused_and_nothing_written)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+	sl_event *a = th_event("j", 0), *b = th_event("j", 1);
+	a->has_time_us = 1;
+	a->time_us = 2000000;
+	cr_assert_eq(sl_log_append(log, &a, 1, NULL), SL_OK, "first");
+	b->has_time_us = 1;
+	b->time_us = 1999999;
+	cr_assert_eq(sl_log_append(log, &b, 1, NULL), SL_EINVAL, "earlier time refused");
+	cr_assert_eq(sl_log_next_seq(log), 2, "no seq used");
+	b->has_time_us = 0;
+	cr_assert_eq(sl_log_append(log, &b, 1, NULL), SL_OK, "log still usable");
+	cr_assert_geq(b->time_us, 2000000, "assigned time not before the last");
+	th_event_free(a);
+	th_event_free(b);
+	sl_log_close(log);
+}
+
+Test(writer, oversized_event_is_refused)
+{
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	o.create = true;
+	o.max_event_size = 1000;
+	o.max_commit_size = 4000;
+	sl_log *log;
+	cr_assert_eq(sl_log_open(&log, dir, &o, NULL, NULL, 0), SL_OK, "open");
+	sl_event *ev = th_event("j", 1);
+	free(ev->execution_recorded->output);
+	ev->execution_recorded->output = calloc(1, 2000);
+	memset(ev->execution_recorded->output, 'x', 1999);
+	cr_assert_eq(sl_log_append(log, &ev, 1, NULL), SL_ETOOBIG, "event over max");
+	cr_assert_eq(sl_log_next_seq(log), 1, "nothing appended");
+	th_event_free(ev);
+	sl_event *evs[40];
+	for (int i = 0; i < 40; i++)
+		evs[i] = th_event("j", 1);
+	cr_assert_eq(sl_log_append(log, evs, 40, NULL), SL_ETOOBIG, "commit over max");
+	for (int i = 0; i < 40; i++)
+		th_event_free(evs[i]);
+	cr_assert_eq(sl_log_append(log, evs, 0, NULL), SL_EINVAL, "empty commit");
+	sl_log_close(log);
+}
+
+struct thr {
+	sl_log *log;
+	int id;
+	int n;
+};
+
+static void *appender(void *arg)
+{
+	struct thr *t = arg;
+	for (int i = 0; i < t->n; i++) {
+		char job[32];
+		snprintf(job, sizeof(job), "t%d", t->id);
+		sl_event *ev = th_event(job, (uint64_t)i);
+		if (sl_log_append(t->log, &ev, 1, NULL) != SL_OK)
+			return (void *)1;
+		th_event_free(ev);
+	}
+	return NULL;
+}
+
+static void concurrent(enum sl_durability d)
+{
+	sl_log *log = th_open(dir, d, 16384);
+	pthread_t th[8];
+	struct thr t[8];
+	for (int i = 0; i < 8; i++) {
+		t[i] = (struct thr){ log, i, 150 };
+		pthread_create(&th[i], NULL, appender, &t[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		void *res;
+		pthread_join(th[i], &res);
+		cr_assert_null(res, "thread %d appends", i);
+	}
+	cr_assert_eq(sl_log_close(log), SL_OK, "close");
+	sl_reader *r;
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
+	struct sl_record rec;
+	int per[8] = { 0 };
+	uint64_t n = 0;
+	int got;
+	while ((got = sl_reader_next(r, &rec)) == 1) {
+		sl_event *ev;
+		cr_assert_eq(sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us), SL_OK, "decode");
+		int id = ev->job_id[1] - '0';
+		cr_assert(id >= 0 && id < 8, "job id %s", ev->job_id);
+		per[id]++;
+		n++;
+		cr_assert_eq(rec.seq, n, "consecutive seq");
+		sl_event_free(ev);
+	}
+	cr_assert_eq(got, 0, "clean end after %" PRIu64 ": %s", n, sl_reader_errmsg(r));
+	sl_reader_close(r);
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(per[i], 150, "thread %d: every append present once", i);
+}
+
+Test(writer, concurrent_appends_always)
+{
+	concurrent(SL_DURABLE_ALWAYS);
+}
+
+Test(writer, concurrent_appends_interval)
+{
+	concurrent(SL_DURABLE_INTERVAL);
+}
+
+Test(writer, reader_follows_the_tail)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 4096);
+	sl_reader *r;
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
+	struct sl_record rec;
+	uint64_t seen = 0;
+	for (int round = 0; round < 20; round++) {
+		th_append_n(log, seen, 37);
+		int got;
+		while ((got = sl_reader_next(r, &rec)) == 1)
+			cr_assert_eq(rec.seq, ++seen, "round %d: in order", round);
+		cr_assert_eq(got, 0, "round %d: end for now, not an error: %s", round, sl_reader_errmsg(r));
+		cr_assert_eq(seen, (uint64_t)(round + 1) * 37, "round %d: all seen", round);
+	}
+	sl_reader_close(r);
+	sl_log_close(log);
+}
