@@ -110,26 +110,34 @@ out:;
 	return rc;
 }
 
-/* After a torn commit at `off`: does the cut hold whole valid commits?  Only
- * findable when the torn commit's header is readable (its length tells
- * where the next one starts). */
+/* After a torn commit at `off`: does the cut hold whole valid commits?  A
+ * commit whose header was lost is stepped over by looking for the next
+ * commit magic, so that later writes that landed are found too. */
 static void find_lost(struct sl_segfile *s, const struct sl_io *io, uint32_t max_commit,
 		      const struct sl_scan *sc, struct sl_recovery_report *rep)
 {
-	if (!sc->bad_header_ok)
-		return;
-	uint64_t off = sc->off + SL_COMMIT_HEADER_SIZE + sc->bad.payload_len;
-	for (int guard = 0; guard < 1000000; guard++) {
+	uint64_t off = sc->bad_header_ok ? sc->off + SL_COMMIT_HEADER_SIZE + sc->bad.payload_len
+					 : sc->off + 1;
+	while (off + SL_COMMIT_HEADER_SIZE <= s->size) {
 		struct sl_commit_view c;
 		const char *why;
-		if (sl_commit_read(s, io, off, max_commit, &c, &why) != SL_CR_OK)
-			return;
-		if (!rep->seq_lost) {
-			rep->seq_lost = true;
-			rep->lost_first_seq = c.h.first_seq;
+		if (sl_commit_read(s, io, off, max_commit, &c, &why) == SL_CR_OK) {
+			if (!rep->seq_lost) {
+				rep->seq_lost = true;
+				rep->lost_first_seq = c.h.first_seq;
+			}
+			rep->lost_last_seq = c.h.first_seq + c.h.count - 1;
+			off = c.next_off;
+			continue;
 		}
-		rep->lost_last_seq = c.h.first_seq + c.h.count - 1;
-		off = c.next_off;
+		/* Look for the next commit magic. */
+		const uint8_t *p;
+		size_t want = s->size - off > (1u << 16) ? (1u << 16) : (size_t)(s->size - off);
+		ssize_t got = sl_segfile_read(s, io, off + 1, want, &p);
+		if (got < 4)
+			return;
+		const uint8_t *m = memmem(p, (size_t)got, SL_COMMIT_MAGIC, 4);
+		off = m ? off + 1 + (uint64_t)(m - p) : off + 1 + (uint64_t)got - 3;
 	}
 }
 

@@ -1,0 +1,379 @@
+/* test_recovery.c: what opening and reading do with damaged logs
+ * (log/recover.c, log/reader.c, log/index.c): torn tails cut at every byte,
+ * flipped bits anywhere, zeroed sectors, missing and swapped segments,
+ * missing and damaged indexes. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static char *dir, *work;
+
+static void setup(void)
+{
+	dir = th_tmpdir();
+	work = th_tmpdir();
+}
+
+static void teardown(void)
+{
+	th_rmdir(dir);
+	th_rmdir(work);
+}
+
+TestSuite(recovery, .init = setup, .fini = teardown, .timeout = 120);
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "open %s", path);
+	fseek(f, 0, SEEK_END);
+	*len = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *b = malloc(*len ? *len : 1);
+	cr_assert_eq(fread(b, 1, *len, f), *len, "read %s", path);
+	fclose(f);
+	return b;
+}
+
+static void spit(const char *path, const uint8_t *b, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f, "create %s", path);
+	cr_assert_eq(fwrite(b, 1, len, f), len, "write %s", path);
+	fclose(f);
+}
+
+static void reset_work(void)
+{
+	th_rmdir(work);
+	work = th_tmpdir();
+}
+
+/* The encoded events of a log, by seq, for comparing what is read back. */
+struct golden {
+	uint8_t **data;
+	size_t *len;
+	uint64_t n;
+};
+
+static void golden_load(const char *d, struct golden *g)
+{
+	g->n = 0;
+	g->data = calloc(100000, sizeof(*g->data));
+	g->len = calloc(100000, sizeof(*g->len));
+	sl_reader *r;
+	cr_assert_eq(sl_reader_open(&r, d, NULL, NULL, 0), SL_OK, "open golden");
+	struct sl_record rec;
+	while (sl_reader_next(r, &rec) == 1) {
+		g->data[g->n] = malloc(rec.len + 1);
+		memcpy(g->data[g->n], rec.data, rec.len);
+		g->len[g->n++] = rec.len;
+	}
+	sl_reader_close(r);
+}
+
+static void golden_free(struct golden *g)
+{
+	for (uint64_t i = 0; i < g->n; i++)
+		free(g->data[i]);
+	free(g->data);
+	free(g->len);
+}
+
+/* Reads d; every event returned must be the golden one.  Returns the count
+ * and the final code in *rc. */
+static uint64_t read_checked(const char *d, const struct golden *g, int *rc)
+{
+	sl_reader *r;
+	*rc = sl_reader_open(&r, d, NULL, NULL, 0);
+	if (*rc)
+		return 0;
+	struct sl_record rec;
+	uint64_t n = 0;
+	while ((*rc = sl_reader_next(r, &rec)) == 1) {
+		cr_assert_leq(rec.seq, g->n, "seq %" PRIu64 " was never written", rec.seq);
+		cr_assert_eq(rec.seq, n + 1, "in order");
+		cr_assert_eq(rec.len, g->len[rec.seq - 1], "seq %" PRIu64 ": length", rec.seq);
+		cr_assert_eq(memcmp(rec.data, g->data[rec.seq - 1], rec.len), 0,
+			     "seq %" PRIu64 ": wrong data returned", rec.seq);
+		n++;
+	}
+	sl_reader_close(r);
+	return n;
+}
+
+Test(recovery, torn_tail_at_every_byte_of_the_last_commit)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, 0, 9);
+	sl_log_close(log);
+	long long before = th_file_size(th_seg(dir, 1));
+	log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, 9, 1);
+	sl_log_close(log);
+	long long after = th_file_size(th_seg(dir, 1));
+	cr_assert_gt(after, before, "the last commit has bytes");
+	size_t len;
+	uint8_t *seg = slurp(th_seg(dir, 1), &len);
+
+	for (long long cut = before; cut < after; cut++) {
+		reset_work();
+		spit(th_seg(work, 1), seg, (size_t)cut);
+		struct sl_recovery_report rep;
+		struct sl_log_options o;
+		sl_log_options_init(&o);
+		sl_log *l;
+		char err[512] = "";
+		cr_assert_eq(sl_log_open(&l, work, &o, &rep, err, sizeof(err)), SL_OK,
+			     "cut at %lld: %s", cut, err);
+		cr_assert_eq(rep.tail_cut, cut > before, "cut at %lld: tail_cut", cut);
+		cr_assert_eq(sl_log_next_seq(l), 10, "cut at %lld: next seq", cut);
+		if (cut > before) {
+			cr_assert_eq(rep.cut_offset, (uint64_t)before, "cut at %lld: offset", cut);
+			cr_assert_eq(rep.bytes_cut, (uint64_t)(cut - before), "cut at %lld: bytes", cut);
+			cr_assert(!rep.seq_lost, "cut at %lld: no whole commit lost", cut);
+			cr_assert_eq(th_file_size(rep.aside), cut - before, "cut at %lld: bytes kept aside in %s",
+				     cut, rep.aside);
+		}
+		th_append_n(l, 100, 1);
+		cr_assert_eq(sl_log_close(l), SL_OK, "close");
+		int rc;
+		cr_assert_eq(th_count(work, &rc), 10, "cut at %lld: earlier commits and the new one", cut);
+		cr_assert_eq(rc, 0, "cut at %lld: clean end", cut);
+	}
+	free(seg);
+}
+
+Test(recovery, a_reader_stops_quietly_at_a_torn_tail)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, 0, 10);
+	sl_log_close(log);
+	long long size = th_file_size(th_seg(dir, 1));
+	cr_assert_eq(truncate(th_seg(dir, 1), size - 3), 0, "truncate");
+	int rc;
+	cr_assert_eq(th_count(dir, &rc), 9, "whole commits only");
+	cr_assert_eq(rc, 0, "not an error for a reader");
+	struct sl_verify_report v;
+	cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, NULL, 0), SL_OK, "verify runs");
+	cr_assert(v.torn_tail, "verify reports the torn tail");
+	cr_assert(!v.damaged, "a torn tail is not damage: %s", v.damage);
+}
+
+Test(recovery, every_flipped_bit_is_detected_never_returned)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, 0, 12);
+	sl_log_close(log);
+	struct golden g;
+	golden_load(dir, &g);
+	cr_assert_eq(g.n, 12, "golden");
+	size_t len;
+	uint8_t *seg = slurp(th_seg(dir, 1), &len);
+	uint64_t detected = 0, torn = 0;
+	for (size_t bit = 0; bit < len * 8; bit++) {
+		reset_work();
+		seg[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		spit(th_seg(work, 1), seg, len);
+		seg[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		int rc;
+		uint64_t n = read_checked(work, &g, &rc);
+		cr_assert(rc == SL_ECORRUPT || (rc == 0 && n < g.n),
+			  "bit %zu (byte %zu): not detected (rc %d, %" PRIu64 " events)", bit, bit / 8, rc, n);
+		if (rc == SL_ECORRUPT)
+			detected++;
+		else
+			torn++;
+		struct sl_verify_report v;
+		cr_assert_eq(sl_log_verify(work, NULL, &v, NULL, NULL, NULL, 0), SL_OK, "verify runs");
+		cr_assert(v.damaged || v.torn_tail, "bit %zu: verify finds it", bit);
+	}
+	cr_assert_gt(detected, torn, "damage is mostly reported as damage (%" PRIu64 " vs %" PRIu64 ")",
+		     detected, torn);
+	free(seg);
+	golden_free(&g);
+}
+
+Test(recovery, damage_before_the_tail_is_an_error_naming_the_offset)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, 0, 20);
+	sl_log_close(log);
+	size_t len;
+	uint8_t *seg = slurp(th_seg(dir, 1), &len);
+	seg[200] ^= 0x10;
+	spit(th_seg(dir, 1), seg, len);
+	free(seg);
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	sl_log *l = NULL;
+	char err[512] = "";
+	cr_assert_eq(sl_log_open(&l, dir, &o, NULL, err, sizeof(err)), SL_ECORRUPT, "refused: %s", err);
+	cr_assert_not_null(strstr(err, "00000000000000000001.seg: offset "), "names segment and offset: %s", err);
+	cr_assert_eq(th_file_size(th_seg(dir, 1)), (long long)len, "nothing cut");
+}
+
+Test(recovery, zeroed_sector_in_the_tail_is_a_torn_write)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, 0, 4);
+	sl_log_close(log);
+	long long keep = th_file_size(th_seg(dir, 1));
+	log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, 4, 40);
+	sl_log_close(log);
+	size_t len;
+	uint8_t *seg = slurp(th_seg(dir, 1), &len);
+	/* A power loss lost the sector after `keep` but later sectors landed. */
+	size_t sector = ((size_t)keep / 512 + 1) * 512;
+	cr_assert_lt(sector + 512, len, "log long enough");
+	memset(seg + sector, 0, 512);
+	spit(th_seg(dir, 1), seg, len);
+	free(seg);
+	struct sl_recovery_report rep;
+	sl_log *l;
+	char err[512] = "";
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	cr_assert_eq(sl_log_open(&l, dir, &o, &rep, err, sizeof(err)), SL_OK, "%s", err);
+	cr_assert(rep.tail_cut, "cut");
+	cr_assert_leq(rep.cut_offset, sector, "cut at or before the lost sector");
+	cr_assert(rep.seq_lost, "valid commits after the hole are reported as lost");
+	sl_log_close(l);
+	int rc;
+	uint64_t n = th_count(dir, &rc);
+	cr_assert_eq(rc, 0, "clean");
+	cr_assert_geq(n, 4, "everything before the hole kept");
+}
+
+static void three_segments(void)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 4096);
+	th_append_n(log, 0, 300);
+	sl_log_close(log);
+}
+
+static uint64_t nth_segment(int k)
+{
+	uint64_t *segs;
+	size_t n;
+	/* list via the reader's view: segment files sorted by name */
+	char cmd[4300];
+	snprintf(cmd, sizeof(cmd), "ls %s/*.seg | sed -n %dp", dir, k + 1);
+	FILE *p = popen(cmd, "r");
+	char line[4300] = "";
+	cr_assert_not_null(fgets(line, sizeof(line), p), "segment %d exists", k);
+	pclose(p);
+	(void)segs;
+	(void)n;
+	char *base = strrchr(line, '/');
+	return strtoull(base + 1, NULL, 10);
+}
+
+Test(recovery, missing_middle_segment_is_detected)
+{
+	three_segments();
+	uint64_t s1 = nth_segment(1);
+	cr_assert_eq(unlink(th_seg(dir, s1)), 0, "remove");
+	int rc;
+	th_count(dir, &rc);
+	cr_assert_eq(rc, SL_ECORRUPT, "reader detects the gap");
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	sl_log *l;
+	char err[512] = "";
+	cr_assert_eq(sl_log_open(&l, dir, &o, NULL, err, sizeof(err)), SL_ECORRUPT, "writer refuses: %s", err);
+	cr_assert_not_null(strstr(err, "missing"), "says a segment is missing: %s", err);
+}
+
+Test(recovery, swapped_segments_are_detected)
+{
+	three_segments();
+	uint64_t s1 = nth_segment(1), s2 = nth_segment(2);
+	char a[4200], b[4200], t[4300];
+	snprintf(a, sizeof(a), "%s", th_seg(dir, s1));
+	snprintf(b, sizeof(b), "%s", th_seg(dir, s2));
+	snprintf(t, sizeof(t), "%s.tmp", a);
+	cr_assert(rename(a, t) == 0 && rename(b, a) == 0 && rename(t, b) == 0, "swap");
+	int rc;
+	th_count(dir, &rc);
+	cr_assert_eq(rc, SL_ECORRUPT, "reader detects the swap");
+	struct sl_verify_report v;
+	cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, NULL, 0), SL_OK, "verify");
+	cr_assert(v.damaged, "verify reports it");
+}
+
+Test(recovery, repeated_segment_is_detected)
+{
+	three_segments();
+	uint64_t s1 = nth_segment(1), s2 = nth_segment(2);
+	th_copy(th_seg(dir, s1), "/tmp/sl-copy-seg");
+	th_copy("/tmp/sl-copy-seg", th_seg(dir, s2));
+	unlink("/tmp/sl-copy-seg");
+	int rc;
+	th_count(dir, &rc);
+	cr_assert_eq(rc, SL_ECORRUPT, "reader detects the repeated segment");
+}
+
+Test(recovery, missing_or_damaged_index_is_rebuilt)
+{
+	three_segments();
+	uint64_t s0 = nth_segment(0), s1 = nth_segment(1);
+	char idx0[4200], idx1[4200];
+	snprintf(idx0, sizeof(idx0), "%s/%020" PRIu64 ".idx", dir, s0);
+	snprintf(idx1, sizeof(idx1), "%s/%020" PRIu64 ".idx", dir, s1);
+	cr_assert_eq(unlink(idx0), 0, "delete index");
+	FILE *f = fopen(idx1, "r+b");
+	fseek(f, 60, SEEK_SET);
+	fputc(0x5a, f);
+	fclose(f);
+
+	struct sl_verify_report v;
+	cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, NULL, 0), SL_OK, "verify");
+	cr_assert(!v.damaged, "the log itself is sound: %s", v.damage);
+	cr_assert_eq(v.stale_indexes, 2, "both indexes reported stale");
+
+	/* Readers still seek right without them. */
+	sl_reader *r;
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
+	struct sl_record rec;
+	cr_assert_eq(sl_reader_seek_seq(r, s1 + 3), SL_OK, "seek");
+	cr_assert_eq(sl_reader_next(r, &rec), 1, "read");
+	cr_assert_eq(rec.seq, s1 + 3, "landed");
+	sl_reader_close(r);
+
+	struct sl_recovery_report rep;
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	sl_log *l;
+	cr_assert_eq(sl_log_open(&l, dir, &o, &rep, NULL, 0), SL_OK, "open");
+	cr_assert_eq(rep.indexes_rebuilt, 2, "writer rebuilt both");
+	sl_log_close(l);
+	cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, NULL, 0), SL_OK, "verify");
+	cr_assert_eq(v.stale_indexes, 0, "fresh now");
+}
+
+Test(recovery, foreign_segment_is_refused)
+{
+	three_segments();
+	char *other = th_tmpdir();
+	sl_log *log = th_open(other, SL_DURABLE_NONE, 4096);
+	th_append_n(log, 0, 300);
+	sl_log_close(log);
+	uint64_t s1 = nth_segment(1);
+	char src[4200];
+	snprintf(src, sizeof(src), "%s", th_seg(other, s1));
+	th_copy(src, th_seg(dir, s1));
+	th_rmdir(other);
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	sl_log *l;
+	char err[512] = "";
+	cr_assert_eq(sl_log_open(&l, dir, &o, NULL, err, sizeof(err)), SL_EFOREIGN, "refused: %s", err);
+}
