@@ -136,6 +136,16 @@ ssize_t sl_index_find(const struct sl_segfile *s, uint64_t seq, int64_t time_us,
 
 #endif
 
+/* ---- writer internals for repair (writer.c) ---- */
+/* Takes dir's writer lock; *out is the lock's fd (close it to release). */
+int sl_lock_take(const char *dir, const struct sl_io *io, int *out, char *msg, size_t msglen);
+/* Appends a gap commit: `count` sequence numbers recorded as lost. */
+int sl_log_append_gap(sl_log *log, uint64_t count);
+/* sl_log_open() that gives a log it creates the id `id` (repair keeps the
+ * id of the log it rewrites). */
+int sl_log_open_as(sl_log **out, const char *dir, const struct sl_log_options *opts,
+		   const uint8_t id[SL_LOG_ID_SIZE], char *msg, size_t msglen);
+
 /* ---- recovery (recover.c) ---- */
 /* Where the log ends, as found by sl_recover(). */
 struct sl_tail {

@@ -94,6 +94,8 @@ void sl_log_id_format(const uint8_t id[SL_LOG_ID_SIZE], char out[2 * SL_LOG_ID_S
 	out[2 * SL_LOG_ID_SIZE] = '\0';
 }
 
+static int take_lock(struct sl_log *log, char *msg, size_t msglen);
+
 static int64_t now_us(void)
 {
 	struct timespec ts;
@@ -120,6 +122,15 @@ static int poison(struct sl_log *log, int code, const char *what, int e)
 /* Takes the writer lock: an flock on dir/LOCK, which holds the holder's pid.
  * flock() locks conflict between open file descriptions, so a second handle
  * in the same process is refused too. */
+int sl_lock_take(const char *dir, const struct sl_io *io, int *out, char *msg, size_t msglen)
+{
+	struct sl_log tmp = { .dir = (char *)dir, .io = io, .lock_fd = -1 };
+	int rc = take_lock(&tmp, msg, msglen);
+	if (rc == SL_OK)
+		*out = tmp.lock_fd;
+	return rc;
+}
+
 static int take_lock(struct sl_log *log, char *msg, size_t msglen)
 {
 	char path[4200];
@@ -500,6 +511,43 @@ int sl_log_append(sl_log *log, sl_event *const *events, size_t n, struct sl_comm
 	return rc;
 }
 
+int sl_log_append_gap(sl_log *log, uint64_t count)
+{
+	uint8_t hdr[SL_COMMIT_HEADER_SIZE];
+	int rc = SL_OK;
+	pthread_mutex_lock(&log->mu);
+	if (log->poisoned) {
+		rc = SL_EPOISONED;
+		goto out;
+	}
+	while (segment_full(log))
+		if ((rc = roll(log)))
+			goto out;
+	struct sl_commit_header h = {
+		.flags = SL_COMMIT_GAP, .first_seq = log->next_seq, .count = (uint32_t)count,
+		.time_us = log->last_time, .time_last_us = log->last_time, .prev_crc = log->chain,
+	};
+	if (count == 0 || count > UINT32_MAX) {
+		rc = SL_EINVAL;
+		goto out;
+	}
+	sl_commit_header_encode(&h, NULL, hdr);
+	if (write_all(log->io, log->wfd, hdr, sizeof(hdr), log->end_off) < 0) {
+		int e = errno;
+		(void)log->io->ftruncate(log->io->ctx, log->wfd, (off_t)log->end_off);
+		rc = poison(log, SL_EIO, "write", e);
+		goto out;
+	}
+	log->end_off += sizeof(hdr);
+	log->seg_has_commits = true;
+	log->chain = h.crc;
+	log->next_seq += count;
+	log->written++;
+out:
+	pthread_mutex_unlock(&log->mu);
+	return rc;
+}
+
 int sl_log_sync(sl_log *log)
 {
 	pthread_mutex_lock(&log->mu);
@@ -567,10 +615,15 @@ static int init_cctx(struct sl_log *log)
 	return SL_OK;
 }
 
+/* Set by sl_log_open_as() for the one open it makes. */
+static __thread const uint8_t *forced_id;
+
 /* Creates the directory (when asked) and the first segment of a new log. */
 static int create_log(struct sl_log *log, char *msg, size_t msglen)
 {
-	if (getrandom(log->log_id, SL_LOG_ID_SIZE, 0) != SL_LOG_ID_SIZE) {
+	if (forced_id) {
+		memcpy(log->log_id, forced_id, SL_LOG_ID_SIZE);
+	} else if (getrandom(log->log_id, SL_LOG_ID_SIZE, 0) != SL_LOG_ID_SIZE) {
 		sl_msg(msg, msglen, "%s: getrandom: %s", log->dir, strerror(errno));
 		return SL_EIO;
 	}
@@ -673,6 +726,15 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	return SL_OK;
 fail:
 	log_free(log);
+	return rc;
+}
+
+int sl_log_open_as(sl_log **out, const char *dir, const struct sl_log_options *opts,
+		   const uint8_t id[SL_LOG_ID_SIZE], char *msg, size_t msglen)
+{
+	forced_id = id;
+	int rc = sl_log_open(out, dir, opts, NULL, msg, msglen);
+	forced_id = NULL;
 	return rc;
 }
 

@@ -377,3 +377,78 @@ Test(recovery, foreign_segment_is_refused)
 	char err[512] = "";
 	cr_assert_eq(sl_log_open(&l, dir, &o, NULL, err, sizeof(err)), SL_EFOREIGN, "refused: %s", err);
 }
+
+Test(recovery, repair_salvages_around_damage_and_records_the_gap)
+{
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	o.create = true;
+	o.durability = SL_DURABLE_NONE;
+	o.segment_size = 16384;
+	o.restart_interval = 1024;
+	sl_log *log;
+	cr_assert_eq(sl_log_open(&log, dir, &o, NULL, NULL, 0), SL_OK, "open");
+	th_append_n(log, 0, 400);
+	sl_log_close(log);
+	struct golden g;
+	golden_load(dir, &g);
+	cr_assert_eq(g.n, 400, "golden");
+
+	size_t len;
+	uint8_t *seg = slurp(th_seg(dir, 1), &len);
+	seg[len / 2] ^= 0x01;
+	spit(th_seg(dir, 1), seg, len);
+	free(seg);
+
+	struct sl_repair_report rep;
+	char err[512] = "";
+	cr_assert_eq(sl_log_repair(dir, NULL, &rep, err, sizeof(err)), SL_OK, "repair: %s", err);
+	cr_assert(rep.changed, "repaired");
+	cr_assert_eq(rep.gaps, 1, "one lost range");
+	cr_assert_gt(rep.events_lost, 0, "some events lost");
+	cr_assert_lt(rep.events_lost, 100, "only around the damage (%" PRIu64 ")", rep.events_lost);
+	cr_assert_eq(access(rep.aside, F_OK), 0, "old segments kept in %s", rep.aside);
+
+	struct sl_verify_report v;
+	cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, err, sizeof(err)), SL_OK, "%s", err);
+	cr_assert(!v.damaged, "sound after repair: %s", v.damage);
+	cr_assert_eq(v.events + rep.events_lost, 400, "kept plus lost is everything");
+	cr_assert_eq(v.last_seq, 400, "sequence numbers kept");
+
+	sl_reader *r;
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
+	struct sl_record rec;
+	uint64_t seen = 0, gaps = 0;
+	while (sl_reader_next(r, &rec) == 1) {
+		if (rec.lost) {
+			gaps++;
+			cr_assert_eq(rec.seq, rep.lost_first_seq, "gap where reported");
+			cr_assert_eq(rec.seq + rec.lost - 1, rep.lost_last_seq, "gap length");
+			seen += rec.lost;
+			continue;
+		}
+		cr_assert_eq(rec.seq, seen + 1, "seq kept");
+		cr_assert_eq(memcmp(rec.data, g.data[rec.seq - 1], rec.len), 0, "event %" PRIu64 " intact",
+			     rec.seq);
+		seen++;
+	}
+	cr_assert_eq(gaps, 1, "the gap is visible to readers");
+	sl_reader_close(r);
+
+	sl_log *l;
+	sl_log_options_init(&o);
+	cr_assert_eq(sl_log_open(&l, dir, &o, NULL, err, sizeof(err)), SL_OK, "writable: %s", err);
+	cr_assert_eq(sl_log_next_seq(l), 401, "continues after the old end");
+	sl_log_close(l);
+	golden_free(&g);
+}
+
+Test(recovery, repair_leaves_a_sound_log_alone)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, 0, 50);
+	sl_log_close(log);
+	struct sl_repair_report rep;
+	cr_assert_eq(sl_log_repair(dir, NULL, &rep, NULL, 0), SL_OK, "repair");
+	cr_assert(!rep.changed, "nothing to do");
+}
