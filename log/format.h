@@ -19,23 +19,25 @@
 
 #define SL_SEG_MAGIC "SLOGSEG\0"          /* 8 bytes */
 #define SL_SEG_HEADER_SIZE 64u
-#define SL_COMMIT_MAGIC "SLCM"            /* 4 bytes */
-#define SL_COMMIT_HEADER_SIZE 56u
+#define SL_REC_MAGIC0 0x53u                /* 'S' */
+#define SL_REC_MAGIC1 0x4Cu                /* 'L' */
+#define SL_REC_HEADER_MAX 64u              /* no record header is longer */
 #define SL_IDX_MAGIC "SLOGIDX\0"          /* 8 bytes */
-#define SL_IDX_HEADER_SIZE 48u
+#define SL_IDX_HEADER_SIZE 56u
 #define SL_IDX_ENTRY_SIZE 40u
 
-/* Commit flags. */
-#define SL_COMMIT_RESTART 0x1u   /* payload starts a new zstd frame */
-#define SL_COMMIT_GAP 0x2u       /* no payload: `count` sequence numbers lost (repair) */
-#define SL_COMMIT_KNOWN_FLAGS (SL_COMMIT_RESTART | SL_COMMIT_GAP)
+/* Record kinds. */
+#define SL_REC_RAW 1u      /* one commit, stored uncompressed (the appender) */
+#define SL_REC_PACKED 2u   /* consecutive commits in one zstd frame (compaction) */
+#define SL_REC_GAP 3u      /* sequence numbers lost (repair); no payload */
 
 /* Index entry kinds. */
-#define SL_IDX_RESTART 1u        /* a commit with SL_COMMIT_RESTART */
+#define SL_IDX_POINT 1u          /* a record start: reading can begin there */
 #define SL_IDX_SEAL 2u           /* the segment is complete: nothing follows */
+#define SL_IDX_SEAL_PACKED 0x1u  /* seal flag: the segment holds no raw records */
 
 /* Decoders refuse zstd windows larger than this (memory bound). */
-#define SL_ZSTD_WINDOW_LOG_MAX 23
+#define SL_ZSTD_WINDOW_LOG_MAX 27
 
 /* Torn writes are recognised by whole zeroed sectors of this size. */
 #define SL_SECTOR_SIZE 512u
@@ -108,24 +110,29 @@ struct sl_seg_header {
 	int64_t created_us;
 };
 
-struct sl_commit_header {
-	uint32_t flags;
+/* The header of a record (FORMAT.md, "Records"). */
+struct sl_rec_header {
+	uint32_t kind;
+	uint32_t payload_len;     /* bytes stored after the header */
+	uint32_t raw_len;         /* payload bytes once decompressed */
 	uint64_t first_seq;
-	uint32_t count;
-	uint32_t payload_len;
-	uint32_t raw_len;
-	int64_t time_us;          /* time of the first event */
-	int64_t time_last_us;     /* time of the last event */
-	uint32_t prev_crc;
-	uint32_t crc;
+	uint32_t n_commits;
+	uint32_t n_events;        /* for a gap: the sequence numbers lost */
+	int64_t time_first;
+	int64_t time_last;
+	uint32_t prev_crc;        /* chain value before the record */
+	uint32_t chain_out;       /* chain value after it: its last commit's crc */
+	uint32_t crc;             /* of the header bytes before it and the payload */
+	uint32_t header_len;      /* bytes of the encoded header */
 };
 
 struct sl_idx_entry {
 	uint32_t kind;
-	uint64_t seq;             /* RESTART: the commit's first seq; SEAL: next seq */
-	int64_t time_us;          /* RESTART: commit time; SEAL: last event time */
-	uint64_t offset;          /* RESTART: commit offset; SEAL: segment size */
-	uint32_t aux;             /* RESTART: the commit's prev_crc; SEAL: last crc */
+	uint64_t seq;             /* POINT: the record's first seq; SEAL: next seq */
+	int64_t time_us;          /* POINT: its first time; SEAL: last event time */
+	uint64_t offset;          /* POINT: record offset; SEAL: segment size */
+	uint32_t aux;             /* POINT: the record's prev_crc; SEAL: last crc */
+	uint32_t flags;           /* SEAL: SL_IDX_SEAL_PACKED */
 };
 
 void sl_seg_header_encode(const struct sl_seg_header *h, uint8_t out[SL_SEG_HEADER_SIZE]);
@@ -133,24 +140,35 @@ void sl_seg_header_encode(const struct sl_seg_header *h, uint8_t out[SL_SEG_HEAD
 int sl_seg_header_decode(const uint8_t in[SL_SEG_HEADER_SIZE], struct sl_seg_header *h,
 			 const char **why);
 
-/* Encodes the header and computes its crc over the header and payload. */
-void sl_commit_header_encode(struct sl_commit_header *h, const uint8_t *payload,
-			     uint8_t out[SL_COMMIT_HEADER_SIZE]);
-/* Decodes the fields and checks what can be checked without the payload:
- * magic, flags, counts and lengths against the limits.  Returns false with
- * *why set when the header is not a sane commit header. */
-bool sl_commit_header_decode(const uint8_t in[SL_COMMIT_HEADER_SIZE], uint32_t max_commit,
-			     struct sl_commit_header *h, const char **why);
-/* Checks the crc of a decoded header over its payload. */
-bool sl_commit_crc_ok(const uint8_t in[SL_COMMIT_HEADER_SIZE], const uint8_t *payload,
-		      const struct sl_commit_header *h);
-/* The largest payload a commit of max_commit raw bytes may be stored in. */
-uint32_t sl_commit_payload_max(uint32_t max_commit);
+/* The crc of one commit: a function of the chain value before it and its
+ * logical content only, so that storing it raw or packed changes nothing. */
+uint32_t sl_commit_crc(uint32_t prev, uint64_t first_seq, uint32_t count, int64_t time_first,
+		       int64_t time_last, const uint8_t *raw, size_t raw_len);
 
-void sl_idx_header_encode(const uint8_t log_id[SL_LOG_ID_SIZE], uint64_t first_seq,
+/* Encodes h (header_len and crc are set) for a record whose payload is
+ * `payload`; returns the header length (<= SL_REC_HEADER_MAX). */
+size_t sl_rec_header_encode(struct sl_rec_header *h, const uint8_t *payload,
+			    uint8_t out[SL_REC_HEADER_MAX]);
+
+/* Decodes a header from the `avail` bytes at p and checks what can be
+ * checked without the payload (magic, kind, counts and lengths against the
+ * limits).  Returns 1 when sane, 0 when more bytes are needed to tell
+ * (avail too short), -1 when not a sane record header (*why set). */
+int sl_rec_header_decode(const uint8_t *p, size_t avail, uint32_t max_raw,
+			 struct sl_rec_header *h, const char **why);
+
+/* Checks the record crc over its header bytes and payload. */
+bool sl_rec_crc_ok(const uint8_t *rec, const struct sl_rec_header *h);
+
+/* The largest payload a record of max_raw raw bytes may be stored in. */
+uint32_t sl_rec_payload_max(uint32_t max_raw);
+
+/* `ino` ties the index to one version of its segment file: compaction
+ * replaces the file (a new inode), which makes the old index stale. */
+void sl_idx_header_encode(const uint8_t log_id[SL_LOG_ID_SIZE], uint64_t first_seq, uint64_t ino,
 			  uint8_t out[SL_IDX_HEADER_SIZE]);
 bool sl_idx_header_decode(const uint8_t in[SL_IDX_HEADER_SIZE], uint8_t log_id[SL_LOG_ID_SIZE],
-			  uint64_t *first_seq);
+			  uint64_t *first_seq, uint64_t *ino);
 void sl_idx_entry_encode(const struct sl_idx_entry *e, uint8_t out[SL_IDX_ENTRY_SIZE]);
 bool sl_idx_entry_decode(const uint8_t in[SL_IDX_ENTRY_SIZE], struct sl_idx_entry *e);
 

@@ -1,9 +1,10 @@
 /* index.c: the sparse index beside each segment (NNNN.idx).
  *
- * The index lists the segment's restart points (commits that start a new
- * compression frame, where a reader can begin decoding) with their sequence
- * number, time and offset, and, once the segment is complete, a seal entry
- * with the segment's size, next sequence number, last time and last crc.
+ * The index lists reading points of the segment (record starts, at least
+ * SL_IDX_SPACING bytes apart, where a reader can begin) with their sequence
+ * number, time, offset and chain value, and, once the segment is complete,
+ * a seal entry with the segment's size, next sequence number, last time,
+ * last crc and whether it is fully packed.
  * It is a cache: anything in it that does not check out is ignored (and the
  * segment scanned instead), and the writer rewrites a missing or stale one.
  */
@@ -13,6 +14,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+bool sl_index_wants_point(const struct sl_segfile *s, uint64_t off)
+{
+	if (s->n_idx == 0)
+		return true;
+	const struct sl_idx_entry *last = &s->idx[s->n_idx - 1];
+	return off > last->offset && off - last->offset >= SL_IDX_SPACING;
+}
 
 int sl_index_add(struct sl_segfile *s, const struct sl_idx_entry *e)
 {
@@ -60,9 +69,9 @@ int sl_index_load(struct sl_segfile *s, const struct sl_io *io, const char *dir,
 		have += (size_t)r;
 	}
 	uint8_t id[SL_LOG_ID_SIZE];
-	uint64_t first;
-	if (have < SL_IDX_HEADER_SIZE || !sl_idx_header_decode(data, id, &first) ||
-	    memcmp(id, log_id, SL_LOG_ID_SIZE) != 0 || first != s->first_seq)
+	uint64_t first, ino;
+	if (have < SL_IDX_HEADER_SIZE || !sl_idx_header_decode(data, id, &first, &ino) ||
+	    memcmp(id, log_id, SL_LOG_ID_SIZE) != 0 || first != s->first_seq || ino != s->ino)
 		goto out;
 	uint64_t last_off = 0, last_seq = 0;
 	for (size_t off = SL_IDX_HEADER_SIZE; off + SL_IDX_ENTRY_SIZE <= have; off += SL_IDX_ENTRY_SIZE) {
@@ -78,7 +87,7 @@ int sl_index_load(struct sl_segfile *s, const struct sl_io *io, const char *dir,
 			break;
 		}
 		bool ordered = s->n_idx == 0 || (e.offset > last_off && e.seq > last_seq);
-		if (e.kind != SL_IDX_RESTART || !ordered || e.offset < SL_SEG_HEADER_SIZE ||
+		if (e.kind != SL_IDX_POINT || !ordered || e.offset < SL_SEG_HEADER_SIZE ||
 		    e.offset >= s->size || e.seq < s->first_seq)
 			break;
 		rc = sl_index_add(s, &e);
@@ -87,7 +96,7 @@ int sl_index_load(struct sl_segfile *s, const struct sl_io *io, const char *dir,
 		last_off = e.offset;
 		last_seq = e.seq;
 	}
-	/* Entries describe restart points; what lies after the last one has not
+	/* Entries describe reading points; what lies after the last one has not
 	 * been described (unless sealed), so scanning resumes there. */
 	s->scanned_to = s->n_idx ? s->idx[s->n_idx - 1].offset : SL_SEG_HEADER_SIZE;
 	if (s->sealed)
@@ -113,7 +122,7 @@ int sl_index_write(const struct sl_segfile *s, const struct sl_io *io, const cha
 		rc = SL_ENOMEM;
 		goto out;
 	}
-	sl_idx_header_encode(s->hdr.log_id, s->first_seq, buf);
+	sl_idx_header_encode(s->hdr.log_id, s->first_seq, s->ino, buf);
 	for (size_t i = 0; i < s->n_idx; i++)
 		sl_idx_entry_encode(&s->idx[i], buf + SL_IDX_HEADER_SIZE + i * SL_IDX_ENTRY_SIZE);
 	if (s->sealed)

@@ -37,9 +37,11 @@ struct sl_log_options {
 	enum sl_durability durability;
 	uint32_t interval_ms;        /* SL_DURABLE_INTERVAL; default 100 */
 	uint64_t segment_size;       /* roll to a new segment past this; default 64 MiB */
-	uint32_t restart_interval;   /* raw bytes between compression restart
-					points (seek granularity); default 1 MiB */
-	int compression_level;       /* zstd level; default SL_LOG_DEFAULT_LEVEL */
+	bool compact;                /* pack sealed segments in the background
+					(default true; see sl_log_compact()) */
+	uint32_t pack_size;          /* raw bytes per packed record (also the most
+					a seek decompresses); default 2 MiB */
+	int compression_level;       /* zstd level of packed records; default 3 */
 	uint32_t max_event_size;     /* encoded bytes; default 16 MiB */
 	uint32_t max_commit_size;    /* raw (uncompressed) bytes; default 64 MiB */
 	bool create;                 /* create the directory and log if missing */
@@ -48,7 +50,8 @@ struct sl_log_options {
 
 #define SL_LOG_DEFAULT_LEVEL 3
 
-/* Fills *opts with the defaults above (durability always, create false). */
+/* Fills *opts with the defaults above (durability always, create false,
+ * compact true). */
 void sl_log_options_init(struct sl_log_options *opts);
 
 /* What sl_log_open() found and did.  Paths are owned by the report and stay
@@ -100,6 +103,14 @@ struct sl_commit_info {
  * reopened.  out may be NULL. */
 int sl_log_append(sl_log *log, sl_event *const *events, size_t n,
 		  struct sl_commit_info *out);
+
+/* Packs every raw commit of the log now: the sealed segments waiting for
+ * the background compactor, and the segment being appended to (appends wait
+ * meanwhile).  Commits, sequence numbers, times and chain values do not
+ * change; only how the bytes are stored.  Appends write each commit raw (a
+ * framed write, nothing more); packing carries the compression context
+ * across commits, so one-event commits compress like large batches. */
+int sl_log_compact(sl_log *log);
 
 /* Makes every appended commit durable now, whatever the durability. */
 int sl_log_sync(sl_log *log);

@@ -40,11 +40,12 @@ struct sl_segfile {
 	struct sl_seg_header hdr;
 	int fd;
 	uint64_t size;                 /* as last seen */
+	uint64_t ino;                  /* the file's inode (ties its index to it) */
 	uint8_t *buf;                  /* read buffer over [buf_off, buf_off + buf_len) */
 	size_t buf_cap;
 	uint64_t buf_off;
 	size_t buf_len;
-	/* restart points known for this segment, in order (from the index file
+	/* reading points known for this segment, in order (from the index file
 	 * or found by scanning), and whether the segment is known sealed */
 	struct sl_idx_entry *idx;
 	size_t n_idx, cap_idx;
@@ -66,57 +67,74 @@ int sl_segfile_refresh(struct sl_segfile *s, const struct sl_io *io);
 ssize_t sl_segfile_read(struct sl_segfile *s, const struct sl_io *io, uint64_t off, size_t n,
 			const uint8_t **p);
 
-/* ---- commits ---- */
+/* ---- records ---- */
 enum sl_commit_status {
 	SL_CR_OK = 0,
 	SL_CR_END,          /* off is exactly the end of the file */
-	SL_CR_INCOMPLETE,   /* the file ends inside the commit */
-	SL_CR_BAD,          /* a whole commit that fails validation */
+	SL_CR_INCOMPLETE,   /* the file ends inside the record */
+	SL_CR_BAD,          /* a whole record that fails validation */
 };
 
-struct sl_commit_view {
-	struct sl_commit_header h;
+struct sl_rec_view {
+	struct sl_rec_header h;
+	const uint8_t *rec;            /* the header's first byte; borrowed */
 	const uint8_t *payload;        /* borrowed from the segment's buffer */
 	uint64_t off, next_off;
 };
 
-/* Reads and checks (magic, lengths, crc) the commit at `off`.  Returns an
- * enum sl_commit_status, or SL_EIO (errno in msg). */
-int sl_commit_read(struct sl_segfile *s, const struct sl_io *io, uint64_t off,
-		   uint32_t max_commit, struct sl_commit_view *out, const char **why);
+/* Index entries are written for a record when none is closer than this. */
+#define SL_IDX_SPACING (256u << 10)
+
+/* Reads and checks (magic, lengths, record crc) the record at `off`.
+ * Returns an enum sl_commit_status, or SL_EIO (errno set). */
+int sl_rec_read(struct sl_segfile *s, const struct sl_io *io, uint64_t off, uint32_t max_raw,
+		struct sl_rec_view *out, const char **why);
 
 /* Whether the bytes [off, min(end, size)) look torn by a crash: the file ends
- * inside the commit, or a whole 512-byte sector (or its part inside the
+ * inside the record, or a whole 512-byte sector (or its part inside the
  * range) holds nothing but zeros.  See FORMAT.md, "Recovery". */
 int sl_region_torn(struct sl_segfile *s, const struct sl_io *io, uint64_t off, uint64_t end,
 		   bool *torn);
 
-/* ---- decoding a commit's payload into records ---- */
+/* ---- decoding a record into commits and events ---- */
 struct sl_rec {
 	uint64_t seq;
 	int64_t time_us;
 	const uint8_t *data;
 	uint32_t len;
+	uint32_t commit;               /* index into sl_decoder.commits */
+};
+
+struct sl_dcommit {
+	uint64_t first_seq;
+	uint32_t count;
+	int64_t time_first, time_last;
+	uint32_t crc;
+	bool gap;
 };
 
 struct sl_decoder {
 	ZSTD_DCtx *dctx;
-	bool primed;                   /* the zstd frame of the next commit is open */
 	uint8_t *raw;
 	size_t raw_cap;
 	struct sl_rec *recs;
-	size_t cap_recs;
-	size_t n_recs;
+	size_t cap_recs, n_recs;
+	struct sl_dcommit *commits;
+	size_t cap_commits, n_commits;
 };
 
 int sl_decoder_init(struct sl_decoder *d);
 void sl_decoder_free(struct sl_decoder *d);
-/* Forget the open frame (the next commit must be a restart point). */
-void sl_decoder_reset(struct sl_decoder *d);
-/* Decompresses and splits a checked commit into d->recs.  Returns SL_OK, or
- * SL_ECORRUPT with *why set, SL_ENOMEM. */
-int sl_decoder_commit(struct sl_decoder *d, const struct sl_commit_view *c, uint32_t max_event,
+/* Decodes a checked record into d->commits and d->recs, recomputing every
+ * commit's crc from the record's prev_crc; the last must equal chain_out.
+ * Returns SL_OK, SL_ECORRUPT with *why set, SL_ENOMEM. */
+int sl_decoder_record(struct sl_decoder *d, const struct sl_rec_view *v, uint32_t max_event,
 		      const char **why);
+/* Splits one commit's raw payload (records) into d->recs.  Exposed for the
+ * writer's compaction. */
+int sl_decoder_events(struct sl_decoder *d, const uint8_t *raw, size_t len, uint64_t first_seq,
+		      uint32_t count, int64_t time_first, int64_t time_last, uint32_t commit,
+		      uint32_t max_event, const char **why);
 
 /* ---- indexes ---- */
 /* Loads s's index file, keeping the longest valid prefix of entries that is
@@ -124,7 +142,10 @@ int sl_decoder_commit(struct sl_decoder *d, const struct sl_commit_view *c, uint
  * A missing or unreadable index is not an error: it leaves no entries. */
 int sl_index_load(struct sl_segfile *s, const struct sl_io *io, const char *dir,
 		  const uint8_t log_id[SL_LOG_ID_SIZE]);
-/* Adds a restart point found by scanning (or written by the writer). */
+/* Whether a reading point belongs at `off` (the spacing rule shared by the
+ * writer and scans, so that a rebuilt index equals the written one). */
+bool sl_index_wants_point(const struct sl_segfile *s, uint64_t off);
+/* Adds a reading point found by scanning (or written by the writer). */
 int sl_index_add(struct sl_segfile *s, const struct sl_idx_entry *e);
 /* Writes s's entries (and the seal when s->sealed) to its index file,
  * atomically (temporary file and rename). */
@@ -146,16 +167,30 @@ int sl_log_append_gap(sl_log *log, uint64_t count);
 int sl_log_open_as(sl_log **out, const char *dir, const struct sl_log_options *opts,
 		   const uint8_t id[SL_LOG_ID_SIZE], char *msg, size_t msglen);
 
+/* ---- compaction (compact.c) ---- */
+/* Rewrites segment `first_seq` of dir with its raw records packed into
+ * zstd-compressed records of about pack_size raw bytes (commits, sequence
+ * numbers, times and chain values unchanged), through a temporary file that
+ * is synced and renamed over the segment; then writes its index (sealed when
+ * `seal`).  Every record is decoded and checked on the way.  Stops early,
+ * leaving the segment as it was, when *stop becomes true.  *out_size gets
+ * the new size. */
+int sl_compact_segment(const char *dir, const struct sl_io *io, uint64_t first_seq, int level,
+		       uint32_t pack_size, uint32_t max_commit, bool sync, bool seal,
+		       const volatile bool *stop, uint64_t *out_size, char *msg, size_t msglen);
+
 /* ---- recovery (recover.c) ---- */
 /* Where the log ends, as found by sl_recover(). */
 struct sl_tail {
-	struct sl_segfile seg;         /* the last segment, its restart points in seg.idx */
+	struct sl_segfile seg;         /* the last segment, its reading points in seg.idx */
 	uint8_t log_id[SL_LOG_ID_SIZE];
 	uint64_t end_off;              /* end of the last valid commit */
 	uint64_t next_seq;
 	int64_t last_time;
 	uint32_t chain;                /* crc of the last commit (or the segment's prev_crc) */
-	uint64_t commits_in_seg;       /* commits in the last segment */
+	uint64_t records_in_seg;       /* records in the last segment */
+	uint64_t *unpacked;            /* sealed segments still holding raw records */
+	size_t n_unpacked;
 };
 
 /* Checks the log in dir (which must have at least one segment: SL_ENOTFOUND
@@ -168,21 +203,24 @@ struct sl_tail {
 int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, bool sync,
 	       struct sl_tail *out, struct sl_recovery_report *rep, char *msg, size_t msglen);
 
-/* Scans the commits of an open segment from `off` (with the expected first
- * sequence number, chain value and lower time bound), adding each restart
- * point to s->idx.  Stops at the end of the file or at the first commit that
- * is incomplete or fails validation: *stop_status says which
- * (enum sl_commit_status), *stop_why why, and the out-parameters describe the
- * last valid commit.  Returns SL_OK or SL_EIO/SL_ENOMEM. */
+/* Scans the records of an open segment from `off` (with the expected first
+ * sequence number, chain value and lower time bound), adding reading points
+ * to s->idx.  Stops at the end of the file or at the first record that is
+ * incomplete or fails validation: stop_status says which
+ * (enum sl_commit_status), stop_why why, and the other fields describe the
+ * last valid record.  Raw records have their commit crc checked; packed
+ * records only their record crc (decoding them is the reader's work).
+ * Returns SL_OK or SL_EIO/SL_ENOMEM. */
 struct sl_scan {
 	uint64_t off;                  /* in: where to start; out: where it stopped */
 	uint64_t next_seq;
 	uint32_t chain;
 	int64_t last_time;
-	uint64_t commits;
+	uint64_t records;
+	bool has_raw;                  /* a raw record was seen */
 	int stop_status;
 	const char *stop_why;
-	struct sl_commit_header bad;   /* the header at the stop, when it decoded */
+	struct sl_rec_header bad;      /* the header at the stop, when it decoded */
 	bool bad_header_ok;
 };
 int sl_scan_segment(struct sl_segfile *s, const struct sl_io *io, uint32_t max_commit,

@@ -34,7 +34,7 @@ struct sl_reader {
 
 	struct sl_decoder dec;
 	size_t rec_i;
-	struct sl_commit_header cur_h;
+	struct sl_rec_header cur_h;   /* the record being read */
 	uint64_t cur_off;
 	bool gap_pending;
 
@@ -191,13 +191,13 @@ static int next_segment(struct sl_reader *r)
 	return rc ? rc : 1;
 }
 
-/* Reads and decodes the commit at r->off.  1: records ready; 0: end for now. */
-static int read_commit(struct sl_reader *r)
+/* Reads and decodes the record at r->off.  1: events ready; 0: end for now. */
+static int read_record(struct sl_reader *r)
 {
 	for (;;) {
-		struct sl_commit_view c;
+		struct sl_rec_view v;
 		const char *why = NULL;
-		int st = sl_commit_read(&r->seg, r->io, r->off, r->opt.max_commit_size, &c, &why);
+		int st = sl_rec_read(&r->seg, r->io, r->off, r->opt.max_commit_size, &v, &why);
 		if (st < 0) {
 			sl_msg(r->err, sizeof(r->err), "%s: %s", r->seg.path, strerror(errno));
 			return st;
@@ -209,27 +209,27 @@ static int read_commit(struct sl_reader *r)
 			continue;
 		}
 		if (st == SL_CR_OK) {
-			if (c.h.first_seq != r->next_seq)
-				return damage(r, r->off, "commit sequence number out of order "
+			if (v.h.first_seq != r->next_seq)
+				return damage(r, r->off, "record sequence number out of order "
 					      "(missing, repeated or reordered commit)");
-			if (c.h.prev_crc != r->chain)
+			if (v.h.prev_crc != r->chain)
 				return damage(r, r->off, "commit chain broken (missing, repeated or "
 					      "reordered commit)");
-			if (c.h.time_us < r->last_time)
-				return damage(r, r->off, "commit time goes backwards");
-			int rc = sl_decoder_commit(&r->dec, &c, r->opt.max_event_size, &why);
+			if (v.h.time_first < r->last_time)
+				return damage(r, r->off, "record time goes backwards");
+			int rc = sl_decoder_record(&r->dec, &v, r->opt.max_event_size, &why);
 			if (rc == SL_ECORRUPT)
 				return damage(r, r->off, why);
 			if (rc)
 				return rc;
-			r->cur_h = c.h;
-			r->cur_off = c.off;
+			r->cur_h = v.h;
+			r->cur_off = v.off;
 			r->rec_i = 0;
-			r->gap_pending = (c.h.flags & SL_COMMIT_GAP) != 0;
-			r->off = c.next_off;
-			r->next_seq = c.h.first_seq + c.h.count;
-			r->chain = c.h.crc;
-			r->last_time = c.h.time_last_us;
+			r->gap_pending = v.h.kind == SL_REC_GAP;
+			r->off = v.next_off;
+			r->next_seq = v.h.first_seq + v.h.n_events;
+			r->chain = v.h.chain_out;
+			r->last_time = v.h.time_last;
 			return 1;
 		}
 		/* Incomplete or invalid.  At the end of the last segment this is a
@@ -244,12 +244,11 @@ static int read_commit(struct sl_reader *r)
 			bool torn = false;
 			uint64_t end = r->seg.size;
 			const uint8_t *p;
-			struct sl_commit_header h;
+			struct sl_rec_header h;
 			const char *w2;
-			if (sl_segfile_read(&r->seg, r->io, r->off, SL_COMMIT_HEADER_SIZE, &p) ==
-			    (ssize_t)SL_COMMIT_HEADER_SIZE &&
-			    sl_commit_header_decode(p, r->opt.max_commit_size, &h, &w2))
-				end = r->off + SL_COMMIT_HEADER_SIZE + h.payload_len;
+			ssize_t got = sl_segfile_read(&r->seg, r->io, r->off, SL_REC_HEADER_MAX, &p);
+			if (got > 0 && sl_rec_header_decode(p, (size_t)got, r->opt.max_commit_size, &h, &w2) == 1)
+				end = r->off + h.header_len + h.payload_len;
 			if (sl_region_torn(&r->seg, r->io, r->off, end, &torn))
 				return SL_EIO;
 			if (torn) {
@@ -258,7 +257,7 @@ static int read_commit(struct sl_reader *r)
 				return 0;
 			}
 		}
-		return damage(r, r->off, why ? why : "invalid commit");
+		return damage(r, r->off, why ? why : "invalid record");
 	}
 }
 
@@ -267,14 +266,15 @@ int sl_reader_next(sl_reader *r, struct sl_record *out)
 	for (;;) {
 		if (r->gap_pending) {
 			r->gap_pending = false;
-			uint64_t last = r->cur_h.first_seq + r->cur_h.count - 1;
-			if (last < r->skip_seq || r->cur_h.time_last_us < r->skip_time)
+			const struct sl_rec_header *h = &r->cur_h;
+			uint64_t last = h->first_seq + h->n_events - 1;
+			if (last < r->skip_seq || h->time_last < r->skip_time)
 				continue;
 			*out = (struct sl_record){
-				.seq = r->cur_h.first_seq, .lost = r->cur_h.count,
-				.time_us = r->cur_h.time_us, .commit_first_seq = r->cur_h.first_seq,
-				.commit_events = r->cur_h.count, .commit_crc = r->cur_h.crc,
-				.segment_first_seq = r->seg.first_seq, .offset = r->cur_off,
+				.seq = h->first_seq, .lost = h->n_events, .time_us = h->time_first,
+				.commit_first_seq = h->first_seq, .commit_events = h->n_events,
+				.commit_crc = h->chain_out, .segment_first_seq = r->seg.first_seq,
+				.offset = r->cur_off,
 			};
 			return 1;
 		}
@@ -282,22 +282,23 @@ int sl_reader_next(sl_reader *r, struct sl_record *out)
 			const struct sl_rec *x = &r->dec.recs[r->rec_i++];
 			if (x->seq < r->skip_seq || x->time_us < r->skip_time)
 				continue;
+			const struct sl_dcommit *c = &r->dec.commits[x->commit];
 			*out = (struct sl_record){
 				.seq = x->seq, .lost = 0, .time_us = x->time_us, .data = x->data,
-				.len = x->len, .commit_first_seq = r->cur_h.first_seq,
-				.commit_events = r->cur_h.count, .commit_crc = r->cur_h.crc,
+				.len = x->len, .commit_first_seq = c->first_seq,
+				.commit_events = c->count, .commit_crc = c->crc,
 				.segment_first_seq = r->seg.first_seq, .offset = r->cur_off,
 			};
 			return 1;
 		}
 		r->torn = false;
-		int rc = read_commit(r);
+		int rc = read_record(r);
 		if (rc <= 0)
 			return rc;
 	}
 }
 
-/* Positions at the restart point at or before (seq | time) in segment i. */
+/* Positions at the reading point at or before (seq | time) in segment i. */
 static int seek_in(struct sl_reader *r, size_t i, uint64_t seq, int64_t time_us, bool by_time)
 {
 	int rc = open_seg(r, i, false);
@@ -305,7 +306,7 @@ static int seek_in(struct sl_reader *r, size_t i, uint64_t seq, int64_t time_us,
 		return rc;
 	if ((rc = sl_index_load(&r->seg, r->io, r->dir, r->log_id)))
 		return rc;
-	/* Extend the known restart points past what the index covers (the
+	/* Extend the known reading points past what the index covers (the
 	 * segment being written, or a stale index), without decoding. */
 	if (!r->seg.sealed) {
 		struct sl_scan sc = { .off = SL_SEG_HEADER_SIZE, .next_seq = r->seg.first_seq,
@@ -319,7 +320,7 @@ static int seek_in(struct sl_reader *r, size_t i, uint64_t seq, int64_t time_us,
 			return rc;
 	}
 	ssize_t k = sl_index_find(&r->seg, seq, time_us, by_time);
-	sl_decoder_reset(&r->dec);
+	r->dec.n_recs = 0;
 	r->rec_i = 0;
 	r->gap_pending = false;
 	if (k >= 0) {
@@ -339,12 +340,12 @@ static int seg_first_time(struct sl_reader *r, size_t i, int64_t *out)
 	int rc = open_seg(r, i, false);
 	if (rc)
 		return rc;
-	struct sl_commit_view c;
+	struct sl_rec_view v;
 	const char *why;
-	int st = sl_commit_read(&r->seg, r->io, SL_SEG_HEADER_SIZE, r->opt.max_commit_size, &c, &why);
+	int st = sl_rec_read(&r->seg, r->io, SL_SEG_HEADER_SIZE, r->opt.max_commit_size, &v, &why);
 	if (st < 0)
 		return st;
-	*out = st == SL_CR_OK ? c.h.time_us : INT64_MAX;
+	*out = st == SL_CR_OK ? v.h.time_first : INT64_MAX;
 	return SL_OK;
 }
 
@@ -413,7 +414,7 @@ out:
 
 /* ---- verify ---- */
 
-/* Compares a segment's index file with the restart points a full read found. */
+/* Compares a segment's index file with the reading points a full read found. */
 static bool index_fresh(struct sl_reader *r, uint64_t first_seq, const struct sl_segfile *seen,
 			bool last)
 {
@@ -460,8 +461,8 @@ int sl_log_verify(const char *dir, const struct sl_reader_options *opts,
 		free(p);
 	}
 	rep->stored_bytes = total;
-	uint64_t done_before = 0, seg_size = 0, last_commit = 0, last_seg = 0;
-	/* restart points seen in the current segment, to check its index */
+	uint64_t done_before = 0, seg_size = 0, last_commit = 0, last_seg = 0, last_rec = UINT64_MAX;
+	/* reading points seen in the current segment, to check its index */
 	struct sl_segfile seen;
 	memset(&seen, 0, sizeof(seen));
 	uint64_t seen_seg = r->seg.first_seq;
@@ -474,6 +475,7 @@ int sl_log_verify(const char *dir, const struct sl_reader_options *opts,
 				rep->stale_indexes++;
 			done_before += seg_size;
 			seen.n_idx = 0;
+			last_rec = UINT64_MAX;
 			seen_seg = rec.segment_first_seq;
 			rep->segments++;
 		}
@@ -482,12 +484,15 @@ int sl_log_verify(const char *dir, const struct sl_reader_options *opts,
 			last_commit = rec.commit_first_seq;
 			last_seg = rec.segment_first_seq;
 			rep->commits++;
-			rep->raw_bytes += r->cur_h.raw_len;
-			if (r->cur_h.flags & SL_COMMIT_RESTART)
-				sl_index_add(&seen, &(struct sl_idx_entry){ SL_IDX_RESTART, r->cur_h.first_seq,
-					     r->cur_h.time_us, r->cur_off, r->cur_h.prev_crc });
 			if (progress && (rep->commits & 1023) == 0)
 				progress(ctx, r->cur_off + done_before, total);
+		}
+		if (r->cur_off != last_rec) {
+			last_rec = r->cur_off;
+			rep->raw_bytes += r->cur_h.raw_len;
+			if (sl_index_wants_point(&seen, r->cur_off))
+				sl_index_add(&seen, &(struct sl_idx_entry){ SL_IDX_POINT, r->cur_h.first_seq,
+					     r->cur_h.time_first, r->cur_off, r->cur_h.prev_crc, 0 });
 		}
 		if (!rep->first_seq)
 			rep->first_seq = rec.seq, rep->first_time_us = rec.time_us;

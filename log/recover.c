@@ -26,21 +26,27 @@ int sl_scan_segment(struct sl_segfile *s, const struct sl_io *io, uint32_t max_c
 	sc->stop_why = NULL;
 	sc->bad_header_ok = false;
 	for (;;) {
-		struct sl_commit_view c;
+		struct sl_rec_view v;
 		const char *why = NULL;
-		int st = sl_commit_read(s, io, sc->off, max_commit, &c, &why);
+		int st = sl_rec_read(s, io, sc->off, max_commit, &v, &why);
 		if (st < 0)
 			return st;
 		if (st == SL_CR_OK) {
-			if (c.h.first_seq != sc->next_seq) {
+			if (v.h.first_seq != sc->next_seq) {
 				st = SL_CR_BAD;
-				why = "commit sequence number out of order (missing, repeated or reordered commit)";
-			} else if (c.h.prev_crc != sc->chain) {
+				why = "record sequence number out of order (missing, repeated or reordered commit)";
+			} else if (v.h.prev_crc != sc->chain) {
 				st = SL_CR_BAD;
 				why = "commit chain broken (missing, repeated or reordered commit)";
-			} else if (c.h.time_us < sc->last_time) {
+			} else if (v.h.time_first < sc->last_time) {
 				st = SL_CR_BAD;
-				why = "commit time goes backwards";
+				why = "record time goes backwards";
+			} else if (v.h.kind != SL_REC_PACKED &&
+				   sl_commit_crc(v.h.prev_crc, v.h.first_seq, v.h.n_events, v.h.time_first,
+						 v.h.time_last, v.payload,
+						 v.h.kind == SL_REC_RAW ? v.h.raw_len : 0) != v.h.chain_out) {
+				st = SL_CR_BAD;
+				why = "commit checksum mismatch";
 			}
 		}
 		if (st != SL_CR_OK) {
@@ -48,27 +54,28 @@ int sl_scan_segment(struct sl_segfile *s, const struct sl_io *io, uint32_t max_c
 			sc->stop_why = why;
 			if (st == SL_CR_BAD) {
 				const uint8_t *p;
-				if (sl_segfile_read(s, io, sc->off, SL_COMMIT_HEADER_SIZE, &p) ==
-				    (ssize_t)SL_COMMIT_HEADER_SIZE) {
-					const char *w2;
-					sc->bad_header_ok = sl_commit_header_decode(p, max_commit, &sc->bad, &w2);
-				}
+				ssize_t got = sl_segfile_read(s, io, sc->off, SL_REC_HEADER_MAX, &p);
+				const char *w2;
+				if (got > 0)
+					sc->bad_header_ok = sl_rec_header_decode(p, (size_t)got, max_commit,
+										  &sc->bad, &w2) == 1;
 			}
 			return SL_OK;
 		}
-		if ((c.h.flags & SL_COMMIT_RESTART) &&
-		    (s->n_idx == 0 || c.off > s->idx[s->n_idx - 1].offset)) {
-			struct sl_idx_entry e = { SL_IDX_RESTART, c.h.first_seq, c.h.time_us, c.off,
-						  c.h.prev_crc };
+		if (sl_index_wants_point(s, v.off)) {
+			struct sl_idx_entry e = { SL_IDX_POINT, v.h.first_seq, v.h.time_first, v.off,
+						  v.h.prev_crc, 0 };
 			int rc = sl_index_add(s, &e);
 			if (rc)
 				return rc;
 		}
-		sc->next_seq = c.h.first_seq + c.h.count;
-		sc->chain = c.h.crc;
-		sc->last_time = c.h.time_last_us;
-		sc->commits++;
-		sc->off = c.next_off;
+		if (v.h.kind == SL_REC_RAW)
+			sc->has_raw = true;
+		sc->next_seq = v.h.first_seq + v.h.n_events;
+		sc->chain = v.h.chain_out;
+		sc->last_time = v.h.time_last;
+		sc->records++;
+		sc->off = v.next_off;
 		s->scanned_to = sc->off;
 	}
 }
@@ -116,28 +123,29 @@ out:;
 static void find_lost(struct sl_segfile *s, const struct sl_io *io, uint32_t max_commit,
 		      const struct sl_scan *sc, struct sl_recovery_report *rep)
 {
-	uint64_t off = sc->bad_header_ok ? sc->off + SL_COMMIT_HEADER_SIZE + sc->bad.payload_len
+	uint64_t off = sc->bad_header_ok ? sc->off + sc->bad.header_len + sc->bad.payload_len
 					 : sc->off + 1;
-	while (off + SL_COMMIT_HEADER_SIZE <= s->size) {
-		struct sl_commit_view c;
+	while (off < s->size) {
+		struct sl_rec_view v;
 		const char *why;
-		if (sl_commit_read(s, io, off, max_commit, &c, &why) == SL_CR_OK) {
+		if (sl_rec_read(s, io, off, max_commit, &v, &why) == SL_CR_OK) {
 			if (!rep->seq_lost) {
 				rep->seq_lost = true;
-				rep->lost_first_seq = c.h.first_seq;
+				rep->lost_first_seq = v.h.first_seq;
 			}
-			rep->lost_last_seq = c.h.first_seq + c.h.count - 1;
-			off = c.next_off;
+			rep->lost_last_seq = v.h.first_seq + v.h.n_events - 1;
+			off = v.next_off;
 			continue;
 		}
 		/* Look for the next commit magic. */
 		const uint8_t *p;
 		size_t want = s->size - off > (1u << 16) ? (1u << 16) : (size_t)(s->size - off);
 		ssize_t got = sl_segfile_read(s, io, off + 1, want, &p);
-		if (got < 4)
+		if (got < 2)
 			return;
-		const uint8_t *m = memmem(p, (size_t)got, SL_COMMIT_MAGIC, 4);
-		off = m ? off + 1 + (uint64_t)(m - p) : off + 1 + (uint64_t)got - 3;
+		static const uint8_t magic[2] = { SL_REC_MAGIC0, SL_REC_MAGIC1 };
+		const uint8_t *m = memmem(p, (size_t)got, magic, 2);
+		off = m ? off + 1 + (uint64_t)(m - p) : off + 1 + (uint64_t)got - 1;
 	}
 }
 
@@ -176,12 +184,13 @@ static int cut_tail(const char *dir, struct sl_segfile *s, const struct sl_io *i
  * index checks out, rebuilding it otherwise. */
 static int check_sealed(const char *dir, struct sl_segfile *s, const struct sl_io *io,
 			uint32_t max_commit, uint64_t *next_seq, uint32_t *chain, int64_t *last_time,
-			struct sl_recovery_report *rep, char *msg, size_t msglen)
+			bool *unpacked, struct sl_recovery_report *rep, char *msg, size_t msglen)
 {
 	int rc = sl_index_load(s, io, dir, s->hdr.log_id);
 	if (rc)
 		return rc;
 	if (s->sealed) {
+		*unpacked = !(s->seal.flags & SL_IDX_SEAL_PACKED);
 		*next_seq = s->seal.seq;
 		*chain = s->seal.aux;
 		*last_time = s->seal.time_us;
@@ -198,16 +207,18 @@ static int check_sealed(const char *dir, struct sl_segfile *s, const struct sl_i
 		       s->path, sc.off, sc.stop_why);
 		return SL_ECORRUPT;
 	}
-	if (sc.commits == 0) {
+	if (sc.records == 0) {
 		sl_msg(msg, msglen, "%s: empty segment that is not the last one", s->path);
 		return SL_ECORRUPT;
 	}
 	s->sealed = true;
-	s->seal = (struct sl_idx_entry){ SL_IDX_SEAL, sc.next_seq, sc.last_time, s->size, sc.chain };
+	s->seal = (struct sl_idx_entry){ SL_IDX_SEAL, sc.next_seq, sc.last_time, s->size, sc.chain,
+					 sc.has_raw ? 0 : SL_IDX_SEAL_PACKED };
 	rc = sl_index_write(s, io, dir, msg, msglen);
 	if (rc)
 		return rc;
 	rep->indexes_rebuilt++;
+	*unpacked = sc.has_raw;
 	*next_seq = sc.next_seq;
 	*chain = sc.chain;
 	*last_time = sc.last_time;
@@ -281,14 +292,24 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 			goto out;
 		}
 		if (i + 1 < n) {
-			rc = check_sealed(dir, &s, io, max_commit, &next_seq, &chain, &last_time, rep,
-					  msg, msglen);
+			bool unpacked = false;
+			rc = check_sealed(dir, &s, io, max_commit, &next_seq, &chain, &last_time,
+					  &unpacked, rep, msg, msglen);
 			if (rc)
 				goto out;
 			sl_segfile_close(&s, io);
+			if (unpacked) {
+				uint64_t *nu = realloc(out->unpacked, (out->n_unpacked + 1) * sizeof(*nu));
+				if (!nu) {
+					rc = SL_ENOMEM;
+					goto out;
+				}
+				out->unpacked = nu;
+				out->unpacked[out->n_unpacked++] = seqs[i];
+			}
 			continue;
 		}
-		/* The last segment: resume from its last known restart point. */
+		/* The last segment: resume from its last known reading point. */
 		rc = sl_index_load(&s, io, dir, log_id);
 		if (rc)
 			goto out;
@@ -297,7 +318,7 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 				      .chain = chain, .last_time = last_time };
 		if (s.sealed) {
 			/* A seal on the last segment: trust nothing after the last
-			 * restart point, re-scan from there. */
+			 * reading point, re-scan from there. */
 			s.sealed = false;
 		}
 		if (s.n_idx) {
@@ -312,7 +333,7 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 		rc = sl_scan_segment(&s, io, max_commit, &sc);
 		if (rc)
 			goto out;
-		if (sc.stop_status == SL_CR_BAD && !stale && sc.commits == 0) {
+		if (sc.stop_status == SL_CR_BAD && !stale && sc.records == 0) {
 			/* The index pointed at something that is not a commit: it is
 			 * stale, not the segment damaged.  Scan from the start. */
 			s.n_idx = 0;
@@ -327,7 +348,7 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 			bool torn = sc.stop_status == SL_CR_INCOMPLETE;
 			if (!torn) {
 				uint64_t end = sc.bad_header_ok
-					? sc.off + SL_COMMIT_HEADER_SIZE + sc.bad.payload_len
+					? sc.off + sc.bad.header_len + sc.bad.payload_len
 					: s.size;
 				rc = sl_region_torn(&s, io, sc.off, end, &torn);
 				if (rc)
@@ -349,7 +370,7 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 		out->next_seq = sc.next_seq;
 		out->chain = sc.chain;
 		out->last_time = sc.last_time;
-		out->commits_in_seg = sc.off > SL_SEG_HEADER_SIZE;
+		out->records_in_seg = sc.off > SL_SEG_HEADER_SIZE;
 		out->seg = s;
 		memset(&s, 0, sizeof(s));
 		s.fd = -1;
@@ -358,6 +379,11 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 out:
 	if (s.path)
 		sl_segfile_close(&s, io);
+	if (rc) {
+		free(out->unpacked);
+		out->unpacked = NULL;
+		out->n_unpacked = 0;
+	}
 	free(seqs);
 	return rc;
 }

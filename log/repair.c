@@ -5,9 +5,8 @@
  * be read and says exactly what could not:
  *  1. take the writer lock; a sound log (torn tail aside) is left to the
  *     writer's ordinary recovery;
- *  2. read every segment commit by commit; past a damaged commit, look for
- *     the next commit magic that starts a readable commit (a commit that
- *     continues a compression frame whose start was lost cannot be read);
+ *  2. read every segment record by record; past a damaged record, look for
+ *     the next record magic that starts a readable record;
  *  3. write a new log with the same id in a directory beside the segments:
  *     each readable commit again (same events, sequence numbers and times),
  *     and an explicit gap commit for each range of lost sequence numbers;
@@ -57,45 +56,61 @@ static int add_gap(struct salvage *sv, uint64_t upto)
 	return SL_OK;
 }
 
-/* Re-appends one decoded commit. */
-static int copy_commit(struct salvage *sv, const struct sl_decoder *d, const struct sl_commit_header *h)
+/* Re-appends the commits of one decoded record. */
+static int copy_record(struct salvage *sv, const struct sl_decoder *d)
 {
-	if (h->first_seq + h->count <= sv->next_seq)
-		return SL_OK;  /* repeated: already kept */
-	int rc = add_gap(sv, h->first_seq);
-	if (rc)
-		return rc;
-	if (h->flags & SL_COMMIT_GAP)
-		return add_gap(sv, h->first_seq + h->count);
-	if (h->count > sv->cap) {
-		sl_event **n = realloc(sv->evs, h->count * sizeof(*n));
-		if (!n)
-			return SL_ENOMEM;
-		sv->evs = n;
-		sv->cap = h->count;
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < d->n_recs; i++) {
-		const struct sl_rec *r = &d->recs[i];
-		if (r->seq < sv->next_seq)
-			continue;
-		if (sl_event_decode(&sv->evs[k], r->data, r->len, r->seq, r->time_us))
-			break;  /* an undecodable event ends what is kept of the commit */
-		k++;
-	}
-	if (k) {
-		rc = sl_log_append(sv->out, sv->evs, k, NULL);
-		for (size_t i = 0; i < k; i++)
-			sl_event_free(sv->evs[i]);
+	size_t r = 0;
+	for (size_t c = 0; c < d->n_commits; c++) {
+		const struct sl_dcommit *dc = &d->commits[c];
+		uint64_t end = dc->first_seq + dc->count;
+		if (end <= sv->next_seq) {
+			while (r < d->n_recs && d->recs[r].commit == c)
+				r++;
+			continue;  /* repeated: already kept */
+		}
+		int rc = add_gap(sv, dc->first_seq);
 		if (rc)
 			return rc;
-		sv->next_seq += k;
+		if (dc->gap) {
+			if ((rc = add_gap(sv, end)))
+				return rc;
+			continue;
+		}
+		if (dc->count > sv->cap) {
+			sl_event **n = realloc(sv->evs, dc->count * sizeof(*n));
+			if (!n)
+				return SL_ENOMEM;
+			sv->evs = n;
+			sv->cap = dc->count;
+		}
+		size_t k = 0;
+		bool bad = false;
+		for (; r < d->n_recs && d->recs[r].commit == c; r++) {
+			const struct sl_rec *x = &d->recs[r];
+			if (bad || x->seq < sv->next_seq)
+				continue;
+			/* An undecodable event ends what is kept of the commit. */
+			if (sl_event_decode(&sv->evs[k], x->data, x->len, x->seq, x->time_us))
+				bad = true;
+			else
+				k++;
+		}
+		if (k) {
+			rc = sl_log_append(sv->out, sv->evs, k, NULL);
+			for (size_t i = 0; i < k; i++)
+				sl_event_free(sv->evs[i]);
+			if (rc)
+				return rc;
+			sv->next_seq += k;
+		}
+		sv->rep->commits_kept++;
+		if ((rc = add_gap(sv, end)))
+			return rc;
 	}
-	sv->rep->commits_kept++;
-	return add_gap(sv, h->first_seq + h->count);
+	return SL_OK;
 }
 
-/* Salvages every readable commit of one segment. */
+/* Salvages every readable record of one segment. */
 static int salvage_segment(struct salvage *sv, const char *dir, uint64_t first_seq,
 			   const struct sl_io *io, uint32_t max_commit, uint32_t max_event,
 			   const uint8_t log_id[SL_LOG_ID_SIZE])
@@ -119,41 +134,41 @@ static int salvage_segment(struct salvage *sv, const char *dir, uint64_t first_s
 		return rc;
 	}
 	uint64_t off = SL_SEG_HEADER_SIZE;
-	while (off + SL_COMMIT_HEADER_SIZE <= s.size) {
-		struct sl_commit_view c;
+	while (off < s.size) {
+		struct sl_rec_view v;
 		const char *why;
-		int st = sl_commit_read(&s, io, off, max_commit, &c, &why);
+		int st = sl_rec_read(&s, io, off, max_commit, &v, &why);
 		if (st < 0) {
 			rc = st;
 			break;
 		}
 		if (st == SL_CR_OK) {
-			if (sl_decoder_commit(&d, &c, max_event, &why) == SL_OK) {
-				if ((rc = copy_commit(sv, &d, &c.h)))
+			if (sl_decoder_record(&d, &v, max_event, &why) == SL_OK) {
+				if ((rc = copy_record(sv, &d)))
 					break;
 			} else {
 				sv->rep->commits_lost++;
 			}
-			off = c.next_off;
+			off = v.next_off;
 			continue;
 		}
-		/* Damaged: the frame in progress is lost; look for the next magic. */
+		/* Damaged: look for the next record magic after it. */
 		sv->rep->commits_lost++;
-		sl_decoder_reset(&d);
 		uint64_t pos = off + 1;
 		off = s.size;
-		while (pos + 4 <= s.size) {
+		while (pos + 2 <= s.size) {
 			const uint8_t *p;
 			size_t want = s.size - pos > (1u << 16) ? (1u << 16) : (size_t)(s.size - pos);
 			ssize_t got = sl_segfile_read(&s, io, pos, want, &p);
-			if (got < 4)
+			if (got < 2)
 				break;
-			const uint8_t *m = memmem(p, (size_t)got, SL_COMMIT_MAGIC, 4);
+			static const uint8_t magic[2] = { SL_REC_MAGIC0, SL_REC_MAGIC1 };
+			const uint8_t *m = memmem(p, (size_t)got, magic, 2);
 			if (m) {
 				off = pos + (uint64_t)(m - p);
 				break;
 			}
-			pos += (uint64_t)got - 3;
+			pos += (uint64_t)got - 1;
 		}
 	}
 	sl_decoder_free(&d);
@@ -166,7 +181,7 @@ static bool is_log_file(const char *name)
 	size_t n = strlen(name);
 	return (n > 4 && strcmp(name + n - 4, SL_SEG_SUFFIX) == 0) ||
 	       (n > 4 && strcmp(name + n - 4, SL_IDX_SUFFIX) == 0) || strstr(name, ".seg.cut-") ||
-	       strstr(name, ".seg.torn") || strstr(name, ".tmp");
+	       strstr(name, ".seg.torn") || strstr(name, ".tmp") || strstr(name, ".seg.pack");
 }
 
 /* Moves every log file of `from` into `to` (which exists). */

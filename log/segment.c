@@ -87,7 +87,8 @@ int sl_list_segments(const char *dir, uint64_t **out, size_t *n, char *err, size
 		rc = SL_EIO;
 		goto out;
 	}
-	qsort(v, cnt, sizeof(*v), cmp_u64);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_u64);
 	*out = v;
 	*n = cnt;
 	v = NULL;
@@ -184,6 +185,7 @@ int sl_segfile_refresh(struct sl_segfile *s, const struct sl_io *io)
 	if ((uint64_t)st.st_size < s->size)
 		s->buf_len = 0;  /* truncated under us (recovery): drop the buffer */
 	s->size = (uint64_t)st.st_size;
+	s->ino = (uint64_t)st.st_ino;
 	return SL_OK;
 }
 
@@ -223,8 +225,8 @@ ssize_t sl_segfile_read(struct sl_segfile *s, const struct sl_io *io, uint64_t o
 	return (ssize_t)(have < n ? have : n);
 }
 
-int sl_commit_read(struct sl_segfile *s, const struct sl_io *io, uint64_t off,
-		   uint32_t max_commit, struct sl_commit_view *out, const char **why)
+int sl_rec_read(struct sl_segfile *s, const struct sl_io *io, uint64_t off, uint32_t max_raw,
+		struct sl_rec_view *out, const char **why)
 {
 	const uint8_t *p;
 	if (off >= s->size) {
@@ -234,28 +236,30 @@ int sl_commit_read(struct sl_segfile *s, const struct sl_io *io, uint64_t off,
 		if (off >= s->size)
 			return off == s->size ? SL_CR_END : SL_CR_INCOMPLETE;
 	}
-	ssize_t got = sl_segfile_read(s, io, off, SL_COMMIT_HEADER_SIZE, &p);
+	ssize_t got = sl_segfile_read(s, io, off, SL_REC_HEADER_MAX, &p);
 	if (got < 0)
 		return SL_EIO;
-	if (got < (ssize_t)SL_COMMIT_HEADER_SIZE) {
-		*why = "incomplete commit header";
+	int r = sl_rec_header_decode(p, (size_t)got, max_raw, &out->h, why);
+	if (r == 0) {
+		*why = "incomplete record header";
 		return SL_CR_INCOMPLETE;
 	}
-	if (!sl_commit_header_decode(p, max_commit, &out->h, why))
+	if (r < 0)
 		return SL_CR_BAD;
-	size_t total = SL_COMMIT_HEADER_SIZE + (size_t)out->h.payload_len;
+	size_t total = out->h.header_len + (size_t)out->h.payload_len;
 	got = sl_segfile_read(s, io, off, total, &p);
 	if (got < 0)
 		return SL_EIO;
 	if ((size_t)got < total) {
-		*why = "incomplete commit payload";
+		*why = "incomplete record payload";
 		return SL_CR_INCOMPLETE;
 	}
-	if (!sl_commit_crc_ok(p, p + SL_COMMIT_HEADER_SIZE, &out->h)) {
-		*why = "commit checksum mismatch";
+	if (!sl_rec_crc_ok(p, &out->h)) {
+		*why = "record checksum mismatch";
 		return SL_CR_BAD;
 	}
-	out->payload = p + SL_COMMIT_HEADER_SIZE;
+	out->rec = p;
+	out->payload = p + out->h.header_len;
 	out->off = off;
 	out->next_off = off + total;
 	return SL_CR_OK;
@@ -308,29 +312,83 @@ void sl_decoder_free(struct sl_decoder *d)
 	ZSTD_freeDCtx(d->dctx);
 	free(d->raw);
 	free(d->recs);
+	free(d->commits);
 	memset(d, 0, sizeof(*d));
 }
 
-void sl_decoder_reset(struct sl_decoder *d)
+static int grow_recs(struct sl_decoder *d, size_t need)
 {
-	d->primed = false;
-	d->n_recs = 0;
+	if (need <= d->cap_recs)
+		return SL_OK;
+	size_t cap = d->cap_recs ? d->cap_recs : 64;
+	while (cap < need)
+		cap *= 2;
+	struct sl_rec *n = realloc(d->recs, cap * sizeof(*n));
+	if (!n)
+		return SL_ENOMEM;
+	d->recs = n;
+	d->cap_recs = cap;
+	return SL_OK;
 }
 
-int sl_decoder_commit(struct sl_decoder *d, const struct sl_commit_view *c, uint32_t max_event,
-		      const char **why)
+static int add_commit(struct sl_decoder *d, const struct sl_dcommit *c)
 {
-	const struct sl_commit_header *h = &c->h;
-	d->n_recs = 0;
-	if (h->flags & SL_COMMIT_GAP)
-		return SL_OK;
-	if (h->flags & SL_COMMIT_RESTART) {
-		ZSTD_DCtx_reset(d->dctx, ZSTD_reset_session_only);
-		d->primed = true;
-	} else if (!d->primed) {
-		*why = "commit continues a compression frame whose start was not read";
+	if (d->n_commits == d->cap_commits) {
+		size_t cap = d->cap_commits ? d->cap_commits * 2 : 16;
+		struct sl_dcommit *n = realloc(d->commits, cap * sizeof(*n));
+		if (!n)
+			return SL_ENOMEM;
+		d->commits = n;
+		d->cap_commits = cap;
+	}
+	d->commits[d->n_commits++] = *c;
+	return SL_OK;
+}
+
+int sl_decoder_events(struct sl_decoder *d, const uint8_t *raw, size_t len, uint64_t first_seq,
+		      uint32_t count, int64_t time_first, int64_t time_last, uint32_t commit,
+		      uint32_t max_event, const char **why)
+{
+	if (grow_recs(d, d->n_recs + count))
+		return SL_ENOMEM;
+	const uint8_t *p = raw, *end = raw + len;
+	int64_t t = time_first;
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t dt, elen;
+		size_t k = sl_get_varint(p, (size_t)(end - p), &dt);
+		if (!k || (i == 0 && dt != 0) || dt > (uint64_t)(time_last - t)) {
+			*why = "bad event time in commit";
+			return SL_ECORRUPT;
+		}
+		p += k;
+		k = sl_get_varint(p, (size_t)(end - p), &elen);
+		if (!k || elen > max_event || elen > (uint64_t)(end - p) - k) {
+			*why = "bad event length in commit";
+			return SL_ECORRUPT;
+		}
+		p += k;
+		t += (int64_t)dt;
+		d->recs[d->n_recs++] = (struct sl_rec){ first_seq + i, t, p, (uint32_t)elen, commit };
+		p += elen;
+	}
+	if (t != time_last) {
+		*why = "commit's last event time does not match its header";
 		return SL_ECORRUPT;
 	}
+	if (p != end) {
+		*why = "commit has bytes after its last event";
+		return SL_ECORRUPT;
+	}
+	return SL_OK;
+}
+
+/* Packed payload, per commit: varint count, varint (time_first - previous
+ * commit's time_last, or - the record's time_first for the first), varint
+ * (time_last - time_first), varint raw length, raw bytes. */
+static int decode_packed(struct sl_decoder *d, const struct sl_rec_view *v, uint32_t max_event,
+			 const char **why)
+{
+	const struct sl_rec_header *h = &v->h;
 	if (h->raw_len > d->raw_cap) {
 		uint8_t *nr = realloc(d->raw, h->raw_len);
 		if (!nr)
@@ -338,68 +396,85 @@ int sl_decoder_commit(struct sl_decoder *d, const struct sl_commit_view *c, uint
 		d->raw = nr;
 		d->raw_cap = h->raw_len;
 	}
-	ZSTD_inBuffer in = { c->payload, h->payload_len, 0 };
-	ZSTD_outBuffer outb = { d->raw, h->raw_len, 0 };
-	while (in.pos < in.size) {
-		size_t r = ZSTD_decompressStream(d->dctx, &outb, &in);
-		if (ZSTD_isError(r)) {
-			d->primed = false;
-			*why = "compressed payload does not decode";
-			return SL_ECORRUPT;
-		}
-		if (outb.pos == outb.size && in.pos < in.size) {
-			/* More input but no room: the payload holds more than raw_len.
-			 * One more call tells whether it would produce anything. */
-			uint8_t probe;
-			ZSTD_outBuffer pb = { &probe, 1, 0 };
-			r = ZSTD_decompressStream(d->dctx, &pb, &in);
-			if (ZSTD_isError(r) || pb.pos) {
-				d->primed = false;
-				*why = "compressed payload is longer than its raw length";
-				return SL_ECORRUPT;
-			}
-		}
-	}
-	if (outb.pos != h->raw_len) {
-		d->primed = false;
-		*why = "compressed payload is shorter than its raw length";
+	size_t got = ZSTD_decompressDCtx(d->dctx, d->raw, h->raw_len, v->payload, h->payload_len);
+	if (ZSTD_isError(got) || got != h->raw_len) {
+		*why = "packed payload does not decode to its raw length";
 		return SL_ECORRUPT;
-	}
-	if (h->count > d->cap_recs) {
-		struct sl_rec *nr = realloc(d->recs, (size_t)h->count * sizeof(*nr));
-		if (!nr)
-			return SL_ENOMEM;
-		d->recs = nr;
-		d->cap_recs = h->count;
 	}
 	const uint8_t *p = d->raw, *end = d->raw + h->raw_len;
-	int64_t t = h->time_us;
-	for (uint32_t i = 0; i < h->count; i++) {
-		uint64_t dt, len;
-		size_t k = sl_get_varint(p, (size_t)(end - p), &dt);
-		if (!k || (i == 0 && dt != 0) || dt > (uint64_t)INT64_MAX - (uint64_t)t) {
-			*why = "bad event time in commit";
+	uint64_t seq = h->first_seq;
+	int64_t t = h->time_first;
+	uint32_t chain = h->prev_crc;
+	for (uint32_t c = 0; c < h->n_commits; c++) {
+		uint64_t count, dt, span, len;
+		size_t k1 = sl_get_varint(p, (size_t)(end - p), &count);
+		size_t k2 = k1 ? sl_get_varint(p + k1, (size_t)(end - p) - k1, &dt) : 0;
+		size_t k3 = k2 ? sl_get_varint(p + k1 + k2, (size_t)(end - p) - k1 - k2, &span) : 0;
+		size_t k4 = k3 ? sl_get_varint(p + k1 + k2 + k3, (size_t)(end - p) - k1 - k2 - k3, &len) : 0;
+		if (!k4 || count == 0 || count > h->n_events || (c == 0 && dt != 0) ||
+		    dt > (uint64_t)(h->time_last - t) || span > (uint64_t)(h->time_last - t) - dt) {
+			*why = "bad commit in packed record";
 			return SL_ECORRUPT;
 		}
-		p += k;
-		k = sl_get_varint(p, (size_t)(end - p), &len);
-		if (!k || len > max_event || len > (uint64_t)(end - p - (ptrdiff_t)k)) {
-			*why = "bad event length in commit";
+		p += k1 + k2 + k3 + k4;
+		if (len > (uint64_t)(end - p) || seq + count > h->first_seq + h->n_events) {
+			*why = "packed commit runs past its record";
 			return SL_ECORRUPT;
 		}
-		p += k;
-		t += (int64_t)dt;
-		d->recs[i] = (struct sl_rec){ h->first_seq + i, t, p, (uint32_t)len };
+		struct sl_dcommit dc = { seq, (uint32_t)count, t + (int64_t)dt,
+					 t + (int64_t)dt + (int64_t)span, 0, false };
+		dc.crc = sl_commit_crc(chain, seq, dc.count, dc.time_first, dc.time_last, p, (size_t)len);
+		int rc = sl_decoder_events(d, p, (size_t)len, seq, dc.count, dc.time_first, dc.time_last,
+					   (uint32_t)d->n_commits, max_event, why);
+		if (rc)
+			return rc;
+		if ((rc = add_commit(d, &dc)))
+			return rc;
+		chain = dc.crc;
+		seq += count;
+		t = dc.time_last;
 		p += len;
 	}
-	if (t != h->time_last_us) {
-		*why = "commit's last event time does not match its header";
+	if (p != end || seq != h->first_seq + h->n_events || t != h->time_last) {
+		*why = "packed record does not add up to its header";
 		return SL_ECORRUPT;
 	}
-	if (p != end) {
-		*why = "commit payload has bytes after its last event";
+	if (chain != h->chain_out) {
+		*why = "commit chain broken inside a packed record";
 		return SL_ECORRUPT;
 	}
-	d->n_recs = h->count;
 	return SL_OK;
+}
+
+int sl_decoder_record(struct sl_decoder *d, const struct sl_rec_view *v, uint32_t max_event,
+		      const char **why)
+{
+	const struct sl_rec_header *h = &v->h;
+	d->n_recs = 0;
+	d->n_commits = 0;
+	if (h->kind == SL_REC_PACKED) {
+		int rc = decode_packed(d, v, max_event, why);
+		if (rc) {
+			d->n_recs = 0;
+			d->n_commits = 0;
+		}
+		return rc;
+	}
+	struct sl_dcommit dc = { h->first_seq, h->n_events, h->time_first, h->time_last, 0,
+				 h->kind == SL_REC_GAP };
+	dc.crc = sl_commit_crc(h->prev_crc, h->first_seq, h->n_events, h->time_first, h->time_last,
+			       v->payload, h->kind == SL_REC_GAP ? 0 : h->raw_len);
+	if (dc.crc != h->chain_out) {
+		*why = "commit checksum mismatch";
+		return SL_ECORRUPT;
+	}
+	if (h->kind == SL_REC_RAW) {
+		int rc = sl_decoder_events(d, v->payload, h->raw_len, h->first_seq, h->n_events,
+					   h->time_first, h->time_last, 0, max_event, why);
+		if (rc) {
+			d->n_recs = 0;
+			return rc;
+		}
+	}
+	return add_commit(d, &dc);
 }

@@ -37,10 +37,10 @@ struct sl_log {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 
-	/* the segment being appended to; seg.idx holds its restart points */
+	/* the segment being appended to; seg.idx holds its reading points */
 	struct sl_segfile seg;
 	int wfd;
-	int idx_fd;                   /* appends restart points; -1 when unusable */
+	int idx_fd;                   /* appends reading points; -1 when unusable */
 	uint64_t idx_size;
 	uint64_t end_off;
 	bool seg_has_commits;
@@ -49,12 +49,7 @@ struct sl_log {
 	int64_t last_time;
 	uint32_t chain;
 
-	ZSTD_CCtx *cctx;
-	bool need_restart;
-	uint64_t raw_since_restart;
-	uint8_t *raw;
-	size_t raw_cap;
-	uint8_t *out;
+	uint8_t *out;                 /* record being written: header space + payload */
 	size_t out_cap;
 	int64_t *times;
 	size_t times_cap;
@@ -69,6 +64,15 @@ struct sl_log {
 	bool flusher_started;
 	pthread_t flusher;
 
+	/* compaction of sealed segments, in the background */
+	uint64_t *to_pack;
+	size_t n_to_pack, cap_to_pack;
+	bool packing;                 /* the compactor is working on one */
+	volatile bool pack_stop;
+	bool packer_started;
+	pthread_t packer;
+	char pack_err[768];           /* the compactor's last failure, for the record */
+
 	char err[768];
 };
 
@@ -78,7 +82,8 @@ void sl_log_options_init(struct sl_log_options *o)
 	o->durability = SL_DURABLE_ALWAYS;
 	o->interval_ms = 100;
 	o->segment_size = 64u << 20;
-	o->restart_interval = 1u << 20;
+	o->pack_size = 2u << 20;
+	o->compact = true;
 	o->compression_level = SL_LOG_DEFAULT_LEVEL;
 	o->max_event_size = SL_DEFAULT_MAX_EVENT;
 	o->max_commit_size = SL_DEFAULT_MAX_COMMIT;
@@ -225,7 +230,7 @@ fail:
 	return -1;
 }
 
-/* Opens the index of the current segment for appending restart points,
+/* Opens the index of the current segment for appending reading points,
  * writing the entries known so far.  A failure only costs the index (it is
  * rebuilt from the segment later), so it is not an error. */
 static void open_index(struct sl_log *log)
@@ -265,6 +270,55 @@ static void close_segment_files(struct sl_log *log)
 	log->wfd = -1;
 }
 
+/* Hands a sealed segment to the background compactor.  Called with mu held. */
+static int queue_pack(struct sl_log *log, uint64_t first_seq)
+{
+	if (!log->opt.compact)
+		return SL_OK;
+	if (log->n_to_pack == log->cap_to_pack) {
+		size_t cap = log->cap_to_pack ? log->cap_to_pack * 2 : 8;
+		uint64_t *n = realloc(log->to_pack, cap * sizeof(*n));
+		if (!n)
+			return SL_ENOMEM;
+		log->to_pack = n;
+		log->cap_to_pack = cap;
+	}
+	log->to_pack[log->n_to_pack++] = first_seq;
+	pthread_cond_broadcast(&log->cv);
+	return SL_OK;
+}
+
+/* The compactor: packs sealed segments one at a time, outside the mutex
+ * (sealed segments never change).  A failure leaves the segment raw, which
+ * is still a sound log, and is kept in pack_err. */
+static void *packer_main(void *arg)
+{
+	struct sl_log *log = arg;
+	pthread_mutex_lock(&log->mu);
+	for (;;) {
+		while (!log->stopping && log->n_to_pack == 0)
+			pthread_cond_wait(&log->cv, &log->mu);
+		if (log->stopping)
+			break;
+		uint64_t first = log->to_pack[0];
+		memmove(log->to_pack, log->to_pack + 1, --log->n_to_pack * sizeof(*log->to_pack));
+		log->packing = true;
+		pthread_mutex_unlock(&log->mu);
+		uint64_t size;
+		char msg[768] = "";
+		int rc = sl_compact_segment(log->dir, log->io, first, log->opt.compression_level,
+					    log->opt.pack_size, log->opt.max_commit_size, syncs(log), true,
+					    &log->pack_stop, &size, msg, sizeof(msg));
+		pthread_mutex_lock(&log->mu);
+		log->packing = false;
+		if (rc && rc != SL_ECLOSED)
+			snprintf(log->pack_err, sizeof(log->pack_err), "%s", msg[0] ? msg : sl_strerror(rc));
+		pthread_cond_broadcast(&log->cv);
+	}
+	pthread_mutex_unlock(&log->mu);
+	return NULL;
+}
+
 static bool segment_full(const struct sl_log *log)
 {
 	return log->seg_has_commits && log->end_off >= log->opt.segment_size;
@@ -291,13 +345,22 @@ static int roll(struct sl_log *log)
 	}
 	log->seg.sealed = true;
 	log->seg.seal = (struct sl_idx_entry){ SL_IDX_SEAL, log->next_seq, log->last_time,
-					       log->end_off, log->chain };
+					       log->end_off, log->chain, 0 };
 	(void)sl_index_write(&log->seg, log->io, log->dir, NULL, 0);
 
 	struct sl_seg_header h;
 	int fd = create_segment(log, log->next_seq, &h);
 	if (fd < 0)
 		return poison(log, SL_EIO, "creating the next segment", errno);
+	struct stat st;
+	if (log->io->fstat(log->io->ctx, fd, &st) < 0) {
+		log->io->close(log->io->ctx, fd);
+		return poison(log, SL_EIO, "fstat", errno);
+	}
+	if (queue_pack(log, log->seg.first_seq) != SL_OK) {
+		log->io->close(log->io->ctx, fd);
+		return poison(log, SL_ENOMEM, "rolling", ENOMEM);
+	}
 	close_segment_files(log);
 	char *path = sl_seg_path(log->dir, log->next_seq, SL_SEG_SUFFIX);
 	if (!path) {
@@ -309,10 +372,10 @@ static int roll(struct sl_log *log)
 	log->seg.first_seq = log->next_seq;
 	log->seg.hdr = h;
 	log->seg.size = SL_SEG_HEADER_SIZE;
+	log->seg.ino = (uint64_t)st.st_ino;
 	log->wfd = fd;
 	log->end_off = SL_SEG_HEADER_SIZE;
 	log->seg_has_commits = false;
-	log->need_restart = true;
 	open_index(log);
 	return SL_OK;
 }
@@ -410,7 +473,7 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 		}
 		log->times[i] = prev = t;
 	}
-	/* Encode the records: varint time delta, varint length, event bytes. */
+	/* The payload: per event, varint time delta, varint length, bytes. */
 	size_t raw_len = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t sz = sl_event_encoded_size(events[i]);
@@ -421,68 +484,52 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 		}
 		raw_len += 20 + sz;
 	}
-	if ((rc = grow(&log->raw, &log->raw_cap, raw_len)))
+	if ((rc = grow(&log->out, &log->out_cap, SL_REC_HEADER_MAX + raw_len)))
 		return rc;
-	uint8_t *p = log->raw;
+	uint8_t *payload = log->out + SL_REC_HEADER_MAX, *p = payload;
 	for (size_t i = 0; i < n; i++) {
 		p += sl_put_varint(p, (uint64_t)(log->times[i] - (i ? log->times[i - 1] : log->times[0])));
 		size_t sz = sl_event_encoded_size(events[i]);
 		p += sl_put_varint(p, sz);
 		p += sl_event_encode(events[i], p);
 	}
-	raw_len = (size_t)(p - log->raw);
+	raw_len = (size_t)(p - payload);
 	if (raw_len > log->opt.max_commit_size) {
 		sl_msg(log->err, sizeof(log->err), "append: commit is %zu bytes, over the maximum of %"
 		       PRIu32, raw_len, log->opt.max_commit_size);
 		return SL_ETOOBIG;
 	}
 
-	bool restart = log->need_restart || log->raw_since_restart >= log->opt.restart_interval;
-	if (restart)
-		ZSTD_CCtx_reset(log->cctx, ZSTD_reset_session_only);
-	if ((rc = grow(&log->out, &log->out_cap, SL_COMMIT_HEADER_SIZE + ZSTD_compressBound(raw_len))))
-		return rc;
-	ZSTD_inBuffer in = { log->raw, raw_len, 0 };
-	ZSTD_outBuffer out = { log->out + SL_COMMIT_HEADER_SIZE, log->out_cap - SL_COMMIT_HEADER_SIZE, 0 };
-	size_t left;
-	do {
-		left = ZSTD_compressStream2(log->cctx, &out, &in, ZSTD_e_flush);
-		if (ZSTD_isError(left)) {
-			/* The stream's state is unknown now: start a new frame next. */
-			log->need_restart = true;
-			sl_msg(log->err, sizeof(log->err), "append: compression failed: %s",
-			       ZSTD_getErrorName(left));
-			return SL_ENOMEM;
-		}
-	} while (left);
-
-	struct sl_commit_header h = {
-		.flags = restart ? SL_COMMIT_RESTART : 0,
-		.first_seq = log->next_seq,
-		.count = (uint32_t)n,
-		.payload_len = (uint32_t)out.pos,
+	struct sl_rec_header h = {
+		.kind = SL_REC_RAW,
+		.payload_len = (uint32_t)raw_len,
 		.raw_len = (uint32_t)raw_len,
-		.time_us = log->times[0],
-		.time_last_us = log->times[n - 1],
+		.first_seq = log->next_seq,
+		.n_commits = 1,
+		.n_events = (uint32_t)n,
+		.time_first = log->times[0],
+		.time_last = log->times[n - 1],
 		.prev_crc = log->chain,
 	};
-	sl_commit_header_encode(&h, log->out + SL_COMMIT_HEADER_SIZE, log->out);
-	size_t total = SL_COMMIT_HEADER_SIZE + out.pos;
-	if (write_all(log->io, log->wfd, log->out, total, log->end_off) < 0) {
+	h.chain_out = sl_commit_crc(h.prev_crc, h.first_seq, h.n_events, h.time_first, h.time_last,
+				    payload, raw_len);
+	uint8_t hdr[SL_REC_HEADER_MAX];
+	size_t hl = sl_rec_header_encode(&h, payload, hdr);
+	memcpy(payload - hl, hdr, hl);
+	size_t total = hl + raw_len;
+	if (write_all(log->io, log->wfd, payload - hl, total, log->end_off) < 0) {
 		int e = errno;
 		/* Take back whatever part was written, so no partial commit stays
 		 * behind; should that fail too, recovery cuts it at reopen. */
 		(void)log->io->ftruncate(log->io->ctx, log->wfd, (off_t)log->end_off);
 		return poison(log, SL_EIO, "write", e);
 	}
-	if (restart)
-		index_append(log, &(struct sl_idx_entry){ SL_IDX_RESTART, h.first_seq, h.time_us,
-							    log->end_off, h.prev_crc });
+	if (sl_index_wants_point(&log->seg, log->end_off))
+		index_append(log, &(struct sl_idx_entry){ SL_IDX_POINT, h.first_seq, h.time_first,
+							    log->end_off, h.prev_crc, 0 });
 	log->end_off += total;
 	log->seg_has_commits = true;
-	log->chain = h.crc;
-	log->need_restart = false;
-	log->raw_since_restart = restart ? raw_len : log->raw_since_restart + raw_len;
+	log->chain = h.chain_out;
 	for (size_t i = 0; i < n; i++) {
 		events[i]->has_seq = 1;
 		events[i]->seq = log->next_seq + i;
@@ -513,34 +560,40 @@ int sl_log_append(sl_log *log, sl_event *const *events, size_t n, struct sl_comm
 
 int sl_log_append_gap(sl_log *log, uint64_t count)
 {
-	uint8_t hdr[SL_COMMIT_HEADER_SIZE];
+	uint8_t hdr[SL_REC_HEADER_MAX];
 	int rc = SL_OK;
 	pthread_mutex_lock(&log->mu);
 	if (log->poisoned) {
 		rc = SL_EPOISONED;
 		goto out;
 	}
-	while (segment_full(log))
-		if ((rc = roll(log)))
-			goto out;
-	struct sl_commit_header h = {
-		.flags = SL_COMMIT_GAP, .first_seq = log->next_seq, .count = (uint32_t)count,
-		.time_us = log->last_time, .time_last_us = log->last_time, .prev_crc = log->chain,
-	};
 	if (count == 0 || count > UINT32_MAX) {
 		rc = SL_EINVAL;
 		goto out;
 	}
-	sl_commit_header_encode(&h, NULL, hdr);
-	if (write_all(log->io, log->wfd, hdr, sizeof(hdr), log->end_off) < 0) {
+	while (segment_full(log))
+		if ((rc = roll(log)))
+			goto out;
+	struct sl_rec_header h = {
+		.kind = SL_REC_GAP, .first_seq = log->next_seq, .n_commits = 1,
+		.n_events = (uint32_t)count, .time_first = log->last_time,
+		.time_last = log->last_time, .prev_crc = log->chain,
+	};
+	h.chain_out = sl_commit_crc(h.prev_crc, h.first_seq, h.n_events, h.time_first, h.time_last,
+				    NULL, 0);
+	size_t hl = sl_rec_header_encode(&h, NULL, hdr);
+	if (write_all(log->io, log->wfd, hdr, hl, log->end_off) < 0) {
 		int e = errno;
 		(void)log->io->ftruncate(log->io->ctx, log->wfd, (off_t)log->end_off);
 		rc = poison(log, SL_EIO, "write", e);
 		goto out;
 	}
-	log->end_off += sizeof(hdr);
+	if (sl_index_wants_point(&log->seg, log->end_off))
+		index_append(log, &(struct sl_idx_entry){ SL_IDX_POINT, h.first_seq, h.time_first,
+							    log->end_off, h.prev_crc, 0 });
+	log->end_off += hl;
 	log->seg_has_commits = true;
-	log->chain = h.crc;
+	log->chain = h.chain_out;
 	log->next_seq += count;
 	log->written++;
 out:
@@ -588,31 +641,13 @@ static void log_free(struct sl_log *log)
 	sl_segfile_close(&log->seg, log->io);
 	if (log->lock_fd >= 0)
 		log->io->close(log->io->ctx, log->lock_fd);  /* releases the flock */
-	ZSTD_freeCCtx(log->cctx);
 	pthread_cond_destroy(&log->cv);
 	pthread_mutex_destroy(&log->mu);
-	free(log->raw);
+	free(log->to_pack);
 	free(log->out);
 	free(log->times);
 	free(log->dir);
 	free(log);
-}
-
-static int init_cctx(struct sl_log *log)
-{
-	log->cctx = ZSTD_createCCtx();
-	if (!log->cctx)
-		return SL_ENOMEM;
-	int wlog = 10;
-	while (wlog < SL_ZSTD_WINDOW_LOG_MAX && (1u << wlog) < log->opt.restart_interval)
-		wlog++;
-	if (ZSTD_isError(ZSTD_CCtx_setParameter(log->cctx, ZSTD_c_compressionLevel,
-						log->opt.compression_level)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(log->cctx, ZSTD_c_windowLog, wlog)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(log->cctx, ZSTD_c_checksumFlag, 0)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(log->cctx, ZSTD_c_contentSizeFlag, 0)))
-		return SL_EINVAL;
-	return SL_OK;
 }
 
 /* Set by sl_log_open_as() for the one open it makes. */
@@ -658,7 +693,8 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	int rc = SL_OK;
 	const struct sl_log_options *o = &log->opt;
 	if (o->durability > SL_DURABLE_NONE || (o->durability == SL_DURABLE_INTERVAL && !o->interval_ms) ||
-	    o->segment_size < 4096 || !o->restart_interval || !o->max_event_size ||
+	    o->segment_size < 4096 || o->pack_size < 4096 || o->pack_size > (64u << 20) ||
+	    o->compression_level < -7 || o->compression_level > 22 || !o->max_event_size ||
 	    o->max_commit_size < o->max_event_size || o->max_commit_size > (1u << 30)) {
 		sl_msg(msg, msglen, "%s: invalid log options", dir);
 		rc = SL_EINVAL;
@@ -698,11 +734,15 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	memcpy(log->log_id, tail.log_id, SL_LOG_ID_SIZE);
 	log->seg = tail.seg;
 	log->end_off = tail.end_off;
-	log->seg_has_commits = tail.commits_in_seg;
+	log->seg_has_commits = tail.records_in_seg;
 	log->next_seq = tail.next_seq;
 	log->last_time = tail.last_time;
 	log->chain = tail.chain;
-	log->need_restart = true;
+	for (size_t i = 0; i < tail.n_unpacked && rc == SL_OK; i++)
+		rc = queue_pack(log, tail.unpacked[i]);
+	free(tail.unpacked);
+	if (rc)
+		goto fail;
 	log->wfd = log->io->open(log->io->ctx, log->seg.path, O_RDWR, 0);
 	if (log->wfd < 0) {
 		sl_msg(msg, msglen, "%s: %s", log->seg.path, strerror(errno));
@@ -710,9 +750,13 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 		goto fail;
 	}
 	open_index(log);
-	if ((rc = init_cctx(log))) {
-		sl_msg(msg, msglen, "%s: cannot set up compression", dir);
-		goto fail;
+	if (o->compact) {
+		if (pthread_create(&log->packer, NULL, packer_main, log) != 0) {
+			sl_msg(msg, msglen, "%s: cannot start the compaction thread", dir);
+			rc = SL_ENOMEM;
+			goto fail;
+		}
+		log->packer_started = true;
 	}
 	if (o->durability == SL_DURABLE_INTERVAL) {
 		if (pthread_create(&log->flusher, NULL, flusher_main, log) != 0) {
@@ -726,6 +770,57 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	return SL_OK;
 fail:
 	log_free(log);
+	return rc;
+}
+
+int sl_log_compact(sl_log *log)
+{
+	int rc = SL_OK;
+	pthread_mutex_lock(&log->mu);
+	/* Sealed segments first: the compactor's queue, drained here. */
+	while (log->packing)
+		pthread_cond_wait(&log->cv, &log->mu);
+	while (rc == SL_OK && log->n_to_pack) {
+		uint64_t first = log->to_pack[--log->n_to_pack];
+		uint64_t size;
+		rc = sl_compact_segment(log->dir, log->io, first, log->opt.compression_level,
+					log->opt.pack_size, log->opt.max_commit_size, syncs(log), true,
+					NULL, &size, log->err, sizeof(log->err));
+	}
+	while (log->syncing)
+		pthread_cond_wait(&log->cv, &log->mu);
+	if (rc == SL_OK && log->poisoned)
+		rc = SL_EPOISONED;
+	if (rc == SL_OK && log->seg_has_commits) {
+		/* The segment being appended to: appends wait meanwhile. */
+		uint64_t size;
+		rc = sl_compact_segment(log->dir, log->io, log->seg.first_seq, log->opt.compression_level,
+					log->opt.pack_size, log->opt.max_commit_size, syncs(log), false,
+					NULL, &size, log->err, sizeof(log->err));
+		if (rc == SL_OK) {
+			/* The file was replaced: write to the new one from its end. */
+			close_segment_files(log);
+			uint64_t first = log->seg.first_seq;
+			bool short_header;
+			sl_segfile_close(&log->seg, log->io);
+			rc = sl_segfile_open(&log->seg, log->io, log->dir, first, &short_header, log->err,
+					     sizeof(log->err));
+			if (rc == SL_OK)
+				rc = sl_index_load(&log->seg, log->io, log->dir, log->log_id);
+			if (rc == SL_OK) {
+				log->seg.sealed = false;
+				log->wfd = log->io->open(log->io->ctx, log->seg.path, O_RDWR, 0);
+				if (log->wfd < 0)
+					rc = poison(log, SL_EIO, "reopening after compaction", errno);
+				log->end_off = log->seg.size;
+				log->synced = log->written;
+				open_index(log);
+			} else {
+				poison(log, rc, "reopening after compaction", EIO);
+			}
+		}
+	}
+	pthread_mutex_unlock(&log->mu);
 	return rc;
 }
 
@@ -745,10 +840,13 @@ int sl_log_close(sl_log *log)
 	int rc = SL_OK;
 	pthread_mutex_lock(&log->mu);
 	log->stopping = true;
+	log->pack_stop = true;  /* a segment half packed stays raw: packed at the next open */
 	pthread_cond_broadcast(&log->cv);
 	pthread_mutex_unlock(&log->mu);
 	if (log->flusher_started)
 		pthread_join(log->flusher, NULL);
+	if (log->packer_started)
+		pthread_join(log->packer, NULL);
 	pthread_mutex_lock(&log->mu);
 	while (log->syncing)
 		pthread_cond_wait(&log->cv, &log->mu);

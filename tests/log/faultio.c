@@ -76,7 +76,7 @@ static size_t file_by_path(struct fio *f, const char *path, bool fresh)
 	return f->nfiles++;
 }
 
-static int f_open(void *ctx, const char *path, int flags, mode_t mode)
+static int f_open_locked(void *ctx, const char *path, int flags, mode_t mode)
 {
 	struct fio *f = ctx;
 	size_t pl = strlen(path), sl = f->fail_create ? strlen(f->fail_create) : 0;
@@ -95,7 +95,7 @@ static int f_open(void *ctx, const char *path, int flags, mode_t mode)
 	return fd;
 }
 
-static int f_close(void *ctx, int fd)
+static int f_close_locked(void *ctx, int fd)
 {
 	struct fio *f = ctx;
 	if (fd >= 0 && fd < 4096)
@@ -109,7 +109,7 @@ static ssize_t f_pread(void *ctx, int fd, void *buf, size_t n, off_t off)
 	return sl_io_posix.pread(NULL, fd, buf, n, off);
 }
 
-static ssize_t f_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t off)
+static ssize_t f_pwrite_locked(void *ctx, int fd, const void *buf, size_t n, off_t off)
 {
 	struct fio *f = ctx;
 	f->writes++;
@@ -132,7 +132,7 @@ static ssize_t f_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t off)
 	return r;
 }
 
-static int f_sync(void *ctx, int fd)
+static int f_sync_locked(void *ctx, int fd)
 {
 	struct fio *f = ctx;
 	f->syncs++;
@@ -146,7 +146,7 @@ static int f_sync(void *ctx, int fd)
 	return r;
 }
 
-static int f_ftruncate(void *ctx, int fd, off_t len)
+static int f_ftruncate_locked(void *ctx, int fd, off_t len)
 {
 	struct fio *f = ctx;
 	int r = sl_io_posix.ftruncate(NULL, fd, len);
@@ -162,7 +162,7 @@ static int f_fstat(void *ctx, int fd, struct stat *st)
 	return sl_io_posix.fstat(NULL, fd, st);
 }
 
-static int f_rename(void *ctx, const char *from, const char *to)
+static int f_rename_locked(void *ctx, const char *from, const char *to)
 {
 	struct fio *f = ctx;
 	int r = sl_io_posix.rename(NULL, from, to);
@@ -180,7 +180,7 @@ static int f_rename(void *ctx, const char *from, const char *to)
 	return r;
 }
 
-static int f_unlink(void *ctx, const char *path)
+static int f_unlink_locked(void *ctx, const char *path)
 {
 	struct fio *f = ctx;
 	int r = sl_io_posix.unlink(NULL, path);
@@ -200,9 +200,27 @@ static int f_mkdir(void *ctx, const char *path, mode_t mode)
 	return sl_io_posix.mkdir(NULL, path, mode);
 }
 
+#define LOCKED(ret, name, params, args)                 \
+	static ret name params                          \
+	{                                               \
+		struct fio *f = ctx;                    \
+		pthread_mutex_lock(&f->mu);             \
+		ret r = name##_locked args;             \
+		pthread_mutex_unlock(&f->mu);           \
+		return r;                               \
+	}
+LOCKED(int, f_open, (void *ctx, const char *path, int flags, mode_t mode), (ctx, path, flags, mode))
+LOCKED(int, f_close, (void *ctx, int fd), (ctx, fd))
+LOCKED(ssize_t, f_pwrite, (void *ctx, int fd, const void *buf, size_t n, off_t off), (ctx, fd, buf, n, off))
+LOCKED(int, f_sync, (void *ctx, int fd), (ctx, fd))
+LOCKED(int, f_ftruncate, (void *ctx, int fd, off_t len), (ctx, fd, len))
+LOCKED(int, f_rename, (void *ctx, const char *from, const char *to), (ctx, from, to))
+LOCKED(int, f_unlink, (void *ctx, const char *path), (ctx, path))
+
 void fio_init(struct fio *f)
 {
 	memset(f, 0, sizeof(*f));
+	pthread_mutex_init(&f->mu, NULL);
 	f->io = (struct sl_io){ f, f_open, f_close, f_pread, f_pwrite, f_sync, f_ftruncate, f_fstat,
 				f_rename, f_unlink, f_mkdir };
 }
@@ -323,8 +341,10 @@ void fio_crash_image(const struct fio *f, size_t upto, uint64_t seed, const char
 		}
 	}
 	for (size_t i = 0; i < f->nfiles; i++) {
-		if (!names[i])
+		if (!names[i]) {
+			free(im[i].d);
 			continue;
+		}
 		const char *base = strrchr(names[i], '/');
 		base = base ? base + 1 : names[i];
 		char path[4300];

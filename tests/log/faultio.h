@@ -7,11 +7,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 
 #include "io.h"
 
 struct fio {
 	struct sl_io io;          /* pass &f->io as the log's io */
+	pthread_mutex_t mu;       /* the log calls from several threads */
 	/* failures: the n-th call (1-based, counted from arming) fails */
 	uint64_t writes, syncs;   /* calls so far */
 	uint64_t fail_write_at;   /* 0: never */

@@ -385,7 +385,7 @@ Test(recovery, repair_salvages_around_damage_and_records_the_gap)
 	o.create = true;
 	o.durability = SL_DURABLE_NONE;
 	o.segment_size = 16384;
-	o.restart_interval = 1024;
+	o.pack_size = 4096;
 	sl_log *log;
 	cr_assert_eq(sl_log_open(&log, dir, &o, NULL, NULL, 0), SL_OK, "open");
 	th_append_n(log, 0, 400);

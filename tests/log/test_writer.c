@@ -183,7 +183,7 @@ Test(writer, segments_roll_and_every_seq_can_be_sought)
 	o.create = true;
 	o.durability = SL_DURABLE_NONE;
 	o.segment_size = 8192;
-	o.restart_interval = 2048;
+	o.pack_size = 4096;
 	sl_log *log;
 	cr_assert_eq(sl_log_open(&log, dir, &o, NULL, NULL, 0), SL_OK, "open");
 	th_append_n(log, 0, 1500);
@@ -220,7 +220,7 @@ Test(writer, seek_by_time_finds_first_event_at_or_after)
 	o.create = true;
 	o.durability = SL_DURABLE_NONE;
 	o.segment_size = 8192;
-	o.restart_interval = 1024;
+	o.pack_size = 4096;
 	sl_log *log;
 	cr_assert_eq(sl_log_open(&log, dir, &o, NULL, NULL, 0), SL_OK, "open");
 	const int64_t t0 = 1700000000000000;

@@ -1,0 +1,92 @@
+/* projector.h: the SQLite views of a log, and keeping them caught up.
+ *
+ * The database is derived data: tables `jobs`, `sheets`, `execution_history`
+ * and `schema_version` exactly as the original backend wrote them
+ * (../shared/seed/MODEL.md, schema version 4), so the original or any
+ * dashboard written for it reads a statelog database unchanged; plus
+ * statelog's own bookkeeping tables (statelog_*: the log id, the last applied
+ * sequence number and its commit crc, the view schema version, and an index
+ * of events by sequence, time, job, sheet and type).
+ *
+ * Exactly-once: the position of the last applied event is written in the
+ * same SQLite transaction as the rows it changed.  The views need not be
+ * durable on their own (synchronous=OFF): after a crash, catch-up (or a
+ * rebuild, when the database is found ahead of or foreign to the log)
+ * brings them back to what the log says.
+ *
+ * Every rule of the model comes from sl_state_apply() (state.h): the
+ * projector loads the affected job states, applies events in memory, and
+ * writes each changed row once per transaction.
+ */
+#ifndef SL_PROJECTOR_H
+#define SL_PROJECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "state.h"
+
+/* Version of the view schema (schema/views.sql); a database of another
+ * version is rebuilt when opened. */
+#define SL_VIEWS_VERSION 1
+
+typedef struct sl_proj sl_proj;
+
+struct sl_proj_options {
+	uint32_t batch_events;        /* events per transaction; default 50,000 */
+	const struct sl_reader_options *reader;   /* NULL: defaults */
+	sl_progress_fn progress;      /* rebuild progress (events done, total) */
+	void *progress_ctx;
+};
+
+void sl_proj_options_init(struct sl_proj_options *o);
+
+struct sl_proj_stats {
+	uint64_t events_applied;
+	uint64_t transactions;
+	uint64_t last_seq;            /* position after the call */
+	bool rebuilt;                 /* open found a stale schema or a database
+					 ahead of the log, and rebuilt it */
+	uint64_t unknown_events;      /* events of unknown types (stop catch-up:
+					 SL_EUNKNOWN; counted by rebuild --force) */
+	uint64_t gaps;                /* sequence numbers lost to a repair */
+};
+
+/* Opens (creating when missing) the database at db_path for the log in
+ * log_dir.  A database of another view version, or one ahead of the log
+ * (its last applied commit is not in the log: a power loss took it from the
+ * log after the views saw it), is rebuilt.  A database projected from
+ * another log is SL_EFOREIGN.  WAL mode; foreign keys on.  err gets a one-line
+ * message on failure. */
+int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
+		 const struct sl_proj_options *opts, struct sl_proj_stats *stats,
+		 char *err, size_t errlen);
+
+/* NULL is allowed. */
+void sl_proj_close(sl_proj *p);
+
+/* Applies every committed event after the last applied one, in batched
+ * transactions.  Idempotent; safe to kill at any moment. */
+int sl_proj_catch_up(sl_proj *p, struct sl_proj_stats *stats);
+
+/* Projects the whole log into a new database file beside db_path, then
+ * replaces db_path atomically (readers of the old file keep it until they
+ * reopen; none ever sees a half-built one). */
+int sl_proj_rebuild(const char *log_dir, const char *db_path, const struct sl_proj_options *opts,
+		    struct sl_proj_stats *stats, char *err, size_t errlen);
+
+/* The sequence number of the last applied event (0: none). */
+uint64_t sl_proj_last_seq(sl_proj *p);
+
+/* The database connection, borrowed for queries until sl_proj_close(). */
+sqlite3 *sl_proj_db(sl_proj *p);
+
+/* Reads a job's state from the views.  SL_ENOTFOUND when the job has no row. */
+int sl_proj_load_job(sl_proj *p, const char *job_id, struct sl_job_state *out);
+
+const char *sl_proj_errmsg(sl_proj *p);
+
+#endif

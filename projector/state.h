@@ -1,0 +1,356 @@
+/* state.h: the state of one job as the model sees it (seed/MODEL.md), the
+ * one pure function that applies an event to it, and its inverse.
+ *
+ * A struct sl_job_state holds every column of the `jobs` row and every row
+ * of `sheets` for one job.  It is what the backend loads and saves, what the
+ * projector writes into the views, and what time travel and the audit
+ * rebuild by replaying a job's events through sl_state_apply().  The rules of
+ * the model live in apply.c and nowhere else (DESIGN.md "One place for the
+ * rules"); diff.c turns a whole-state save into the few events that apply()
+ * turns back into that state.
+ *
+ * Nothing here touches SQLite, files or the clock: time comes from the
+ * event (its time_us), so replaying the same events gives the same state.
+ *
+ * Encoding of columns in memory:
+ *  - Text columns are NUL-terminated UTF-8, owned by the state; NULL is SQL
+ *    NULL.  JSON columns hold the JSON text exactly as stored, so NULL and
+ *    "[]" stay distinct.
+ *  - Nullable numbers have a has_ flag; when it is false the value is 0.
+ *  - Times are microseconds since the Unix epoch, UTC (the views format them
+ *    as ISO-8601).
+ *  - Status columns are enums whose names (sl_job_status_name(), ...) are
+ *    the exact lower-case strings stored in the database.
+ *
+ * Sheets are kept in an array sorted by sheet_num, one element per row that
+ * exists (a sheet with no row is simply not there: MODEL's next-sheet rule
+ * tells "no row yet" from "pending").  Lookup is O(1) when the sheets are
+ * 1..n without gaps (the usual case) and O(log n) otherwise.
+ */
+#ifndef SL_STATE_H
+#define SL_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "sl_error.h"
+
+/* JobStatus.  The order is not stored anywhere; the names are. */
+enum sl_job_status {
+	SL_JOB_PENDING = 0,
+	SL_JOB_RUNNING,
+	SL_JOB_COMPLETED,
+	SL_JOB_FAILED,
+	SL_JOB_PAUSED,
+	SL_JOB_PAUSED_AT_CHAIN,
+	SL_JOB_CANCELLED,
+};
+#define SL_JOB_STATUS_COUNT 7
+
+/* SheetStatus.  Terminal: completed, failed, skipped, cancelled. */
+enum sl_sheet_status {
+	SL_SHEET_PENDING = 0,
+	SL_SHEET_READY,
+	SL_SHEET_DISPATCHED,
+	SL_SHEET_IN_PROGRESS,
+	SL_SHEET_WAITING,
+	SL_SHEET_RETRY_SCHEDULED,
+	SL_SHEET_FERMATA,
+	SL_SHEET_COMPLETED,
+	SL_SHEET_FAILED,
+	SL_SHEET_SKIPPED,
+	SL_SHEET_CANCELLED,
+};
+#define SL_SHEET_STATUS_COUNT 11
+
+/* Whether a job exists.  A deleted job keeps only its id (and the time of
+ * deletion in updated_at_us); a job_created event brings it back, fresh. */
+enum sl_job_presence {
+	SL_JOB_ABSENT = 0,      /* never created (as far as this state knows) */
+	SL_JOB_LIVE,
+	SL_JOB_DELETED,
+};
+
+/* One row of `sheets`. */
+struct sl_sheet_state {
+	int64_t sheet_num;                      /* >= 1 */
+	enum sl_sheet_status status;
+	int64_t attempt_count;
+	bool has_exit_code;
+	int64_t exit_code;
+	char *error_message;
+	char *error_category;                   /* ErrorCategory name or NULL */
+	bool has_validation_passed;
+	bool validation_passed;
+	char *validation_details;               /* JSON */
+	int64_t completion_attempts;
+	char *passed_validations;               /* JSON */
+	char *failed_validations;               /* JSON */
+	bool has_last_pass_percentage;
+	double last_pass_percentage;
+	char *execution_mode;                   /* normal, completion, retry */
+	char *outcome_data;                     /* JSON */
+	bool has_confidence_score;
+	double confidence_score;
+	char *learned_patterns;                 /* JSON */
+	int64_t similar_outcomes_count;
+	bool success_without_retry;
+	char *outcome_category;                 /* OutcomeCategory name or NULL */
+	bool has_started_at;
+	int64_t started_at_us;
+	bool has_completed_at;
+	int64_t completed_at_us;
+	bool has_execution_duration_seconds;
+	double execution_duration_seconds;
+	bool has_exit_signal;
+	int64_t exit_signal;
+	char *exit_reason;                      /* ExitReason name or NULL */
+};
+
+/* The `jobs` row of one job and its sheets.  Owns every pointer in it. */
+struct sl_job_state {
+	enum sl_job_presence presence;
+	char *id;               /* set by the first job_created, then fixed */
+	char *name;             /* never NULL while live */
+	char *description;
+	enum sl_job_status status;
+	int64_t total_sheets;
+	int64_t last_completed_sheet;
+	bool has_current_sheet;
+	int64_t current_sheet;
+	char *config_hash;
+	char *config_snapshot;  /* JSON */
+	bool has_pid;
+	int64_t pid;
+	char *error_message;
+	int64_t total_retry_count;
+	int64_t rate_limit_waits;
+	int64_t created_at_us;
+	int64_t updated_at_us;
+	bool has_started_at;
+	int64_t started_at_us;
+	bool has_completed_at;
+	int64_t completed_at_us;
+	char *config_path;
+
+	/* Sorted by sheet_num, no duplicates.  Pointers into it are valid until
+	 * the next sheet is added (the array may move) or the state is freed. */
+	struct sl_sheet_state *sheets;
+	size_t n_sheets;
+	size_t cap_sheets;
+};
+
+/* ---- enumerations ------------------------------------------------------ */
+
+/* The stored name ("in_progress"); "?" for a value out of range. */
+const char *sl_job_status_name(enum sl_job_status s);
+const char *sl_sheet_status_name(enum sl_sheet_status s);
+
+/* Parses an exact lower-case name.  SL_EINVAL when it is not one. */
+int sl_job_status_from_name(enum sl_job_status *out, const char *name);
+int sl_sheet_status_from_name(enum sl_sheet_status *out, const char *name);
+
+/* NULL-terminated lists of the values of the text enumerations. */
+extern const char *const sl_error_category_names[];
+extern const char *const sl_outcome_category_names[];
+extern const char *const sl_exit_reason_names[];
+extern const char *const sl_execution_mode_names[];
+
+/* Whether name is one of the NULL-terminated list. */
+bool sl_state_name_in(const char *const *names, const char *name);
+
+/* ---- job state --------------------------------------------------------- */
+
+/* An empty state: no job (SL_JOB_ABSENT), nothing owned. */
+void sl_state_init(struct sl_job_state *st);
+
+/* Releases everything st owns and leaves it as sl_state_init() does.
+ * NULL is allowed. */
+void sl_state_free(struct sl_job_state *st);
+
+/* A deep copy of src into *out (whose old content is not looked at: free it
+ * first).  *out is set only on success; SL_ENOMEM. */
+int sl_state_copy(struct sl_job_state *out, const struct sl_job_state *src);
+
+/* Flags for sl_state_equal(). */
+#define SL_STATE_IGNORE_UPDATED_AT 0x1u
+
+/* Whether two states hold the same presence, id, columns and sheets.
+ * Doubles compare by bit pattern, so NaN equals itself and -0.0 differs
+ * from 0.0: equal means "would store the same bytes". */
+bool sl_state_equal(const struct sl_job_state *a, const struct sl_job_state *b,
+		    unsigned flags);
+
+/* The name of the first column that differs ("presence", "sheets" for a
+ * sheet present in one state only, or a column name), or NULL when equal.
+ * When the difference is in a sheet, *sheet_num (if not NULL) is set to it,
+ * else to 0.  For test messages and the audit. */
+const char *sl_state_first_difference(const struct sl_job_state *a,
+				      const struct sl_job_state *b,
+				      unsigned flags, int64_t *sheet_num);
+
+/* The sheet numbered n, or NULL when it has no row.  The result is
+ * borrowed from st (see the note on `sheets`); it is writable when st is. */
+struct sl_sheet_state *sl_state_find_sheet(const struct sl_job_state *st, int64_t n);
+
+/* The sheet numbered n, added with the defaults of a new row (see
+ * sl_sheet_init()) when it has none.  *out is borrowed from st.
+ * SL_EINVAL when n < 1; SL_ENOMEM. */
+int sl_state_add_sheet(struct sl_job_state *st, int64_t n, struct sl_sheet_state **out);
+
+/* ---- sheet state ------------------------------------------------------- */
+
+/* A new sheet row as the original writes it (SheetState(sheet_num=n)):
+ * pending, counters 0, success_without_retry false, passed_validations,
+ * failed_validations and learned_patterns "[]" (the original stores its
+ * empty lists as "[]"), every other column NULL.  SL_ENOMEM. */
+int sl_sheet_init(struct sl_sheet_state *sh, int64_t sheet_num);
+
+/* Releases what sh owns and zeroes it.  NULL is allowed. */
+void sl_sheet_free(struct sl_sheet_state *sh);
+
+/* Deep copy; *out is set only on success.  SL_ENOMEM. */
+int sl_sheet_copy(struct sl_sheet_state *out, const struct sl_sheet_state *src);
+
+bool sl_sheet_equal(const struct sl_sheet_state *a, const struct sl_sheet_state *b);
+
+/* ---- the rules (apply.c) ----------------------------------------------- */
+
+/* Applies one event to the state of its job, following MODEL.md "Rules of
+ * the model".  Pure: the outcome depends only on *st and *ev; every time
+ * written comes from ev->time_us.
+ *
+ * On success every event but execution_recorded (which only adds a history
+ * row, as the original's record_execution() does) sets updated_at to
+ * ev->time_us (a job_fields_set carrying updated_at_us sets that value
+ * instead).  On failure *st is left
+ * exactly as it was.  Returns:
+ *   SL_EUNKNOWN  the event's body is of a type this build does not know;
+ *   SL_EINVAL    the event is not valid for this state (the cases are listed
+ *                in apply.c: no job_id, no time, a job_id other than the
+ *                state's, an event for a job that is absent or deleted, a
+ *                job_created for a live job, a sheet number out of range, a
+ *                required field missing, a bad status name, a NOT NULL
+ *                column cleared, a field both set and cleared);
+ *   SL_ENOMEM.
+ * st may be a fresh sl_state_init() state: a job_created gives it its id. */
+int sl_state_apply(struct sl_job_state *st, const sl_event *ev);
+
+/* MODEL.md "next sheet" for a live job: *out = the sheet to run next, or 0
+ * when there is none.  Returns SL_EINVAL (and leaves *out) when st is not a
+ * live job: the caller answers 1 for an unknown job, as the original's
+ * get_next_sheet() does, since it alone knows the job was looked up. */
+int sl_state_next_sheet(const struct sl_job_state *st, int64_t *out);
+
+/* MODEL.md "zombie": a live job that is running, has a pid, and whose pid
+ * pid_alive() reports dead.  pid_alive must answer true for a process that
+ * exists but belongs to another user (kill() failing with EPERM). */
+bool sl_state_is_zombie(const struct sl_job_state *st,
+			bool (*pid_alive)(int64_t pid, void *ctx), void *ctx);
+
+/* A pid_alive for sl_state_is_zombie() that asks the kernel (kill(pid, 0)).
+ * A pid no process can have (<= 0, or beyond pid_t) is not alive.  ctx is
+ * unused.  Not pure: the one function in this component that looks outside. */
+bool sl_state_pid_alive(int64_t pid, void *ctx);
+
+/* ---- save -> events (diff.c) ------------------------------------------- */
+
+/* The events that turn cur (NULL, absent or deleted when the job does not
+ * exist) into want:
+ *   - a job_created when the job does not exist (carrying want's
+ *     created_at as created_at_us);
+ *   - one job_fields_set with only the job columns that differ;
+ *   - one sheet_fields_set per sheet of want that differs from cur's (or
+ *     that cur lacks), with only the columns that differ.
+ * in that order.  A save that changes one sheet of a 100-sheet job gives one
+ * event (two when job columns changed as well).  Nothing changed gives zero
+ * events: the caller decides whether to append a touch (see
+ * sl_state_touch_event()).
+ *
+ * Invariant (tests/projector/test_diff.c): applying the events to a copy of
+ * cur gives a state equal to want in every column except updated_at, which
+ * is the time of the last event; and a sheet that cur has and want lacks is
+ * kept as it is (the original's save only ever upserts sheet rows).
+ * updated_at is never emitted: apply sets it.  id, created_at and
+ * description are compared like the other columns: the original's save
+ * leaves created_at and description of an existing job alone, so the
+ * backend copies cur's values into want before diffing to match it.
+ *
+ * Each event has job_id = want->id and time_us = now_us (the log assigns the
+ * real time when it appends), seq unset.  *out is an owned array of *n_out
+ * owned events (NULL when there are none): free with sl_events_free().
+ * The events always apply cleanly to cur: SL_EINVAL when want is not a
+ * live job with an id and a name, has total_sheets < 0, a status out of
+ * range or sheets out of order, or when cur is a job with another id;
+ * SL_ENOMEM. */
+int sl_state_diff(const struct sl_job_state *cur, const struct sl_job_state *want,
+		  int64_t now_us, sl_event ***out, size_t *n_out);
+
+/* An empty job_fields_set for job_id at now_us: applying it changes nothing
+ * but updated_at.  The original's save bumps updated_at even when nothing
+ * changed; a backend that wants that appends this when sl_state_diff() gives
+ * no events.  *out is owned (sl_event_free()).  SL_ENOMEM. */
+int sl_state_touch_event(sl_event **out, const char *job_id, int64_t now_us);
+
+/* Frees an array of events from sl_state_diff() and the events in it.
+ * NULL is allowed. */
+void sl_events_free(sl_event **evs, size_t n);
+
+/* ---- the column catalogue ---------------------------------------------- */
+
+/* Every column of `jobs` and `sheets`, in the order of the CREATE TABLE,
+ * with where it lives in the state and which field of JobFieldsSet /
+ * SheetFieldsSet carries it.  apply, diff, copy and compare are written
+ * once over this table; the views and the audit can use it the same way. */
+enum sl_column_type {
+	SL_COL_TEXT,            /* char *, NULL = NULL */
+	SL_COL_INT,             /* int64_t */
+	SL_COL_REAL,            /* double */
+	SL_COL_BOOL,            /* bool, stored 1/0 */
+	SL_COL_TIME,            /* int64_t microseconds UTC, stored as ISO-8601 */
+	SL_COL_JOB_STATUS,      /* enum sl_job_status, stored as its name */
+	SL_COL_SHEET_STATUS,    /* enum sl_sheet_status, stored as its name */
+};
+
+struct sl_state_column {
+	const char *name;               /* the SQL column name */
+	uint32_t field;                 /* field number in *FieldsSet, 0 if none */
+	enum sl_column_type type;
+	bool nullable;
+	bool key;                       /* id / sheet_num: identifies the row */
+	bool json;                      /* JSON text */
+	size_t offset;                  /* of the value in the struct */
+	size_t has_offset;              /* of the has_ flag (nullable non-text) */
+};
+
+#define SL_STATE_N_JOB_COLUMNS 18
+#define SL_STATE_N_SHEET_COLUMNS 24
+extern const struct sl_state_column sl_state_job_columns[SL_STATE_N_JOB_COLUMNS];
+extern const struct sl_state_column sl_state_sheet_columns[SL_STATE_N_SHEET_COLUMNS];
+
+/* One column's value, borrowed from the row it was read from. */
+struct sl_value {
+	bool null;
+	int64_t i;              /* INT, TIME, BOOL (0/1), status (enum value) */
+	double d;               /* REAL */
+	const char *s;          /* TEXT; status: its name (static) */
+};
+
+/* Reads column c of row (a struct sl_job_state or sl_sheet_state). */
+void sl_state_column_get(const struct sl_state_column *c, const void *row,
+			 struct sl_value *out);
+
+/* Whether two values of column c are equal (doubles by bit pattern). */
+bool sl_state_column_value_equal(const struct sl_state_column *c,
+				 const struct sl_value *a, const struct sl_value *b);
+
+/* Writes v into column c of row, freeing the old text.  For TEXT, owned is
+ * a string the row takes over (v->s is ignored); it must be NULL exactly
+ * when v->null.  Cannot fail: the caller allocates first, so that a rule
+ * can check and allocate everything before it changes anything. */
+void sl_state_column_put(const struct sl_state_column *c, void *row,
+			 const struct sl_value *v, char *owned);
+
+#endif

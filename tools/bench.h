@@ -1,0 +1,31 @@
+/* bench.h: what the benchmarks of `statelog bench` share: the reference
+ * events held in memory, medians, scratch directories. */
+#ifndef SL_BENCH_H
+#define SL_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+
+/* Reference events held in memory, so that generating them is not timed. */
+struct bench_events {
+	sl_event **ev;
+	uint64_t n;
+	uint64_t encoded_bytes;
+};
+
+/* Generates n events of the reference workload (seed); with `times`, each
+ * carries the workload's simulated time (has_time_us). */
+int bench_events(uint64_t n, uint64_t seed, bool times, struct bench_events *out);
+void bench_events_free(struct bench_events *b);
+
+/* Median of v[0..n) (sorts v). */
+double bench_median(double *v, int n);
+
+/* A new directory under base (or $TMPDIR, or /tmp); malloc'd. */
+char *bench_tmpdir(const char *base);
+/* rm -rf */
+void bench_rmrf(const char *path);
+
+#endif

@@ -1,0 +1,119 @@
+/* cli.c: helpers shared by the subcommands (cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sl_error.h"
+#include "timefmt.h"
+
+void cli_err(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "statelog %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_exit_for(int code)
+{
+	switch (code) {
+	case SL_OK: return SL_EXIT_OK;
+	case SL_EINVAL: return SL_EXIT_USAGE;
+	case SL_ECORRUPT:
+	case SL_EFOREIGN:
+	case SL_EVERSION: return SL_EXIT_DAMAGED;
+	case SL_ENOTFOUND: return SL_EXIT_NOTFOUND;
+	case SL_ELOCKED: return SL_EXIT_LOCKED;
+	default: return SL_EXIT_FAIL;
+	}
+}
+
+const char *cli_log_dir(const char *opt)
+{
+	if (opt && *opt)
+		return opt;
+	const char *env = getenv("STATELOG_LOG");
+	if (env && *env)
+		return env;
+	return "statelog.log";
+}
+
+bool cli_parse_u64(const char *s, uint64_t *out)
+{
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool cli_parse_i64(const char *s, int64_t *out)
+{
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool cli_parse_time(const char *s, int64_t *out)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return sl_time_parse_relative(s, now, out) == SL_OK;
+}
+
+static double last_progress;
+static bool progress_shown;
+
+void cli_progress(void *label, uint64_t done, uint64_t total)
+{
+	if (!isatty(STDERR_FILENO))
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (done < total && now - last_progress < 0.25)
+		return;
+	last_progress = now;
+	double pct = total ? 100.0 * (double)done / (double)total : 100.0;
+	fprintf(stderr, "\r%s: %5.1f%% (%" PRIu64 " of %" PRIu64 " MB)", (const char *)label, pct,
+		done >> 20, total >> 20);
+	progress_shown = true;
+}
+
+void cli_progress_done(void)
+{
+	if (progress_shown)
+		fprintf(stderr, "\r\033[K");
+	progress_shown = false;
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,55 @@
+/* cli.h: what the subcommands of `statelog` share: exit codes, error
+ * output, finding the log, parsing numbers and times, progress lines. */
+#ifndef SL_CLI_H
+#define SL_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit codes (documented in statelog(1)). */
+enum {
+	SL_EXIT_OK = 0,
+	SL_EXIT_FAIL = 1,       /* an operation failed (I/O, SQLite, ...) */
+	SL_EXIT_USAGE = 2,      /* bad command line or bad input */
+	SL_EXIT_DAMAGED = 3,    /* damage found in the log or a database */
+	SL_EXIT_NOTFOUND = 4,   /* no such log, job or sheet */
+	SL_EXIT_LOCKED = 5,     /* another writer holds the log */
+};
+
+/* A subcommand: argv[0] is its name. */
+typedef int (*sl_cmd_fn)(int argc, char **argv);
+
+/* Prints "statelog CMD: message" to stderr. */
+void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The exit code for an SL_* library error. */
+int cli_exit_for(int sl_code);
+
+/* The log directory: `opt` when given, else $STATELOG_LOG, else
+ * ./statelog.log. */
+const char *cli_log_dir(const char *opt);
+
+/* Strict number parsing; false on anything but a whole number in range. */
+bool cli_parse_u64(const char *s, uint64_t *out);
+bool cli_parse_i64(const char *s, int64_t *out);
+
+/* A time given as ISO-8601, a relative form (-2h) or microseconds. */
+bool cli_parse_time(const char *s, int64_t *out);
+
+/* Progress on a terminal (stderr is a tty), silent otherwise; at most a few
+ * updates a second.  cli_progress_done() clears the line. */
+void cli_progress(void *label, uint64_t done, uint64_t total);
+void cli_progress_done(void);
+
+/* Whether `--help`/`-h` is among the arguments. */
+bool cli_wants_help(int argc, char **argv);
+
+int cmd_init(int argc, char **argv);
+int cmd_append(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif
