@@ -70,8 +70,8 @@ uint32_t sl_commit_crc(uint32_t prev, uint64_t first_seq, uint32_t count, int64_
 /* Record header layout (FORMAT.md "Records"):
  *   'S' 'L' kind  varint payload_len  varint raw_len  varint first_seq
  *   varint n_commits  varint n_events  u64 time_first  varint time_span
- *   u32 prev_crc  u32 chain_out  u32 crc (of every byte before it and of
- *   the payload) */
+ *   u32 prev_crc  u32 chain_out  u32 crc (of every header byte before it,
+ *   and for a packed record of the payload too) */
 size_t sl_rec_header_encode(struct sl_rec_header *h, const uint8_t *payload,
 			    uint8_t out[SL_REC_HEADER_MAX])
 {
@@ -90,7 +90,10 @@ size_t sl_rec_header_encode(struct sl_rec_header *h, const uint8_t *payload,
 	sl_put32(out + n, h->prev_crc);
 	sl_put32(out + n + 4, h->chain_out);
 	n += 8;
-	uint32_t crc = sl_crc32c(sl_crc32c(0, out, n), payload, h->payload_len);
+	/* A raw record's payload is covered by chain_out (its commit crc). */
+	uint32_t crc = sl_crc32c(0, out, n);
+	if (h->kind == SL_REC_PACKED)
+		crc = sl_crc32c(crc, payload, h->payload_len);
 	sl_put32(out + n, crc);
 	n += 4;
 	h->crc = crc;
@@ -213,9 +216,14 @@ field:
 
 bool sl_rec_crc_ok(const uint8_t *rec, const struct sl_rec_header *h)
 {
-	size_t n = h->header_len - 4;
-	uint32_t crc = sl_crc32c(sl_crc32c(0, rec, n), rec + h->header_len, h->payload_len);
-	return crc == h->crc;
+	uint32_t crc = sl_crc32c(0, rec, h->header_len - 4);
+	if (h->kind == SL_REC_PACKED)
+		return sl_crc32c(crc, rec + h->header_len, h->payload_len) == h->crc;
+	if (crc != h->crc)
+		return false;
+	/* raw and gap: the payload is checked through the commit crc */
+	return sl_commit_crc(h->prev_crc, h->first_seq, h->n_events, h->time_first, h->time_last,
+			     rec + h->header_len, h->kind == SL_REC_RAW ? h->raw_len : 0) == h->chain_out;
 }
 
 /* Index header layout (56 bytes):

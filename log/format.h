@@ -122,7 +122,7 @@ struct sl_rec_header {
 	int64_t time_last;
 	uint32_t prev_crc;        /* chain value before the record */
 	uint32_t chain_out;       /* chain value after it: its last commit's crc */
-	uint32_t crc;             /* of the header bytes before it and the payload */
+	uint32_t crc;             /* of the header bytes before it (and a packed payload) */
 	uint32_t header_len;      /* bytes of the encoded header */
 };
 
@@ -157,7 +157,8 @@ size_t sl_rec_header_encode(struct sl_rec_header *h, const uint8_t *payload,
 int sl_rec_header_decode(const uint8_t *p, size_t avail, uint32_t max_raw,
 			 struct sl_rec_header *h, const char **why);
 
-/* Checks the record crc over its header bytes and payload. */
+/* Checks the record crc, and for a raw or gap record the commit crc over its
+ * payload: whether the whole record is intact. */
 bool sl_rec_crc_ok(const uint8_t *rec, const struct sl_rec_header *h);
 
 /* The largest payload a record of max_raw raw bytes may be stored in. */

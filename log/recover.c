@@ -41,12 +41,6 @@ int sl_scan_segment(struct sl_segfile *s, const struct sl_io *io, uint32_t max_c
 			} else if (v.h.time_first < sc->last_time) {
 				st = SL_CR_BAD;
 				why = "record time goes backwards";
-			} else if (v.h.kind != SL_REC_PACKED &&
-				   sl_commit_crc(v.h.prev_crc, v.h.first_seq, v.h.n_events, v.h.time_first,
-						 v.h.time_last, v.payload,
-						 v.h.kind == SL_REC_RAW ? v.h.raw_len : 0) != v.h.chain_out) {
-				st = SL_CR_BAD;
-				why = "commit checksum mismatch";
 			}
 		}
 		if (st != SL_CR_OK) {

@@ -1,21 +1,32 @@
-/* writer.c: appending to a log: the writer lock, commits, compression that
- * carries its context from commit to commit, durability and group commit,
- * segment rolling, and the poisoned state after an I/O failure.
+/* writer.c: appending to a log: the writer lock, commits, durability and
+ * group commit, segment rolling, background compaction, and the poisoned
+ * state after an I/O failure.
  *
  * State machine of a handle:
- *   open -> (append | sync)* -> close
- *   any failed write or fsync -> poisoned: append and sync return
+ *   open -> (append | sync | compact)* -> close
+ *   any failed write or fsync -> poisoned: every later call returns
  *   SL_EPOISONED until the log is closed and reopened (which recovers it).
  *
- * Concurrency: one mutex serialises encoding, compression and the write of
- * each commit (the compression stream is one sequence).  With durability
- * `always`, the thread whose commit is not yet synced and finds no fdatasync
- * running starts one, outside the mutex, covering every commit written
- * before it started; the others wait on the condition variable.  Appends
- * that arrive together thus share one fdatasync (group commit).
+ * The pending buffer.  An append encodes its commit as a raw record at the
+ * end of `pend`, which holds the bytes of [pend_off, end_off) of the current
+ * segment that are not written yet, and takes a ticket.  Writing pending
+ * bytes is always a leader's job, one at a time (`flushing`):
+ *  - durability always: the appender waits until its ticket is synced; if no
+ *    leader is at work it becomes one: it swaps `pend` for the spare buffer,
+ *    writes it with one pwrite and fdatasyncs, outside the mutex, while the
+ *    other appenders fill the new buffer.  Appends that arrive during one
+ *    fdatasync share the next (group commit).
+ *  - durability interval / none: pending bytes are written once 64 KiB have
+ *    gathered, and by the flusher thread every interval_ms (which also
+ *    fdatasyncs for `interval`).  A commit is visible to other processes once
+ *    written.
+ * Invariants (mu held): pend_off <= end_off; pend holds end_off - pend_off
+ * bytes; synced <= flushed_ticket <= written; at most one leader.
  */
 #include "log_internal.h"
 
+#include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -49,15 +60,22 @@ struct sl_log {
 	int64_t last_time;
 	uint32_t chain;
 
-	uint8_t *out;                 /* record being written: header space + payload */
-	size_t out_cap;
 	int64_t *times;
+	size_t *sizes;                /* encoded size of each event of the commit */
 	size_t times_cap;
 
-	/* group commit: tickets count written commits */
-	uint64_t written;
-	uint64_t synced;
-	bool syncing;
+	/* pending bytes and group commit; tickets count commits */
+	uint8_t *pend, *spare;
+	size_t pend_cap, spare_cap;
+	uint64_t pend_off;            /* file offset of pend[0] */
+	uint64_t written;             /* tickets handed out */
+	uint64_t flushed;             /* tickets whose bytes are in the file */
+	uint64_t synced;              /* tickets on disk */
+	bool flushing;                /* a leader is writing/syncing outside mu */
+	int arriving;                 /* appenders between entry and their record
+					 being pending (atomic; read under mu) */
+	bool gathering;               /* a leader waits for them */
+	int fail_rc;                  /* the code the first failure returned */
 
 	bool poisoned;
 	bool stopping;
@@ -72,6 +90,7 @@ struct sl_log {
 	bool packer_started;
 	pthread_t packer;
 	char pack_err[768];           /* the compactor's last failure, for the record */
+	int64_t last_append_ns;       /* monotonic time of the last append */
 
 	char err[768];
 };
@@ -100,12 +119,20 @@ void sl_log_id_format(const uint8_t id[SL_LOG_ID_SIZE], char out[2 * SL_LOG_ID_S
 }
 
 static int take_lock(struct sl_log *log, char *msg, size_t msglen);
+static void stop_threads(struct sl_log *log);
 
 static int64_t now_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static bool syncs(const struct sl_log *log)
@@ -116,9 +143,11 @@ static bool syncs(const struct sl_log *log)
 /* Records the first failure and refuses every later append. */
 static int poison(struct sl_log *log, int code, const char *what, int e)
 {
-	if (!log->poisoned)
+	if (!log->poisoned) {
 		sl_msg(log->err, sizeof(log->err), "%s: %s: %s (the log refuses appends until reopened)",
 		       log->seg.path ? log->seg.path : log->dir, what, strerror(e));
+		log->fail_rc = code;
+	}
 	log->poisoned = true;
 	pthread_cond_broadcast(&log->cv);
 	return code;
@@ -284,20 +313,41 @@ static int queue_pack(struct sl_log *log, uint64_t first_seq)
 		log->cap_to_pack = cap;
 	}
 	log->to_pack[log->n_to_pack++] = first_seq;
+	log->last_append_ns = mono_ns();
 	pthread_cond_broadcast(&log->cv);
 	return SL_OK;
 }
 
+/* Packing waits for a pause in appends this long, unless this many sealed
+ * segments are waiting (which bounds the raw backlog on disk). */
+#define SL_PACK_IDLE_NS (50 * 1000000)
+#define SL_PACK_BACKLOG 4
+
 /* The compactor: packs sealed segments one at a time, outside the mutex
- * (sealed segments never change).  A failure leaves the segment raw, which
- * is still a sound log, and is kept in pack_err. */
+ * (sealed segments never change), when appends pause or the backlog grows.
+ * A failure leaves the segment raw, which is still a sound log, and is kept
+ * in pack_err. */
 static void *packer_main(void *arg)
 {
 	struct sl_log *log = arg;
 	pthread_mutex_lock(&log->mu);
 	for (;;) {
-		while (!log->stopping && log->n_to_pack == 0)
-			pthread_cond_wait(&log->cv, &log->mu);
+		while (!log->stopping &&
+		       (log->n_to_pack == 0 ||
+			(log->n_to_pack < SL_PACK_BACKLOG &&
+			 mono_ns() - log->last_append_ns < SL_PACK_IDLE_NS))) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 20 * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (log->n_to_pack)
+				pthread_cond_timedwait(&log->cv, &log->mu, &ts);
+			else
+				pthread_cond_wait(&log->cv, &log->mu);
+		}
 		if (log->stopping)
 			break;
 		uint64_t first = log->to_pack[0];
@@ -324,25 +374,118 @@ static bool segment_full(const struct sl_log *log)
 	return log->seg_has_commits && log->end_off >= log->opt.segment_size;
 }
 
+#define SL_PEND_FLUSH (64u << 10)   /* none/interval: write once this much waits */
+
+/* A leader of a durable flush waits at most this long for appenders that
+ * are on their way (entered sl_log_append, record not yet pending), so that
+ * they share its fdatasync rather than start the next one alone. */
+#define SL_GATHER_NS (100 * 1000)
+
+/* Writes pending bytes (and fdatasyncs when `sync`) as the leader: swaps the
+ * buffers under mu, does the I/O outside it, and records the outcome.
+ * Called with mu held and no leader at work; returns with mu held. */
+static int lead_flush(struct sl_log *log, bool sync)
+{
+	log->flushing = true;
+	if (sync && __atomic_load_n(&log->arriving, __ATOMIC_ACQUIRE) > 0) {
+		int64_t deadline = mono_ns() + SL_GATHER_NS;
+		log->gathering = true;
+		while (__atomic_load_n(&log->arriving, __ATOMIC_ACQUIRE) > 0) {
+			int64_t left = deadline - mono_ns();
+			if (left <= 0)
+				break;
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			int64_t ns = ts.tv_nsec + left;
+			ts.tv_sec += (time_t)(ns / 1000000000);
+			ts.tv_nsec = (long)(ns % 1000000000);
+			pthread_cond_timedwait(&log->cv, &log->mu, &ts);
+		}
+		log->gathering = false;
+	}
+	uint8_t *buf = log->pend;
+	size_t len = (size_t)(log->end_off - log->pend_off);
+	uint64_t off = log->pend_off, target = log->written;
+	int fd = log->wfd;
+	log->pend = log->spare;
+	log->spare = buf;
+	size_t cap = log->pend_cap;
+	log->pend_cap = log->spare_cap;
+	log->spare_cap = cap;
+	log->pend_off = log->end_off;
+	pthread_mutex_unlock(&log->mu);
+	int rc = SL_OK, e = 0;
+	const char *what = "write";
+	if (len && write_all(log->io, fd, buf, len, off) < 0) {
+		e = errno;
+		/* Take back whatever part was written, so no partial commit stays
+		 * behind; should that fail too, recovery cuts it at reopen. */
+		(void)log->io->ftruncate(log->io->ctx, fd, (off_t)off);
+		rc = SL_EIO;
+	} else if (sync && log->io->sync(log->io->ctx, fd) < 0) {
+		e = errno;
+		what = "fdatasync";
+		rc = SL_EIO;
+	}
+	pthread_mutex_lock(&log->mu);
+	log->flushing = false;
+	if (rc) {
+		poison(log, rc, what, e);
+	} else {
+		if (target > log->flushed)
+			log->flushed = target;
+		if (sync && target > log->synced)
+			log->synced = target;
+	}
+	pthread_cond_broadcast(&log->cv);
+	return rc;
+}
+
+/* Writes everything pending (syncing when asked), leading as many flushes as
+ * it takes: appends may come while a flush has mu released.  Returns with mu
+ * held and nothing pending. */
+static int flush_all(struct sl_log *log, bool sync)
+{
+	for (;;) {
+		while (log->flushing)
+			pthread_cond_wait(&log->cv, &log->mu);
+		if (log->poisoned)
+			return SL_EPOISONED;
+		if (log->end_off == log->pend_off && (!sync || log->synced == log->written))
+			return SL_OK;
+		int rc = lead_flush(log, sync);
+		if (rc)
+			return rc;
+	}
+}
+
+/* Waits until ticket is on disk, leading a flush when none is at work.
+ * Called and returns with mu held. */
+static int wait_durable(struct sl_log *log, uint64_t ticket)
+{
+	while (log->synced < ticket && !log->poisoned) {
+		if (log->flushing)
+			pthread_cond_wait(&log->cv, &log->mu);
+		else
+			lead_flush(log, true);
+	}
+	if (log->synced >= ticket)
+		return SL_OK;
+	return log->fail_rc ? log->fail_rc : SL_EPOISONED;
+}
+
 /* Seals the current segment and starts the next, if it is still full once
- * no fdatasync is running.  Called with mu held; waiting releases it, so the
+ * no leader is at work.  Called with mu held; waiting releases it, so the
  * caller must not hold state across the call. */
 static int roll(struct sl_log *log)
 {
-	while (log->syncing)
-		pthread_cond_wait(&log->cv, &log->mu);
-	if (log->poisoned)
-		return SL_EPOISONED;
+	/* Every commit of the old segment must be written (and, unless
+	 * durability is none, durable) before the new one exists. */
+	int rc = flush_all(log, syncs(log));
+	if (rc)
+		return rc;
 	if (!segment_full(log))
 		return SL_OK;  /* another thread rolled while this one waited */
-	/* Every commit of the old segment must be durable before the new one
-	 * exists: waiting appenders are then satisfied by this sync. */
-	if (syncs(log)) {
-		if (log->io->sync(log->io->ctx, log->wfd) < 0)
-			return poison(log, SL_EIO, "fdatasync", errno);
-		log->synced = log->written;
-		pthread_cond_broadcast(&log->cv);
-	}
 	log->seg.sealed = true;
 	log->seg.seal = (struct sl_idx_entry){ SL_IDX_SEAL, log->next_seq, log->last_time,
 					       log->end_off, log->chain, 0 };
@@ -374,7 +517,8 @@ static int roll(struct sl_log *log)
 	log->seg.size = SL_SEG_HEADER_SIZE;
 	log->seg.ino = (uint64_t)st.st_ino;
 	log->wfd = fd;
-	log->end_off = SL_SEG_HEADER_SIZE;
+	assert(log->end_off == log->pend_off);
+	log->end_off = log->pend_off = SL_SEG_HEADER_SIZE;
 	log->seg_has_commits = false;
 	open_index(log);
 	return SL_OK;
@@ -395,32 +539,6 @@ static int grow(uint8_t **buf, size_t *cap, size_t need)
 	return SL_OK;
 }
 
-/* Waits until commit `ticket` is on disk, running the fdatasync itself when
- * none is running.  Called and returns with mu held. */
-static int wait_durable(struct sl_log *log, uint64_t ticket)
-{
-	while (log->synced < ticket && !log->poisoned) {
-		if (log->syncing) {
-			pthread_cond_wait(&log->cv, &log->mu);
-			continue;
-		}
-		log->syncing = true;
-		uint64_t target = log->written;
-		int fd = log->wfd;
-		pthread_mutex_unlock(&log->mu);
-		int r = log->io->sync(log->io->ctx, fd);
-		int e = errno;
-		pthread_mutex_lock(&log->mu);
-		log->syncing = false;
-		if (r < 0)
-			poison(log, SL_EIO, "fdatasync", e);
-		else if (target > log->synced)
-			log->synced = target;
-		pthread_cond_broadcast(&log->cv);
-	}
-	return log->synced >= ticket ? SL_OK : SL_EPOISONED;
-}
-
 static void *flusher_main(void *arg)
 {
 	struct sl_log *log = arg;
@@ -432,20 +550,20 @@ static void *flusher_main(void *arg)
 		ts.tv_sec += (time_t)(ns / 1000000000u);
 		ts.tv_nsec = (long)(ns % 1000000000u);
 		pthread_cond_timedwait(&log->cv, &log->mu, &ts);
-		if (!log->stopping && !log->poisoned && log->written > log->synced)
-			wait_durable(log, log->written);
+		if (!log->stopping && !log->poisoned && !log->flushing &&
+		    (log->end_off > log->pend_off || (syncs(log) && log->synced < log->written)))
+			lead_flush(log, syncs(log));
 	}
 	pthread_mutex_unlock(&log->mu);
 	return NULL;
 }
 
+/* Appends the commit's raw record to the pending buffer.  Called with mu held. */
 static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 			 struct sl_commit_info *info, uint64_t *ticket)
 {
-	if (log->poisoned) {
-		/* keep the first failure's message */
-		return SL_EPOISONED;
-	}
+	if (log->poisoned)
+		return SL_EPOISONED;  /* the first failure's message stays */
 	if (n == 0 || n > UINT32_MAX) {
 		sl_msg(log->err, sizeof(log->err), "append: a commit holds 1 to 2^32-1 events");
 		return SL_EINVAL;
@@ -457,9 +575,13 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 			return rc;
 	if (n > log->times_cap) {
 		int64_t *t = realloc(log->times, n * sizeof(*t));
-		if (!t)
+		if (t)
+			log->times = t;
+		size_t *z = realloc(log->sizes, n * sizeof(*z));
+		if (z)
+			log->sizes = z;
+		if (!t || !z)
 			return SL_ENOMEM;
-		log->times = t;
 		log->times_cap = n;
 	}
 	/* Times first: nothing is written when one is out of order. */
@@ -473,33 +595,28 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 		}
 		log->times[i] = prev = t;
 	}
-	/* The payload: per event, varint time delta, varint length, bytes. */
-	size_t raw_len = 0;
+	/* The payload: per event, varint time delta, varint length, bytes.  Its
+	 * length is known before encoding, so the header goes first. */
+	uint64_t raw_len = 0;
 	for (size_t i = 0; i < n; i++) {
-		size_t sz = sl_event_encoded_size(events[i]);
+		size_t sz = log->sizes[i] = sl_event_encoded_size(events[i]);
 		if (sz > log->opt.max_event_size) {
 			sl_msg(log->err, sizeof(log->err), "append: event %zu is %zu bytes, over the "
 			       "maximum of %" PRIu32, i, sz, log->opt.max_event_size);
 			return SL_ETOOBIG;
 		}
-		raw_len += 20 + sz;
+		uint8_t tmp[10];
+		raw_len += sl_put_varint(tmp, (uint64_t)(log->times[i] - (i ? log->times[i - 1] : log->times[0])));
+		raw_len += sl_put_varint(tmp, sz) + sz;
 	}
-	if ((rc = grow(&log->out, &log->out_cap, SL_REC_HEADER_MAX + raw_len)))
-		return rc;
-	uint8_t *payload = log->out + SL_REC_HEADER_MAX, *p = payload;
-	for (size_t i = 0; i < n; i++) {
-		p += sl_put_varint(p, (uint64_t)(log->times[i] - (i ? log->times[i - 1] : log->times[0])));
-		size_t sz = sl_event_encoded_size(events[i]);
-		p += sl_put_varint(p, sz);
-		p += sl_event_encode(events[i], p);
-	}
-	raw_len = (size_t)(p - payload);
 	if (raw_len > log->opt.max_commit_size) {
-		sl_msg(log->err, sizeof(log->err), "append: commit is %zu bytes, over the maximum of %"
-		       PRIu32, raw_len, log->opt.max_commit_size);
+		sl_msg(log->err, sizeof(log->err), "append: commit is %" PRIu64 " bytes, over the "
+		       "maximum of %" PRIu32, raw_len, log->opt.max_commit_size);
 		return SL_ETOOBIG;
 	}
-
+	size_t used = (size_t)(log->end_off - log->pend_off);
+	if ((rc = grow(&log->pend, &log->pend_cap, used + SL_REC_HEADER_MAX + (size_t)raw_len)))
+		return rc;
 	struct sl_rec_header h = {
 		.kind = SL_REC_RAW,
 		.payload_len = (uint32_t)raw_len,
@@ -511,23 +628,24 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 		.time_last = log->times[n - 1],
 		.prev_crc = log->chain,
 	};
-	h.chain_out = sl_commit_crc(h.prev_crc, h.first_seq, h.n_events, h.time_first, h.time_last,
-				    payload, raw_len);
 	uint8_t hdr[SL_REC_HEADER_MAX];
-	size_t hl = sl_rec_header_encode(&h, payload, hdr);
-	memcpy(payload - hl, hdr, hl);
-	size_t total = hl + raw_len;
-	if (write_all(log->io, log->wfd, payload - hl, total, log->end_off) < 0) {
-		int e = errno;
-		/* Take back whatever part was written, so no partial commit stays
-		 * behind; should that fail too, recovery cuts it at reopen. */
-		(void)log->io->ftruncate(log->io->ctx, log->wfd, (off_t)log->end_off);
-		return poison(log, SL_EIO, "write", e);
+	size_t hl = sl_rec_header_encode(&h, NULL, hdr);  /* for its length */
+	uint8_t *payload = log->pend + used + hl, *p = payload;
+	for (size_t i = 0; i < n; i++) {
+		p += sl_put_varint(p, (uint64_t)(log->times[i] - (i ? log->times[i - 1] : log->times[0])));
+		p += sl_put_varint(p, log->sizes[i]);
+		p += sl_event_encode(events[i], p);
 	}
+	assert((uint64_t)(p - payload) == raw_len);
+	h.chain_out = sl_commit_crc(h.prev_crc, h.first_seq, h.n_events, h.time_first, h.time_last,
+				    payload, (size_t)raw_len);
+	size_t hl2 = sl_rec_header_encode(&h, payload, log->pend + used);
+	assert(hl2 == hl);
+	(void)hl2;
 	if (sl_index_wants_point(&log->seg, log->end_off))
 		index_append(log, &(struct sl_idx_entry){ SL_IDX_POINT, h.first_seq, h.time_first,
 							    log->end_off, h.prev_crc, 0 });
-	log->end_off += total;
+	log->end_off += hl + raw_len;
 	log->seg_has_commits = true;
 	log->chain = h.chain_out;
 	for (size_t i = 0; i < n; i++) {
@@ -543,6 +661,8 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 	}
 	log->next_seq += n;
 	log->last_time = log->times[n - 1];
+	if (log->n_to_pack)
+		log->last_append_ns = mono_ns();
 	*ticket = ++log->written;
 	return SL_OK;
 }
@@ -550,17 +670,23 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 int sl_log_append(sl_log *log, sl_event *const *events, size_t n, struct sl_commit_info *info)
 {
 	uint64_t ticket = 0;
+	__atomic_add_fetch(&log->arriving, 1, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&log->mu);
 	int rc = append_locked(log, events, n, info, &ticket);
-	if (rc == SL_OK && log->opt.durability == SL_DURABLE_ALWAYS)
-		rc = wait_durable(log, ticket);
+	if (__atomic_sub_fetch(&log->arriving, 1, __ATOMIC_ACQ_REL) == 0 && log->gathering)
+		pthread_cond_broadcast(&log->cv);
+	if (rc == SL_OK) {
+		if (log->opt.durability == SL_DURABLE_ALWAYS)
+			rc = wait_durable(log, ticket);
+		else if (log->end_off - log->pend_off >= SL_PEND_FLUSH && !log->flushing)
+			rc = lead_flush(log, false);
+	}
 	pthread_mutex_unlock(&log->mu);
 	return rc;
 }
 
 int sl_log_append_gap(sl_log *log, uint64_t count)
 {
-	uint8_t hdr[SL_REC_HEADER_MAX];
 	int rc = SL_OK;
 	pthread_mutex_lock(&log->mu);
 	if (log->poisoned) {
@@ -581,13 +707,10 @@ int sl_log_append_gap(sl_log *log, uint64_t count)
 	};
 	h.chain_out = sl_commit_crc(h.prev_crc, h.first_seq, h.n_events, h.time_first, h.time_last,
 				    NULL, 0);
-	size_t hl = sl_rec_header_encode(&h, NULL, hdr);
-	if (write_all(log->io, log->wfd, hdr, hl, log->end_off) < 0) {
-		int e = errno;
-		(void)log->io->ftruncate(log->io->ctx, log->wfd, (off_t)log->end_off);
-		rc = poison(log, SL_EIO, "write", e);
+	size_t used = (size_t)(log->end_off - log->pend_off);
+	if ((rc = grow(&log->pend, &log->pend_cap, used + SL_REC_HEADER_MAX)))
 		goto out;
-	}
+	size_t hl = sl_rec_header_encode(&h, NULL, log->pend + used);
 	if (sl_index_wants_point(&log->seg, log->end_off))
 		index_append(log, &(struct sl_idx_entry){ SL_IDX_POINT, h.first_seq, h.time_first,
 							    log->end_off, h.prev_crc, 0 });
@@ -604,7 +727,9 @@ out:
 int sl_log_sync(sl_log *log)
 {
 	pthread_mutex_lock(&log->mu);
-	int rc = log->poisoned ? SL_EPOISONED : wait_durable(log, log->written);
+	int rc = log->poisoned ? SL_EPOISONED : flush_all(log, true);
+	if (rc == SL_OK && log->synced < log->written)
+		rc = wait_durable(log, log->written);
 	pthread_mutex_unlock(&log->mu);
 	return rc;
 }
@@ -643,9 +768,11 @@ static void log_free(struct sl_log *log)
 		log->io->close(log->io->ctx, log->lock_fd);  /* releases the flock */
 	pthread_cond_destroy(&log->cv);
 	pthread_mutex_destroy(&log->mu);
-	free(log->to_pack);
-	free(log->out);
+	free(log->pend);
+	free(log->spare);
 	free(log->times);
+	free(log->sizes);
+	free(log->to_pack);
 	free(log->dir);
 	free(log);
 }
@@ -653,7 +780,7 @@ static void log_free(struct sl_log *log)
 /* Set by sl_log_open_as() for the one open it makes. */
 static __thread const uint8_t *forced_id;
 
-/* Creates the directory (when asked) and the first segment of a new log. */
+/* Creates the first segment of a new log. */
 static int create_log(struct sl_log *log, char *msg, size_t msglen)
 {
 	if (forced_id) {
@@ -671,6 +798,27 @@ static int create_log(struct sl_log *log, char *msg, size_t msglen)
 	}
 	log->io->close(log->io->ctx, fd);
 	return SL_OK;
+}
+
+/* Removes what an interrupted compaction or segment creation left behind. */
+static void remove_leftovers(struct sl_log *log)
+{
+	DIR *d = opendir(log->dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		bool tmp = (l > 9 && strcmp(de->d_name + l - 9, ".seg.pack") == 0) ||
+			   (l > 8 && strcmp(de->d_name + l - 8, ".seg.tmp") == 0) ||
+			   (l > 8 && strcmp(de->d_name + l - 8, ".idx.tmp") == 0);
+		if (!tmp)
+			continue;
+		char path[4400];
+		snprintf(path, sizeof(path), "%s/%s", log->dir, de->d_name);
+		log->io->unlink(log->io->ctx, path);
+	}
+	closedir(d);
 }
 
 int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts,
@@ -692,7 +840,7 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	pthread_cond_init(&log->cv, NULL);
 	int rc = SL_OK;
 	const struct sl_log_options *o = &log->opt;
-	if (o->durability > SL_DURABLE_NONE || (o->durability == SL_DURABLE_INTERVAL && !o->interval_ms) ||
+	if (o->durability > SL_DURABLE_NONE || (o->durability != SL_DURABLE_ALWAYS && !o->interval_ms) ||
 	    o->segment_size < 4096 || o->pack_size < 4096 || o->pack_size > (64u << 20) ||
 	    o->compression_level < -7 || o->compression_level > 22 || !o->max_event_size ||
 	    o->max_commit_size < o->max_event_size || o->max_commit_size > (1u << 30)) {
@@ -712,6 +860,7 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	}
 	if ((rc = take_lock(log, msg, msglen)))
 		goto fail;
+	remove_leftovers(log);
 	uint64_t *seqs = NULL;
 	size_t nseg = 0;
 	if ((rc = sl_list_segments(dir, &seqs, &nseg, msg, msglen)))
@@ -733,7 +882,7 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 		goto fail;
 	memcpy(log->log_id, tail.log_id, SL_LOG_ID_SIZE);
 	log->seg = tail.seg;
-	log->end_off = tail.end_off;
+	log->end_off = log->pend_off = tail.end_off;
 	log->seg_has_commits = tail.records_in_seg;
 	log->next_seq = tail.next_seq;
 	log->last_time = tail.last_time;
@@ -758,7 +907,7 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 		}
 		log->packer_started = true;
 	}
-	if (o->durability == SL_DURABLE_INTERVAL) {
+	if (o->durability != SL_DURABLE_ALWAYS) {
 		if (pthread_create(&log->flusher, NULL, flusher_main, log) != 0) {
 			sl_msg(msg, msglen, "%s: cannot start the flush thread", dir);
 			rc = SL_ENOMEM;
@@ -769,15 +918,17 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	*out = log;
 	return SL_OK;
 fail:
+	stop_threads(log);
 	log_free(log);
 	return rc;
 }
 
 int sl_log_compact(sl_log *log)
 {
-	int rc = SL_OK;
 	pthread_mutex_lock(&log->mu);
-	/* Sealed segments first: the compactor's queue, drained here. */
+	/* Everything pending goes to the file first. */
+	int rc = flush_all(log, syncs(log));
+	/* Sealed segments: the compactor's queue, drained here. */
 	while (log->packing)
 		pthread_cond_wait(&log->cv, &log->mu);
 	while (rc == SL_OK && log->n_to_pack) {
@@ -787,12 +938,10 @@ int sl_log_compact(sl_log *log)
 					log->opt.pack_size, log->opt.max_commit_size, syncs(log), true,
 					NULL, &size, log->err, sizeof(log->err));
 	}
-	while (log->syncing)
-		pthread_cond_wait(&log->cv, &log->mu);
-	if (rc == SL_OK && log->poisoned)
-		rc = SL_EPOISONED;
+	if (rc == SL_OK)
+		rc = flush_all(log, syncs(log));  /* appends may have come meanwhile */
 	if (rc == SL_OK && log->seg_has_commits) {
-		/* The segment being appended to: appends wait meanwhile. */
+		/* The segment being appended to: appends wait meanwhile (mu). */
 		uint64_t size;
 		rc = sl_compact_segment(log->dir, log->io, log->seg.first_seq, log->opt.compression_level,
 					log->opt.pack_size, log->opt.max_commit_size, syncs(log), false,
@@ -812,8 +961,7 @@ int sl_log_compact(sl_log *log)
 				log->wfd = log->io->open(log->io->ctx, log->seg.path, O_RDWR, 0);
 				if (log->wfd < 0)
 					rc = poison(log, SL_EIO, "reopening after compaction", errno);
-				log->end_off = log->seg.size;
-				log->synced = log->written;
+				log->end_off = log->pend_off = log->seg.size;
 				open_index(log);
 			} else {
 				poison(log, rc, "reopening after compaction", EIO);
@@ -833,27 +981,29 @@ int sl_log_open_as(sl_log **out, const char *dir, const struct sl_log_options *o
 	return rc;
 }
 
-int sl_log_close(sl_log *log)
+/* Stops the flusher and the compactor (a segment half packed stays raw: it
+ * is packed after the next open). */
+static void stop_threads(struct sl_log *log)
 {
-	if (!log)
-		return SL_OK;
-	int rc = SL_OK;
 	pthread_mutex_lock(&log->mu);
 	log->stopping = true;
-	log->pack_stop = true;  /* a segment half packed stays raw: packed at the next open */
+	log->pack_stop = true;
 	pthread_cond_broadcast(&log->cv);
 	pthread_mutex_unlock(&log->mu);
 	if (log->flusher_started)
 		pthread_join(log->flusher, NULL);
 	if (log->packer_started)
 		pthread_join(log->packer, NULL);
+	log->flusher_started = log->packer_started = false;
+}
+
+int sl_log_close(sl_log *log)
+{
+	if (!log)
+		return SL_OK;
+	stop_threads(log);
 	pthread_mutex_lock(&log->mu);
-	while (log->syncing)
-		pthread_cond_wait(&log->cv, &log->mu);
-	if (log->poisoned)
-		rc = SL_EPOISONED;
-	else if (syncs(log) && log->written > log->synced)
-		rc = wait_durable(log, log->written);
+	int rc = log->poisoned ? SL_EPOISONED : flush_all(log, syncs(log));
 	if (!log->poisoned)
 		(void)sl_index_write(&log->seg, log->io, log->dir, NULL, 0);
 	pthread_mutex_unlock(&log->mu);

@@ -369,6 +369,9 @@ Test(writer, reader_follows_the_tail)
 	uint64_t seen = 0;
 	for (int round = 0; round < 20; round++) {
 		th_append_n(log, seen, 37);
+		/* durability none: written (so visible) at 64 KiB, every
+		 * interval_ms, or now on sync */
+		cr_assert_eq(sl_log_sync(log), SL_OK, "sync");
 		int got;
 		while ((got = sl_reader_next(r, &rec)) == 1)
 			cr_assert_eq(rec.seq, ++seen, "round %d: in order", round);
@@ -377,4 +380,101 @@ Test(writer, reader_follows_the_tail)
 	}
 	sl_reader_close(r);
 	sl_log_close(log);
+}
+
+Test(writer, none_durability_commits_become_visible_within_the_interval)
+{
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	o.create = true;
+	o.durability = SL_DURABLE_NONE;
+	o.interval_ms = 20;
+	sl_log *log;
+	cr_assert_eq(sl_log_open(&log, dir, &o, NULL, NULL, 0), SL_OK, "open");
+	th_append_n(log, 0, 3);
+	int rc;
+	uint64_t n = 0;
+	for (int tries = 0; tries < 200 && n < 3; tries++) {
+		usleep(10000);
+		n = th_count(dir, &rc);
+	}
+	cr_assert_eq(n, 3, "the flusher wrote the pending commits");
+	sl_log_close(log);
+}
+
+Test(writer, compaction_keeps_every_commit_and_chain_value)
+{
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	o.create = true;
+	o.durability = SL_DURABLE_NONE;
+	o.segment_size = 32768;
+	o.pack_size = 8192;
+	sl_log *log;
+	cr_assert_eq(sl_log_open(&log, dir, &o, NULL, NULL, 0), SL_OK, "open");
+	for (uint64_t i = 0; i < 900; i++) {
+		sl_event *evs[2] = { th_event("j", i), th_event("k", i + 1) };
+		cr_assert_eq(sl_log_append(log, evs, 1 + i % 2, NULL), SL_OK, "append %" PRIu64, i);
+		th_event_free(evs[0]);
+		th_event_free(evs[1]);
+	}
+	cr_assert_eq(sl_log_sync(log), SL_OK, "sync");
+	/* every commit's crc and events before packing */
+	enum { MAXN = 2000 };
+	uint32_t *crc = calloc(MAXN, sizeof(*crc));
+	size_t *len = calloc(MAXN, sizeof(*len));
+	uint64_t *commit = calloc(MAXN, sizeof(*commit));
+	sl_reader *r;
+	struct sl_record rec;
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
+	uint64_t n = 0;
+	while (sl_reader_next(r, &rec) == 1) {
+		crc[n] = rec.commit_crc;
+		len[n] = rec.len;
+		commit[n] = rec.commit_first_seq;
+		n++;
+	}
+	sl_reader_close(r);
+	cr_assert_eq(n, 1350, "events");
+	long long before = 0, after = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		char cmd[4300];
+		snprintf(cmd, sizeof(cmd), "du -sb %s", dir);
+		FILE *p = popen(cmd, "r");
+		long long v = 0;
+		cr_assert_eq(fscanf(p, "%lld", &v), 1, "du");
+		pclose(p);
+		if (pass == 0) {
+			before = v;
+			cr_assert_eq(sl_log_compact(log), SL_OK, "compact: %s", sl_log_errmsg(log));
+		} else {
+			after = v;
+		}
+	}
+	cr_assert_lt(after, before, "packing saves space (%lld -> %lld)", before, after);
+	th_append_n(log, 5000, 10);  /* appends go on after packing */
+	cr_assert_eq(sl_log_close(log), SL_OK, "close");
+
+	struct sl_verify_report v;
+	cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, NULL, 0), SL_OK, "verify");
+	cr_assert(!v.damaged, "sound: %s", v.damage);
+	cr_assert_eq(v.events, 1360, "events");
+	cr_assert_eq(v.stale_indexes, 0, "indexes fresh");
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
+	for (uint64_t i = 0; i < n; i++) {
+		cr_assert_eq(sl_reader_next(r, &rec), 1, "event %" PRIu64, i);
+		cr_assert_eq(rec.seq, i + 1, "seq");
+		cr_assert_eq(rec.commit_crc, crc[i], "event %" PRIu64 ": chain value kept", i);
+		cr_assert_eq(rec.commit_first_seq, commit[i], "event %" PRIu64 ": commit kept", i);
+		cr_assert_eq(rec.len, len[i], "event %" PRIu64 ": bytes kept", i);
+	}
+	for (uint64_t s = 1; s <= 1360; s += 97) {
+		cr_assert_eq(sl_reader_seek_seq(r, s), SL_OK, "seek %" PRIu64, s);
+		cr_assert_eq(sl_reader_next(r, &rec), 1, "read at %" PRIu64, s);
+		cr_assert_eq(rec.seq, s, "seek lands on %" PRIu64, s);
+	}
+	sl_reader_close(r);
+	free(crc);
+	free(len);
+	free(commit);
 }
