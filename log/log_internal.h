@@ -208,8 +208,8 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
  * to s->idx.  Stops at the end of the file or at the first record that is
  * incomplete or fails validation: stop_status says which
  * (enum sl_commit_status), stop_why why, and the other fields describe the
- * last valid record.  Raw records have their commit crc checked; packed
- * records only their record crc (decoding them is the reader's work).
+ * last valid record.  Every record is checked whole: raw and gap records
+ * through their commit crc, packed ones by decoding them.
  * Returns SL_OK or SL_EIO/SL_ENOMEM. */
 struct sl_scan {
 	uint64_t off;                  /* in: where to start; out: where it stopped */

@@ -25,12 +25,32 @@ int sl_scan_segment(struct sl_segfile *s, const struct sl_io *io, uint32_t max_c
 {
 	sc->stop_why = NULL;
 	sc->bad_header_ok = false;
+	struct sl_decoder d;
+	bool have_decoder = false;
+	int rc = SL_OK;
 	for (;;) {
 		struct sl_rec_view v;
 		const char *why = NULL;
 		int st = sl_rec_read(s, io, sc->off, max_commit, &v, &why);
-		if (st < 0)
-			return st;
+		if (st < 0) {
+			rc = st;
+			break;
+		}
+		if (st == SL_CR_OK && v.h.kind == SL_REC_PACKED) {
+			/* A packed record's chain is only checked by decoding it. */
+			if (!have_decoder) {
+				if ((rc = sl_decoder_init(&d)))
+					break;
+				have_decoder = true;
+			}
+			int drc = sl_decoder_record(&d, &v, max_commit, &why);
+			if (drc == SL_ECORRUPT)
+				st = SL_CR_BAD;
+			else if (drc) {
+				rc = drc;
+				break;
+			}
+		}
 		if (st == SL_CR_OK) {
 			if (v.h.first_seq != sc->next_seq) {
 				st = SL_CR_BAD;
@@ -54,14 +74,13 @@ int sl_scan_segment(struct sl_segfile *s, const struct sl_io *io, uint32_t max_c
 					sc->bad_header_ok = sl_rec_header_decode(p, (size_t)got, max_commit,
 										  &sc->bad, &w2) == 1;
 			}
-			return SL_OK;
+			break;
 		}
 		if (sl_index_wants_point(s, v.off)) {
 			struct sl_idx_entry e = { SL_IDX_POINT, v.h.first_seq, v.h.time_first, v.off,
 						  v.h.prev_crc, 0 };
-			int rc = sl_index_add(s, &e);
-			if (rc)
-				return rc;
+			if ((rc = sl_index_add(s, &e)))
+				break;
 		}
 		if (v.h.kind == SL_REC_RAW)
 			sc->has_raw = true;
@@ -72,6 +91,9 @@ int sl_scan_segment(struct sl_segfile *s, const struct sl_io *io, uint32_t max_c
 		sc->off = v.next_off;
 		s->scanned_to = sc->off;
 	}
+	if (have_decoder)
+		sl_decoder_free(&d);
+	return rc;
 }
 
 /* Copies [off, size) of the segment into path, and syncs it. */
