@@ -115,6 +115,10 @@ int sl_log_compact(sl_log *log);
 /* Makes every appended commit durable now, whatever the durability. */
 int sl_log_sync(sl_log *log);
 
+/* Writes every appended commit to the file now (so that readers see it),
+ * without waiting for the disk. */
+int sl_log_flush(sl_log *log);
+
 /* The sequence number the next event will get (1 for an empty log). */
 uint64_t sl_log_next_seq(sl_log *log);
 

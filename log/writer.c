@@ -734,6 +734,14 @@ int sl_log_sync(sl_log *log)
 	return rc;
 }
 
+int sl_log_flush(sl_log *log)
+{
+	pthread_mutex_lock(&log->mu);
+	int rc = log->poisoned ? SL_EPOISONED : flush_all(log, false);
+	pthread_mutex_unlock(&log->mu);
+	return rc;
+}
+
 uint64_t sl_log_next_seq(sl_log *log)
 {
 	pthread_mutex_lock(&log->mu);

@@ -164,3 +164,68 @@ void th_copy(const char *from, const char *to)
 	fclose(a);
 	fclose(b);
 }
+
+/* Sets every field of msg (recursively for messages), from `seed`. */
+static void fill_message(ProtobufCMessage *msg, uint64_t seed)
+{
+	const ProtobufCMessageDescriptor *d = msg->descriptor;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+			continue;
+		char *base = (char *)msg;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			if (f->type == PROTOBUF_C_TYPE_UINT32) {
+				/* `cleared`: name a field that is not set: there is none, so
+				 * leave the list empty (set-and-cleared is invalid). */
+			}
+			continue;
+		}
+		protobuf_c_boolean *has = (protobuf_c_boolean *)(base + f->quantifier_offset);
+		void *p = base + f->offset;
+		switch (f->type) {
+		case PROTOBUF_C_TYPE_INT64:
+		case PROTOBUF_C_TYPE_SINT64:
+			*has = 1;
+			*(int64_t *)p = (int64_t)(seed * 7919 + f->id);
+			break;
+		case PROTOBUF_C_TYPE_UINT64:
+			*has = 1;
+			*(uint64_t *)p = seed + f->id;
+			break;
+		case PROTOBUF_C_TYPE_BOOL:
+			*has = 1;
+			*(protobuf_c_boolean *)p = (seed + f->id) & 1;
+			break;
+		case PROTOBUF_C_TYPE_DOUBLE:
+			*has = 1;
+			*(double *)p = (double)seed / 3.0 + f->id;
+			break;
+		case PROTOBUF_C_TYPE_STRING: {
+			char buf[96];
+			snprintf(buf, sizeof(buf), "%s \"%" PRIu64 "\" ü/:@ {\"k\": [1, 2]}", f->name, seed);
+			*(char **)p = strdup(buf);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+sl_event *th_event_of_type(const char *job, Statelog__Event__BodyCase type, uint64_t seed)
+{
+	sl_event *ev = calloc(1, sizeof(*ev));
+	statelog__event__init(ev);
+	ev->job_id = strdup(job);
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field(&statelog__event__descriptor, (unsigned)type);
+	cr_assert_not_null(f, "body field %d", (int)type);
+	const ProtobufCMessageDescriptor *md = f->descriptor;
+	ProtobufCMessage *body = calloc(1, md->sizeof_message);
+	md->message_init(body);
+	fill_message(body, seed);
+	*(ProtobufCMessage **)((char *)ev + f->offset) = body;
+	ev->body_case = type;
+	return ev;
+}

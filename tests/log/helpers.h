@@ -17,6 +17,10 @@ void th_rmdir(char *path);
 sl_event *th_event(const char *job, uint64_t i);
 void th_event_free(sl_event *ev);
 
+/* An event of the given type with every field of its body set (strings with
+ * quotes, '/', ':', '@', non-ASCII and JSON-like text). */
+sl_event *th_event_of_type(const char *job, Statelog__Event__BodyCase type, uint64_t seed);
+
 /* Opens (creating) a log with the given durability and segment size. */
 sl_log *th_open(const char *dir, enum sl_durability d, uint64_t segment_size);
 

@@ -1,0 +1,121 @@
+#!/bin/sh
+# cli_test.sh STATELOG: the program as a user runs it: every command's
+# --help, usage errors (exit 2), init, append (good and malformed input),
+# dump with its filters, verify (sound, torn, damaged: exit 3), repair, and
+# the demo.  Prints "N passed, N failed".
+set -u
+sl=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+check() {  # check NAME EXPECTED_EXIT COMMAND...
+	name=$1 want=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL $name: exit $got, want $want"
+		sed 's/^/  out: /' "$tmp/out" | head -n 5
+		sed 's/^/  err: /' "$tmp/err" | head -n 5
+	fi
+}
+
+has() {  # has NAME FILE TEXT: FILE (out or err) contains TEXT
+	if grep -q -- "$3" "$tmp/$2"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL $1: $2 lacks '$3'"
+		sed 's/^/  /' "$tmp/$2" | head -n 5
+	fi
+}
+
+for c in init append dump verify repair bench demo; do
+	check "$c --help" 0 "$sl" "$c" --help
+	has "$c --help says usage" out "usage: statelog $c"
+	check "$c --bogus" 2 "$sl" "$c" --bogus-option
+done
+check "no command" 2 "$sl"
+check "unknown command" 2 "$sl" frobnicate
+has "unknown command named" err "frobnicate"
+check "--version" 0 "$sl" --version
+has "--version prints it" out "statelog "
+check "--help" 0 "$sl" --help
+
+log="$tmp/a.log"
+check "init" 0 "$sl" init --log "$log"
+has "init names the log" out "created log"
+check "init again refused" 2 "$sl" init --log "$log"
+check "verify empty" 0 "$sl" verify --log "$log"
+
+printf '%s\n' \
+	'{"job_id": "j1", "type": "job_created", "body": {"name": "Build", "total_sheets": 3}}' \
+	'' \
+	'{"job_id": "j1", "type": "sheet_started", "body": {"sheet_num": 1}}' \
+	'{"job_id": "j2", "type": "pid_set", "body": {"pid": 77}}' >"$tmp/good.jsonl"
+check "append" 0 "$sl" append --log "$log" <"$tmp/good.jsonl"
+has "append reports seqs" out "seq 1-3"
+
+printf '%s\n' \
+	'{"job_id": "j1", "type": "sheet_started", "body": {"sheet_num": 2}}' \
+	'{"job_id": "j1", "type": "sheet_started", "body": {"sheet_num": "two"}}' >"$tmp/bad.jsonl"
+check "append malformed" 2 "$sl" append --log "$log" <"$tmp/bad.jsonl"
+has "malformed line named" err "stdin:2"
+printf '{"job_id": "j1", "type": "no_such_type"}\n' >"$tmp/bad2.jsonl"
+check "append unknown type" 2 "$sl" append --log "$log" <"$tmp/bad2.jsonl"
+printf '{"job_id": "j1", "type": \n' >"$tmp/bad3.jsonl"
+check "append broken json" 2 "$sl" append --log "$log" <"$tmp/bad3.jsonl"
+check "append empty input" 2 "$sl" append --log "$log" </dev/null
+check "dump after refusals" 0 "$sl" dump --log "$log"
+if [ "$(wc -l <"$tmp/out")" -eq 3 ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL nothing of a refused input was appended"; cat "$tmp/out"; fi
+
+check "dump --json" 0 "$sl" dump --log "$log" --json
+has "dump json" out '"type": "sheet_started"'
+check "dump --job" 0 "$sl" dump --log "$log" --job j2
+if [ "$(wc -l <"$tmp/out")" -eq 1 ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL dump --job j2 printed:"; cat "$tmp/out"; fi
+check "dump --from --to" 0 "$sl" dump --log "$log" --from 2 --to 2
+has "dump range" out "#2 "
+check "dump --since future" 0 "$sl" dump --log "$log" --since 2999-01-01T00:00:00+00:00
+if [ ! -s "$tmp/out" ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL dump --since future printed something"; fi
+check "dump bad --from" 2 "$sl" dump --log "$log" --from abc
+check "dump bad --since" 2 "$sl" dump --log "$log" --since yesterday
+check "dump no log" 4 "$sl" dump --log "$tmp/nope"
+check "verify sound" 0 "$sl" verify --log "$log"
+has "verify counts" out "3 events"
+
+# a torn tail: reported, not damage
+seg="$log/00000000000000000001.seg"
+size=$(stat -c %s "$seg")
+cp -r "$log" "$tmp/torn.log"
+truncate -s $((size - 3)) "$tmp/torn.log/00000000000000000001.seg"
+check "verify torn" 0 "$sl" verify --log "$tmp/torn.log"
+has "verify reports torn" out "torn last commit"
+# damage in the middle: exit 3, then repair
+cp -r "$log" "$tmp/bad.log"
+printf '\377' | dd of="$tmp/bad.log/00000000000000000001.seg" bs=1 seek=80 conv=notrunc 2>/dev/null
+check "verify damaged" 3 "$sl" verify --log "$tmp/bad.log"
+has "damage located" out "offset"
+check "append to damaged refused" 3 "$sl" append --log "$tmp/bad.log" <"$tmp/good.jsonl"
+check "repair" 0 "$sl" repair --log "$tmp/bad.log"
+has "repair reports" out "repaired"
+check "verify after repair" 0 "$sl" verify --log "$tmp/bad.log"
+check "repair sound log" 0 "$sl" repair --log "$log"
+has "repair leaves sound log" out "nothing changed"
+
+# STATELOG_LOG finds the log
+export STATELOG_LOG="$log"
+check "log from environment" 0 "$sl" verify
+unset STATELOG_LOG
+check "demo" 0 "$sl" demo "$tmp/demo"
+has "demo all good" out "All good"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
