@@ -10,7 +10,8 @@
  * The pending buffer.  An append encodes its commit as a raw record at the
  * end of `pend`, which holds the bytes of [pend_off, end_off) of the current
  * segment that are not written yet, and takes a ticket.  Writing pending
- * bytes is always a leader's job, one at a time (`flushing`):
+ * bytes is always a leader's job; one leader writes at a time (`writing`),
+ * and up to SL_MAX_SYNCING wait in fdatasync (`syncing`):
  *  - durability always: the appender waits until its ticket is synced; if no
  *    leader is at work it becomes one: it swaps `pend` for the spare buffer,
  *    writes it with one pwrite and fdatasyncs, outside the mutex, while the
@@ -21,7 +22,7 @@
  *    fdatasyncs for `interval`).  A commit is visible to other processes once
  *    written.
  * Invariants (mu held): pend_off <= end_off; pend holds end_off - pend_off
- * bytes; synced <= flushed_ticket <= written; at most one leader.
+ * bytes; synced <= flushed <= written; at most one leader writing.
  */
 #include "log_internal.h"
 
@@ -31,12 +32,25 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+
+/* An appender waiting for its commit to be durable (durability always).
+ * It sleeps on its own semaphore, so that a leader's wake-up does not make
+ * every waiter fight for the mutex; the leader hands the next flush to the
+ * first waiter its fdatasync did not cover. */
+struct sl_waiter {
+	uint64_t ticket;
+	sem_t sem;
+	int rc;
+	bool lead;                    /* woken to lead the next flush */
+	struct sl_waiter *next;
+};
 
 struct sl_log {
 	char *dir;
@@ -71,10 +85,13 @@ struct sl_log {
 	uint64_t written;             /* tickets handed out */
 	uint64_t flushed;             /* tickets whose bytes are in the file */
 	uint64_t synced;              /* tickets on disk */
-	bool flushing;                /* a leader is writing/syncing outside mu */
-	int arriving;                 /* appenders between entry and their record
-					 being pending (atomic; read under mu) */
-	bool gathering;               /* a leader waits for them */
+	bool writing;                 /* a leader is writing pending bytes outside mu */
+	int syncing;                  /* leaders in fdatasync (at most SL_MAX_SYNCING) */
+	bool gathering;               /* a leader waits for more commits */
+	uint64_t gather_target;       /* ... until this many are pending */
+	uint64_t last_batch;          /* commits the last durable flush covered */
+	int64_t last_sync_ns;         /* how long its fdatasync took */
+	struct sl_waiter *waiters;
 	int fail_rc;                  /* the code the first failure returned */
 
 	bool poisoned;
@@ -120,6 +137,7 @@ void sl_log_id_format(const uint8_t id[SL_LOG_ID_SIZE], char out[2 * SL_LOG_ID_S
 
 static int take_lock(struct sl_log *log, char *msg, size_t msglen);
 static void stop_threads(struct sl_log *log);
+static void wake_waiters(struct sl_log *log);
 
 static int64_t now_us(void)
 {
@@ -149,6 +167,7 @@ static int poison(struct sl_log *log, int code, const char *what, int e)
 		log->fail_rc = code;
 	}
 	log->poisoned = true;
+	wake_waiters(log);
 	pthread_cond_broadcast(&log->cv);
 	return code;
 }
@@ -376,21 +395,70 @@ static bool segment_full(const struct sl_log *log)
 
 #define SL_PEND_FLUSH (64u << 10)   /* none/interval: write once this much waits */
 
-/* A leader of a durable flush waits at most this long for appenders that
- * are on their way (entered sl_log_append, record not yet pending), so that
- * they share its fdatasync rather than start the next one alone. */
-#define SL_GATHER_NS (100 * 1000)
+/* Leaders could overlap (one writing while others wait in fdatasync); on
+ * ext4 a second fdatasync only queues behind the first's journal commit, and
+ * measured no faster, so one leader at a time it is. */
+#define SL_MAX_SYNCING 1
+
+static bool can_lead(const struct sl_log *log)
+{
+	return !log->writing && log->syncing < SL_MAX_SYNCING;
+}
+
+static bool leaders_at_work(const struct sl_log *log)
+{
+	return log->writing || log->syncing > 0;
+}
+
+/* Wakes the waiters whose commits are durable now (or all of them, with the
+ * failure, when poisoned), and hands the next flush to the first waiter
+ * left when no leader is at work.  Called with mu held.  A waiter's struct
+ * lives on its stack: it is not touched after its semaphore is posted. */
+static void wake_waiters(struct sl_log *log)
+{
+	struct sl_waiter **pp = &log->waiters;
+	while (*pp) {
+		struct sl_waiter *w = *pp;
+		if (log->poisoned || w->ticket <= log->synced) {
+			*pp = w->next;
+			w->rc = log->poisoned && w->ticket > log->synced
+				? (log->fail_rc ? log->fail_rc : SL_EPOISONED) : SL_OK;
+			sem_post(&w->sem);
+		} else {
+			pp = &w->next;
+		}
+	}
+	if (log->waiters && can_lead(log)) {
+		struct sl_waiter *w = log->waiters;
+		log->waiters = w->next;
+		w->lead = true;
+		sem_post(&w->sem);
+	}
+}
+
+/* Group commit, gathering: when the last durable flush covered several
+ * commits (several threads are appending), the next leader waits for as many
+ * to be pending before it flushes, for at most half an fdatasync (and never
+ * more than this), so that appenders just woken by the last flush share this
+ * one instead of starting the next alone.  A lone appender never waits. */
+#define SL_GATHER_MAX_NS (200 * 1000)
 
 /* Writes pending bytes (and fdatasyncs when `sync`) as the leader: swaps the
- * buffers under mu, does the I/O outside it, and records the outcome.
- * Called with mu held and no leader at work; returns with mu held. */
+ * buffers under mu, writes outside it, hands the lead on (the next leader
+ * may write while this one is in fdatasync), then syncs and records the
+ * outcome.  Called with mu held and can_lead(); returns with mu held.
+ * A successful fdatasync makes durable every byte written before it began:
+ * this leader's and, writes being in order, every earlier leader's. */
 static int lead_flush(struct sl_log *log, bool sync)
 {
-	log->flushing = true;
-	if (sync && __atomic_load_n(&log->arriving, __ATOMIC_ACQUIRE) > 0) {
-		int64_t deadline = mono_ns() + SL_GATHER_NS;
+	log->writing = true;
+	if (sync && log->syncing == 0 && log->last_batch > 1 &&
+	    log->written - log->flushed < log->last_batch) {
+		int64_t wait = log->last_sync_ns / 2;
+		int64_t deadline = mono_ns() + (wait < SL_GATHER_MAX_NS ? wait : SL_GATHER_MAX_NS);
 		log->gathering = true;
-		while (__atomic_load_n(&log->arriving, __ATOMIC_ACQUIRE) > 0) {
+		log->gather_target = log->last_batch;
+		while (log->written - log->flushed < log->gather_target) {
 			int64_t left = deadline - mono_ns();
 			if (left <= 0)
 				break;
@@ -403,6 +471,7 @@ static int lead_flush(struct sl_log *log, bool sync)
 		}
 		log->gathering = false;
 	}
+	uint64_t first_ticket = log->flushed;
 	uint8_t *buf = log->pend;
 	size_t len = (size_t)(log->end_off - log->pend_off);
 	uint64_t off = log->pend_off, target = log->written;
@@ -415,28 +484,46 @@ static int lead_flush(struct sl_log *log, bool sync)
 	log->pend_off = log->end_off;
 	pthread_mutex_unlock(&log->mu);
 	int rc = SL_OK, e = 0;
-	const char *what = "write";
 	if (len && write_all(log->io, fd, buf, len, off) < 0) {
 		e = errno;
 		/* Take back whatever part was written, so no partial commit stays
 		 * behind; should that fail too, recovery cuts it at reopen. */
 		(void)log->io->ftruncate(log->io->ctx, fd, (off_t)off);
 		rc = SL_EIO;
-	} else if (sync && log->io->sync(log->io->ctx, fd) < 0) {
-		e = errno;
-		what = "fdatasync";
-		rc = SL_EIO;
 	}
 	pthread_mutex_lock(&log->mu);
-	log->flushing = false;
+	log->writing = false;
 	if (rc) {
-		poison(log, rc, what, e);
-	} else {
-		if (target > log->flushed)
-			log->flushed = target;
-		if (sync && target > log->synced)
-			log->synced = target;
+		poison(log, rc, "write", e);
+		pthread_cond_broadcast(&log->cv);
+		return rc;
 	}
+	if (target > log->flushed)
+		log->flushed = target;
+	if (!sync) {
+		wake_waiters(log);
+		pthread_cond_broadcast(&log->cv);
+		return SL_OK;
+	}
+	log->syncing++;
+	pthread_mutex_unlock(&log->mu);
+	int64_t t0 = mono_ns();
+	if (log->io->sync(log->io->ctx, fd) < 0) {
+		e = errno;
+		rc = SL_EIO;
+	}
+	int64_t took = mono_ns() - t0;
+	pthread_mutex_lock(&log->mu);
+	log->syncing--;
+	if (rc) {
+		poison(log, rc, "fdatasync", e);
+	} else {
+		if (target > log->synced)
+			log->synced = target;
+		log->last_batch = target - first_ticket;
+		log->last_sync_ns = took;
+	}
+	wake_waiters(log);
 	pthread_cond_broadcast(&log->cv);
 	return rc;
 }
@@ -447,7 +534,7 @@ static int lead_flush(struct sl_log *log, bool sync)
 static int flush_all(struct sl_log *log, bool sync)
 {
 	for (;;) {
-		while (log->flushing)
+		while (leaders_at_work(log))
 			pthread_cond_wait(&log->cv, &log->mu);
 		if (log->poisoned)
 			return SL_EPOISONED;
@@ -464,10 +551,10 @@ static int flush_all(struct sl_log *log, bool sync)
 static int wait_durable(struct sl_log *log, uint64_t ticket)
 {
 	while (log->synced < ticket && !log->poisoned) {
-		if (log->flushing)
-			pthread_cond_wait(&log->cv, &log->mu);
-		else
+		if (can_lead(log))
 			lead_flush(log, true);
+		else
+			pthread_cond_wait(&log->cv, &log->mu);
 	}
 	if (log->synced >= ticket)
 		return SL_OK;
@@ -550,7 +637,7 @@ static void *flusher_main(void *arg)
 		ts.tv_sec += (time_t)(ns / 1000000000u);
 		ts.tv_nsec = (long)(ns % 1000000000u);
 		pthread_cond_timedwait(&log->cv, &log->mu, &ts);
-		if (!log->stopping && !log->poisoned && !log->flushing &&
+		if (!log->stopping && !log->poisoned && !leaders_at_work(log) &&
 		    (log->end_off > log->pend_off || (syncs(log) && log->synced < log->written)))
 			lead_flush(log, syncs(log));
 	}
@@ -670,16 +757,35 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 int sl_log_append(sl_log *log, sl_event *const *events, size_t n, struct sl_commit_info *info)
 {
 	uint64_t ticket = 0;
-	__atomic_add_fetch(&log->arriving, 1, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&log->mu);
 	int rc = append_locked(log, events, n, info, &ticket);
-	if (__atomic_sub_fetch(&log->arriving, 1, __ATOMIC_ACQ_REL) == 0 && log->gathering)
+	if (log->gathering && log->written - log->flushed >= log->gather_target)
 		pthread_cond_broadcast(&log->cv);
-	if (rc == SL_OK) {
-		if (log->opt.durability == SL_DURABLE_ALWAYS)
-			rc = wait_durable(log, ticket);
-		else if (log->end_off - log->pend_off >= SL_PEND_FLUSH && !log->flushing)
+	if (rc == SL_OK && log->opt.durability != SL_DURABLE_ALWAYS) {
+		if (log->end_off - log->pend_off >= SL_PEND_FLUSH && !leaders_at_work(log))
 			rc = lead_flush(log, false);
+	} else if (rc == SL_OK) {
+		/* Lead a flush, or sleep until a leader's fdatasync covers this
+		 * commit (or hands over the lead). */
+		while (log->synced < ticket && !log->poisoned) {
+			if (can_lead(log)) {
+				lead_flush(log, true);
+				continue;
+			}
+			struct sl_waiter w = { .ticket = ticket };
+			sem_init(&w.sem, 0, 0);
+			w.next = log->waiters;
+			log->waiters = &w;
+			pthread_mutex_unlock(&log->mu);
+			while (sem_wait(&w.sem) < 0 && errno == EINTR)
+				;
+			sem_destroy(&w.sem);
+			if (!w.lead)
+				return w.rc;  /* mu is not held here */
+			pthread_mutex_lock(&log->mu);
+		}
+		if (log->synced < ticket)
+			rc = log->fail_rc ? log->fail_rc : SL_EPOISONED;
 	}
 	pthread_mutex_unlock(&log->mu);
 	return rc;
