@@ -60,7 +60,9 @@ struct sl_log {
 	uint8_t log_id[SL_LOG_ID_SIZE];
 
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;            /* flushes done, leaders gone, stopping */
+	pthread_cond_t pack_cv;       /* work for the compactor */
+	pthread_cond_t gather_cv;     /* commits for a gathering leader */
 
 	/* the segment being appended to; seg.idx holds its reading points */
 	struct sl_segfile seg;
@@ -333,7 +335,7 @@ static int queue_pack(struct sl_log *log, uint64_t first_seq)
 	}
 	log->to_pack[log->n_to_pack++] = first_seq;
 	log->last_append_ns = mono_ns();
-	pthread_cond_broadcast(&log->cv);
+	pthread_cond_signal(&log->pack_cv);
 	return SL_OK;
 }
 
@@ -363,9 +365,9 @@ static void *packer_main(void *arg)
 				ts.tv_nsec -= 1000000000;
 			}
 			if (log->n_to_pack)
-				pthread_cond_timedwait(&log->cv, &log->mu, &ts);
+				pthread_cond_timedwait(&log->pack_cv, &log->mu, &ts);
 			else
-				pthread_cond_wait(&log->cv, &log->mu);
+				pthread_cond_wait(&log->pack_cv, &log->mu);
 		}
 		if (log->stopping)
 			break;
@@ -412,18 +414,20 @@ static bool leaders_at_work(const struct sl_log *log)
 
 /* Wakes the waiters whose commits are durable now (or all of them, with the
  * failure, when poisoned), and hands the next flush to the first waiter
- * left when no leader is at work.  Called with mu held.  A waiter's struct
- * lives on its stack: it is not touched after its semaphore is posted. */
+ * left when no leader is at work.  Called with mu held; releases it while
+ * posting.  A waiter's struct lives on its stack: it is not touched after
+ * its semaphore is posted. */
 static void wake_waiters(struct sl_log *log)
 {
-	struct sl_waiter **pp = &log->waiters;
+	struct sl_waiter *done = NULL, **pp = &log->waiters;
 	while (*pp) {
 		struct sl_waiter *w = *pp;
 		if (log->poisoned || w->ticket <= log->synced) {
 			*pp = w->next;
 			w->rc = log->poisoned && w->ticket > log->synced
 				? (log->fail_rc ? log->fail_rc : SL_EPOISONED) : SL_OK;
-			sem_post(&w->sem);
+			w->next = done;
+			done = w;
 		} else {
 			pp = &w->next;
 		}
@@ -432,8 +436,19 @@ static void wake_waiters(struct sl_log *log)
 		struct sl_waiter *w = log->waiters;
 		log->waiters = w->next;
 		w->lead = true;
+		w->next = done;
+		done = w;
+	}
+	if (!done)
+		return;
+	/* Post outside the mutex: the woken may go straight back to append. */
+	pthread_mutex_unlock(&log->mu);
+	while (done) {
+		struct sl_waiter *w = done;
+		done = w->next;  /* read before posting: w lives on its owner's stack */
 		sem_post(&w->sem);
 	}
+	pthread_mutex_lock(&log->mu);
 }
 
 /* Group commit, gathering: when the last durable flush covered several
@@ -467,7 +482,7 @@ static int lead_flush(struct sl_log *log, bool sync)
 			int64_t ns = ts.tv_nsec + left;
 			ts.tv_sec += (time_t)(ns / 1000000000);
 			ts.tv_nsec = (long)(ns % 1000000000);
-			pthread_cond_timedwait(&log->cv, &log->mu, &ts);
+			pthread_cond_timedwait(&log->gather_cv, &log->mu, &ts);
 		}
 		log->gathering = false;
 	}
@@ -760,7 +775,7 @@ int sl_log_append(sl_log *log, sl_event *const *events, size_t n, struct sl_comm
 	pthread_mutex_lock(&log->mu);
 	int rc = append_locked(log, events, n, info, &ticket);
 	if (log->gathering && log->written - log->flushed >= log->gather_target)
-		pthread_cond_broadcast(&log->cv);
+		pthread_cond_signal(&log->gather_cv);
 	if (rc == SL_OK && log->opt.durability != SL_DURABLE_ALWAYS) {
 		if (log->end_off - log->pend_off >= SL_PEND_FLUSH && !leaders_at_work(log))
 			rc = lead_flush(log, false);
@@ -881,6 +896,8 @@ static void log_free(struct sl_log *log)
 	if (log->lock_fd >= 0)
 		log->io->close(log->io->ctx, log->lock_fd);  /* releases the flock */
 	pthread_cond_destroy(&log->cv);
+	pthread_cond_destroy(&log->pack_cv);
+	pthread_cond_destroy(&log->gather_cv);
 	pthread_mutex_destroy(&log->mu);
 	free(log->pend);
 	free(log->spare);
@@ -952,6 +969,8 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	log->lock_fd = log->wfd = log->idx_fd = -1;
 	pthread_mutex_init(&log->mu, NULL);
 	pthread_cond_init(&log->cv, NULL);
+	pthread_cond_init(&log->pack_cv, NULL);
+	pthread_cond_init(&log->gather_cv, NULL);
 	int rc = SL_OK;
 	const struct sl_log_options *o = &log->opt;
 	if (o->durability > SL_DURABLE_NONE || (o->durability != SL_DURABLE_ALWAYS && !o->interval_ms) ||
@@ -1103,6 +1122,7 @@ static void stop_threads(struct sl_log *log)
 	log->stopping = true;
 	log->pack_stop = true;
 	pthread_cond_broadcast(&log->cv);
+	pthread_cond_broadcast(&log->pack_cv);
 	pthread_mutex_unlock(&log->mu);
 	if (log->flusher_started)
 		pthread_join(log->flusher, NULL);
