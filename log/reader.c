@@ -249,6 +249,8 @@ static int read_record(struct sl_reader *r)
 			ssize_t got = sl_segfile_read(&r->seg, r->io, r->off, SL_REC_HEADER_MAX, &p);
 			if (got > 0 && sl_rec_header_decode(p, (size_t)got, r->opt.max_commit_size, &h, &w2) == 1)
 				end = r->off + h.header_len + h.payload_len;
+			if (end > r->seg.size)
+				end = r->seg.size;  /* only zeroed sectors count for a bad record */
 			if (sl_region_torn(&r->seg, r->io, r->off, end, &torn))
 				return SL_EIO;
 			if (torn) {

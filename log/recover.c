@@ -363,9 +363,13 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 		if (sc.stop_status != SL_CR_END) {
 			bool torn = sc.stop_status == SL_CR_INCOMPLETE;
 			if (!torn) {
+				/* Only zeroed sectors count here: a damaged header's
+				 * lengths prove nothing about where the file ends. */
 				uint64_t end = sc.bad_header_ok
 					? sc.off + sc.bad.header_len + sc.bad.payload_len
 					: s.size;
+				if (end > s.size)
+					end = s.size;
 				rc = sl_region_torn(&s, io, sc.off, end, &torn);
 				if (rc)
 					goto out;

@@ -4,6 +4,8 @@
  * verify and repair, so that "what is a valid commit" is written once. */
 #include "log_internal.h"
 
+#include "crc32c.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -251,6 +253,14 @@ int sl_rec_read(struct sl_segfile *s, const struct sl_io *io, uint64_t off, uint
 	if (got < 0)
 		return SL_EIO;
 	if ((size_t)got < total) {
+		/* The file ends inside the payload.  A raw or gap record's crc
+		 * covers its header alone: when it does not match, the header is
+		 * damaged (its lengths cannot be trusted), not cut short. */
+		if (out->h.kind != SL_REC_PACKED &&
+		    sl_crc32c(0, p, out->h.header_len - 4) != out->h.crc) {
+			*why = "record checksum mismatch";
+			return SL_CR_BAD;
+		}
 		*why = "incomplete record payload";
 		return SL_CR_INCOMPLETE;
 	}

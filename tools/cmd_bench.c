@@ -174,26 +174,36 @@ struct append_run {
 	uint64_t events;
 };
 
-static int run_log_append(const char *base, struct bench_events *b, uint64_t n,
-			  enum sl_durability d, int level, struct append_run *out)
+/* A new log in a scratch directory under base, for one run: everything
+ * written back first, the events made appendable again. */
+static int open_bench_log(const char *base, enum sl_durability d, int level,
+			  struct bench_events *b, char **dir, sl_log **log)
 {
 	sync();  /* start every run with nothing left to write back */
-	char *dir = bench_tmpdir(base);
-	if (!dir)
+	*dir = bench_tmpdir(base);
+	if (!*dir)
 		return SL_EIO;
 	struct sl_log_options o;
 	sl_log_options_init(&o);
 	o.create = true;
 	o.durability = d;
 	o.compression_level = level;
-	sl_log *log;
 	char err[1024];
 	reset_events(b, false);
-	int rc = sl_log_open(&log, dir, &o, NULL, err, sizeof(err));
-	if (rc) {
+	int rc = sl_log_open(log, *dir, &o, NULL, err, sizeof(err));
+	if (rc)
 		fprintf(stderr, "bench: %s\n", err);
+	return rc;
+}
+
+static int run_log_append(const char *base, struct bench_events *b, uint64_t n,
+			  enum sl_durability d, int level, struct append_run *out)
+{
+	char *dir = NULL;
+	sl_log *log;
+	int rc = open_bench_log(base, d, level, b, &dir, &log);
+	if (rc)
 		goto out;
-	}
 	double t0 = now_s();
 	for (uint64_t i = 0; i < n && rc == SL_OK; i++)
 		rc = sl_log_append(log, &b->ev[i], 1, NULL);
@@ -203,7 +213,8 @@ static int run_log_append(const char *base, struct bench_events *b, uint64_t n,
 	if (!rc)
 		rc = crc;
 out:
-	bench_rmrf(dir);
+	if (dir)
+		bench_rmrf(dir);
 	free(dir);
 	return rc;
 }
@@ -262,7 +273,8 @@ static int run_plain_append(const char *base, struct bench_events *b, uint64_t n
 	out->events = n;
 	free(buf);
 out:
-	bench_rmrf(dir);
+	if (dir)
+		bench_rmrf(dir);
 	free(dir);
 	return rc;
 }
@@ -286,22 +298,11 @@ static void *thr_append(void *p)
 static int run_threads(const char *base, struct bench_events *b, uint64_t n, int threads,
 		       struct append_run *out)
 {
-	sync();
-	char *dir = bench_tmpdir(base);
-	if (!dir)
-		return SL_EIO;
-	struct sl_log_options o;
-	sl_log_options_init(&o);
-	o.create = true;
-	o.durability = SL_DURABLE_ALWAYS;
+	char *dir = NULL;
 	sl_log *log;
-	char err[1024];
-	reset_events(b, false);
-	int rc = sl_log_open(&log, dir, &o, NULL, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "bench: %s\n", err);
+	int rc = open_bench_log(base, SL_DURABLE_ALWAYS, SL_LOG_DEFAULT_LEVEL, b, &dir, &log);
+	if (rc)
 		goto out;
-	}
 	pthread_t *th = calloc((size_t)threads, sizeof(*th));
 	struct thr_arg *args = calloc((size_t)threads, sizeof(*args));
 	double t0 = now_s();
@@ -323,7 +324,8 @@ static int run_threads(const char *base, struct bench_events *b, uint64_t n, int
 	free(th);
 	free(args);
 out:
-	bench_rmrf(dir);
+	if (dir)
+		bench_rmrf(dir);
 	free(dir);
 	return rc;
 }
@@ -386,22 +388,12 @@ static int zstd_frames(struct bench_events *b, uint64_t n, uint64_t per_frame, u
 
 static int run_sizes(const char *base, struct bench_events *b, int level, struct size_run *out)
 {
-	char *dir = bench_tmpdir(base);
-	if (!dir)
-		return SL_EIO;
-	struct sl_log_options o;
-	sl_log_options_init(&o);
-	o.create = true;
-	o.durability = SL_DURABLE_NONE;
-	o.compression_level = level;
+	char *dir = NULL;
 	sl_log *log;
 	char err[1024];
-	reset_events(b, false);
-	int rc = sl_log_open(&log, dir, &o, NULL, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "bench: %s\n", err);
+	int rc = open_bench_log(base, SL_DURABLE_NONE, level, b, &dir, &log);
+	if (rc)
 		goto out;
-	}
 	for (uint64_t i = 0; i < b->n && rc == SL_OK; i++)
 		rc = sl_log_append(log, &b->ev[i], 1, NULL);
 	/* Sizes once every commit is packed (the background compactor's work,
@@ -439,7 +431,8 @@ static int run_sizes(const char *base, struct bench_events *b, int level, struct
 	if (got < 0)
 		rc = got;
 out:
-	bench_rmrf(dir);
+	if (dir)
+		bench_rmrf(dir);
 	free(dir);
 	return rc;
 }
@@ -550,16 +543,25 @@ static int bench_log(int argc, char **argv)
 	uint64_t nthreads = nsync * 8 < b.n ? nsync * 8 : b.n;
 	for (int r = 0; r < R && rc == SL_OK; r++) {
 		struct append_run a, p;
+		/* Alternate which side goes first, so neither always inherits the
+		 * other's write-back. */
+		bool ours_first = r % 2 == 0;
 		fprintf(stderr, "run %d/%d: durability none...\n", r + 1, R);
-		if ((rc = run_log_append(base, &b, b.n, SL_DURABLE_NONE, (int)level, &a)) ||
-		    (rc = run_plain_append(base, &b, b.n, false, &p)))
+		if (ours_first && (rc = run_log_append(base, &b, b.n, SL_DURABLE_NONE, (int)level, &a)))
+			break;
+		if ((rc = run_plain_append(base, &b, b.n, false, &p)))
+			break;
+		if (!ours_first && (rc = run_log_append(base, &b, b.n, SL_DURABLE_NONE, (int)level, &a)))
 			break;
 		none[r] = (double)a.events / a.seconds;
 		buffered[r] = (double)p.events / p.seconds;
 		ratio_none[r] = none[r] / buffered[r];
 		fprintf(stderr, "run %d/%d: durability always...\n", r + 1, R);
-		if ((rc = run_log_append(base, &b, nsync, SL_DURABLE_ALWAYS, (int)level, &a)) ||
-		    (rc = run_plain_append(base, &b, nsync, true, &p)))
+		if (ours_first && (rc = run_log_append(base, &b, nsync, SL_DURABLE_ALWAYS, (int)level, &a)))
+			break;
+		if ((rc = run_plain_append(base, &b, nsync, true, &p)))
+			break;
+		if (!ours_first && (rc = run_log_append(base, &b, nsync, SL_DURABLE_ALWAYS, (int)level, &a)))
 			break;
 		one[r] = (double)a.events / a.seconds;
 		plain_sync[r] = (double)p.events / p.seconds;

@@ -47,34 +47,45 @@ static void print_recovery(const char *cmd, const struct sl_recovery_report *rep
 			rep->indexes_rebuilt);
 }
 
-/* ---- init ---- */
-
-static const char init_help[] =
-	"usage: statelog init [--log DIR] [--segment-size BYTES]\n\n"
-	"Creates a new, empty log in DIR (made if missing).  Fails when DIR already\n"
-	"holds a log.\n";
-
-int cmd_init(int argc, char **argv)
+/* Parses the arguments of a command whose only option is --log: returns -1
+ * to go on (*logopt set), or the exit code (help printed, or a usage error). */
+static int parse_log_only(int argc, char **argv, const char *cmd, const char *help,
+			  const char **logopt)
 {
 	static const struct option opts[] = {
 		{ "log", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *logopt = NULL;
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': logopt = optarg; break;
-		case 'h': fputs(init_help, stdout); return SL_EXIT_OK;
-		default: fputs(init_help, stderr); return SL_EXIT_USAGE;
+		case 'l': *logopt = optarg; break;
+		case 'h': fputs(help, stdout); return SL_EXIT_OK;
+		default: fputs(help, stderr); return SL_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
-		cli_err("init", "unexpected argument '%s'", argv[optind]);
+		cli_err(cmd, "unexpected argument '%s'", argv[optind]);
 		return SL_EXIT_USAGE;
 	}
+	return -1;
+}
+
+/* ---- init ---- */
+
+static const char init_help[] =
+	"usage: statelog init [--log DIR]\n\n"
+	"Creates a new, empty log in DIR (made if missing).  Fails when DIR already\n"
+	"holds a log.\n";
+
+int cmd_init(int argc, char **argv)
+{
+	const char *logopt = NULL;
+	int ex = parse_log_only(argc, argv, "init", init_help, &logopt);
+	if (ex >= 0)
+		return ex;
 	const char *dir = cli_log_dir(logopt);
 	struct sl_log_options o;
 	sl_log_options_init(&o);
@@ -467,25 +478,10 @@ static const char repair_help[] =
 
 int cmd_repair(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "log", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *logopt = NULL;
-	int c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': logopt = optarg; break;
-		case 'h': fputs(repair_help, stdout); return SL_EXIT_OK;
-		default: fputs(repair_help, stderr); return SL_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		cli_err("repair", "unexpected argument '%s'", argv[optind]);
-		return SL_EXIT_USAGE;
-	}
+	int ex = parse_log_only(argc, argv, "repair", repair_help, &logopt);
+	if (ex >= 0)
+		return ex;
 	const char *dir = cli_log_dir(logopt);
 	struct sl_repair_report rep;
 	char err[1024] = "";
