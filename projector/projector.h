@@ -33,6 +33,10 @@
  * version is rebuilt when opened. */
 #define SL_VIEWS_VERSION 1
 
+/* A handle, and the connection sl_proj_db() lends, are used by one thread
+ * at a time: the caller serializes (the connection is opened without
+ * SQLite's own mutex).  Any number of handles and processes may work on one
+ * database: each transaction first checks the position it starts from. */
 typedef struct sl_proj sl_proj;
 
 struct sl_proj_options {
@@ -40,6 +44,9 @@ struct sl_proj_options {
 	const struct sl_reader_options *reader;   /* NULL: defaults */
 	sl_progress_fn progress;      /* rebuild progress (events done, total) */
 	void *progress_ctx;
+	bool skip_unknown;            /* count events of unknown types and go on
+					 (`rebuild --force`) instead of stopping
+					 with SL_EUNKNOWN; default false */
 };
 
 void sl_proj_options_init(struct sl_proj_options *o);
@@ -53,6 +60,11 @@ struct sl_proj_stats {
 	uint64_t unknown_events;      /* events of unknown types (stop catch-up:
 					 SL_EUNKNOWN; counted by rebuild --force) */
 	uint64_t gaps;                /* sequence numbers lost to a repair */
+	uint64_t rejected_events;     /* events the rules refuse (sl_state_apply()
+					 says SL_EINVAL: e.g. a sheet event for a
+					 deleted job): listed in statelog_events,
+					 they change no view, as in the model */
+	uint64_t first_rejected_seq;  /* the first of them (0: none) */
 };
 
 /* Opens (creating when missing) the database at db_path for the log in
@@ -88,5 +100,12 @@ sqlite3 *sl_proj_db(sl_proj *p);
 int sl_proj_load_job(sl_proj *p, const char *job_id, struct sl_job_state *out);
 
 const char *sl_proj_errmsg(sl_proj *p);
+
+/* Creates the views (schema/views.sql: every table and index, the
+ * schema_version rows, statelog_meta for the log log_id_hex at position 0)
+ * in db, which must hold no table, in one transaction.  For tools that
+ * build a database of their own (a benchmark's baseline, an import).
+ * SL_ESQLITE with the message in err. */
+int sl_proj_create_views(sqlite3 *db, const char *log_id_hex, char *err, size_t errlen);
 
 #endif

@@ -28,4 +28,12 @@ char *bench_tmpdir(const char *base);
 /* rm -rf */
 void bench_rmrf(const char *path);
 
+/* bench_views.c: `statelog bench rebuild`. */
+#define SL_HAVE_BENCH_REBUILD 1
+int bench_rebuild(int argc, char **argv);
+
+/* bench_backend.c: `statelog bench backend`. */
+#define SL_HAVE_BENCH_BACKEND 1
+int bench_backend(int argc, char **argv);
+
 #endif

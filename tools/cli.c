@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "sl_error.h"
 #include "timefmt.h"
 
@@ -45,6 +46,18 @@ const char *cli_log_dir(const char *opt)
 	if (env && *env)
 		return env;
 	return "statelog.log";
+}
+
+const char *cli_db_path(const char *log_dir, const char *opt)
+{
+	static char *path;
+	if (opt && *opt)
+		return opt;
+	free(path);
+	path = NULL;
+	if (sl_backend_default_db_path(&path, log_dir) != SL_OK)
+		return "statelog.db";
+	return path;
 }
 
 bool cli_parse_u64(const char *s, uint64_t *out)
@@ -84,7 +97,8 @@ bool cli_parse_time(const char *s, int64_t *out)
 static double last_progress;
 static bool progress_shown;
 
-void cli_progress(void *label, uint64_t done, uint64_t total)
+/* Shows one progress line, in bytes (MB) or in items. */
+static void progress_line(const char *label, uint64_t done, uint64_t total, bool bytes)
 {
 	if (!isatty(STDERR_FILENO))
 		return;
@@ -95,9 +109,23 @@ void cli_progress(void *label, uint64_t done, uint64_t total)
 		return;
 	last_progress = now;
 	double pct = total ? 100.0 * (double)done / (double)total : 100.0;
-	fprintf(stderr, "\r%s: %5.1f%% (%" PRIu64 " of %" PRIu64 " MB)", (const char *)label, pct,
-		done >> 20, total >> 20);
+	if (bytes)
+		fprintf(stderr, "\r%s: %5.1f%% (%" PRIu64 " of %" PRIu64 " MB)", label, pct,
+			done >> 20, total >> 20);
+	else
+		fprintf(stderr, "\r%s: %5.1f%% (%" PRIu64 " of %" PRIu64 ")", label, pct, done,
+			total);
 	progress_shown = true;
+}
+
+void cli_progress(void *label, uint64_t done, uint64_t total)
+{
+	progress_line(label, done, total, true);
+}
+
+void cli_progress_count(void *label, uint64_t done, uint64_t total)
+{
+	progress_line(label, done, total, false);
 }
 
 void cli_progress_done(void)

@@ -29,6 +29,11 @@ int cli_exit_for(int sl_code);
  * ./statelog.log. */
 const char *cli_log_dir(const char *opt);
 
+/* The database of the log in log_dir: `opt` when given, else log_dir with
+ * ".log" replaced by ".db" (sl_backend_default_db_path()).  Borrowed: valid
+ * until the next call. */
+const char *cli_db_path(const char *log_dir, const char *opt);
+
 /* Strict number parsing; false on anything but a whole number in range. */
 bool cli_parse_u64(const char *s, uint64_t *out);
 bool cli_parse_i64(const char *s, int64_t *out);
@@ -40,6 +45,8 @@ bool cli_parse_time(const char *s, int64_t *out);
  * updates a second.  cli_progress_done() clears the line. */
 void cli_progress(void *label, uint64_t done, uint64_t total);
 void cli_progress_done(void);
+/* The same, counting items (events) rather than bytes. */
+void cli_progress_count(void *label, uint64_t done, uint64_t total);
 
 /* Whether `--help`/`-h` is among the arguments. */
 bool cli_wants_help(int argc, char **argv);
@@ -51,5 +58,12 @@ int cmd_verify(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);     /* cmd_dash.c */
+int cmd_show(int argc, char **argv);     /* cmd_dash.c */
+int cmd_history(int argc, char **argv);  /* cmd_dash.c */
+int cmd_stats(int argc, char **argv);    /* cmd_dash.c */
+int cmd_import(int argc, char **argv);   /* cmd_import.c */
+int cmd_project(int argc, char **argv);  /* cmd_views.c */
+int cmd_rebuild(int argc, char **argv);  /* cmd_views.c */
 
 #endif

@@ -574,7 +574,10 @@ int cmd_stats(int argc, char **argv)
 		printf("avg_duration_seconds   %.3f\n", s.avg_duration_seconds);
 	else
 		printf("avg_duration_seconds   -\n");
-	printf("successful_executions  %" PRId64 "\n", s.successful_executions);
+	if (s.has_successful_executions)
+		printf("successful_executions  %" PRId64 "\n", s.successful_executions);
+	else
+		printf("successful_executions  -\n");
 	ex = SL_EXIT_OK;
 out:
 	sl_backend_close(be);

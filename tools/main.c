@@ -21,8 +21,15 @@ static const struct command commands[] = {
 	{ "dump", cmd_dump, "print events as text or JSON lines, filtered" },
 	{ "verify", cmd_verify, "check every byte of a log; exit 3 on damage" },
 	{ "repair", cmd_repair, "salvage a damaged log around the damage" },
+	{ "project", cmd_project, "catch the views (the SQLite database) up with the log" },
+	{ "rebuild", cmd_rebuild, "rebuild the views from the whole log, replacing them atomically" },
 	{ "bench", cmd_bench, "measure the reference workload's figures" },
 	{ "demo", cmd_demo, "a tour: workload, crash, recovery, and reading back" },
+	{ "jobs", cmd_jobs, "list jobs, newest first (--status, --since, --limit)" },
+	{ "show", cmd_show, "print the whole state of a job and its sheets" },
+	{ "history", cmd_history, "print a job's execution history, newest first" },
+	{ "stats", cmd_stats, "print a job's statistics" },
+	{ "import", cmd_import, "bootstrap a new log from the original backend's database or JSON files" },
 };
 
 static void usage(FILE *f)

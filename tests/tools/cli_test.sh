@@ -117,5 +117,29 @@ unset STATELOG_LOG
 check "demo" 0 "$sl" demo "$tmp/demo"
 has "demo all good" out "All good"
 
+# import: from JSON state files (no other tool needed to make a source)
+check "import --help" 0 "$sl" import --help
+has "import --help says usage" out "usage: statelog import"
+check "import --bogus" 2 "$sl" import --bogus-option
+check "import without a source" 2 "$sl" import --log "$tmp/imp.log"
+check "import with both sources" 2 "$sl" import --log "$tmp/imp.log" --from-db "$tmp/x.db" --from-json "$tmp/x"
+check "import stray operand" 2 "$sl" import --log "$tmp/imp.log" stray
+check "import missing source" 4 "$sl" import --log "$tmp/imp.log" --from-db "$tmp/none.db"
+mkdir "$tmp/states"
+printf '%s\n' '{"job_id": "j1", "job_name": "One", "total_sheets": 2, "status": "running",' \
+	' "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:05:00+00:00",' \
+	' "sheets": {"1": {"status": "completed", "passed_validations": []}}}' >"$tmp/states/j1.json"
+check "import json" 0 "$sl" import --log "$tmp/imp.log" --from-json "$tmp/states"
+has "import reports" out "imported 1 jobs, 1 sheets"
+has "import checked" out "answer as the source did"
+check "import verify" 0 "$sl" verify --log "$tmp/imp.log"
+check "import again refused" 2 "$sl" import --log "$tmp/imp.log" --from-json "$tmp/states"
+has "import again says why" err "already exists"
+printf '{"job_id": "j2", "job_name": "Two", "total_sheets": 1, "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00", "sheets": {"1": {"status": "lost"}}}\n' >"$tmp/bad-state.json"
+check "import damaged" 3 "$sl" import --log "$tmp/imp2.log" --from-json "$tmp/bad-state.json"
+has "import damaged names job and sheet" err "job 'j2', sheet 1: status"
+if [ ! -e "$tmp/imp2.log" ] && [ ! -e "$tmp/imp2.db" ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL a damaged import left files behind"; ls -a "$tmp"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

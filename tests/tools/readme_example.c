@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
+#include <statelog/log.h>
 
 int main(int argc, char **argv)
 {

@@ -1,0 +1,406 @@
+/* backend.c: the backend API (backend.h): open/close, and the original's
+ * operations on whole job states: load, save, delete, list_jobs,
+ * next_sheet.  The original's other mutators and the intention calls are in
+ * backend_calls.c, the queries of the views in backend_views.c, the cache of
+ * job states and the append path in backend_cache.c.
+ */
+#include "backend_internal.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_CACHE_JOBS 256
+
+/* ---- open / close ------------------------------------------------------ */
+
+void sl_backend_options_init(struct sl_backend_options *opts)
+{
+	*opts = (struct sl_backend_options){ .durability = SL_DURABLE_ALWAYS };
+}
+
+int sl_backend_default_db_path(char **out, const char *log_dir)
+{
+	if (!log_dir || !log_dir[0])
+		return SL_EINVAL;
+	size_t len = strlen(log_dir);
+	while (len > 1 && log_dir[len - 1] == '/')
+		len--;
+	if (len >= 4 && memcmp(log_dir + len - 4, ".log", 4) == 0 &&
+	    (len == 4 || log_dir[len - 5] != '/'))
+		len -= 4;
+	char *p = malloc(len + 4);
+	if (!p)
+		return SL_ENOMEM;
+	memcpy(p, log_dir, len);
+	memcpy(p + len, ".db", 4);
+	*out = p;
+	return SL_OK;
+}
+
+static void backend_free(sl_backend *be)
+{
+	be_cache_free(be);
+	pthread_mutex_destroy(&be->mu);
+	pthread_mutex_destroy(&be->proj_mu);
+	free(be->log_dir);
+	free(be->db_path);
+	free(be);
+}
+
+int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backend_options *opts,
+		    char *err, size_t errlen)
+{
+	struct sl_backend_options dflt;
+	sl_backend *be = NULL;
+	int rc;
+	char msg[1024] = "";
+
+	if (!opts) {
+		sl_backend_options_init(&dflt);
+		opts = &dflt;
+	}
+	if (!log_dir || !log_dir[0]) {
+		snprintf(msg, sizeof msg, "no log directory given");
+		rc = SL_EINVAL;
+		goto fail;
+	}
+	be = calloc(1, sizeof *be);
+	if (!be) {
+		rc = SL_ENOMEM;
+		goto fail;
+	}
+	pthread_mutex_init(&be->mu, NULL);
+	pthread_mutex_init(&be->proj_mu, NULL);
+	be->read_only = opts->read_only;
+	be->durability = opts->durability;
+	be->full_text = opts->full_execution_text;
+	be->pid_alive = opts->pid_alive ? opts->pid_alive : sl_state_pid_alive;
+	be->pid_ctx = opts->pid_alive ? opts->pid_alive_ctx : NULL;
+	be->cache_cap = opts->cache_jobs ? opts->cache_jobs : DEFAULT_CACHE_JOBS;
+	be->log_dir = strdup(log_dir);
+	rc = SL_ENOMEM;
+	if (be_cache_init(be) != SL_OK || !be->log_dir)
+		goto fail;
+	if (opts->db_path) {
+		if (!(be->db_path = strdup(opts->db_path)))
+			goto fail;
+	} else if ((rc = sl_backend_default_db_path(&be->db_path, log_dir)) != SL_OK) {
+		goto fail;
+	}
+
+	if (!be->read_only) {
+		struct sl_log_options lo;
+		sl_log_options_init(&lo);
+		lo.durability = opts->durability;
+		if (opts->interval_ms)
+			lo.interval_ms = opts->interval_ms;
+		lo.create = opts->create;
+		rc = sl_log_open(&be->log, log_dir, &lo, opts->report, msg, sizeof msg);
+		if (rc != SL_OK)
+			goto fail;
+	}
+	struct sl_proj_options po;
+	sl_proj_options_init(&po);
+	rc = sl_proj_open(&be->proj, log_dir, be->db_path, &po, NULL, msg, sizeof msg);
+	if (rc != SL_OK)
+		goto fail;
+	rc = be_views_init(be);
+	if (rc == SL_OK && !be->read_only) {
+		/* Ids go on from the highest the views have ever given; the
+		 * views are caught up with the whole log first. */
+		int64_t max;
+		rc = be_views_max_exec_id(be, &max);
+		be->next_exec_id = max + 1;
+	}
+	if (rc != SL_OK) {
+		snprintf(msg, sizeof msg, "%s", sl_backend_errmsg(be));
+		goto fail;
+	}
+	*out = be;
+	return SL_OK;
+fail:
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s", log_dir ? log_dir : "(null)",
+			 msg[0] ? msg : sl_strerror(rc));
+	if (be) {
+		be_views_fini(be);
+		sl_proj_close(be->proj);
+		sl_log_close(be->log);
+		backend_free(be);
+	}
+	return rc;
+}
+
+int sl_backend_close(sl_backend *be)
+{
+	if (!be)
+		return SL_OK;
+	be_views_fini(be);
+	sl_proj_close(be->proj);
+	int rc = sl_log_close(be->log);
+	backend_free(be);
+	return rc;
+}
+
+/* ---- load / save / delete ---------------------------------------------- */
+
+/* A job's state straight from the views (read-only handles). */
+static int load_from_views(sl_backend *be, const char *what, const char *job_id,
+			   struct sl_job_state *out)
+{
+	struct sl_job_state st;
+	sl_state_init(&st);
+	int rc = be_views_load_job(be, job_id, &st);
+	if (rc == SL_OK && st.presence != SL_JOB_LIVE) {
+		sl_state_free(&st);
+		rc = be_fail(be, SL_ENOTFOUND, "%s: no job '%s'", what, job_id);
+	}
+	if (rc == SL_OK)
+		*out = st;
+	return rc;
+}
+
+/* load() with the entry already found: recover, then copy. */
+static int load_locked(sl_backend *be, struct be_entry *e, struct sl_job_state *out)
+{
+	int rc = be_recover_zombie(be, e);
+	if (rc != SL_OK)
+		return rc;
+	if (!e->loaded)         /* the recovery could not be applied in memory */
+		return be_fail(be, SL_EIO, "load: job '%s': cached state lost", e->id);
+	rc = sl_state_copy(out, &e->st);
+	if (rc != SL_OK)
+		return be_fail(be, rc, "load: job '%s': out of memory", e->id);
+	return SL_OK;
+}
+
+int sl_backend_load(struct sl_job_state *out, sl_backend *be, const char *job_id)
+{
+	struct be_entry *e;
+	int rc = be_check_id(be, "load", job_id);
+	if (rc != SL_OK)
+		return rc;
+	if (be->read_only)
+		return load_from_views(be, "load", job_id, out);
+	rc = be_entry_acquire(be, job_id, &e);
+	if (rc != SL_OK)
+		return rc;
+	if (e->st.presence != SL_JOB_LIVE)
+		rc = be_fail(be, SL_ENOTFOUND, "load: no job '%s'", job_id);
+	else
+		rc = load_locked(be, e, out);
+	be_entry_release(be, e);
+	return rc;
+}
+
+/* The checks of sl_state_diff(), made first so the message can say which
+ * one failed. */
+static int check_state(const sl_backend *be, const struct sl_job_state *st)
+{
+	if (!st->name)
+		return be_fail(be, SL_EINVAL, "save: job '%s': no name", st->id);
+	if (st->total_sheets < 0)
+		return be_fail(be, SL_EINVAL, "save: job '%s': total_sheets %" PRId64 " is negative",
+			       st->id, st->total_sheets);
+	if ((unsigned)st->status >= SL_JOB_STATUS_COUNT)
+		return be_fail(be, SL_EINVAL, "save: job '%s': status %d is not a JobStatus",
+			       st->id, (int)st->status);
+	for (size_t i = 0; i < st->n_sheets; i++) {
+		const struct sl_sheet_state *sh = &st->sheets[i];
+		if (sh->sheet_num < 1)
+			return be_fail(be, SL_EINVAL, "save: job '%s': sheet number %" PRId64
+				       " is below 1", st->id, sh->sheet_num);
+		if (i > 0 && sh->sheet_num <= sh[-1].sheet_num)
+			return be_fail(be, SL_EINVAL, "save: job '%s': sheet %" PRId64
+				       " is out of order or repeated", st->id, sh->sheet_num);
+		if ((unsigned)sh->status >= SL_SHEET_STATUS_COUNT)
+			return be_fail(be, SL_EINVAL, "save: job '%s': sheet %" PRId64
+				       ": status %d is not a SheetStatus", st->id, sh->sheet_num,
+				       (int)sh->status);
+	}
+	return SL_OK;
+}
+
+static int64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int sl_backend_save(sl_backend *be, struct sl_job_state *state)
+{
+	struct be_entry *e = NULL;
+	sl_event **evs = NULL;
+	size_t n = 0;
+	struct sl_commit_info ci;
+	int rc;
+
+	if (!state)
+		return be_fail(be, SL_EINVAL, "save: no state");
+	if ((rc = be_check_id(be, "save", state->id)) != SL_OK ||
+	    (rc = be_check_writable(be, "save")) != SL_OK || (rc = check_state(be, state)) != SL_OK)
+		return rc;
+	if ((rc = be_entry_acquire(be, state->id, &e)) != SL_OK)
+		return rc;
+
+	/* The state to store: the caller's columns and sheets (borrowed, never
+	 * freed), with what the original's save does not write taken from the
+	 * job as it is. */
+	struct sl_job_state want = *state;
+	bool exists = e->st.presence == SL_JOB_LIVE;
+	want.presence = SL_JOB_LIVE;
+	want.description = exists ? e->st.description : NULL;
+	if (exists)
+		want.created_at_us = e->st.created_at_us;
+	rc = sl_state_diff(&e->st, &want, wall_us(), &evs, &n);
+	if (rc != SL_OK) {
+		be_fail(be, rc, "save: job '%s': %s", state->id,
+			rc == SL_EINVAL ? "the state cannot be saved" : sl_strerror(rc));
+		goto out;
+	}
+	if (!exists && state->created_at_us == 0) {
+		/* No creation time given: the job is created now. */
+		assert(n > 0 && evs[0]->body_case == STATELOG__EVENT__BODY_JOB_CREATED);
+		evs[0]->job_created->has_created_at_us = 0;
+	}
+	if (n == 0) {
+		/* Nothing changed; the original's save still bumps updated_at. */
+		evs = malloc(sizeof *evs);
+		if (!evs || (rc = sl_state_touch_event(&evs[0], state->id, 0)) != SL_OK) {
+			rc = be_fail(be, SL_ENOMEM, "save: job '%s': out of memory", state->id);
+			goto out;
+		}
+		n = 1;
+	}
+	rc = be_job_append(be, "save", e, evs, n, &ci);
+	if (rc == SL_OK)
+		state->updated_at_us = ci.time_us;
+out:
+	sl_events_free(evs, n);
+	be_entry_release(be, e);
+	return rc;
+}
+
+int sl_backend_delete(sl_backend *be, const char *job_id)
+{
+	struct be_entry *e;
+	int rc = be_job_begin(be, "delete", job_id, &e);
+	if (rc != SL_OK)
+		return rc;
+	Statelog__JobDeleted body = STATELOG__JOB_DELETED__INIT;
+	rc = be_append_one(be, "delete", e, STATELOG__EVENT__BODY_JOB_DELETED, &body);
+	be_entry_release(be, e);
+	return rc;
+}
+
+/* ---- list_jobs, next_sheet -------------------------------------------- */
+
+void sl_backend_states_free(struct sl_job_state *states, size_t n)
+{
+	for (size_t i = 0; states && i < n; i++)
+		sl_state_free(&states[i]);
+	free(states);
+}
+
+/* list_jobs() sorts the loaded states newest updated_at first (a load may
+ * have recovered a zombie since the views were read); ties keep the views'
+ * order. */
+struct ranked {
+	struct sl_job_state st;
+	size_t rank;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	if (x->st.updated_at_us != y->st.updated_at_us)
+		return x->st.updated_at_us > y->st.updated_at_us ? -1 : 1;
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+int sl_backend_list_jobs(struct sl_job_state **out, size_t *n_out, sl_backend *be)
+{
+	char **ids = NULL;
+	size_t n_ids = 0, n = 0;
+	struct ranked *r = NULL;
+	struct sl_job_state *res = NULL;
+	int rc = be_views_job_ids(be, &ids, &n_ids);
+	if (rc != SL_OK)
+		return rc;
+	if (n_ids && !(r = calloc(n_ids, sizeof *r))) {
+		rc = be_fail(be, SL_ENOMEM, "list_jobs: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n_ids; i++) {
+		/* A job deleted since the ids were read is left out, as the
+		 * original leaves out a load() that returns None. */
+		rc = sl_backend_load(&r[n].st, be, ids[i]);
+		if (rc == SL_ENOTFOUND)
+			continue;
+		if (rc != SL_OK)
+			goto out;
+		r[n].rank = i;
+		n++;
+	}
+	rc = SL_OK;
+	if (n) {
+		qsort(r, n, sizeof *r, cmp_ranked);
+		if (!(res = malloc(n * sizeof *res))) {
+			rc = be_fail(be, SL_ENOMEM, "list_jobs: out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			res[i] = r[i].st;
+	}
+	*out = res;
+	*n_out = n;
+	n = 0;                  /* moved into res */
+out:
+	for (size_t i = 0; i < n; i++)
+		sl_state_free(&r[i].st);
+	free(r);
+	for (size_t i = 0; i < n_ids; i++)
+		free(ids[i]);
+	free(ids);
+	return rc;
+}
+
+int sl_backend_next_sheet(int64_t *out, sl_backend *be, const char *job_id)
+{
+	struct be_entry *e;
+	struct sl_job_state st;
+	int64_t next = 1;       /* an unknown job starts from the beginning */
+	int rc = be_check_id(be, "next_sheet", job_id);
+	if (rc != SL_OK)
+		return rc;
+	if (be->read_only) {
+		rc = load_from_views(be, "next_sheet", job_id, &st);
+		if (rc == SL_OK) {
+			rc = sl_state_next_sheet(&st, &next);
+			sl_state_free(&st);
+		}
+		if (rc == SL_ENOTFOUND)
+			rc = SL_OK;
+		if (rc == SL_OK)
+			*out = next;
+		return rc;
+	}
+	if ((rc = be_entry_acquire(be, job_id, &e)) != SL_OK)
+		return rc;
+	if (e->st.presence == SL_JOB_LIVE) {
+		rc = be_recover_zombie(be, e);
+		if (rc == SL_OK && !e->loaded)
+			rc = be_fail(be, SL_EIO, "next_sheet: job '%s': cached state lost", job_id);
+		if (rc == SL_OK)
+			rc = sl_state_next_sheet(&e->st, &next);
+	}
+	be_entry_release(be, e);
+	if (rc == SL_OK)
+		*out = next;
+	return rc;
+}

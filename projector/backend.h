@@ -1,0 +1,304 @@
+/* backend.h: the backend API the orchestrator calls, the original Python
+ * SQLiteStateBackend (../shared/seed/sqlite_backend.txt) rebuilt on the log.
+ *
+ * Every state change becomes events appended to the log (the truth); the
+ * SQLite views (projector.h) are derived from it and brought up to date on
+ * demand, before every call that reads them (history, counts, statistics,
+ * query_jobs, list_jobs).  Job states are served from an in-memory cache
+ * kept current by applying the events this handle appends with
+ * sl_state_apply(), the one place for the rules; a job not in the cache is
+ * read from the caught-up views.  So every committed event is visible to the
+ * next call (read-your-writes), and load() costs a copy, not a query.
+ *
+ * Threads: every call is safe from several threads of one process.  Calls on
+ * one job are serialized (a save is diffed against the state it replaces);
+ * calls on different jobs proceed together, and their appends share the
+ * log's fsyncs (group commit).
+ *
+ * Errors: 0 or a negative SL_* code (sl_error.h).  Bad input is SL_EINVAL
+ * (an empty job id, a sheet number outside 1..total_sheets, an unknown
+ * status name, a mutation on a read-only handle); a job that does not exist
+ * is SL_ENOTFOUND.  sl_backend_errmsg() gives one line naming the input.
+ * Out-parameters come first and are set only on success.  Nothing here
+ * prints or exits.
+ */
+#ifndef SL_BACKEND_H
+#define SL_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "sl_error.h"
+#include "state.h"
+
+typedef struct sl_backend sl_backend;
+
+/* The original's defaults: get_execution_history(limit=100),
+ * query_jobs(limit=50). */
+#define SL_BACKEND_HISTORY_LIMIT 100
+#define SL_BACKEND_QUERY_LIMIT 50
+
+/* What record_execution() keeps, as the original's callers cut the text
+ * before recording it (seed/MODEL.md "How the original is used"): the first
+ * 2,000 characters of a prompt and the last 5,000 of an output.  Characters
+ * are Unicode code points, as Python's slicing counts them. */
+#define SL_BACKEND_PROMPT_CHARS 2000
+#define SL_BACKEND_OUTPUT_CHARS 5000
+
+/* The reason a zombie recovered by load() gives (the original's). */
+#define SL_BACKEND_ZOMBIE_REASON "Detected on state load - process no longer running"
+
+struct sl_backend_options {
+	enum sl_durability durability;  /* of the log; default SL_DURABLE_ALWAYS */
+	uint32_t interval_ms;           /* SL_DURABLE_INTERVAL; 0: the log's default */
+	const char *db_path;            /* NULL: beside the log, see
+					   sl_backend_default_db_path() */
+	bool create;                    /* create the log (and database) if missing */
+	/* Open without the log's writer lock, for dashboards running beside
+	 * the writer process: queries and load() work (load reads the caught-up
+	 * views and does not recover zombies: it cannot write); every call that
+	 * appends returns SL_EINVAL. */
+	bool read_only;
+	/* Store prompts and outputs as given instead of cutting them to
+	 * SL_BACKEND_PROMPT_CHARS / SL_BACKEND_OUTPUT_CHARS. */
+	bool full_execution_text;
+	uint32_t cache_jobs;            /* job states kept in memory; 0: 256.  Idle
+					   states beyond it are dropped, least
+					   recently used first, and read back from
+					   the views when needed again. */
+	/* Whether a pid belongs to a live process, for zombie detection.
+	 * NULL: sl_state_pid_alive() (kill(pid, 0); EPERM counts as alive). */
+	bool (*pid_alive)(int64_t pid, void *ctx);
+	void *pid_alive_ctx;
+	/* When not NULL, filled with what opening the log recovered (a torn
+	 * tail cut, ...).  Not touched in read-only mode. */
+	struct sl_recovery_report *report;
+};
+
+/* Fills *opts with the defaults above. */
+void sl_backend_options_init(struct sl_backend_options *opts);
+
+/* The database path used when none is given: log_dir with a final ".log"
+ * (after any trailing '/') replaced by ".db", or ".db" appended when it has
+ * none: "run/statelog.log" -> "run/statelog.db", "logs/" -> "logs.db".
+ * *out is owned (free()).  SL_EINVAL for an empty log_dir, SL_ENOMEM. */
+int sl_backend_default_db_path(char **out, const char *log_dir);
+
+/* Opens the log in log_dir for appending (taking its writer lock unless
+ * read_only; a second writer gets SL_ELOCKED naming the holder) and its
+ * views, and brings the views up to date.  opts NULL: defaults.  On failure
+ * *out is untouched and err (errlen bytes, may be NULL) gets one line. */
+int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backend_options *opts,
+		    char *err, size_t errlen);
+
+/* Closes the views and the log (flushing it).  Returns the first error met;
+ * the handle is freed either way.  No other call may be running on it.
+ * NULL is allowed. */
+int sl_backend_close(sl_backend *be);
+
+/* The message of the last call on be that failed in the calling thread, ""
+ * when none.  Borrowed: valid until the thread's next call on be. */
+const char *sl_backend_errmsg(const sl_backend *be);
+
+/* ---- the original's operations ---------------------------------------- */
+
+/* A deep copy of the job's whole state into *out (free it with
+ * sl_state_free()).  A zombie (running, with a pid whose process is gone)
+ * is recovered first, as the original's load() does: a zombie_recovered
+ * event is appended and the recovered state returned.
+ * SL_ENOTFOUND when the job does not exist (the original returns None). */
+int sl_backend_load(struct sl_job_state *out, sl_backend *be, const char *job_id);
+
+/* Saves the whole state: the difference from the job's current state
+ * becomes the fewest events (sl_state_diff()), appended as one commit, so
+ * the save is all or nothing.  As the original:
+ *  - updated_at = now: on success state->updated_at_us is set to the
+ *    commit's time (the original sets state.updated_at); the value passed
+ *    in is ignored;
+ *  - a job that exists keeps its created_at (state's is ignored); a new
+ *    job takes state's created_at (0: the commit's time);
+ *  - description is never written (the original always writes NULL): a
+ *    job keeps the one it has, a new job has none;
+ *  - sheets the job has and state lacks are kept (the original only ever
+ *    upserts sheet rows);
+ *  - a save that changes nothing still appends one event (it bumps
+ *    updated_at).
+ * state->presence is not looked at: saving makes the job live.  A job
+ * deleted earlier is created again from state.  SL_EINVAL when state has no
+ * id or name, total_sheets < 0, a status out of range, or sheets numbered
+ * below 1 or out of order. */
+int sl_backend_save(sl_backend *be, struct sl_job_state *state);
+
+/* Deletes the job, its sheets and its history from the views (the log keeps
+ * them for the audit): appends job_deleted.  SL_ENOTFOUND when the job does
+ * not exist (the original returns False). */
+int sl_backend_delete(sl_backend *be, const char *job_id);
+
+/* Every job, newest updated_at first, each as load() gives it (zombies
+ * recovered).  *out is an owned array of *n_out states (NULL when there are
+ * none): free it with sl_backend_states_free(). */
+int sl_backend_list_jobs(struct sl_job_state **out, size_t *n_out, sl_backend *be);
+void sl_backend_states_free(struct sl_job_state *states, size_t n);
+
+/* MODEL.md "next sheet": *out = the sheet to run next, 0 when there is none,
+ * 1 for a job that does not exist (as the original).  Loads the job as
+ * load() does (a zombie is recovered). */
+int sl_backend_next_sheet(int64_t *out, sl_backend *be, const char *job_id);
+
+/* The original's mark_sheet_status(): status "completed" appends
+ * sheet_completed, "failed" sheet_failed with error_message (NULL or "":
+ * "Unknown error"), "in_progress" sheet_started.  Any other status the
+ * original knows changes nothing but updated_at (its save still runs): one
+ * touch event is appended.  Loads the job first as load() does.
+ * SL_EINVAL for an unknown status name or a sheet outside 1..total_sheets;
+ * SL_ENOTFOUND for an unknown job. */
+int sl_backend_mark_sheet_status(sl_backend *be, const char *job_id, int64_t sheet_num,
+				 const char *status, const char *error_message);
+
+/* One attempt to record.  Strings are borrowed for the call. */
+struct sl_execution_record {
+	const char *job_id;
+	int64_t sheet_num;              /* 1..total_sheets */
+	int64_t attempt_num;
+	const char *prompt;             /* NULL: None */
+	const char *output;             /* NULL: None */
+	bool has_exit_code;
+	int64_t exit_code;
+	bool has_duration_seconds;
+	double duration_seconds;
+};
+
+/* Appends execution_recorded; *out = its id (executed_at = the commit's
+ * time).  Ids increase over the whole history of the log, also across
+ * reopening and deletes; two threads recording at once may append theirs in
+ * either order.  Unless full_execution_text, the prompt is cut to its first
+ * SL_BACKEND_PROMPT_CHARS and the output to its last SL_BACKEND_OUTPUT_CHARS
+ * characters.  SL_ENOTFOUND for an unknown job, SL_EINVAL for a sheet
+ * outside 1..total_sheets. */
+int sl_backend_record_execution(int64_t *out, sl_backend *be, const struct sl_execution_record *rec);
+
+/* One row of execution_history.  Owns its strings. */
+struct sl_execution_row {
+	int64_t id;
+	char *job_id;
+	int64_t sheet_num;
+	int64_t attempt_num;
+	char *prompt;                   /* NULL: None */
+	char *output;
+	bool has_exit_code;
+	int64_t exit_code;
+	bool has_duration_seconds;
+	double duration_seconds;
+	int64_t executed_at_us;
+};
+
+/* The job's execution history, newest first (executed_at, then id),
+ * optionally of one sheet (sheet_num 0: every sheet), at most limit rows
+ * (0: SL_BACKEND_HISTORY_LIMIT; negative: no limit).  A job that does not
+ * exist has no history (*n_out = 0), as in the original.  SL_EINVAL for a
+ * negative sheet_num, or one past total_sheets of a job that exists.
+ * *out is owned (NULL when empty): sl_backend_history_free(). */
+int sl_backend_history(struct sl_execution_row **out, size_t *n_out, sl_backend *be,
+		       const char *job_id, int64_t sheet_num, int64_t limit);
+void sl_backend_history_free(struct sl_execution_row *rows, size_t n);
+
+/* The number of history rows of the job (0 for an unknown job). */
+int sl_backend_history_count(int64_t *out, sl_backend *be, const char *job_id);
+
+/* get_job_statistics(): found is false for an unknown job (the original's
+ * {}), and then nothing else is set.  The fields are the original's keys. */
+struct sl_job_statistics {
+	bool found;
+	int64_t total_sheets;
+	int64_t completed_sheets;       /* = last_completed_sheet */
+	double success_rate;            /* completed / total * 100; 0 when total is 0 */
+	int64_t total_retries;
+	int64_t total_executions;
+	bool has_avg_duration_seconds;  /* None when no execution has a duration */
+	double avg_duration_seconds;
+	bool has_successful_executions; /* None when there is no execution at all
+					   (SQL SUM over no rows), as the original */
+	int64_t successful_executions;  /* executions with exit code 0 */
+};
+
+int sl_backend_statistics(struct sl_job_statistics *out, sl_backend *be, const char *job_id);
+
+/* query_jobs() filters: NULL / false for none. */
+struct sl_job_query {
+	const char *status;             /* a JobStatus name */
+	bool has_since;
+	int64_t since_us;               /* updated_at >= since */
+	int64_t limit;                  /* 0: SL_BACKEND_QUERY_LIMIT; negative: no limit */
+};
+
+/* One row of query_jobs(), the original's keys.  Owns its strings. */
+struct sl_job_summary {
+	char *id;
+	char *name;
+	enum sl_job_status status;
+	int64_t total_sheets;
+	int64_t last_completed_sheet;
+	int64_t created_at_us;
+	int64_t updated_at_us;
+	bool has_completed_at;
+	int64_t completed_at_us;
+	char *error_message;
+};
+
+/* Jobs matching q (NULL: no filter), newest updated_at first.  SL_EINVAL for
+ * an unknown status name.  *out is owned (NULL when empty):
+ * sl_backend_summaries_free(). */
+int sl_backend_query_jobs(struct sl_job_summary **out, size_t *n_out, sl_backend *be,
+			  const struct sl_job_query *q);
+void sl_backend_summaries_free(struct sl_job_summary *rows, size_t n);
+
+/* ---- intention calls: exactly one event each --------------------------- */
+/* Each returns SL_ENOTFOUND for an unknown job and SL_EINVAL for a sheet
+ * outside 1..total_sheets; the rule applied is MODEL.md's, in apply.c.
+ * Unlike load() they do not recover a zombie first: the caller is the
+ * job's runner. */
+
+int sl_backend_sheet_started(sl_backend *be, const char *job_id, int64_t sheet_num);
+
+/* sheet_completed(); NULL: validation passed, no details, no duration. */
+struct sl_sheet_completion {
+	bool has_validation_passed;     /* absent: true, as the original */
+	bool validation_passed;
+	const char *validation_details; /* JSON text or NULL */
+	bool has_duration_seconds;
+	double duration_seconds;
+};
+int sl_backend_sheet_completed(sl_backend *be, const char *job_id, int64_t sheet_num,
+			       const struct sl_sheet_completion *c);
+
+/* sheet_failed(); NULL: no message (the rule's default message), nothing else. */
+struct sl_sheet_failure {
+	const char *message;
+	const char *category;           /* ErrorCategory; an unknown one is stored as NULL */
+	bool has_exit_code;
+	int64_t exit_code;
+	bool has_exit_signal;
+	int64_t exit_signal;
+	const char *exit_reason;        /* ExitReason */
+	bool has_duration_seconds;
+	double duration_seconds;
+};
+int sl_backend_sheet_failed(sl_backend *be, const char *job_id, int64_t sheet_num,
+			    const struct sl_sheet_failure *f);
+
+int sl_backend_sheet_skipped(sl_backend *be, const char *job_id, int64_t sheet_num,
+			     const char *reason);
+int sl_backend_job_paused(sl_backend *be, const char *job_id, const char *reason);
+int sl_backend_job_failed(sl_backend *be, const char *job_id, const char *message);
+int sl_backend_job_resumed(sl_backend *be, const char *job_id);
+int sl_backend_job_completed(sl_backend *be, const char *job_id);
+int sl_backend_job_cancelled(sl_backend *be, const char *job_id, const char *reason);
+/* SL_EINVAL for pid <= 0. */
+int sl_backend_pid_set(sl_backend *be, const char *job_id, int64_t pid);
+/* sheet_num 0: no sheet.  SL_EINVAL for a negative or NaN wait. */
+int sl_backend_rate_limit_wait(sl_backend *be, const char *job_id, int64_t sheet_num,
+			       double wait_seconds);
+
+#endif

@@ -1,0 +1,304 @@
+/* backend_cache.c: the backend's cache of job states and the one path by
+ * which the backend appends (backend_internal.h), shared by backend.c and
+ * backend_calls.c.
+ *
+ * The cache.  One entry per job id seen, holding the job's state exactly as
+ * the log says it is.  An entry is filled from the views (caught up first)
+ * when first used, and from then on kept current by applying, with
+ * sl_state_apply(), every event this handle appends for the job, right
+ * after the append returns.  Since this handle is the log's only writer and
+ * every append for a job happens under that job's entry lock, the entry can
+ * never miss an event.  The views are only read on a miss, so load() of a
+ * cached job costs a copy of its state.
+ *
+ * An entry that is not in use (refs == 0) may be dropped when the cache is
+ * over its size; it is read back from the views when needed.  Dropping it is
+ * safe because its events were all appended before its lock was released,
+ * and every read of the views first makes whatever the log holds in its
+ * buffer visible to the projector's reader (backend_views.c).
+ *
+ * A job that is absent stays in the cache as an absent state, so repeated
+ * calls for an unknown id do not query the views each time.
+ *
+ * The errors of every backend call are kept here too: per thread, so that
+ * threads sharing a handle never see each other's messages.
+ */
+#include "backend_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Per thread, so that threads sharing a handle never see each other's. */
+static __thread const sl_backend *err_owner;
+static __thread char err_buf[1024];
+
+int be_fail(const sl_backend *be, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err_buf, sizeof err_buf, fmt, ap);
+	va_end(ap);
+	err_owner = be;
+	return rc;
+}
+
+const char *sl_backend_errmsg(const sl_backend *be)
+{
+	return be && err_owner == be ? err_buf : "";
+}
+
+int be_check_id(const sl_backend *be, const char *what, const char *id)
+{
+	if (!id || !id[0])
+		return be_fail(be, SL_EINVAL, "%s: the job id is empty", what);
+	return SL_OK;
+}
+
+int be_check_writable(const sl_backend *be, const char *what)
+{
+	if (be->read_only)
+		return be_fail(be, SL_EINVAL, "%s: the backend is open read-only", what);
+	return SL_OK;
+}
+
+/* ---- the cache --------------------------------------------------------- */
+
+
+static uint64_t hash_id(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;     /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void entry_free(struct be_entry *e)
+{
+	if (!e)
+		return;
+	sl_state_free(&e->st);
+	pthread_mutex_destroy(&e->mu);
+	free(e->id);
+	free(e);
+}
+
+/* Doubles the table.  Called with be->mu held. */
+static void table_grow(sl_backend *be)
+{
+	size_t n = be->n_buckets * 2;
+	struct be_entry **b = calloc(n, sizeof *b);
+	if (!b)
+		return;                 /* longer chains, still correct */
+	for (size_t i = 0; i < be->n_buckets; i++) {
+		struct be_entry *e = be->buckets[i], *next;
+		for (; e; e = next) {
+			next = e->next;
+			e->next = b[e->hash & (n - 1)];
+			b[e->hash & (n - 1)] = e;
+		}
+	}
+	free(be->buckets);
+	be->buckets = b;
+	be->n_buckets = n;
+}
+
+/* Drops idle entries, least recently used first, while the cache is over
+ * its size.  Called with be->mu held. */
+static void table_evict(sl_backend *be)
+{
+	while (be->n_entries > be->cache_cap) {
+		struct be_entry **victim = NULL;
+		for (size_t i = 0; i < be->n_buckets; i++)
+			for (struct be_entry **p = &be->buckets[i]; *p; p = &(*p)->next)
+				if ((*p)->refs == 0 &&
+				    (!victim || (*p)->last_use < (*victim)->last_use))
+					victim = p;
+		if (!victim)
+			return;         /* every entry is in use */
+		struct be_entry *e = *victim;
+		*victim = e->next;
+		be->n_entries--;
+		entry_free(e);
+	}
+}
+
+/* Unlocks and unpins an entry from be_entry_acquire(). */
+void be_entry_release(sl_backend *be, struct be_entry *e)
+{
+	pthread_mutex_unlock(&e->mu);
+	pthread_mutex_lock(&be->mu);
+	e->refs--;
+	if (be->n_entries > be->cache_cap)
+		table_evict(be);
+	pthread_mutex_unlock(&be->mu);
+}
+
+/* The entry of job_id, pinned and locked, its state read from the views if
+ * it was not cached.  Release it with be_entry_release(). */
+int be_entry_acquire(sl_backend *be, const char *job_id, struct be_entry **out)
+{
+	uint64_t h = hash_id(job_id);
+	struct be_entry *e, *fresh = NULL;
+	int rc = SL_OK;
+
+	pthread_mutex_lock(&be->mu);
+	for (e = be->buckets[h & (be->n_buckets - 1)]; e; e = e->next)
+		if (e->hash == h && strcmp(e->id, job_id) == 0)
+			break;
+	if (!e) {
+		/* Allocating under mu is brief and keeps the lookup one step. */
+		fresh = calloc(1, sizeof *fresh);
+		if (fresh && !(fresh->id = strdup(job_id))) {
+			free(fresh);
+			fresh = NULL;
+		}
+		if (!fresh) {
+			pthread_mutex_unlock(&be->mu);
+			return be_fail(be, SL_ENOMEM, "%s: out of memory", job_id);
+		}
+		fresh->hash = h;
+		pthread_mutex_init(&fresh->mu, NULL);
+		sl_state_init(&fresh->st);
+		fresh->next = be->buckets[h & (be->n_buckets - 1)];
+		be->buckets[h & (be->n_buckets - 1)] = fresh;
+		if (++be->n_entries > be->n_buckets)
+			table_grow(be);
+		e = fresh;
+	}
+	e->refs++;
+	e->last_use = ++be->clock;
+	pthread_mutex_unlock(&be->mu);
+
+	pthread_mutex_lock(&e->mu);
+	if (!e->loaded) {
+		struct sl_job_state st;
+		sl_state_init(&st);
+		rc = be_views_load_job(be, job_id, &st);
+		if (rc == SL_OK) {
+			sl_state_free(&e->st);
+			e->st = st;
+			e->loaded = true;
+		}
+	}
+	if (rc != SL_OK) {
+		be_entry_release(be, e);
+		return rc;
+	}
+	*out = e;
+	return SL_OK;
+}
+
+/* The entry of a job that must exist, for a call that appends. */
+int be_job_begin(sl_backend *be, const char *what, const char *job_id, struct be_entry **out)
+{
+	struct be_entry *e;
+	int rc = be_check_id(be, what, job_id);
+	if (rc == SL_OK)
+		rc = be_check_writable(be, what);
+	if (rc == SL_OK)
+		rc = be_entry_acquire(be, job_id, &e);
+	if (rc != SL_OK)
+		return rc;
+	if (e->st.presence != SL_JOB_LIVE) {
+		be_entry_release(be, e);
+		return be_fail(be, SL_ENOTFOUND, "%s: no job '%s'", what, job_id);
+	}
+	*out = e;
+	return SL_OK;
+}
+
+int be_check_sheet(const sl_backend *be, const char *what, const struct be_entry *e,
+		       int64_t sheet_num)
+{
+	if (sheet_num < 1 || sheet_num > e->st.total_sheets)
+		return be_fail(be, SL_EINVAL, "%s: job '%s': sheet %" PRId64 " is outside 1..%"
+			       PRId64, what, e->id, sheet_num, e->st.total_sheets);
+	return SL_OK;
+}
+
+/* Appends evs[0..n) as one commit for the job of e (locked), then applies
+ * them to its cached state.  The log assigns every time.  *info may be
+ * NULL. */
+int be_job_append(sl_backend *be, const char *what, struct be_entry *e,
+		      sl_event **evs, size_t n, struct sl_commit_info *info)
+{
+	struct sl_commit_info ci;
+	for (size_t i = 0; i < n; i++) {
+		evs[i]->has_time_us = 0;
+		evs[i]->has_seq = 0;
+	}
+	int rc = sl_log_append(be->log, evs, n, &ci);
+	if (rc != SL_OK)
+		return be_fail(be, rc, "%s: job '%s': %s", what, e->id, sl_log_errmsg(be->log));
+	for (size_t i = 0; i < n; i++) {
+		if (sl_state_apply(&e->st, evs[i]) != SL_OK) {
+			/* Cannot happen for events checked before appending, but
+			 * if it does the commit is in the log all the same: forget
+			 * the cached state and read it from the views next time,
+			 * where the projector has applied the same rules. */
+			sl_state_free(&e->st);
+			e->loaded = false;
+			break;
+		}
+	}
+	if (info)
+		*info = ci;
+	return SL_OK;
+}
+
+/* An event for e's job with the given body, on the stack: strings are
+ * borrowed, so it is never freed. */
+static sl_event stack_event(const struct be_entry *e, Statelog__Event__BodyCase type, void *body)
+{
+	sl_event ev = STATELOG__EVENT__INIT;
+	ev.job_id = e->id;
+	ev.body_case = type;
+	/* Every body is a pointer in the same union. */
+	ev.job_created = body;
+	return ev;
+}
+
+int be_append_one(sl_backend *be, const char *what, struct be_entry *e,
+		      Statelog__Event__BodyCase type, void *body)
+{
+	sl_event ev = stack_event(e, type, body);
+	sl_event *p = &ev;
+	return be_job_append(be, what, e, &p, 1, NULL);
+}
+
+/* MODEL.md "zombie": a running job whose pid is gone is paused, and the
+ * recovery is written to the log.  e is locked and live. */
+int be_recover_zombie(sl_backend *be, struct be_entry *e)
+{
+	if (!sl_state_is_zombie(&e->st, be->pid_alive, be->pid_ctx))
+		return SL_OK;
+	Statelog__ZombieRecovered z = STATELOG__ZOMBIE_RECOVERED__INIT;
+	z.has_pid = 1;
+	z.pid = e->st.pid;
+	z.reason = (char *)SL_BACKEND_ZOMBIE_REASON;
+	return be_append_one(be, "load", e, STATELOG__EVENT__BODY_ZOMBIE_RECOVERED, &z);
+}
+
+int be_cache_init(sl_backend *be)
+{
+	be->n_buckets = 64;
+	be->buckets = calloc(be->n_buckets, sizeof *be->buckets);
+	return be->buckets ? SL_OK : SL_ENOMEM;
+}
+
+void be_cache_free(sl_backend *be)
+{
+	for (size_t i = 0; be->buckets && i < be->n_buckets; i++) {
+		struct be_entry *e = be->buckets[i], *next;
+		for (; e; e = next) {
+			next = e->next;
+			entry_free(e);
+		}
+	}
+	free(be->buckets);
+	be->buckets = NULL;
+}

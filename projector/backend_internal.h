@@ -1,0 +1,145 @@
+/* backend_internal.h: what the files of the backend share; not part of the
+ * API.  backend.c: open/close, load, save, delete, list_jobs, next_sheet;
+ * backend_calls.c: the calls that append one event; backend_cache.c: the
+ * cache of job states and the append path; backend_views.c: every call
+ * that reads the SQLite views.
+ *
+ * Locks, always taken in this order, never the other way:
+ *   entry->mu    one job: serializes every call on it (a save is diffed
+ *                against the state it replaces, so the diff and the append
+ *                must not interleave with another change to the job);
+ *   proj_mu      the projector and its SQLite connection (one connection,
+ *                not safe to share);
+ *   mu           the cache table, the LRU clock and the execution ids.
+ * mu is held only for table lookups, never across I/O.  The log does its
+ * own locking; appends for different jobs run concurrently and so share
+ * fsyncs (group commit).
+ */
+#ifndef SL_BACKEND_INTERNAL_H
+#define SL_BACKEND_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+
+#include <sqlite3.h>
+
+#include "backend.h"
+#include "projector.h"
+
+/* The statements prepared once on the views' connection (backend_views.c). */
+enum be_stmt {
+	BE_ST_HISTORY_ALL,
+	BE_ST_HISTORY_SHEET,
+	BE_ST_HISTORY_COUNT,
+	BE_ST_JOB_TOTAL,
+	BE_ST_STATS_JOB,
+	BE_ST_STATS_EXEC,
+	BE_ST_QUERY,
+	BE_ST_JOB_IDS,
+	BE_ST_MAX_EXEC_ID,
+	BE_N_STMT,
+};
+
+/* One job in the cache (backend_cache.c). */
+struct be_entry {
+	struct be_entry *next;          /* hash chain */
+	char *id;
+	uint64_t hash;
+	pthread_mutex_t mu;             /* held for every call on this job */
+	unsigned refs;                  /* users, pinned under be->mu */
+	uint64_t last_use;
+	bool loaded;                    /* st is current; else read the views */
+	struct sl_job_state st;
+};
+
+struct sl_backend {
+	char *log_dir;
+	char *db_path;
+	bool read_only;
+	bool full_text;
+	enum sl_durability durability;
+	bool (*pid_alive)(int64_t pid, void *ctx);
+	void *pid_ctx;
+
+	sl_log *log;                    /* NULL when read-only */
+
+	pthread_mutex_t proj_mu;        /* guards proj, stmt_db, stmt */
+	sl_proj *proj;
+	sqlite3 *stmt_db;               /* the connection stmt[] were prepared on */
+	sqlite3_stmt *stmt[BE_N_STMT];
+
+	pthread_mutex_t mu;             /* guards the fields below */
+	struct be_entry **buckets;
+	size_t n_buckets;
+	size_t n_entries;
+	size_t cache_cap;
+	uint64_t clock;                 /* LRU: bumped on every use of an entry */
+	int64_t next_exec_id;
+};
+
+/* Sets the calling thread's last error for be and returns rc. */
+int be_fail(const sl_backend *be, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* SL_EINVAL with a message when id is NULL or empty. */
+int be_check_id(const sl_backend *be, const char *what, const char *id);
+
+/* SL_EINVAL with a message on a read-only handle. */
+int be_check_writable(const sl_backend *be, const char *what);
+
+/* ---- the cache and the append path (backend_cache.c) ------------------ */
+
+int be_cache_init(sl_backend *be);
+/* Frees every entry; no call may be running. */
+void be_cache_free(sl_backend *be);
+
+/* The entry of job_id, pinned and locked, its state read from the views if
+ * it was not cached (absent when the job does not exist).  *out is set only
+ * on success; release it with be_entry_release(). */
+int be_entry_acquire(sl_backend *be, const char *job_id, struct be_entry **out);
+/* Unlocks and unpins an entry; may drop idle entries over the cache size. */
+void be_entry_release(sl_backend *be, struct be_entry *e);
+
+/* be_entry_acquire() for a call that appends to a job that must exist:
+ * SL_EINVAL for an empty id or a read-only handle, SL_ENOTFOUND for a job
+ * that does not exist. */
+int be_job_begin(sl_backend *be, const char *what, const char *job_id, struct be_entry **out);
+
+/* SL_EINVAL with a message unless 1 <= sheet_num <= total_sheets. */
+int be_check_sheet(const sl_backend *be, const char *what, const struct be_entry *e,
+		   int64_t sheet_num);
+
+/* Appends evs[0..n) as one commit for e's job (e locked), the log giving
+ * every event its time, then applies them to the cached state.  info may be
+ * NULL. */
+int be_job_append(sl_backend *be, const char *what, struct be_entry *e,
+		  sl_event **evs, size_t n, struct sl_commit_info *info);
+
+/* Appends one event of `type` whose body is `body` (borrowed, on the
+ * caller's stack) for e's job. */
+int be_append_one(sl_backend *be, const char *what, struct be_entry *e,
+		  Statelog__Event__BodyCase type, void *body);
+
+/* MODEL.md "zombie": a running job whose pid is gone is paused, and the
+ * recovery appended.  e is locked and live; e->loaded may be false after. */
+int be_recover_zombie(sl_backend *be, struct be_entry *e);
+
+/* ---- the views (backend_views.c); each takes proj_mu itself ---------- */
+
+/* Prepares what the views need once the projector is open. */
+int be_views_init(sl_backend *be);
+/* Finalizes the statements; the projector is closed by the caller. */
+void be_views_fini(sl_backend *be);
+
+/* Catches the views up, then reads the job's state.  A job with no row
+ * leaves *out as sl_state_init() makes it (absent) and returns SL_OK. */
+int be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state *out);
+
+/* The highest execution id the views have ever given (0: none). */
+int be_views_max_exec_id(sl_backend *be, int64_t *out);
+
+/* The ids of every job, newest updated_at first.  Owned: free each and the
+ * array. */
+int be_views_job_ids(sl_backend *be, char ***out, size_t *n_out);
+
+#endif

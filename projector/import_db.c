@@ -1,0 +1,828 @@
+/* import_db.c: the original backend's SQLite database as an import source
+ * (import.h): which schema version it is, its jobs and sheets rows read
+ * into job states with every value checked, its history rows as
+ * execution_recorded events, and the comparison of a projection with it.
+ *
+ * Versions (seed/MODEL.md): v1 created everything; v2 added
+ * jobs.config_path; v3 the sheets' execution_duration_seconds, exit_signal
+ * and exit_reason; v4 renamed first_attempt_success to
+ * success_without_retry.  The version is read from the schema_version rows
+ * and from the columns present; where they disagree the columns win (they
+ * are what can be read) and the report says so.  A column a version lacks
+ * reads as NULL, which is what the original's load() makes of it.
+ *
+ * A row is damaged (SL_ECORRUPT, located by job, sheet, history id and
+ * column) when a value cannot be what the original writes: a NULL in a NOT
+ * NULL column, a value of the wrong type, an unparsable timestamp or one
+ * not in the original's exact form (the projection would then hold other
+ * text), an unknown status, a JSON column that is not JSON, a boolean other
+ * than 0/1, a sheet_num outside 1..total_sheets of its job, a sheet or
+ * history row whose job does not exist, an empty job id, a negative
+ * total_sheets, text holding a NUL byte.
+ */
+#include "import_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "timefmt.h"
+
+static const char *const v3_columns[3] = {
+	"execution_duration_seconds", "exit_signal", "exit_reason",
+};
+
+/* execution_history as the views have it, and as it is read (same order). */
+static const char *const history_columns[] = {
+	"id", "job_id", "sheet_num", "attempt_num", "prompt", "output",
+	"exit_code", "duration_seconds", "executed_at",
+};
+#define N_HISTORY_COLUMNS (sizeof history_columns / sizeof history_columns[0])
+enum { H_ID, H_JOB, H_SHEET, H_ATTEMPT, H_PROMPT, H_OUTPUT, H_EXIT, H_DURATION, H_AT };
+
+static int sql_fail(struct sl_import *imp, const char *what)
+{
+	return imp_fail(imp, SL_ESQLITE, "%s: %s: %s", imp->src_path, what,
+			sqlite3_errmsg(imp->src));
+}
+
+static const char *type_name(int t)
+{
+	switch (t) {
+	case SQLITE_INTEGER: return "an integer";
+	case SQLITE_FLOAT: return "a real";
+	case SQLITE_TEXT: return "text";
+	case SQLITE_BLOB: return "a blob";
+	default: return "NULL";
+	}
+}
+
+/* Column i of the current row as text for a message. */
+static void column_text(sqlite3_stmt *s, int i, char *buf, size_t len)
+{
+	switch (sqlite3_column_type(s, i)) {
+	case SQLITE_NULL: snprintf(buf, len, "NULL"); break;
+	case SQLITE_INTEGER: snprintf(buf, len, "%lld", sqlite3_column_int64(s, i)); break;
+	case SQLITE_FLOAT: snprintf(buf, len, "%.17g", sqlite3_column_double(s, i)); break;
+	case SQLITE_BLOB: snprintf(buf, len, "(a blob of %d bytes)", sqlite3_column_bytes(s, i)); break;
+	default: imp_copy_field(buf, len, (const char *)sqlite3_column_text(s, i)); break;
+	}
+}
+
+/* Column i of the current row as the value of state column c.  On
+ * SL_EINVAL why says what is wrong.  *owned is the text a TEXT column
+ * takes over. */
+static int db_get(const struct sl_state_column *c, sqlite3_stmt *s, int i,
+		  struct sl_value *v, char **owned, char *why, size_t wl)
+{
+	int t = sqlite3_column_type(s, i);
+	*v = (struct sl_value){ 0 };
+	*owned = NULL;
+	if (t == SQLITE_NULL) {
+		if (!c->nullable) {
+			snprintf(why, wl, "NULL in a NOT NULL column");
+			return SL_EINVAL;
+		}
+		v->null = true;
+		return SL_OK;
+	}
+	const char *text = NULL;
+	if (t == SQLITE_TEXT) {
+		text = (const char *)sqlite3_column_text(s, i);
+		if (!text)
+			return SL_ENOMEM;
+		if (strlen(text) != (size_t)sqlite3_column_bytes(s, i)) {
+			snprintf(why, wl, "text holding a NUL byte");
+			return SL_EINVAL;
+		}
+	}
+	switch (c->type) {
+	case SL_COL_TEXT:
+		if (t != SQLITE_TEXT)
+			break;
+		if (c->json && !imp_valid_json(text, strlen(text), why, wl))
+			return SL_EINVAL;
+		if (!(*owned = strdup(text)))
+			return SL_ENOMEM;
+		return SL_OK;
+	case SL_COL_INT:
+		if (t != SQLITE_INTEGER)
+			break;
+		v->i = sqlite3_column_int64(s, i);
+		return SL_OK;
+	case SL_COL_BOOL:
+		if (t != SQLITE_INTEGER)
+			break;
+		v->i = sqlite3_column_int64(s, i);
+		if (v->i != 0 && v->i != 1) {
+			snprintf(why, wl, "a boolean other than 0 or 1");
+			return SL_EINVAL;
+		}
+		return SL_OK;
+	case SL_COL_REAL:
+		if (t != SQLITE_FLOAT && t != SQLITE_INTEGER)
+			break;
+		v->d = sqlite3_column_double(s, i);
+		return SL_OK;
+	case SL_COL_TIME:
+		if (t != SQLITE_TEXT)
+			break;
+		return imp_parse_time(text, true, &v->i, why, wl);
+	case SL_COL_JOB_STATUS: {
+		enum sl_job_status js;
+		if (t != SQLITE_TEXT)
+			break;
+		if (sl_job_status_from_name(&js, text) != SL_OK) {
+			snprintf(why, wl, "unknown job status");
+			return SL_EINVAL;
+		}
+		v->i = js;
+		return SL_OK;
+	}
+	case SL_COL_SHEET_STATUS: {
+		enum sl_sheet_status ss;
+		if (t != SQLITE_TEXT)
+			break;
+		if (sl_sheet_status_from_name(&ss, text) != SL_OK) {
+			snprintf(why, wl, "unknown sheet status");
+			return SL_EINVAL;
+		}
+		v->i = ss;
+		return SL_OK;
+	}
+	}
+	static const char *const want[] = {
+		[SL_COL_TEXT] = "text", [SL_COL_INT] = "an integer", [SL_COL_REAL] = "a number",
+		[SL_COL_BOOL] = "0 or 1", [SL_COL_TIME] = "a timestamp",
+		[SL_COL_JOB_STATUS] = "a status", [SL_COL_SHEET_STATUS] = "a status",
+	};
+	snprintf(why, wl, "expected %s, found %s", want[c->type], type_name(t));
+	return SL_EINVAL;
+}
+
+/* A damaged value: the problem located at w, column col, value from s[i]. */
+static int damaged_value(struct sl_import *imp, struct sl_import_problem *w, const char *col,
+			 sqlite3_stmt *s, int i, const char *why)
+{
+	imp_copy_field(w->column, sizeof w->column, col);
+	column_text(s, i, w->value, sizeof w->value);
+	return imp_damage(imp, w, "%s ('%s')", why, w->value);
+}
+
+/* ---- what the database is ---------------------------------------------- */
+
+static int has_table(struct sl_import *imp, const char *table, bool *out)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(imp->src, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+			       "AND name = ?", -1, &s, NULL) != SQLITE_OK)
+		return sql_fail(imp, "reading its schema");
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	int r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return sql_fail(imp, "reading its schema");
+	*out = r == SQLITE_ROW;
+	return SL_OK;
+}
+
+static int has_column(struct sl_import *imp, const char *table, const char *col, bool *out)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(imp->src, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return sql_fail(imp, "reading its schema");
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, col, -1, SQLITE_STATIC);
+	int r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return sql_fail(imp, "reading its schema");
+	*out = r == SQLITE_ROW;
+	return SL_OK;
+}
+
+static int require_column(struct sl_import *imp, const char *table, const char *col)
+{
+	bool has;
+	int rc = has_column(imp, table, col, &has);
+	if (rc == SL_OK && !has)
+		rc = imp_fail(imp, SL_EINVAL, "%s: not a database of the original backend: "
+			      "table %s has no column %s", imp->src_path, table, col);
+	return rc;
+}
+
+/* Finds the tables, the columns and the version. */
+static int read_schema(struct sl_import *imp)
+{
+	static const char *const tables[] = { "jobs", "sheets", "execution_history" };
+	int rc;
+	bool has;
+	for (size_t i = 0; i < 3; i++) {
+		if ((rc = has_table(imp, tables[i], &has)) != SL_OK)
+			return rc;
+		if (!has)
+			return imp_fail(imp, SL_EINVAL, "%s: not a database of the original "
+					"backend: no table %s", imp->src_path, tables[i]);
+	}
+	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++) {
+		const char *name = sl_state_job_columns[i].name;
+		if (strcmp(name, "config_path") == 0)
+			rc = has_column(imp, "jobs", name, &imp->col_config_path);
+		else
+			rc = require_column(imp, "jobs", name);
+		if (rc != SL_OK)
+			return rc;
+	}
+	if ((rc = require_column(imp, "sheets", "job_id")) != SL_OK)
+		return rc;
+	for (size_t i = 0; i < SL_STATE_N_SHEET_COLUMNS; i++) {
+		const char *name = sl_state_sheet_columns[i].name;
+		size_t k = 0;
+		while (k < 3 && strcmp(name, v3_columns[k]) != 0)
+			k++;
+		if (k < 3)
+			rc = has_column(imp, "sheets", name, &imp->col_v3[k]);
+		else if (strcmp(name, "success_without_retry") != 0)
+			rc = require_column(imp, "sheets", name);
+		if (rc != SL_OK)
+			return rc;
+	}
+	if ((rc = has_column(imp, "sheets", "success_without_retry", &has)) != SL_OK)
+		return rc;
+	if (has) {
+		imp->col_success = "success_without_retry";
+	} else {
+		if ((rc = has_column(imp, "sheets", "first_attempt_success", &has)) != SL_OK)
+			return rc;
+		if (!has)
+			return imp_fail(imp, SL_EINVAL, "%s: not a database of the original "
+					"backend: table sheets has neither success_without_retry "
+					"nor first_attempt_success", imp->src_path);
+		imp->col_success = "first_attempt_success";
+	}
+	for (size_t i = 0; i < N_HISTORY_COLUMNS; i++)
+		if ((rc = require_column(imp, "execution_history", history_columns[i])) != SL_OK)
+			return rc;
+
+	int by_columns = 1;
+	if (imp->col_config_path)
+		by_columns = 2;
+	if (imp->col_v3[0] && imp->col_v3[1] && imp->col_v3[2])
+		by_columns = 3;
+	if (strcmp(imp->col_success, "success_without_retry") == 0)
+		by_columns = 4;
+	int recorded = 0;
+	if ((rc = has_table(imp, "schema_version", &has)) != SL_OK)
+		return rc;
+	if (has) {
+		sqlite3_stmt *s = NULL;
+		if (sqlite3_prepare_v2(imp->src, "SELECT max(version) FROM schema_version", -1, &s,
+				       NULL) != SQLITE_OK)
+			return sql_fail(imp, "reading schema_version");
+		int r = sqlite3_step(s);
+		if (r == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_INTEGER)
+			recorded = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+		if (r != SQLITE_ROW)
+			return sql_fail(imp, "reading schema_version");
+	}
+	if (recorded > 4)
+		return imp_fail(imp, SL_EVERSION, "%s: schema version %d is newer than statelog "
+				"knows (1 to 4)", imp->src_path, recorded);
+	imp->rep.source_version = by_columns;
+	imp->rep.recorded_version = recorded;
+	if (recorded && recorded != by_columns)
+		snprintf(imp->rep.note, sizeof imp->rep.note,
+			 "schema_version says %d but the columns are those of version %d: "
+			 "read by the columns", recorded, by_columns);
+	else if (!recorded)
+		snprintf(imp->rep.note, sizeof imp->rep.note,
+			 "no schema_version rows: version %d by the columns", by_columns);
+	return SL_OK;
+}
+
+/* The source expression of sheet column `name` (NULL for a column the
+ * version lacks, the old name of success_without_retry). */
+static const char *sheet_source(const struct sl_import *imp, const char *name)
+{
+	for (size_t k = 0; k < 3; k++)
+		if (strcmp(name, v3_columns[k]) == 0)
+			return imp->col_v3[k] ? name : "NULL";
+	if (strcmp(name, "success_without_retry") == 0)
+		return imp->col_success;
+	return name;
+}
+
+static const char *job_source(const struct sl_import *imp, const char *name)
+{
+	return strcmp(name, "config_path") == 0 && !imp->col_config_path ? "NULL" : name;
+}
+
+/* "SELECT a, b, ... FROM table ORDER BY order" into buf. */
+static void build_select(char *buf, size_t len, const char *const *exprs, size_t n,
+			 const char *table, const char *order)
+{
+	size_t k = (size_t)snprintf(buf, len, "SELECT ");
+	for (size_t i = 0; i < n && k < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? ", " : "", exprs[i]);
+	if (k < len)
+		snprintf(buf + k, len - k, " FROM %s ORDER BY %s", table, order);
+}
+
+/* ---- jobs and sheets --------------------------------------------------- */
+
+static int read_jobs(struct sl_import *imp)
+{
+	const char *exprs[SL_STATE_N_JOB_COLUMNS];
+	char sql[2048], why[256];
+	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++)
+		exprs[i] = job_source(imp, sl_state_job_columns[i].name);
+	build_select(sql, sizeof sql, exprs, SL_STATE_N_JOB_COLUMNS, "jobs", "id");
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(imp->src, sql, -1, &s, NULL) != SQLITE_OK)
+		return sql_fail(imp, "reading jobs");
+	int rc = SL_OK, r;
+	while (rc == SL_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct sl_import_problem w = { 0 };
+		imp_copy_field(w.source, sizeof w.source, imp->src_path);
+		imp_copy_field(w.job_id, sizeof w.job_id, (const char *)sqlite3_column_text(s, 0));
+		struct imp_job *j;
+		if ((rc = imp_add_job(imp, &j)) != SL_OK)
+			break;
+		j->st.presence = SL_JOB_LIVE;
+		for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS && rc == SL_OK; i++) {
+			const struct sl_state_column *c = &sl_state_job_columns[i];
+			struct sl_value v;
+			char *owned;
+			rc = db_get(c, s, (int)i, &v, &owned, why, sizeof why);
+			if (rc == SL_OK && c->key && !owned[0]) {
+				free(owned);
+				snprintf(why, sizeof why, "an empty job id");
+				rc = SL_EINVAL;
+			} else if (rc == SL_OK && strcmp(c->name, "total_sheets") == 0 && v.i < 0) {
+				snprintf(why, sizeof why, "a negative total_sheets");
+				rc = SL_EINVAL;
+			}
+			if (rc == SL_EINVAL)
+				rc = damaged_value(imp, &w, c->name, s, (int)i, why);
+			else if (rc == SL_ENOMEM)
+				rc = imp_fail(imp, rc, "out of memory");
+			else
+				sl_state_column_put(c, &j->st, &v, owned);
+		}
+		imp->rep.jobs++;
+	}
+	if (rc == SL_OK && r != SQLITE_DONE)
+		rc = sql_fail(imp, "reading jobs");
+	sqlite3_finalize(s);
+	return rc == SL_OK ? imp_sort_jobs(imp) : rc;
+}
+
+static int read_sheets(struct sl_import *imp)
+{
+	const char *exprs[SL_STATE_N_SHEET_COLUMNS + 1] = { "job_id" };
+	char sql[2048], why[256];
+	for (size_t i = 0; i < SL_STATE_N_SHEET_COLUMNS; i++)
+		exprs[i + 1] = sheet_source(imp, sl_state_sheet_columns[i].name);
+	build_select(sql, sizeof sql, exprs, SL_STATE_N_SHEET_COLUMNS + 1, "sheets",
+		     "job_id, sheet_num");
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(imp->src, sql, -1, &s, NULL) != SQLITE_OK)
+		return sql_fail(imp, "reading sheets");
+	int rc = SL_OK, r;
+	while (rc == SL_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct sl_import_problem w = { 0 };
+		imp_copy_field(w.source, sizeof w.source, imp->src_path);
+		imp_copy_field(w.job_id, sizeof w.job_id, (const char *)sqlite3_column_text(s, 0));
+		if (sqlite3_column_type(s, 1) == SQLITE_INTEGER)
+			w.sheet_num = sqlite3_column_int64(s, 1);
+		struct imp_job *j = NULL;
+		if (sqlite3_column_type(s, 0) == SQLITE_TEXT)
+			j = imp_find_job(imp, (const char *)sqlite3_column_text(s, 0));
+		if (!j) {
+			rc = imp_damage(imp, &w, "a sheet of a job that does not exist");
+			break;
+		}
+		if (sqlite3_column_type(s, 1) != SQLITE_INTEGER) {
+			rc = damaged_value(imp, &w, "sheet_num", s, 1, "expected an integer");
+			break;
+		}
+		if (w.sheet_num < 1 || w.sheet_num > j->st.total_sheets) {
+			snprintf(why, sizeof why, "out of range 1..%" PRId64 " (total_sheets)",
+				 j->st.total_sheets);
+			rc = damaged_value(imp, &w, "sheet_num", s, 1, why);
+			break;
+		}
+		if (sl_state_find_sheet(&j->st, w.sheet_num)) {
+			rc = imp_damage(imp, &w, "a second row for the same sheet");
+			break;
+		}
+		struct sl_sheet_state *sh;
+		if ((rc = sl_state_add_sheet(&j->st, w.sheet_num, &sh)) != SL_OK) {
+			rc = imp_fail(imp, rc, "out of memory");
+			break;
+		}
+		for (size_t i = 1; i < SL_STATE_N_SHEET_COLUMNS && rc == SL_OK; i++) {
+			const struct sl_state_column *c = &sl_state_sheet_columns[i];
+			struct sl_value v;
+			char *owned;
+			rc = db_get(c, s, (int)i + 1, &v, &owned, why, sizeof why);
+			if (rc == SL_EINVAL)
+				rc = damaged_value(imp, &w, c->name, s, (int)i + 1, why);
+			else if (rc == SL_ENOMEM)
+				rc = imp_fail(imp, rc, "out of memory");
+			else
+				sl_state_column_put(c, sh, &v, owned);
+		}
+		imp->rep.sheets++;
+	}
+	if (rc == SL_OK && r != SQLITE_DONE)
+		rc = sql_fail(imp, "reading sheets");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- history ----------------------------------------------------------- */
+
+/* Checks the history row in s (history_columns order); *job and *time are
+ * its job and time.  With out, also builds its event. */
+static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct imp_job **job,
+		       int64_t *time, sl_event **out)
+{
+	char why[256];
+	struct sl_import_problem w = { 0 };
+	imp_copy_field(w.source, sizeof w.source, imp->src_path);
+	imp_copy_field(w.job_id, sizeof w.job_id, (const char *)sqlite3_column_text(s, H_JOB));
+	w.execution_id = sqlite3_column_int64(s, H_ID);
+	if (sqlite3_column_type(s, H_SHEET) == SQLITE_INTEGER)
+		w.sheet_num = sqlite3_column_int64(s, H_SHEET);
+	if (sqlite3_column_type(s, H_ID) != SQLITE_INTEGER)
+		return damaged_value(imp, &w, "id", s, H_ID, "expected an integer");
+	struct imp_job *j = NULL;
+	if (sqlite3_column_type(s, H_JOB) == SQLITE_TEXT)
+		j = imp_find_job(imp, (const char *)sqlite3_column_text(s, H_JOB));
+	if (!j)
+		return imp_damage(imp, &w, "a history row of a job that does not exist");
+	if (sqlite3_column_type(s, H_SHEET) != SQLITE_INTEGER)
+		return damaged_value(imp, &w, "sheet_num", s, H_SHEET, "expected an integer");
+	if (w.sheet_num < 1 || w.sheet_num > j->st.total_sheets) {
+		snprintf(why, sizeof why, "out of range 1..%" PRId64 " (total_sheets)",
+			 j->st.total_sheets);
+		return damaged_value(imp, &w, "sheet_num", s, H_SHEET, why);
+	}
+	if (sqlite3_column_type(s, H_ATTEMPT) != SQLITE_INTEGER)
+		return damaged_value(imp, &w, "attempt_num", s, H_ATTEMPT, "expected an integer");
+	static const int text_cols[] = { H_PROMPT, H_OUTPUT };
+	for (size_t k = 0; k < 2; k++) {
+		int i = text_cols[k], t = sqlite3_column_type(s, i);
+		if (t != SQLITE_NULL && t != SQLITE_TEXT) {
+			snprintf(why, sizeof why, "expected text, found %s", type_name(t));
+			return damaged_value(imp, &w, history_columns[i], s, i, why);
+		}
+		if (t == SQLITE_TEXT &&
+		    strlen((const char *)sqlite3_column_text(s, i)) !=
+		    (size_t)sqlite3_column_bytes(s, i))
+			return damaged_value(imp, &w, history_columns[i], s, i,
+					     "text holding a NUL byte");
+	}
+	int t = sqlite3_column_type(s, H_EXIT);
+	if (t != SQLITE_NULL && t != SQLITE_INTEGER)
+		return damaged_value(imp, &w, "exit_code", s, H_EXIT, "expected an integer");
+	t = sqlite3_column_type(s, H_DURATION);
+	if (t != SQLITE_NULL && t != SQLITE_INTEGER && t != SQLITE_FLOAT)
+		return damaged_value(imp, &w, "duration_seconds", s, H_DURATION,
+				     "expected a number");
+	if (sqlite3_column_type(s, H_AT) != SQLITE_TEXT)
+		return damaged_value(imp, &w, "executed_at", s, H_AT, "expected a timestamp");
+	if (imp_parse_time((const char *)sqlite3_column_text(s, H_AT), true, time, why,
+			   sizeof why) != SL_OK)
+		return damaged_value(imp, &w, "executed_at", s, H_AT, why);
+	*job = j;
+	if (!out)
+		return SL_OK;
+
+	sl_event *ev = malloc(sizeof *ev);
+	Statelog__ExecutionRecorded *x = malloc(sizeof *x);
+	if (!ev || !x) {
+		free(ev);
+		free(x);
+		return imp_fail(imp, SL_ENOMEM, "out of memory");
+	}
+	statelog__event__init(ev);
+	statelog__execution_recorded__init(x);
+	ev->body_case = STATELOG__EVENT__BODY_EXECUTION_RECORDED;
+	ev->execution_recorded = x;
+	ev->has_time_us = 1;
+	ev->time_us = *time;
+	x->has_execution_id = 1;
+	x->execution_id = w.execution_id;
+	x->has_sheet_num = 1;
+	x->sheet_num = w.sheet_num;
+	x->has_attempt_num = 1;
+	x->attempt_num = sqlite3_column_int64(s, H_ATTEMPT);
+	if ((x->has_exit_code = sqlite3_column_type(s, H_EXIT) != SQLITE_NULL))
+		x->exit_code = sqlite3_column_int64(s, H_EXIT);
+	if ((x->has_duration_seconds = sqlite3_column_type(s, H_DURATION) != SQLITE_NULL))
+		x->duration_seconds = sqlite3_column_double(s, H_DURATION);
+	bool nomem = !(ev->job_id = strdup(j->st.id));
+	if (sqlite3_column_type(s, H_PROMPT) == SQLITE_TEXT)
+		nomem |= !(x->prompt = strdup((const char *)sqlite3_column_text(s, H_PROMPT)));
+	if (sqlite3_column_type(s, H_OUTPUT) == SQLITE_TEXT)
+		nomem |= !(x->output = strdup((const char *)sqlite3_column_text(s, H_OUTPUT)));
+	if (nomem) {
+		sl_event_free(ev);
+		return imp_fail(imp, SL_ENOMEM, "out of memory");
+	}
+	*out = ev;
+	return SL_OK;
+}
+
+static int prepare_history(struct sl_import *imp, sqlite3_stmt **out, const char *order)
+{
+	char sql[1024];
+	build_select(sql, sizeof sql, history_columns, N_HISTORY_COLUMNS, "execution_history",
+		     order);
+	if (sqlite3_prepare_v2(imp->src, sql, -1, out, NULL) != SQLITE_OK)
+		return sql_fail(imp, "reading execution_history");
+	return SL_OK;
+}
+
+/* Checks every history row now, so that nothing is written before the
+ * whole source is known to be sound; notes each job's oldest row. */
+static int scan_history(struct sl_import *imp)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prepare_history(imp, &s, "id");
+	int r = SQLITE_DONE;
+	while (rc == SL_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		struct imp_job *j;
+		int64_t t;
+		if ((rc = history_row(imp, s, &j, &t, NULL)) != SL_OK)
+			break;
+		if (!j->has_first_exec || t < j->first_exec_us) {
+			j->has_first_exec = true;
+			j->first_exec_us = t;
+		}
+		imp->history_bytes += 64 + (uint64_t)sqlite3_column_bytes(s, H_PROMPT) +
+				      (uint64_t)sqlite3_column_bytes(s, H_OUTPUT);
+		imp->rep.executions++;
+	}
+	if (rc == SL_OK && r != SQLITE_DONE)
+		rc = sql_fail(imp, "reading execution_history");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int imp_db_history_open(struct sl_import *imp, struct imp_history *h)
+{
+	*h = (struct imp_history){ 0 };
+	/* Text order of the timestamps is time order: every one was checked
+	 * to be in the original's fixed form (imp_parse_time). */
+	return prepare_history(imp, &h->stmt, "executed_at, id");
+}
+
+int imp_db_history_next(struct sl_import *imp, struct imp_history *h, sl_event **out)
+{
+	*out = NULL;
+	if (h->done)
+		return SL_OK;
+	int r = sqlite3_step(h->stmt);
+	if (r == SQLITE_DONE) {
+		h->done = true;
+		return SL_OK;
+	}
+	if (r != SQLITE_ROW)
+		return sql_fail(imp, "reading execution_history");
+	struct imp_job *j;
+	int64_t t;
+	return history_row(imp, h->stmt, &j, &t, out);
+}
+
+void imp_db_history_close(struct imp_history *h)
+{
+	sqlite3_finalize(h->stmt);
+	*h = (struct imp_history){ 0 };
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+int sl_import_read_db(sl_import *imp, const char *path)
+{
+	imp->has_problem = false;
+	if (imp->broken)
+		return imp_fail(imp, SL_EINVAL, "an earlier read failed: start a new import");
+	if (imp->kind != IMP_NONE)
+		return imp_fail(imp, SL_EINVAL, "%s: one database per import, and never with JSON "
+				"state files", path);
+	struct stat sb;
+	if (stat(path, &sb) != 0)
+		return imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "%s: %s", path,
+				strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return imp_fail(imp, SL_EINVAL, "%s: not a file", path);
+	int rc = imp_add_source(imp, path, &imp->src_path);
+	if (rc != SL_OK)
+		return rc;
+	imp->kind = IMP_DB;
+	if (sqlite3_open_v2(path, &imp->src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		rc = imp_fail(imp, SL_ESQLITE, "%s: %s", path,
+			      imp->src ? sqlite3_errmsg(imp->src) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(imp->src, 10000);
+	/* One snapshot for reading, writing and comparing. */
+	if (sqlite3_exec(imp->src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = sql_fail(imp, "starting a read transaction");
+		goto fail;
+	}
+	sqlite3_stmt *s = NULL;
+	int r = sqlite3_prepare_v2(imp->src, "SELECT count(*) FROM sqlite_master", -1, &s, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (r != SQLITE_ROW) {
+		rc = r == SQLITE_NOTADB
+		     ? imp_fail(imp, SL_EINVAL, "%s: not an SQLite database", path)
+		     : sql_fail(imp, "reading its schema");
+		goto fail;
+	}
+	if ((rc = read_schema(imp)) != SL_OK || (rc = read_jobs(imp)) != SL_OK ||
+	    (rc = read_sheets(imp)) != SL_OK || (rc = scan_history(imp)) != SL_OK)
+		goto fail;
+	return SL_OK;
+fail:
+	imp->broken = true;
+	return rc;
+}
+
+/* ---- the comparison ---------------------------------------------------- */
+
+/* SQLite's order of storage classes: NULL, numbers, text, blob. */
+static int class_of(int t)
+{
+	switch (t) {
+	case SQLITE_NULL: return 0;
+	case SQLITE_INTEGER:
+	case SQLITE_FLOAT: return 1;
+	case SQLITE_TEXT: return 2;
+	default: return 3;
+	}
+}
+
+/* Orders two values as ORDER BY with the BINARY collation does. */
+static int value_cmp(sqlite3_stmt *a, sqlite3_stmt *b, int i)
+{
+	int ta = sqlite3_column_type(a, i), tb = sqlite3_column_type(b, i);
+	int ca = class_of(ta), cb = class_of(tb);
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	if (ca == 0)
+		return 0;
+	if (ca == 1) {
+		if (ta == SQLITE_INTEGER && tb == SQLITE_INTEGER) {
+			sqlite3_int64 x = sqlite3_column_int64(a, i), y = sqlite3_column_int64(b, i);
+			return x < y ? -1 : x > y;
+		}
+		double x = sqlite3_column_double(a, i), y = sqlite3_column_double(b, i);
+		return x < y ? -1 : x > y;
+	}
+	const void *pa = ca == 2 ? (const void *)sqlite3_column_text(a, i) : sqlite3_column_blob(a, i);
+	const void *pb = ca == 2 ? (const void *)sqlite3_column_text(b, i) : sqlite3_column_blob(b, i);
+	int la = sqlite3_column_bytes(a, i), lb = sqlite3_column_bytes(b, i);
+	int c = memcmp(pa ? pa : "", pb ? pb : "", (size_t)(la < lb ? la : lb));
+	return c ? c : (la < lb ? -1 : la > lb);
+}
+
+/* Whether two values would answer a query the same: same storage class,
+ * same bytes (reals by bit pattern). */
+static bool value_same(sqlite3_stmt *a, sqlite3_stmt *b, int i)
+{
+	int ta = sqlite3_column_type(a, i), tb = sqlite3_column_type(b, i);
+	if (ta != tb)
+		return false;
+	if (ta == SQLITE_FLOAT) {
+		double x = sqlite3_column_double(a, i), y = sqlite3_column_double(b, i);
+		return memcmp(&x, &y, sizeof x) == 0;
+	}
+	return value_cmp(a, b, i) == 0;
+}
+
+struct table_cmp {
+	const char *table;
+	const char *const *cols;        /* as in the projection */
+	const char *const *exprs;       /* as read from the source */
+	size_t n, nkey;
+	const char *order;
+	int job_col, sheet_col, id_col; /* where a row's location is (-1: none) */
+};
+
+static void locate(struct sl_import *imp, const struct table_cmp *t, sqlite3_stmt *s,
+		   struct sl_import_problem *w)
+{
+	*w = (struct sl_import_problem){ 0 };
+	imp_copy_field(w->source, sizeof w->source, imp->src_path);
+	imp_copy_field(w->job_id, sizeof w->job_id,
+		       (const char *)sqlite3_column_text(s, t->job_col));
+	if (t->sheet_col >= 0)
+		w->sheet_num = sqlite3_column_int64(s, t->sheet_col);
+	if (t->id_col >= 0)
+		w->execution_id = sqlite3_column_int64(s, t->id_col);
+}
+
+static int compare_table(struct sl_import *imp, sqlite3 *db, const struct table_cmp *t,
+			 uint64_t *done, uint64_t total)
+{
+	char sql_src[2048], sql_db[2048];
+	build_select(sql_src, sizeof sql_src, t->exprs, t->n, t->table, t->order);
+	build_select(sql_db, sizeof sql_db, t->cols, t->n, t->table, t->order);
+	sqlite3_stmt *a = NULL, *b = NULL;
+	int rc = SL_OK;
+	if (sqlite3_prepare_v2(imp->src, sql_src, -1, &a, NULL) != SQLITE_OK) {
+		rc = sql_fail(imp, "reading it again to compare");
+		goto done;
+	}
+	if (sqlite3_prepare_v2(db, sql_db, -1, &b, NULL) != SQLITE_OK) {
+		rc = imp_fail(imp, SL_ESQLITE, "the projected database: %s", sqlite3_errmsg(db));
+		goto done;
+	}
+	int ra = sqlite3_step(a), rb = sqlite3_step(b);
+	struct sl_import_problem w;
+	while (ra == SQLITE_ROW || rb == SQLITE_ROW) {
+		int c = 0;
+		for (size_t k = 0; k < t->nkey && c == 0; k++)
+			c = ra != SQLITE_ROW ? 1 : rb != SQLITE_ROW ? -1 : value_cmp(a, b, (int)k);
+		if (c < 0) {
+			locate(imp, t, a, &w);
+			rc = imp_damage(imp, &w, "the %s row is missing from the projected database",
+					t->table);
+			goto done;
+		}
+		if (c > 0) {
+			locate(imp, t, b, &w);
+			imp_copy_field(w.source, sizeof w.source, imp->src_path);
+			rc = imp_damage(imp, &w, "the projected database has a %s row the "
+					"source lacks", t->table);
+			goto done;
+		}
+		for (size_t i = t->nkey; i < t->n; i++) {
+			if (value_same(a, b, (int)i))
+				continue;
+			locate(imp, t, a, &w);
+			imp_copy_field(w.column, sizeof w.column, t->cols[i]);
+			column_text(a, (int)i, w.value, sizeof w.value);
+			column_text(b, (int)i, w.projected, sizeof w.projected);
+			rc = imp_damage(imp, &w, "the source has '%s' (%s), the projected database "
+					"'%s' (%s)", w.value, type_name(sqlite3_column_type(a, (int)i)),
+					w.projected, type_name(sqlite3_column_type(b, (int)i)));
+			goto done;
+		}
+		imp->rep.rows_compared++;
+		if (++*done % 4096 == 0)
+			imp_progress(imp, "comparing", *done, total);
+		ra = sqlite3_step(a);
+		rb = sqlite3_step(b);
+	}
+	if (ra != SQLITE_DONE)
+		rc = sql_fail(imp, "reading it again to compare");
+	else if (rb != SQLITE_DONE)
+		rc = imp_fail(imp, SL_ESQLITE, "the projected database: %s", sqlite3_errmsg(db));
+done:
+	sqlite3_finalize(a);
+	sqlite3_finalize(b);
+	return rc;
+}
+
+int imp_db_compare(struct sl_import *imp, sqlite3 *db)
+{
+	const char *job_cols[SL_STATE_N_JOB_COLUMNS], *job_exprs[SL_STATE_N_JOB_COLUMNS];
+	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++) {
+		job_cols[i] = sl_state_job_columns[i].name;
+		job_exprs[i] = job_source(imp, job_cols[i]);
+	}
+	const char *sheet_cols[SL_STATE_N_SHEET_COLUMNS + 1] = { "job_id" };
+	const char *sheet_exprs[SL_STATE_N_SHEET_COLUMNS + 1] = { "job_id" };
+	for (size_t i = 0; i < SL_STATE_N_SHEET_COLUMNS; i++) {
+		sheet_cols[i + 1] = sl_state_sheet_columns[i].name;
+		sheet_exprs[i + 1] = sheet_source(imp, sheet_cols[i + 1]);
+	}
+	/* The key first in every table (id is column 0 of jobs and history;
+	 * job_id, sheet_num of sheets). */
+	const struct table_cmp tables[] = {
+		{ "jobs", job_cols, job_exprs, SL_STATE_N_JOB_COLUMNS, 1, "id", 0, -1, -1 },
+		{ "sheets", sheet_cols, sheet_exprs, SL_STATE_N_SHEET_COLUMNS + 1, 2,
+		  "job_id, sheet_num", 0, 1, -1 },
+		{ "execution_history", history_columns, history_columns, N_HISTORY_COLUMNS, 1,
+		  "id", H_JOB, H_SHEET, H_ID },
+	};
+	uint64_t done = 0, total = imp->rep.jobs + imp->rep.sheets + imp->rep.executions;
+	int rc = SL_OK;
+	for (size_t i = 0; i < 3 && rc == SL_OK; i++)
+		rc = compare_table(imp, db, &tables[i], &done, total);
+	if (rc == SL_OK)
+		imp_progress(imp, "comparing", total, total);
+	return rc;
+}

@@ -1,0 +1,716 @@
+/* project.c: the projector (projector.h): opening a log's views, catching
+ * them up, and reading a job back.  Rebuilding is in rebuild.c.
+ *
+ * Catch-up runs in transactions of about opts.batch_events events, always
+ * ending at the end of a log commit (a commit is visible in the views all
+ * or nothing, as in the log).  Within a transaction:
+ *  - every event gets its statelog_events row, and an execution record its
+ *    execution_history row;
+ *  - the states of the jobs touched are loaded once (cache.c) and the
+ *    events applied with sl_state_apply(); a job deletion deletes its rows
+ *    at once (so the history written before it goes too);
+ *  - when the transaction ends each changed jobs row and each changed
+ *    sheets row is written once, then the position (last_seq and the crc
+ *    of its commit), then COMMIT.  Exactly once: the position moves in the
+ *    same transaction as the rows.
+ * Foreign keys stay immediate: a job's row is written as soon as the job
+ * is new to the database, so the history rows and sheets rows that follow
+ * always find it.  Any failure rolls the transaction back and empties the
+ * cache, so memory never holds what the database does not.
+ *
+ * Which rows an event changes: the jobs row for every event the rules
+ * accept, except execution_recorded (history only) and job_deleted (rows
+ * deleted); the sheets row of the sheet the event names (sl_event_sheet()),
+ * when the job has one.  No rule of the model changes any other row; the
+ * tests compare the views with states replayed event by event.
+ *
+ * An event the rules refuse (SL_EINVAL) changes nothing, in the model and
+ * in the views; it is counted, and listed in statelog_events like every
+ * event of the log.  An event of a type this build does not know stops
+ * catch-up before its commit with SL_EUNKNOWN, naming it; it is never
+ * skipped silently (opts.skip_unknown counts and skips it).
+ */
+#include "project_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "project_test.h"
+
+#define PROJ_DEFAULT_BATCH 50000
+/* A catch-up at least this many events behind reads the log in a thread. */
+#define PROJ_THREAD_MIN 20000
+/* Job states kept in memory between transactions (estimated bytes). */
+#define PROJ_CACHE_BUDGET ((size_t)16 << 20)
+/* SQLite page cache of a catching-up connection, KiB. */
+#define PROJ_SQLITE_CACHE_KIB 16384
+#define PROJ_PROGRESS_EVERY 8192
+
+void (*sl_proj_test_hook)(uint64_t seq);
+
+void sl_proj_msg(struct sl_proj *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->errmsg, sizeof p->errmsg, fmt, ap);
+	va_end(ap);
+}
+
+int64_t sl_proj_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void sl_proj_options_init(struct sl_proj_options *o)
+{
+	*o = (struct sl_proj_options){ .batch_events = PROJ_DEFAULT_BATCH };
+}
+
+/* An SQLite failure of the handle's connection as SL_ESQLITE, with what was
+ * being done; a database replaced under an open handle is said so. */
+static int sql_fail(struct sl_proj *p, const char *what)
+{
+	if (sqlite3_extended_errcode(p->db) == SQLITE_READONLY_DBMOVED)
+		sl_proj_msg(p, "%s: %s: the database was replaced (rebuilt) since it was "
+			    "opened; open it again", p->db_path, what);
+	else
+		sl_proj_msg(p, "%s: %s: %s", p->db_path, what, sqlite3_errmsg(p->db));
+	return SL_ESQLITE;
+}
+
+/* Steps a prepared statement without results and resets it. */
+static int step(struct sl_proj *p, sqlite3_stmt *st, const char *what)
+{
+	int s = sqlite3_step(st);
+	int rc = s == SQLITE_DONE || s == SQLITE_ROW ? SL_OK : sql_fail(p, what);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* ---- the handle -------------------------------------------------------- */
+
+int sl_proj_alloc(struct sl_proj **out, const char *log_dir, const char *db_path,
+		  const struct sl_proj_options *opts)
+{
+	struct sl_proj *p = calloc(1, sizeof *p);
+	if (!p)
+		return SL_ENOMEM;
+	if (opts)
+		p->opts = *opts;
+	else
+		sl_proj_options_init(&p->opts);
+	if (p->opts.batch_events == 0)
+		p->opts.batch_events = PROJ_DEFAULT_BATCH;
+	if (p->opts.reader) {
+		p->ropts = *p->opts.reader;
+		p->has_ropts = true;
+	}
+	p->opts.reader = NULL;          /* the caller's pointer may not last */
+	p->log_dir = strdup(log_dir);
+	p->db_path = strdup(db_path);
+	if (!p->log_dir || !p->db_path || sl_cache_init(&p->cache, PROJ_CACHE_BUDGET)) {
+		free(p->log_dir);
+		free(p->db_path);
+		sl_cache_free(&p->cache);
+		free(p);
+		return SL_ENOMEM;
+	}
+	*out = p;
+	return SL_OK;
+}
+
+int sl_proj_open_reader(struct sl_proj *p)
+{
+	int rc = sl_reader_open(&p->reader, p->log_dir, p->has_ropts ? &p->ropts : NULL,
+				p->errmsg, sizeof p->errmsg);
+	if (rc != SL_OK)
+		return rc;
+	uint8_t id[SL_LOG_ID_SIZE];
+	sl_reader_log_id(p->reader, id);
+	sl_log_id_format(id, p->log_id);
+	return SL_OK;
+}
+
+int sl_proj_open_conn(struct sl_proj *p, int cache_kib, const char *vfs)
+{
+	/* No SQLite mutex: a handle is used by one thread at a time (the
+	 * caller serializes, as for everything in it). */
+	if (sqlite3_open_v2(p->db_path, &p->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {
+		sl_proj_msg(p, "%s: %s", p->db_path, p->db ? sqlite3_errmsg(p->db) : "out of memory");
+		return SL_ESQLITE;
+	}
+	sqlite3_extended_result_codes(p->db, 1);
+	sqlite3_busy_timeout(p->db, SL_PROJ_BUSY_MS);
+	/* page_size first: it only matters to a database with no table yet,
+	 * and setting it after cache_size would unbound the page cache. */
+	char sql[200], msg[512];
+	snprintf(sql, sizeof sql, "PRAGMA page_size = %d; PRAGMA foreign_keys = ON; "
+		 "PRAGMA synchronous = OFF; PRAGMA cache_size = -%d", SL_PROJ_PAGE_SIZE,
+		 cache_kib);
+	if (sl_views_exec(p->db, sql, msg, sizeof msg) != SL_OK) {
+		sl_proj_msg(p, "%s: %s", p->db_path, msg);
+		return SL_ESQLITE;
+	}
+	return SL_OK;
+}
+
+/* Reads the committed position (inside or outside a transaction). */
+static int read_pos(struct sl_proj *p, uint64_t *seq, uint32_t *crc)
+{
+	if (sqlite3_step(p->get_pos) != SQLITE_ROW) {
+		sqlite3_reset(p->get_pos);
+		return sql_fail(p, "reading the position");
+	}
+	*seq = (uint64_t)sqlite3_column_int64(p->get_pos, 0);
+	*crc = (uint32_t)sqlite3_column_int64(p->get_pos, 1);
+	sqlite3_reset(p->get_pos);
+	return SL_OK;
+}
+
+int sl_proj_attach(struct sl_proj *p)
+{
+	int rc = sl_views_prepare(&p->v, p->db);
+	if (rc != SL_OK) {
+		sl_proj_msg(p, "%s: %s", p->db_path, p->v.errmsg);
+		return rc;
+	}
+	static const char *const sql[] = {
+		"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK",
+		"SELECT (SELECT value FROM statelog_meta WHERE key = 'last_seq'), "
+		"(SELECT value FROM statelog_meta WHERE key = 'last_commit_crc')",
+	};
+	sqlite3_stmt **st[] = { &p->begin, &p->commit, &p->rollback, &p->get_pos };
+	for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
+		if (sqlite3_prepare_v3(p->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, st[i],
+				       NULL) != SQLITE_OK)
+			return sql_fail(p, "preparing statements");
+	return read_pos(p, &p->pos, &p->pos_crc);
+}
+
+void sl_proj_detach(struct sl_proj *p)
+{
+	sqlite3_stmt **all[] = { &p->begin, &p->commit, &p->rollback, &p->get_pos };
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		sqlite3_finalize(*all[i]);
+		*all[i] = NULL;
+	}
+	sl_views_finalize(&p->v);
+	sqlite3_close(p->db);
+	p->db = NULL;
+	sl_cache_clear(&p->cache);
+}
+
+int sl_proj_create_views(sqlite3 *db, const char *log_id_hex, char *err, size_t errlen)
+{
+	int rc = sl_views_exec(db, "BEGIN IMMEDIATE", err, errlen);
+	if (rc != SL_OK)
+		return rc;
+	rc = sl_views_create(db, log_id_hex, sl_proj_now_us(), err, errlen);
+	if (rc == SL_OK)
+		return sl_views_exec(db, "COMMIT", err, errlen);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* ---- opening ----------------------------------------------------------- */
+
+/* Whether the log still holds the database's last applied event in a
+ * commit with the same crc.  *why says what is wrong when it does not. */
+static int check_position(struct sl_proj *p, uint64_t seq, uint32_t crc, bool *ok,
+			  char *why, size_t whylen)
+{
+	*ok = true;
+	if (seq == 0)
+		return SL_OK;
+	struct sl_record rec;
+	int rc = sl_reader_seek_seq(p->reader, seq);
+	if (rc == SL_OK)
+		rc = sl_reader_next(p->reader, &rec);
+	if (rc < 0) {
+		sl_proj_msg(p, "%s", sl_reader_errmsg(p->reader));
+		return rc;
+	}
+	uint64_t last = rc == 1 ? (rec.lost ? rec.seq + rec.lost - 1 : rec.seq) : 0;
+	if (rc == 0 || rec.seq > seq || last < seq) {
+		*ok = false;
+		snprintf(why, whylen, "it is ahead of the log (it applied seq %llu, which the log "
+			 "does not hold)", (unsigned long long)seq);
+	} else if (rec.commit_crc != crc) {
+		*ok = false;
+		snprintf(why, whylen, "it diverged from the log (its seq %llu is in another "
+			 "commit)", (unsigned long long)seq);
+	}
+	return SL_OK;
+}
+
+/* Opens the database, creating the views when it is empty.  *rebuild (with
+ * why) when the database is of another views version or ahead of the log. */
+static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
+{
+	struct sl_views_meta m;
+	char msg[512];
+	*rebuild = false;
+	int rc = sl_proj_open_conn(p, PROJ_SQLITE_CACHE_KIB, NULL);
+	if (rc != SL_OK)
+		return rc;
+	/* Twice at most: an empty database is created, then checked. */
+	for (int pass = 0;; pass++) {
+		if (sl_views_read_meta(p->db, &m, msg, sizeof msg) != SL_OK) {
+			sl_proj_msg(p, "%s: %s", p->db_path, msg);
+			return SL_ESQLITE;
+		}
+		if (m.has_meta || m.n_tables > 0 || pass > 0)
+			break;
+		/* Empty: create the views (sl_proj_open_conn() set the page size).
+		 * A process that won the race has created them. */
+		if (sl_views_exec(p->db, "BEGIN IMMEDIATE", msg, sizeof msg) ||
+		    sl_views_read_meta(p->db, &m, msg, sizeof msg) ||
+		    (m.n_tables == 0 && sl_views_create(p->db, p->log_id, sl_proj_now_us(), msg,
+							sizeof msg)) ||
+		    sl_views_exec(p->db, "COMMIT", msg, sizeof msg)) {
+			sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+			sl_proj_msg(p, "%s: creating the views: %s", p->db_path, msg);
+			return SL_ESQLITE;
+		}
+	}
+	if (!m.has_meta) {
+		sl_proj_msg(p, "%s: not a statelog database (it has tables but no statelog_meta); "
+			    "it is left alone", p->db_path);
+		return SL_EFOREIGN;
+	}
+	if (strcmp(m.log_id, p->log_id) != 0) {
+		sl_proj_msg(p, "%s: projected from log %s, not from %s (log %s)", p->db_path,
+			    m.log_id, p->log_dir, p->log_id);
+		return SL_EFOREIGN;
+	}
+	if (m.views_version != SL_VIEWS_VERSION) {
+		*rebuild = true;
+		snprintf(why, whylen, "its views are version %lld, this build writes %d",
+			 (long long)m.views_version, SL_VIEWS_VERSION);
+		return SL_OK;
+	}
+	bool ok;
+	if ((rc = check_position(p, m.last_seq, m.last_crc, &ok, why, whylen)))
+		return rc;
+	if (!ok) {
+		*rebuild = true;
+		return SL_OK;
+	}
+	/* Ours: WAL, so dashboards read while catch-up writes. */
+	if (sl_views_exec(p->db, "PRAGMA journal_mode = WAL", msg, sizeof msg) != SL_OK) {
+		sl_proj_msg(p, "%s: %s", p->db_path, msg);
+		return SL_ESQLITE;
+	}
+	return sl_proj_attach(p);
+}
+
+int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
+		 const struct sl_proj_options *opts, struct sl_proj_stats *stats,
+		 char *err, size_t errlen)
+{
+	struct sl_proj *p = NULL;
+	struct sl_proj_stats st = { 0 };
+	int rc = sl_proj_alloc(&p, log_dir, db_path, opts);
+	if (rc != SL_OK) {
+		if (err && errlen)
+			snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	if ((rc = sl_proj_open_reader(p)))
+		goto fail;
+	for (int pass = 0;; pass++) {
+		bool rebuild;
+		char why[256] = "";
+		if ((rc = open_db(p, &rebuild, why, sizeof why)))
+			goto fail;
+		if (!rebuild)
+			break;
+		sl_proj_detach(p);
+		if (pass > 0) {
+			sl_proj_msg(p, "%s: still stale after a rebuild: %s", db_path, why);
+			rc = SL_ECORRUPT;
+			goto fail;
+		}
+		rc = sl_proj_rebuild(log_dir, db_path, opts, &st, p->errmsg, sizeof p->errmsg);
+		if (rc != SL_OK)
+			goto fail;
+	}
+	st.last_seq = p->pos;
+	if (stats)
+		*stats = st;
+	*out = p;
+	return SL_OK;
+fail:
+	if (err && errlen)
+		snprintf(err, errlen, "%s", p->errmsg);
+	sl_proj_close(p);
+	return rc;
+}
+
+void sl_proj_close(sl_proj *p)
+{
+	if (!p)
+		return;
+	sl_proj_detach(p);
+	sl_cache_free(&p->cache);
+	sl_reader_close(p->reader);
+	free(p->log_dir);
+	free(p->db_path);
+	free(p);
+}
+
+/* ---- catch-up ---------------------------------------------------------- */
+
+/* The cache entry of job_id, read from the views on a miss (an entry for
+ * a job the views do not hold is an absent state). */
+static int get_entry(struct sl_proj *p, const char *job_id, struct sl_cent **out)
+{
+	struct sl_cent *e = sl_cache_find(&p->cache, job_id);
+	if (e) {
+		*out = e;
+		return SL_OK;
+	}
+	struct sl_job_state st;
+	sl_state_init(&st);
+	int rc = sl_views_load_job(&p->v, job_id, &st);
+	if (rc != SL_OK && rc != SL_ENOTFOUND) {
+		sl_proj_msg(p, "%s: %s", p->db_path, p->v.errmsg);
+		return rc;
+	}
+	bool in_db = rc == SL_OK;
+	rc = sl_cache_add(&p->cache, job_id, &st, out);
+	sl_state_free(&st);
+	if (rc == SL_OK)
+		(*out)->in_db = in_db;
+	return rc;
+}
+
+/* Writes every row the dirty entries hold, then marks them clean. */
+static int flush(struct sl_proj *p)
+{
+	for (struct sl_cent *e = p->cache.dirty; e; e = e->dnext) {
+		if (e->st.presence != SL_JOB_LIVE)
+			continue;       /* deleted in this transaction: rows gone */
+		int rc = e->job_dirty ? sl_views_put_job(&p->v, &e->st) : SL_OK;
+		size_t n = sl_cache_sheets_to_write(e);
+		for (size_t i = 0; rc == SL_OK && i < n; i++) {
+			const struct sl_sheet_state *sh = sl_state_find_sheet(&e->st, e->dsheets[i]);
+			if (sh)
+				rc = sl_views_put_sheet(&p->v, e->key, sh);
+		}
+		if (rc != SL_OK) {
+			sl_proj_msg(p, "%s: job %s: %s", p->db_path, e->key, p->v.errmsg);
+			return rc;
+		}
+	}
+	sl_cache_written(&p->cache);
+	return SL_OK;
+}
+
+/* Writes the statelog_events rows of the pending events, and the
+ * execution_history rows of those that have one, then frees them. */
+static int write_pending(struct sl_proj *p, struct sl_feed *feed)
+{
+	struct sl_views_event rows[SL_PROJ_PEND];
+	struct sl_views_exec execs[SL_PROJ_PEND];
+	size_t n_exec = 0;
+	for (size_t i = 0; i < p->n_pend; i++) {
+		const struct sl_feed_item *it = &p->pend[i];
+		rows[i] = (struct sl_views_event){
+			.seq = it->seq, .time = it->time, .job_id = it->ev->job_id,
+			.sheet = sl_event_sheet(it->ev), .type = sl_event_type_name(it->ev),
+		};
+		if (p->pend_exec[i])
+			execs[n_exec++] = (struct sl_views_exec){
+				.ev = it->ev, .time = it->time, .prompt_len = it->prompt_len,
+				.output_len = it->output_len,
+			};
+	}
+	int rc = sl_views_put_events(&p->v, rows, p->n_pend);
+	if (rc == SL_OK)
+		rc = sl_views_put_executions(&p->v, execs, n_exec);
+	if (rc != SL_OK)
+		sl_proj_msg(p, "%s: seq %llu-%llu: %s", p->db_path,
+			    (unsigned long long)p->pend[0].seq,
+			    (unsigned long long)p->pend[p->n_pend - 1].seq, p->v.errmsg);
+	for (size_t i = 0; i < p->n_pend; i++)
+		sl_feed_release(feed, &p->pend[i]);
+	p->n_pend = 0;
+	return rc;
+}
+
+/* Applies one event: the rules, and the rows it changes (written now, or
+ * marked for the end of the transaction).  Its statelog_events row, and its
+ * execution_history row when *exec_row, are written a little later, with
+ * the next few (write_pending()). */
+static int project_event(struct sl_proj *p, struct sl_feed *feed, const struct sl_feed_item *it,
+			 struct sl_proj_run *run, bool *exec_row)
+{
+	const sl_event *ev = it->ev;
+	uint32_t unknown = sl_event_unknown_type(ev);
+	if (unknown) {
+		if (!p->opts.skip_unknown) {
+			run->unknown_seq = it->seq;
+			run->unknown_commit = it->commit_first_seq;
+			run->unknown_field = unknown;
+			return SL_EUNKNOWN;
+		}
+		run->st.unknown_events++;
+		return SL_OK;
+	}
+	struct sl_cent *e = NULL;
+	int rc = ev->job_id ? get_entry(p, ev->job_id, &e) : SL_OK;
+	if (rc != SL_OK)
+		return rc;
+	rc = e ? sl_state_apply(&e->st, ev) : SL_EINVAL;
+	if (rc == SL_EINVAL) {
+		/* Refused by the rules: the model does not change, nor do the views. */
+		if (!run->st.rejected_events++)
+			run->st.first_rejected_seq = it->seq;
+		return SL_OK;
+	}
+	if (rc != SL_OK)
+		return rc;      /* SL_ENOMEM (SL_EUNKNOWN cannot pass the check above) */
+	const char *what = "";
+	switch (ev->body_case) {
+	case STATELOG__EVENT__BODY_JOB_DELETED:
+		/* The history rows still pending go first, so they go with it. */
+		if ((rc = write_pending(p, feed)) != SL_OK)
+			return rc;
+		sl_cache_unmark(&p->cache, e);
+		e->in_db = false;
+		rc = sl_views_delete_job(&p->v, e->key);
+		break;
+	case STATELOG__EVENT__BODY_EXECUTION_RECORDED:
+		*exec_row = true;
+		return SL_OK;
+	default: {
+		/* A job new to the database gets its row now, so that the rows
+		 * referring to it find it; later changes are written at the end. */
+		if (!e->in_db) {
+			what = "a new job: ";
+			if ((rc = sl_views_put_job(&p->v, &e->st)))
+				break;
+			e->in_db = true;
+		}
+		int64_t sheet = sl_event_sheet(ev);
+		const struct sl_sheet_state *sh = sheet > 0 ? sl_state_find_sheet(&e->st, sheet) : NULL;
+		return sl_cache_mark(&p->cache, e, true, sh ? sheet : 0, it->len);
+	}
+	}
+	if (rc != SL_OK)
+		sl_proj_msg(p, "%s: seq %llu: %s%s", p->db_path, (unsigned long long)it->seq, what,
+			    p->v.errmsg);
+	return rc;
+}
+
+/* When the states in memory outgrow the budget in mid-transaction: drop the
+ * coldest clean ones, and if that is not enough write the dirty ones (they
+ * become clean) and drop again. */
+static int relieve(struct sl_proj *p)
+{
+	sl_cache_evict(&p->cache);
+	if (p->cache.bytes <= p->cache.budget)
+		return SL_OK;
+	int rc = flush(p);
+	if (rc == SL_OK)
+		sl_cache_evict(&p->cache);
+	return rc;
+}
+
+/* Runs one transaction.  *more is false once the log (or run->limit) is
+ * reached; *restart when another process moved the position (the feed must
+ * start again from p->pos + 1). */
+static int run_batch(struct sl_proj *p, struct sl_feed *feed, struct sl_proj_run *run,
+		     bool *more, bool *restart)
+{
+	uint64_t pos0 = p->pos, seq;
+	uint32_t crc0 = p->pos_crc, crc;
+	uint64_t n = 0, events = 0, gaps = 0;
+	struct sl_proj_run saved = *run;
+	*restart = false;
+	int rc = step(p, p->begin, "BEGIN");
+	if (rc != SL_OK)
+		return rc;
+	if ((rc = read_pos(p, &seq, &crc)))
+		goto fail;
+	if (seq != p->pos || crc != p->pos_crc) {
+		/* Another projector committed since: start again from there. */
+		step(p, p->rollback, "ROLLBACK");
+		sl_cache_clear(&p->cache);
+		p->pos = seq;
+		p->pos_crc = crc;
+		*restart = true;
+		return SL_OK;
+	}
+	for (;;) {
+		struct sl_feed_item it;
+		rc = sl_feed_next(feed, &it);
+		if (rc == 0) {
+			*more = false;
+			break;
+		}
+		if (rc < 0) {
+			sl_proj_msg(p, "%s", sl_feed_errmsg(feed));
+			goto fail;
+		}
+		uint64_t last = it.lost ? it.seq + it.lost - 1 : it.seq;
+		if (last <= p->pos || it.seq > run->limit) {
+			/* Before the position (a gap begun earlier), or past the limit. */
+			sl_feed_release(feed, &it);
+			if (it.seq <= run->limit)
+				continue;
+			*more = false;
+			break;
+		}
+		if (it.lost) {
+			gaps += last - (it.seq > p->pos ? it.seq : p->pos + 1) + 1;
+			sl_feed_release(feed, &it);
+		} else {
+			bool exec_row = false;
+			rc = project_event(p, feed, &it, run, &exec_row);
+			events++;
+			p->pend_exec[p->n_pend] = exec_row;
+			p->pend[p->n_pend++] = it;      /* released by write_pending() */
+			if (rc == SL_OK && p->n_pend == SL_PROJ_PEND)
+				rc = write_pending(p, feed);
+			if (rc != SL_OK)
+				goto fail;
+		}
+		p->pos = last;
+		p->pos_crc = it.commit_crc;
+		n++;
+		if (sl_proj_test_hook)
+			sl_proj_test_hook(p->pos);
+		if (p->opts.progress && ++run->done % PROJ_PROGRESS_EVERY == 0)
+			p->opts.progress(p->opts.progress_ctx, run->done, run->total);
+		if (p->cache.bytes > p->cache.budget && (rc = relieve(p)) != SL_OK)
+			goto fail;
+		if (n >= p->opts.batch_events && it.commit_end)
+			break;
+	}
+	if (n == 0) {
+		step(p, p->rollback, "ROLLBACK");
+		return SL_OK;
+	}
+	if ((rc = write_pending(p, feed)) || (rc = flush(p)))
+		goto fail;
+	if ((rc = sl_views_set_position(&p->v, p->pos, p->pos_crc))) {
+		sl_proj_msg(p, "%s: %s", p->db_path, p->v.errmsg);
+		goto fail;
+	}
+	if ((rc = step(p, p->commit, "COMMIT")))
+		goto fail;
+	run->st.transactions++;
+	run->st.events_applied += events;
+	run->st.gaps += gaps;
+	sl_cache_evict(&p->cache);
+	return SL_OK;
+fail:
+	/* The transaction, and every state it touched, are dropped. */
+	for (size_t i = 0; i < p->n_pend; i++)
+		sl_feed_release(feed, &p->pend[i]);
+	p->n_pend = 0;
+	if (!sqlite3_get_autocommit(p->db))
+		sqlite3_step(p->rollback);
+	sqlite3_reset(p->rollback);
+	sl_cache_clear(&p->cache);
+	p->pos = pos0;
+	p->pos_crc = crc0;
+	run->st = saved.st;
+	run->done = saved.done;
+	return rc;
+}
+
+int sl_proj_catch_up_to(struct sl_proj *p, struct sl_proj_run *run)
+{
+	uint64_t last = 0;
+	int rc = sl_reader_last_seq(p->reader, &last);
+	if (rc != SL_OK) {
+		sl_proj_msg(p, "%s", sl_reader_errmsg(p->reader));
+		return rc;
+	}
+	if (last > run->limit)
+		last = run->limit;
+	if (last <= p->pos)
+		return SL_OK;
+	run->total = run->done + (last - p->pos);
+	struct sl_feed *feed = NULL;
+	bool more = true, restart = true;
+	while (more && rc == SL_OK) {
+		if (restart) {
+			sl_feed_stop(feed);
+			feed = NULL;
+			rc = sl_feed_start(&feed, p->reader, p->pos + 1,
+					   last - p->pos >= PROJ_THREAD_MIN, p->errmsg,
+					   sizeof p->errmsg);
+			if (rc != SL_OK)
+				break;
+		}
+		rc = run_batch(p, feed, run, &more, &restart);
+	}
+	sl_feed_stop(feed);
+	if (p->opts.progress && rc == SL_OK)
+		p->opts.progress(p->opts.progress_ctx, run->total, run->total);
+	return rc;
+}
+
+int sl_proj_catch_up(sl_proj *p, struct sl_proj_stats *stats)
+{
+	struct sl_proj_run run = { .limit = UINT64_MAX };
+	int rc = sl_proj_catch_up_to(p, &run);
+	if (rc == SL_EUNKNOWN) {
+		/* The transaction holding the unknown event was rolled back: apply
+		 * what comes before its commit, then report it. */
+		struct sl_proj_run before = { .limit = run.unknown_commit - 1, .done = run.done,
+					      .st = run.st };
+		int rc2 = before.limit > p->pos ? sl_proj_catch_up_to(p, &before) : SL_OK;
+		run.st = before.st;
+		if (rc2 != SL_OK) {
+			rc = rc2;
+		} else {
+			run.st.unknown_events++;
+			sl_proj_msg(p, "%s: seq %llu: an event of a type this build does not know "
+				    "(body field %u); the views stop before its commit, at seq %llu",
+				    p->log_dir, (unsigned long long)run.unknown_seq,
+				    run.unknown_field, (unsigned long long)p->pos);
+		}
+	}
+	run.st.last_seq = p->pos;
+	if (stats)
+		*stats = run.st;
+	return rc;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+uint64_t sl_proj_last_seq(sl_proj *p)
+{
+	return p->pos;
+}
+
+sqlite3 *sl_proj_db(sl_proj *p)
+{
+	return p->db;
+}
+
+int sl_proj_load_job(sl_proj *p, const char *job_id, struct sl_job_state *out)
+{
+	int rc = sl_views_load_job(&p->v, job_id, out);
+	if (rc == SL_ENOTFOUND)
+		sl_proj_msg(p, "%s: no job %s", p->db_path, job_id);
+	else if (rc != SL_OK)
+		sl_proj_msg(p, "%s: %s", p->db_path, p->v.errmsg);
+	return rc;
+}
+
+const char *sl_proj_errmsg(sl_proj *p)
+{
+	return p->errmsg;
+}

@@ -1,0 +1,83 @@
+/* project_internal.h: what project.c (the handle, open, catch-up) and
+ * rebuild.c (rebuilding into a new file) share.  Internal to projector/. */
+#ifndef SL_PROJECT_INTERNAL_H
+#define SL_PROJECT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "feed.h"
+#include "projector.h"
+#include "views.h"
+
+/* Page size of the views: pages of 16 KiB hold most execution records
+ * (prompt and output, about 4 KB) in one leaf page instead of a chain of
+ * overflow pages. */
+#define SL_PROJ_PAGE_SIZE 16384
+#define SL_PROJ_BUSY_MS 10000
+/* Events whose rows are written together (a multiple of SL_VIEWS_EVENT_ROWS). */
+#define SL_PROJ_PEND (4 * SL_VIEWS_EVENT_ROWS)
+
+struct sl_proj {
+	char *log_dir;
+	char *db_path;
+	struct sl_proj_options opts;    /* opts.reader is NULL: see ropts */
+	struct sl_reader_options ropts;
+	bool has_ropts;
+	sl_reader *reader;
+	char log_id[2 * SL_LOG_ID_SIZE + 1];
+	sqlite3 *db;
+	struct sl_views v;
+	sqlite3_stmt *begin, *commit, *rollback, *get_pos;
+	struct sl_cache cache;
+	uint64_t pos;                   /* last applied seq, as committed */
+	uint32_t pos_crc;
+	/* Events applied in the current transaction whose statelog_events
+	 * rows (and execution_history rows, where pend_exec says so) are not
+	 * written yet: they go several to a statement (views.h). */
+	struct sl_feed_item pend[SL_PROJ_PEND];
+	bool pend_exec[SL_PROJ_PEND];
+	size_t n_pend;
+	char errmsg[1024];
+};
+
+/* One catch-up's bookkeeping. */
+struct sl_proj_run {
+	struct sl_proj_stats st;
+	uint64_t limit;                 /* apply nothing past this seq */
+	uint64_t unknown_seq;           /* stopped at an unknown event: its seq, */
+	uint64_t unknown_commit;        /* the first seq of its commit, */
+	uint32_t unknown_field;         /* its body's field number */
+	uint64_t done, total;           /* progress */
+};
+
+void sl_proj_msg(struct sl_proj *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A new handle (no reader, no connection).  SL_ENOMEM. */
+int sl_proj_alloc(struct sl_proj **out, const char *log_dir, const char *db_path,
+		  const struct sl_proj_options *opts);
+
+/* Opens p->reader on p->log_dir and notes the log id. */
+int sl_proj_open_reader(struct sl_proj *p);
+
+/* Opens p->db_path through the VFS named vfs (NULL: the default) with the
+ * pragmas every connection of the projector sets (the page size for a new
+ * file, foreign keys on, synchronous off, the page cache); journal_mode is
+ * left to the caller. */
+int sl_proj_open_conn(struct sl_proj *p, int cache_kib, const char *vfs);
+
+/* Prepares what catch-up needs on p->db and reads the position. */
+int sl_proj_attach(struct sl_proj *p);
+
+/* Finalizes the statements, closes p->db, empties the cache. */
+void sl_proj_detach(struct sl_proj *p);
+
+/* Applies what the log holds after p->pos, up to run->limit, in
+ * transactions.  SL_EUNKNOWN (run->unknown_* set) at an event of an
+ * unknown type unless opts.skip_unknown: its transaction is rolled back. */
+int sl_proj_catch_up_to(struct sl_proj *p, struct sl_proj_run *run);
+
+int64_t sl_proj_now_us(void);
+
+#endif

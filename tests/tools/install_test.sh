@@ -1,0 +1,124 @@
+#!/bin/sh
+# install_test.sh BUILDDIR EXAMPLE_C: what `meson install` puts in place
+# works for someone outside the tree.  Installs into a scratch directory
+# (meson install --destdir), then:
+#  - compiles the README's C example against the installed headers and
+#    libraries with `pkg-config --cflags --libs statelog` and runs it;
+#  - compiles a file including every installed header, each on its own;
+#  - runs the installed program (--version, --help);
+#  - checks the installed man page statelog(1): man -l renders it, and
+#    groff (or mandoc) finds nothing to warn about.
+# Exits 77 (meson's "skipped") only when meson, a C compiler or pkg-config
+# is missing.  Needs $MESON (set by tests/tools/meson.build) or meson on PATH;
+# $SL_EXTRA_CFLAGS is added when compiling (a sanitizer build's -fsanitize).
+set -u
+build=$1 example=$2
+meson=${MESON:-}
+[ -n "$meson" ] || meson=$(command -v meson || true)
+cc=${CC:-cc}
+extra=${SL_EXTRA_CFLAGS:-}
+for tool in "$meson" "$cc" pkg-config; do
+	if [ -z "$tool" ] || ! command -v "$tool" >/dev/null 2>&1; then
+		echo "skipped: ${tool:-meson} is not installed"
+		exit 77
+	fi
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+root="$tmp/root"
+if "$meson" install -C "$build" --no-rebuild --quiet --destdir "$root" >"$tmp/install.out" 2>&1; then
+	ok
+else
+	bad "meson install --destdir"
+	sed 's/^/  /' "$tmp/install.out" | tail -n 20
+	echo "$pass passed, $fail failed"
+	exit 1
+fi
+
+pc=$(find "$root" -name statelog.pc | head -n 1)
+if [ -n "$pc" ]; then ok; else bad "no statelog.pc installed"; fi
+inc=$(find "$root" -type d -path '*/include/statelog' | head -n 1)
+for h in sl_error.h event.h events.pb-c.h event_json.h timefmt.h log.h io.h \
+	state.h projector.h backend.h import.h; do
+	if [ -f "$inc/$h" ]; then ok; else bad "header statelog/$h not installed"; fi
+done
+bin=$(find "$root" -type f -path '*/bin/statelog' | head -n 1)
+man=$(find "$root" -type f -path '*/man1/statelog.1' | head -n 1)
+[ -n "$bin" ] && ok || bad "the statelog program is not installed"
+[ -n "$man" ] && ok || bad "the man page statelog.1 is not installed"
+
+# pkg-config sees the scratch root as the system root: -I and -L point into it.
+export PKG_CONFIG_PATH="$(dirname "$pc")"
+export PKG_CONFIG_SYSROOT_DIR="$root"
+if flags=$(pkg-config --cflags --libs statelog 2>"$tmp/pc.err"); then ok; else
+	bad "pkg-config --cflags --libs statelog"; cat "$tmp/pc.err"; fi
+cflags=$(pkg-config --cflags statelog)
+libs=$(pkg-config --libs statelog)
+
+# The README's example, as a user builds it.
+if $cc -std=gnu11 -Wall -Werror $extra $cflags -o "$tmp/example" "$example" $libs 2>"$tmp/cc.err"; then
+	ok
+else
+	bad "cc \$(pkg-config --cflags --libs statelog) readme_example.c"
+	sed 's/^/  /' "$tmp/cc.err" | head -n 20
+fi
+if [ -x "$tmp/example" ]; then
+	if "$tmp/example" "$tmp/example.log" >"$tmp/example.out" 2>&1; then ok; else
+		bad "the installed example failed"; cat "$tmp/example.out"; fi
+	for line in 'appended seq 1-2' '#1 nightly-build pid_set' '#2 nightly-build sheet_started'; do
+		if grep -qx -- "$line" "$tmp/example.out"; then ok; else
+			bad "the example's output lacks '$line'"; cat "$tmp/example.out"; fi
+	done
+fi
+
+# Every public header compiles on its own (nothing it needs is left out).
+for h in "$inc"/*.h; do
+	name=$(basename "$h")
+	printf '#include <statelog/%s>\nint main(void) { return 0; }\n' "$name" >"$tmp/one.c"
+	if $cc -std=gnu11 -Wall -Werror $cflags -c -o "$tmp/one.o" "$tmp/one.c" 2>"$tmp/one.err"; then
+		ok
+	else
+		bad "<statelog/$name> does not compile on its own"; head -n 5 "$tmp/one.err"
+	fi
+done
+
+# The installed program.
+if [ -n "$bin" ]; then
+	if "$bin" --version | grep -q '^statelog '; then ok; else bad "statelog --version"; fi
+	if "$bin" --help | grep -q 'import'; then ok; else bad "statelog --help lacks import"; fi
+fi
+
+# The man page: rendered by man, and no warnings from groff or mandoc.
+if [ -n "$man" ]; then
+	if command -v man >/dev/null 2>&1; then
+		if MANWIDTH=80 man -l "$man" >"$tmp/man.out" 2>"$tmp/man.err" && [ -s "$tmp/man.out" ]; then
+			ok
+		else
+			bad "man -l statelog.1"; head -n 5 "$tmp/man.err"
+		fi
+		for word in NAME SYNOPSIS COMMANDS import 'EXIT STATUS' DURABILITY FILES EXAMPLES; do
+			if grep -q -- "$word" "$tmp/man.out"; then ok; else bad "the man page lacks $word"; fi
+		done
+	else
+		echo "note: man is not installed; statelog.1 not rendered"
+	fi
+	if command -v groff >/dev/null 2>&1; then
+		groff -man -Tutf8 -ww -z "$man" >"$tmp/groff.err" 2>&1
+		if [ ! -s "$tmp/groff.err" ]; then ok; else
+			bad "groff warns about statelog.1"; head -n 10 "$tmp/groff.err"; fi
+	elif command -v mandoc >/dev/null 2>&1; then
+		if mandoc -Tlint -Wwarning "$man" >"$tmp/mandoc.err" 2>&1; then ok; else
+			bad "mandoc -Tlint statelog.1"; head -n 10 "$tmp/mandoc.err"; fi
+	else
+		echo "note: neither groff nor mandoc is installed; statelog.1 not linted"
+	fi
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,153 @@
+/* cmd_import.c: `statelog import`, a new log bootstrapped from the original
+ * backend's SQLite database or JSON state files (projector/import.h does
+ * the work; this file reads the command line and talks to people). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "import.h"
+#include "timefmt.h"
+
+static const char import_help[] =
+	"usage: statelog import [--log DIR] [--db PATH] --from-db FILE\n"
+	"       statelog import [--log DIR] [--db PATH] --from-json DIR|FILE [FILE...]\n\n"
+	"Bootstraps a new log from what the original Python backend left behind: its\n"
+	"SQLite database (schema versions 1 to 4, told apart by schema_version and by\n"
+	"the columns present), or its JSON state files (one job per file; a directory\n"
+	"means every *.json file in it).  The events keep the original times, and each\n"
+	"history row keeps its id.\n\n"
+	"The source is read and checked first; a damaged row (a bad timestamp, an\n"
+	"unknown status, a JSON column that is not JSON, a sheet number out of range,\n"
+	"a row whose job does not exist, ...) is reported with its job, sheet and\n"
+	"column, and nothing is written.  The log is then built beside DIR, projected\n"
+	"into the database (beside the log unless --db), and every row of jobs, sheets\n"
+	"and execution_history is compared with the source; only when all of them\n"
+	"answer as the source did are the log and the database put in place.\n\n"
+	"An import creates a new log: DIR must not exist (or be an empty directory)\n"
+	"and neither may the database, so importing the same source twice is refused.\n\n"
+	"  --log DIR         the new log (else $STATELOG_LOG, else ./statelog.log)\n"
+	"  --db PATH         the new database (default: DIR with .log replaced by .db)\n"
+	"  --from-db FILE    the original's SQLite database (opened read-only)\n"
+	"  --from-json PATH  state files: a file or a directory; more may follow\n\n"
+	"Exit status: 0 imported and checked; 2 usage, a target that exists, or a file\n"
+	"that is not the original's; 3 a damaged source row or a projection that\n"
+	"differs from the source; 4 no such source; 1 any other failure.\n";
+
+static void progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+	(void)ctx;
+	char label[64];
+	snprintf(label, sizeof label, "import: %s", phase);
+	cli_progress(label, done, total);
+}
+
+static int import_exit(int rc)
+{
+	/* A target that exists is refused like `init` refuses one. */
+	return rc == SL_EEXIST ? SL_EXIT_USAGE : cli_exit_for(rc);
+}
+
+int cmd_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "log", required_argument, NULL, 'l' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "from-db", required_argument, NULL, 'D' },
+		{ "from-json", required_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *logopt = NULL, *dbopt = NULL, *from_db = NULL;
+	const char **json = calloc((size_t)argc, sizeof *json);
+	size_t n_json = 0;
+	sl_import *imp = NULL;
+	int code = SL_EXIT_USAGE, c, rc;
+	if (!json) {
+		cli_err("import", "out of memory");
+		return SL_EXIT_FAIL;
+	}
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': logopt = optarg; break;
+		case 'd': dbopt = optarg; break;
+		case 'D':
+			if (from_db) {
+				cli_err("import", "--from-db given twice");
+				goto done;
+			}
+			from_db = optarg;
+			break;
+		case 'J': json[n_json++] = optarg; break;
+		case 'h':
+			fputs(import_help, stdout);
+			code = SL_EXIT_OK;
+			goto done;
+		default:
+			fputs(import_help, stderr);
+			goto done;
+		}
+	}
+	/* Further operands are more state files: --from-json a.json b.json. */
+	for (; optind < argc; optind++) {
+		if (n_json == 0) {
+			cli_err("import", "unexpected argument '%s'", argv[optind]);
+			goto done;
+		}
+		json[n_json++] = argv[optind];
+	}
+	if (!from_db == !n_json) {
+		cli_err("import", "give either --from-db FILE or --from-json PATH... "
+			"(see statelog import --help)");
+		goto done;
+	}
+
+	const char *dir = cli_log_dir(logopt);
+	const char *db = cli_db_path(dir, dbopt);
+	struct sl_import_options io;
+	sl_import_options_init(&io);
+	io.progress = progress;
+	if ((rc = sl_import_new(&imp, &io)) != SL_OK) {
+		cli_err("import", "%s", sl_strerror(rc));
+		code = SL_EXIT_FAIL;
+		goto done;
+	}
+	rc = from_db ? sl_import_read_db(imp, from_db) : SL_OK;
+	for (size_t i = 0; rc == SL_OK && i < n_json; i++)
+		rc = sl_import_read_json(imp, json[i]);
+	if (rc == SL_OK)
+		rc = sl_import_write(imp, dir, db, NULL);
+	cli_progress_done();
+	if (rc != SL_OK) {
+		cli_err("import", "%s (nothing imported)", sl_import_errmsg(imp));
+		code = import_exit(rc);
+		goto done;
+	}
+
+	struct sl_import_report r;
+	sl_import_get_report(imp, &r);
+	char t0[SL_TIME_BUFSZ] = "-", t1[SL_TIME_BUFSZ] = "-";
+	if (r.events) {
+		sl_time_format(r.first_time_us, t0, sizeof t0);
+		sl_time_format(r.last_time_us, t1, sizeof t1);
+	}
+	if (from_db)
+		printf("read %s: schema version %d\n", from_db, r.source_version);
+	else
+		printf("read the JSON state files in %s%s\n", json[0], n_json > 1 ? " and the rest" : "");
+	if (r.note[0])
+		printf("  note: %s\n", r.note);
+	printf("imported %" PRIu64 " jobs, %" PRIu64 " sheets and %" PRIu64 " history rows "
+	       "into %s (log %s)\n", r.jobs, r.sheets, r.executions, dir, r.log_id);
+	printf("  %" PRIu64 " events in %" PRIu64 " commits, %s to %s\n", r.events, r.commits,
+	       t0, t1);
+	printf("checked %s: %" PRIu64 " rows answer as the source did\n", db, r.rows_compared);
+	code = SL_EXIT_OK;
+done:
+	sl_import_free(imp);
+	free(json);
+	return code;
+}

@@ -1,0 +1,175 @@
+/* cmd_views.c: the subcommands that keep the views (the SQLite database
+ * projected from a log) up to date: `statelog project` catches them up,
+ * `statelog rebuild` makes them anew from the whole log. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "projector.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Notes that accompany any run: events refused by the rules, gaps, skipped
+ * unknown events. */
+static void print_notes(const char *cmd, const struct sl_proj_stats *st)
+{
+	if (st->rejected_events)
+		printf("%" PRIu64 " event(s) refused by the rules of the model (the first at seq %"
+		       PRIu64 "); they change no view\n", st->rejected_events, st->first_rejected_seq);
+	if (st->gaps)
+		printf("%" PRIu64 " sequence number(s) lost to a repair were skipped\n", st->gaps);
+	if (st->unknown_events)
+		fprintf(stderr, "statelog %s: %" PRIu64 " event(s) of unknown types skipped (--force)\n",
+			cmd, st->unknown_events);
+}
+
+/* Parses the options both commands share.  Returns -1 to go on, else an
+ * exit code. */
+static int parse(int argc, char **argv, const char *cmd, const char *help, bool with_force,
+		 const char **log_opt, const char **db_opt, struct sl_proj_options *o)
+{
+	static const struct option opts[] = {
+		{ "log", required_argument, NULL, 'l' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, idx = 0;
+	uint64_t batch;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		switch (c) {
+		case 'l': *log_opt = optarg; break;
+		case 'd': *db_opt = optarg; break;
+		case 'b':
+			if (!cli_parse_u64(optarg, &batch) || batch < 1 || batch > UINT32_MAX) {
+				cli_err(cmd, "--batch: bad value '%s' (1 or more events)", optarg);
+				return SL_EXIT_USAGE;
+			}
+			o->batch_events = (uint32_t)batch;
+			break;
+		case 'f':
+			if (!with_force) {
+				fputs(help, stderr);
+				return SL_EXIT_USAGE;
+			}
+			o->skip_unknown = true;
+			break;
+		case 'h': fputs(help, stdout); return SL_EXIT_OK;
+		default: fputs(help, stderr); return SL_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		cli_err(cmd, "unexpected argument '%s'", argv[optind]);
+		return SL_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* ---- project ---- */
+
+static const char project_help[] =
+	"usage: statelog project [--log DIR] [--db PATH] [--batch N]\n\n"
+	"Catches the views up with the log: applies every event after the last one\n"
+	"the database applied, in transactions of N events (default 50,000), each\n"
+	"writing its position with its rows, so that it can be run again or killed\n"
+	"at any moment.  Creates the database when it is missing; rebuilds it when it\n"
+	"is of another views version or ahead of the log.  Prints the events applied\n"
+	"and the position.\n\n"
+	"  --log DIR    the log (else $STATELOG_LOG, else ./statelog.log)\n"
+	"  --db PATH    the database (default: DIR with .log replaced by .db)\n\n"
+	"Exit status: 0 caught up; 1 failure (SQLite, I/O, an event of a type this\n"
+	"build does not know: catch-up stops before it); 2 usage; 3 damage in the\n"
+	"log, or a database of another log (left alone); 4 no such log.\n";
+
+int cmd_project(int argc, char **argv)
+{
+	const char *log_opt = NULL, *db_opt = NULL;
+	struct sl_proj_options o;
+	sl_proj_options_init(&o);
+	int rc = parse(argc, argv, "project", project_help, false, &log_opt, &db_opt, &o);
+	if (rc >= 0)
+		return rc;
+	const char *log_dir = cli_log_dir(log_opt);
+	const char *db = cli_db_path(log_dir, db_opt);
+	sl_proj *p = NULL;
+	struct sl_proj_stats opened, st;
+	char err[1024] = "";
+	o.progress = cli_progress_count;
+	o.progress_ctx = (void *)"project";
+	rc = sl_proj_open(&p, log_dir, db, &o, &opened, err, sizeof err);
+	cli_progress_done();
+	if (rc != SL_OK) {
+		cli_err("project", "%s", err);
+		return cli_exit_for(rc);
+	}
+	if (opened.rebuilt)
+		printf("rebuilt %s from %s (%" PRIu64 " events): it was stale\n", db, log_dir,
+		       opened.events_applied);
+	rc = sl_proj_catch_up(p, &st);
+	cli_progress_done();
+	if (rc != SL_OK)
+		cli_err("project", "%s", sl_proj_errmsg(p));
+	if (rc == SL_OK || st.events_applied)
+		printf("applied %" PRIu64 " event(s) in %" PRIu64 " transaction(s); %s is at seq %"
+		       PRIu64 "\n", st.events_applied, st.transactions, db, st.last_seq);
+	print_notes("project", &st);
+	sl_proj_close(p);
+	return cli_exit_for(rc);
+}
+
+/* ---- rebuild ---- */
+
+static const char rebuild_help[] =
+	"usage: statelog rebuild [--log DIR] [--db PATH] [--batch N] [--force]\n\n"
+	"Projects the whole log into a new database beside PATH, then puts it in\n"
+	"PATH's place atomically: readers of the old database keep it until they\n"
+	"reopen, and none sees a half-built one.  A database of another log, or one\n"
+	"that is not statelog's, is refused and left alone.  Shows progress on a\n"
+	"terminal.\n\n"
+	"  --log DIR    the log (else $STATELOG_LOG, else ./statelog.log)\n"
+	"  --db PATH    the database (default: DIR with .log replaced by .db)\n"
+	"  --force      count and skip events of types this build does not know\n"
+	"               (without it, such an event stops the rebuild, which then\n"
+	"               replaces nothing)\n\n"
+	"Exit status: 0 rebuilt; 1 failure; 2 usage; 3 damage in the log, or a\n"
+	"database of another log; 4 no such log; 5 another rebuild of PATH is running.\n";
+
+int cmd_rebuild(int argc, char **argv)
+{
+	const char *log_opt = NULL, *db_opt = NULL;
+	struct sl_proj_options o;
+	sl_proj_options_init(&o);
+	int rc = parse(argc, argv, "rebuild", rebuild_help, true, &log_opt, &db_opt, &o);
+	if (rc >= 0)
+		return rc;
+	const char *log_dir = cli_log_dir(log_opt);
+	const char *db = cli_db_path(log_dir, db_opt);
+	o.progress = cli_progress_count;
+	o.progress_ctx = (void *)"rebuild";
+	struct sl_proj_stats st;
+	char err[1024] = "";
+	double t0 = now_s();
+	rc = sl_proj_rebuild(log_dir, db, &o, &st, err, sizeof err);
+	double dt = now_s() - t0;
+	cli_progress_done();
+	if (rc != SL_OK) {
+		cli_err("rebuild", "%s", err);
+		return cli_exit_for(rc);
+	}
+	printf("rebuilt %s from %s: %" PRIu64 " events in %.2f s (%.0f events/s); at seq %" PRIu64
+	       "\n", db, log_dir, st.events_applied, dt,
+	       dt > 0 ? (double)st.events_applied / dt : 0.0, st.last_seq);
+	print_notes("rebuild", &st);
+	return SL_EXIT_OK;
+}
