@@ -46,6 +46,7 @@
 #include "backend.h"
 #include "bench.h"
 #include "cli.h"
+#include "drive.h"
 #include "timefmt.h"
 
 #define MAX_THREADS 64
@@ -457,61 +458,6 @@ static int64_t *sheet_field(sl_event *ev)
 	}
 }
 
-/* The statelog call for a state-change event: the intention call when there
- * is one, else a save of the orchestrator's state. */
-static int statelog_call(struct worker *w, sl_event *ev, struct model *m)
-{
-	const char *id = ev->job_id;
-	switch (ev->body_case) {
-	case STATELOG__EVENT__BODY_PID_SET:
-		return sl_backend_pid_set(w->be, id, ev->pid_set->pid);
-	case STATELOG__EVENT__BODY_SHEET_STARTED:
-		return sl_backend_sheet_started(w->be, id, ev->sheet_started->sheet_num);
-	case STATELOG__EVENT__BODY_SHEET_COMPLETED: {
-		const Statelog__SheetCompleted *b = ev->sheet_completed;
-		struct sl_sheet_completion c = {
-			.has_validation_passed = b->has_validation_passed,
-			.validation_passed = b->validation_passed,
-			.validation_details = b->validation_details,
-			.has_duration_seconds = b->has_duration_seconds,
-			.duration_seconds = b->duration_seconds,
-		};
-		return sl_backend_sheet_completed(w->be, id, b->sheet_num, &c);
-	}
-	case STATELOG__EVENT__BODY_SHEET_FAILED: {
-		const Statelog__SheetFailed *b = ev->sheet_failed;
-		struct sl_sheet_failure f = {
-			.message = b->message, .category = b->category,
-			.has_exit_code = b->has_exit_code, .exit_code = b->exit_code,
-			.has_exit_signal = b->has_exit_signal, .exit_signal = b->exit_signal,
-			.exit_reason = b->exit_reason,
-			.has_duration_seconds = b->has_duration_seconds,
-			.duration_seconds = b->duration_seconds,
-		};
-		return sl_backend_sheet_failed(w->be, id, b->sheet_num, &f);
-	}
-	case STATELOG__EVENT__BODY_SHEET_SKIPPED:
-		return sl_backend_sheet_skipped(w->be, id, ev->sheet_skipped->sheet_num,
-						ev->sheet_skipped->reason);
-	case STATELOG__EVENT__BODY_JOB_PAUSED:
-		return sl_backend_job_paused(w->be, id, ev->job_paused->reason);
-	case STATELOG__EVENT__BODY_JOB_RESUMED:
-		return sl_backend_job_resumed(w->be, id);
-	case STATELOG__EVENT__BODY_JOB_FAILED:
-		return sl_backend_job_failed(w->be, id, ev->job_failed->message);
-	case STATELOG__EVENT__BODY_JOB_COMPLETED:
-		return sl_backend_job_completed(w->be, id);
-	case STATELOG__EVENT__BODY_JOB_CANCELLED:
-		return sl_backend_job_cancelled(w->be, id, ev->job_cancelled->reason);
-	case STATELOG__EVENT__BODY_RATE_LIMIT_WAIT:
-		return sl_backend_rate_limit_wait(w->be, id, ev->rate_limit_wait->has_sheet_num
-						  ? ev->rate_limit_wait->sheet_num : 0,
-						  ev->rate_limit_wait->wait_seconds);
-	default:
-		return sl_backend_save(w->be, &m->st);
-	}
-}
-
 /* Applies one workload event to the thread's model of its job and makes the
  * matching call; *kind says which kind of call it was, -1 when the event was
  * skipped. */
@@ -576,7 +522,7 @@ static int run_event(struct worker *w, sl_event *ev, int *kind)
 		break;
 	default:
 		*kind = CALL_STATE;
-		rc = w->statelog ? statelog_call(w, ev, m) : orig_save(&w->orig, &m->st);
+		rc = w->statelog ? sl_drive_call(w->be, ev, &m->st) : orig_save(&w->orig, &m->st);
 		break;
 	}
 	if (rc != SL_OK)
