@@ -45,6 +45,7 @@ setup build --buildtype=debugoptimized && run_suite "tests" -C build
 
 setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false &&
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" \
 	run_suite "tests under AddressSanitizer and UndefinedBehaviorSanitizer" -C build-asan
 
 # valgrind: the log and projector suites, with a lighter power-loss run
