@@ -33,6 +33,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -198,9 +199,19 @@ static int take_lock(struct sl_log *log, char *msg, size_t msglen)
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
 		char pid[32] = "";
-		ssize_t r = log->io->pread(log->io->ctx, fd, pid, sizeof(pid) - 1, 0);
-		pid[r > 0 ? r : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
+		/* The holder writes its pid just after taking the lock: a writer
+		 * racing it may find the file still empty, or still naming the
+		 * previous (gone) holder.  Wait a little for a live pid. */
+		for (int tries = 0; e == EWOULDBLOCK && tries < 50; tries++) {
+			ssize_t r = log->io->pread(log->io->ctx, fd, pid, sizeof(pid) - 1, 0);
+			pid[r > 0 ? r : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			long holder = atol(pid);
+			if (holder > 0 && (kill((pid_t)holder, 0) == 0 || errno == EPERM))
+				break;
+			struct timespec ts = { 0, 2 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
 		log->io->close(log->io->ctx, fd);
 		if (e == EWOULDBLOCK) {
 			sl_msg(msg, msglen, "%s: the log is locked by another writer (pid %s)", log->dir,

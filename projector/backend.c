@@ -146,6 +146,11 @@ int sl_backend_close(sl_backend *be)
 	return rc;
 }
 
+uint64_t sl_backend_last_seq(sl_backend *be)
+{
+	return be->log ? sl_log_next_seq(be->log) - 1 : 0;
+}
+
 /* ---- load / save / delete ---------------------------------------------- */
 
 /* A job's state straight from the views (read-only handles). */

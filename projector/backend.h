@@ -102,6 +102,12 @@ int sl_backend_close(sl_backend *be);
  * when none.  Borrowed: valid until the thread's next call on be. */
 const char *sl_backend_errmsg(const sl_backend *be);
 
+/* The sequence number of the last event in the log, committed by this
+ * handle or found there when it was opened (0: empty log, or a read-only
+ * handle).  A caller that makes one call at a time learns from it the last
+ * event its call appended: what a crash must never lose. */
+uint64_t sl_backend_last_seq(sl_backend *be);
+
 /* ---- the original's operations ---------------------------------------- */
 
 /* A deep copy of the job's whole state into *out (free it with
@@ -110,6 +116,15 @@ const char *sl_backend_errmsg(const sl_backend *be);
  * event is appended and the recovered state returned.
  * SL_ENOTFOUND when the job does not exist (the original returns None). */
 int sl_backend_load(struct sl_job_state *out, sl_backend *be, const char *job_id);
+
+/* Time travel: the job's whole state as it was after event seq (1 .. the
+ * log's last), replayed with the rules from the nearest snapshot (see
+ * timetravel.h); no zombie recovery, nothing appended.  SL_ENOTFOUND when
+ * the job did not exist at seq, SL_EINVAL for seq 0 or past the end.  With
+ * time_us instead of a seq (seq 0 and has_time): the last event at or before
+ * that instant; SL_EINVAL when it is before the log's first event. */
+int sl_backend_load_at(struct sl_job_state *out, sl_backend *be, const char *job_id,
+		       uint64_t seq, bool has_time, int64_t time_us);
 
 /* Saves the whole state: the difference from the job's current state
  * becomes the fewest events (sl_state_diff()), appended as one commit, so

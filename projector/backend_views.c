@@ -489,3 +489,19 @@ out:
 	*n_out = n;
 	return SL_OK;
 }
+
+/* ---- time travel ------------------------------------------------------- */
+
+int sl_backend_load_at(struct sl_job_state *out, sl_backend *be, const char *job_id,
+		       uint64_t seq, bool has_time, int64_t time_us)
+{
+	int rc = be_check_id(be, "load_at", job_id);
+	if (rc != SL_OK || (rc = views_begin(be, "load_at")) != SL_OK)
+		return rc;
+	if (has_time && (rc = sl_proj_seq_at_time(be->proj, time_us, &seq)) != SL_OK)
+		be_fail(be, rc, "load_at: %s", sl_proj_errmsg(be->proj));
+	else if ((rc = sl_proj_load_job_at(be->proj, job_id, seq, out)) != SL_OK)
+		be_fail(be, rc, "load_at: %s", sl_proj_errmsg(be->proj));
+	views_end(be, NULL);
+	return rc;
+}

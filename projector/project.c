@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "project_test.h"
+#include "snapshot.h"
 
 #define PROJ_DEFAULT_BATCH 50000
 /* A catch-up at least this many events behind reads the log in a thread. */
@@ -182,8 +183,8 @@ int sl_proj_attach(struct sl_proj *p)
 	}
 	static const char *const sql[] = {
 		"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK",
-		"SELECT (SELECT value FROM statelog_meta WHERE key = 'last_seq'), "
-		"(SELECT value FROM statelog_meta WHERE key = 'last_commit_crc')",
+		("SELECT (SELECT value FROM statelog_meta WHERE key = 'last_seq'), "
+		 "(SELECT value FROM statelog_meta WHERE key = 'last_commit_crc')"),
 	};
 	sqlite3_stmt **st[] = { &p->begin, &p->commit, &p->rollback, &p->get_pos };
 	for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
@@ -322,7 +323,7 @@ int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
 			snprintf(err, errlen, "out of memory");
 		return rc;
 	}
-	if ((rc = sl_proj_open_reader(p)))
+	if ((rc = sl_proj_open_reader(p)) || (rc = sl_snap_new(&p->snap, db_path)))
 		goto fail;
 	for (int pass = 0;; pass++) {
 		bool rebuild;
@@ -360,6 +361,7 @@ void sl_proj_close(sl_proj *p)
 	sl_proj_detach(p);
 	sl_cache_free(&p->cache);
 	sl_reader_close(p->reader);
+	sl_snap_free(p->snap);
 	free(p->log_dir);
 	free(p->db_path);
 	free(p);
@@ -592,7 +594,9 @@ static int run_batch(struct sl_proj *p, struct sl_feed *feed, struct sl_proj_run
 			p->opts.progress(p->opts.progress_ctx, run->done, run->total);
 		if (p->cache.bytes > p->cache.budget && (rc = relieve(p)) != SL_OK)
 			goto fail;
-		if (n >= p->opts.batch_events && it.commit_end)
+		/* A transaction ends at a snapshot mark, so that the point is
+		 * taken where it is due. */
+		if ((n >= p->opts.batch_events || sl_snap_break_due(p->snap, p->pos)) && it.commit_end)
 			break;
 	}
 	if (n == 0) {
@@ -610,6 +614,7 @@ static int run_batch(struct sl_proj *p, struct sl_feed *feed, struct sl_proj_run
 	run->st.transactions++;
 	run->st.events_applied += events;
 	run->st.gaps += gaps;
+	sl_snap_take(p->snap, &p->v, &p->cache, p->log_id, p->pos, p->pos_crc);
 	sl_cache_evict(&p->cache);
 	return SL_OK;
 fail:

@@ -11,6 +11,8 @@
 #include "projector.h"
 #include "views.h"
 
+struct sl_snap;
+
 /* Page size of the views: pages of 16 KiB hold most execution records
  * (prompt and output, about 4 KB) in one leaf page instead of a chain of
  * overflow pages. */
@@ -39,6 +41,10 @@ struct sl_proj {
 	struct sl_feed_item pend[SL_PROJ_PEND];
 	bool pend_exec[SL_PROJ_PEND];
 	size_t n_pend;
+	/* Time travel's snapshot store (snapshot.h): points are taken after
+	 * the commit that passes each mark.  NULL: none (time travel's own
+	 * handles). */
+	struct sl_snap *snap;
 	char errmsg[1024];
 };
 

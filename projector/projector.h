@@ -101,6 +101,21 @@ int sl_proj_load_job(sl_proj *p, const char *job_id, struct sl_job_state *out);
 
 const char *sl_proj_errmsg(sl_proj *p);
 
+/* ---- time travel (timetravel.c; snapshots and the whole database as of
+ * a point: timetravel.h) ---- */
+
+/* The job's whole state as it was after event seq (1 .. the log's last),
+ * replayed from its newest snapshot with sl_state_apply().  *out is a live
+ * state (sl_state_free()).  The views are caught up first when behind seq.
+ * SL_ENOTFOUND when the log has no such job or it did not exist at seq,
+ * SL_EINVAL for seq 0 or past the end; the message is in sl_proj_errmsg(). */
+int sl_proj_load_job_at(sl_proj *p, const char *job_id, uint64_t seq, struct sl_job_state *out);
+
+/* The last event at or before time_us: *out its seq.  The views are caught
+ * up first.  SL_EINVAL when time_us is before the log's first event,
+ * SL_ENOTFOUND for an empty log. */
+int sl_proj_seq_at_time(sl_proj *p, int64_t time_us, uint64_t *out);
+
 /* Creates the views (schema/views.sql: every table and index, the
  * schema_version rows, statelog_meta for the log log_id_hex at position 0)
  * in db, which must hold no table, in one transaction.  For tools that

@@ -19,6 +19,7 @@
  * and views damaged by a power loss are rebuilt again.
  */
 #include "project_internal.h"
+#include "snapshot.h"
 #include "wbvfs.h"
 
 #include <errno.h>
@@ -297,8 +298,12 @@ int sl_proj_rebuild(const char *log_dir, const char *db_path, const struct sl_pr
 			snprintf(err, errlen, "out of memory");
 		return rc;
 	}
-	if ((rc = sl_proj_open_reader(p)) || (rc = check_target(p)))
+	/* Snapshots belong to the log, not to one database file: the rebuild
+	 * keeps those there are and takes the missing ones. */
+	if ((rc = sl_proj_open_reader(p)) || (rc = check_target(p)) ||
+	    (rc = sl_snap_new(&p->snap, db_path)))
 		goto out;
+	sl_snap_set_coarse(p->snap);
 	if (asprintf(&tmp, "%s.rebuild", db_path) < 0) {
 		tmp = NULL;
 		rc = SL_ENOMEM;

@@ -65,5 +65,8 @@ int cmd_stats(int argc, char **argv);    /* cmd_dash.c */
 int cmd_import(int argc, char **argv);   /* cmd_import.c */
 int cmd_project(int argc, char **argv);  /* cmd_views.c */
 int cmd_rebuild(int argc, char **argv);  /* cmd_views.c */
+int cmd_audit(int argc, char **argv);    /* cmd_audit.c */
+int cmd_at(int argc, char **argv);       /* cmd_at.c */
+int bench_timetravel(int argc, char **argv);  /* bench_timetravel.c */
 
 #endif

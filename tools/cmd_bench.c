@@ -470,7 +470,7 @@ static double prose_ratio(struct bench_events *b)
 /* ---- the command ---- */
 
 static const char bench_help[] =
-	"usage: statelog bench [log|rebuild|backend] [OPTIONS]\n\n"
+	"usage: statelog bench [log|rebuild|backend|timetravel] [OPTIONS]\n\n"
 	"Measures figures on the reference workload (../shared/WORKLOAD.md), each\n"
 	"beside a baseline measured in the same run; medians of --runs runs.\n\n"
 	"  statelog bench log [--events N] [--sync-events N] [--runs N] [--dir BASE]\n"
@@ -479,7 +479,8 @@ static const char bench_help[] =
 	"      vs zstd -3 on 256-event frames; reading back; the prose ratio.\n"
 	"      Defaults: --events 1000000 --sync-events 3000 --runs 5 --level 3.\n"
 	"  statelog bench rebuild ...   the views rebuilt from the log (see --help)\n"
-	"  statelog bench backend ...   the backend API vs plain SQLite (see --help)\n";
+	"  statelog bench backend ...   the backend API vs plain SQLite (see --help)\n"
+	"  statelog bench timetravel ...  time travel and the audit (see --help)\n";
 
 static int bench_log(int argc, char **argv)
 {
@@ -635,6 +636,8 @@ int cmd_bench(int argc, char **argv)
 	if (strcmp(argv[1], "rebuild") == 0)
 		return bench_rebuild(argc - 1, argv + 1);
 #endif
+	if (strcmp(argv[1], "timetravel") == 0)
+		return bench_timetravel(argc - 1, argv + 1);
 #ifdef SL_HAVE_BENCH_BACKEND
 	if (strcmp(argv[1], "backend") == 0)
 		return bench_backend(argc - 1, argv + 1);

@@ -242,11 +242,33 @@ out:
 /* ---- show ---------------------------------------------------------------- */
 
 static const char show_help[] =
-	"usage: statelog show JOB [--json] [--log DIR] [--db PATH]\n\n"
+	"usage: statelog show JOB [--at SEQ|TIME] [--json] [--log DIR] [--db PATH]\n\n"
 	"Prints the whole state of one job and its sheets (the original's load()).\n"
-	"  --json   the state as one JSON object, the original CheckpointState's\n"
-	"           fields (sheets keyed by number, JSON columns parsed)\n"
-	"Exits 4 when there is no such job.\n";
+	"  --at SEQ|TIME  the state as it was after event SEQ, or after the last\n"
+	"                 event at or before TIME (ISO-8601, or -90s, -15m, -2h, -3d);\n"
+	"                 a plain number is a sequence number\n"
+	"  --json         the state as one JSON object, the original CheckpointState's\n"
+	"                 fields (sheets keyed by number, JSON columns parsed)\n"
+	"Exits 4 when there is no such job (or it did not exist then), 2 for a\n"
+	"sequence number past the end or a time before the log began.\n";
+
+/* show --at: a sequence number (digits only) or a time. */
+struct show_opts {
+	bool at;
+	bool at_time;
+	uint64_t seq;
+	int64_t time_us;
+};
+
+static bool show_opt(int c, const char *arg, void *ctx)
+{
+	struct show_opts *o = ctx;
+	if (c != 'a')
+		return false;
+	o->at = true;
+	o->at_time = arg[strspn(arg, "0123456789")] != 0;
+	return o->at_time ? cli_parse_time(arg, &o->time_us) : cli_parse_u64(arg, &o->seq);
+}
 
 static bool no_opt(int c, const char *arg, void *ctx)
 {
@@ -377,8 +399,12 @@ static const char *job_arg(const char *cmd, int argc, char **argv)
 
 int cmd_show(int argc, char **argv)
 {
+	static const struct option extra[] = {
+		{ "at", required_argument, NULL, 'a' },
+	};
+	struct show_opts so = { 0 };
 	struct dash_common c;
-	int ex = parse_opts("show", argc, argv, show_help, NULL, 0, no_opt, NULL, &c);
+	int ex = parse_opts("show", argc, argv, show_help, extra, 1, show_opt, &so, &c);
 	if (ex >= 0)
 		return ex;
 	const char *job = job_arg("show", argc, argv);
@@ -388,7 +414,8 @@ int cmd_show(int argc, char **argv)
 	if ((ex = dash_open("show", &c, &be)) != SL_EXIT_OK)
 		return ex;
 	struct sl_job_state st;
-	int rc = sl_backend_load(&st, be, job);
+	int rc = so.at ? sl_backend_load_at(&st, be, job, so.seq, so.at_time, so.time_us)
+		       : sl_backend_load(&st, be, job);
 	if (rc != SL_OK) {
 		ex = dash_fail("show", be, rc);
 		goto out;
@@ -396,7 +423,8 @@ int cmd_show(int argc, char **argv)
 	if (c.json) {
 		ex = print_json("show", state_json(&st));
 	} else {
-		show_text(&st, sl_state_is_zombie(&st, sl_state_pid_alive, NULL));
+		/* A past state's pid says nothing about a process now. */
+		show_text(&st, !so.at && sl_state_is_zombie(&st, sl_state_pid_alive, NULL));
 		ex = SL_EXIT_OK;
 	}
 	sl_state_free(&st);

@@ -10,7 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { OP_WRITE, OP_SYNC, OP_TRUNC, OP_RENAME, OP_UNLINK };
+enum { OP_WRITE, OP_SYNC, OP_TRUNC, OP_RENAME, OP_UNLINK, OP_DIRSYNC };
+
+/* An open directory: its fsyncs make the renames and unlinks in it durable. */
+struct fio_dirfd {
+	int fd;
+	char *path;
+};
 
 struct fio_op {
 	int type;
@@ -18,7 +24,7 @@ struct fio_op {
 	uint64_t off;         /* write offset, truncate length */
 	uint8_t *data;        /* write data */
 	size_t len;
-	char *from, *to;      /* rename; unlink uses from */
+	char *from, *to;      /* rename; unlink and a directory's sync use from */
 };
 
 struct fio_file {
@@ -87,8 +93,13 @@ static int f_open_locked(void *ctx, const char *path, int flags, mode_t mode)
 	struct stat st;
 	bool existed = stat(path, &st) == 0;
 	int fd = sl_io_posix.open(NULL, path, flags, mode);
-	if (fd >= 0 && f->record && fd < 4096 && !(existed && S_ISDIR(st.st_mode)) &&
-	    !(flags & O_DIRECTORY)) {
+	if (fd >= 0 && f->record && ((existed && S_ISDIR(st.st_mode)) || (flags & O_DIRECTORY))) {
+		if (f->ndirfds == f->capdirfds) {
+			f->capdirfds = f->capdirfds ? f->capdirfds * 2 : 8;
+			f->dirfds = realloc(f->dirfds, f->capdirfds * sizeof(*f->dirfds));
+		}
+		f->dirfds[f->ndirfds++] = (struct fio_dirfd){ fd, strdup(path) };
+	} else if (fd >= 0 && f->record && fd < 4096) {
 		bool fresh = !existed || (flags & O_TRUNC);
 		f->fd_file[fd] = (int)file_by_path(f, path, fresh) + 1;
 	}
@@ -100,6 +111,12 @@ static int f_close_locked(void *ctx, int fd)
 	struct fio *f = ctx;
 	if (fd >= 0 && fd < 4096)
 		f->fd_file[fd] = 0;
+	for (size_t i = 0; i < f->ndirfds; i++)
+		if (f->dirfds[i].fd == fd) {
+			free(f->dirfds[i].path);
+			f->dirfds[i] = f->dirfds[--f->ndirfds];
+			break;
+		}
 	return sl_io_posix.close(NULL, fd);
 }
 
@@ -143,6 +160,12 @@ static int f_sync_locked(void *ctx, int fd)
 	int r = sl_io_posix.sync(NULL, fd);
 	if (r == 0 && f->record && fd < 4096 && f->fd_file[fd])
 		add_op(f, (struct fio_op){ OP_SYNC, (size_t)f->fd_file[fd] - 1, 0, NULL, 0, NULL, NULL });
+	for (size_t i = 0; r == 0 && f->record && i < f->ndirfds; i++)
+		if (f->dirfds[i].fd == fd) {
+			add_op(f, (struct fio_op){ OP_DIRSYNC, 0, 0, NULL, 0, strdup(f->dirfds[i].path),
+						   NULL });
+			f->dirsyncs++;
+		}
 	return r;
 }
 
@@ -236,6 +259,9 @@ void fio_free(struct fio *f)
 		free(f->files[i].path);
 		free(f->files[i].base);
 	}
+	for (size_t i = 0; i < f->ndirfds; i++)
+		free(f->dirfds[i].path);
+	free(f->dirfds);
 	free(f->ops);
 	free(f->files);
 }
@@ -261,6 +287,27 @@ static void img_write(struct img *m, uint64_t off, const uint8_t *p, size_t n)
 	memcpy(m->d + off, p, n);
 	if (off + n > m->len)
 		m->len = off + n;
+}
+
+size_t fio_renames_lost;
+
+/* Whether an fsync of the directory holding `path` came after op k and
+ * before the crash point. */
+static bool dir_synced_after(const struct fio *f, size_t k, size_t upto, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dl = slash ? (size_t)(slash - path) : 0;
+	for (size_t i = k + 1; i < upto; i++) {
+		const struct fio_op *op = &f->ops[i];
+		if (op->type != OP_DIRSYNC)
+			continue;
+		size_t n = strlen(op->from);
+		while (n > 1 && op->from[n - 1] == '/')
+			n--;
+		if (slash ? n == dl && strncmp(op->from, path, dl) == 0 : strcmp(op->from, ".") == 0)
+			return true;
+	}
+	return false;
 }
 
 void fio_crash_image(const struct fio *f, size_t upto, uint64_t seed, const char *dir)
@@ -291,6 +338,12 @@ void fio_crash_image(const struct fio *f, size_t upto, uint64_t seed, const char
 	for (size_t k = 0; k < upto; k++) {
 		const struct fio_op *op = &f->ops[k];
 		struct img *m = &im[op->file];
+		if ((op->type == OP_RENAME || op->type == OP_UNLINK) && f->lose_renames &&
+		    !dir_synced_after(f, k, upto, op->from) &&
+		    !(op->to && dir_synced_after(f, k, upto, op->to)) && (rng_next(&rng) & 1)) {
+			fio_renames_lost++;
+			continue;  /* the directory entry never reached the disk */
+		}
 		bool durable = k < last_sync[op->file];
 		switch (op->type) {
 		case OP_WRITE:

@@ -1,0 +1,421 @@
+/* test_concurrency.c: processes sharing one log and one database.
+ *  - two writers racing to open (and create) one log through the backend:
+ *    exactly one wins, the other gets SL_ELOCKED naming the winner's pid;
+ *  - a writer running the reference workload through the backend while
+ *    reader processes follow the log's tail and a projector process keeps
+ *    catching the same database up: readers see contiguous, decodable
+ *    events and, at the end, all of them; the views equal a rebuild;
+ *  - dashboard readers (plain SQLite connections, as the original's
+ *    dashboards are) querying while sl_proj_rebuild() swaps the database:
+ *    each read transaction sees the old database or the new one, never a
+ *    mix. */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "backend.h"
+#include "camp.h"
+#include "drive.h"
+#include "projector.h"
+#include "workload.h"
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = camp_tmpdir("concurrency");
+}
+
+static void teardown(void)
+{
+	camp_rmrf(dir);
+	free(dir);
+}
+
+TestSuite(campaign_concurrency, .init = setup, .fini = teardown, .timeout = 120);
+
+static bool always_alive(int64_t pid, void *ctx)
+{
+	(void)pid;
+	(void)ctx;
+	return true;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+static int open_be(sl_backend **be, const char *log, bool create, bool read_only,
+		   enum sl_durability d, char *err, size_t errlen)
+{
+	struct sl_backend_options o;
+	sl_backend_options_init(&o);
+	o.create = create;
+	o.read_only = read_only;
+	o.durability = d;
+	o.pid_alive = always_alive;
+	return sl_backend_open(be, log, &o, err, errlen);
+}
+
+Test(campaign_concurrency, two_writers_race_one_wins_the_other_is_told_who)
+{
+	for (int round = 0; round < 10; round++) {
+		char name[32];
+		snprintf(name, sizeof name, "race%d.log", round);
+		char *log = camp_path(dir, name);
+		int go[2], res[2];
+		cr_assert_eq(pipe(go), 0);
+		cr_assert_eq(pipe(res), 0);
+		pid_t kid[2];
+		for (int i = 0; i < 2; i++) {
+			kid[i] = fork();
+			cr_assert_geq(kid[i], 0);
+			if (kid[i] == 0) {
+				char b, err[1024] = "";
+				close(go[1]);
+				if (read(go[0], &b, 1) != 1)
+					_exit(9);
+				sl_backend *be = NULL;
+				int rc = open_be(&be, log, true, false, SL_DURABLE_NONE, err,
+						 sizeof err);
+				char line[1100];
+				int n = snprintf(line, sizeof line, "%d %d %s\n", (int)getpid(), rc, err);
+				if (write(res[1], line, (size_t)n) != n)
+					_exit(8);
+				sleep_ms(300);  /* hold the lock while the other tries */
+				sl_backend_close(be);
+				_exit(0);
+			}
+		}
+		close(go[0]);
+		close(res[1]);
+		cr_assert_eq(write(go[1], "xx", 2), 2);  /* both at once */
+		close(go[1]);
+		char buf[4096] = "";
+		size_t held = 0;
+		ssize_t n;
+		while ((n = read(res[0], buf + held, sizeof buf - 1 - held)) > 0)
+			held += (size_t)n;
+		close(res[0]);
+		for (int i = 0; i < 2; i++) {
+			int st;
+			waitpid(kid[i], &st, 0);
+			cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d", i);
+		}
+		int pid[2], rc[2];
+		char msg[2][4096];
+		char *line2 = strchr(buf, '\n');
+		cr_assert_not_null(line2, "two answers: %s", buf);
+		*line2++ = 0;
+		cr_assert_geq(sscanf(buf, "%d %d", &pid[0], &rc[0]), 2);
+		cr_assert_geq(sscanf(line2, "%d %d", &pid[1], &rc[1]), 2);
+		snprintf(msg[0], sizeof msg[0], "%s", buf);
+		snprintf(msg[1], sizeof msg[1], "%s", line2);
+		int winners = (rc[0] == SL_OK) + (rc[1] == SL_OK);
+		cr_assert_eq(winners, 1, "round %d: exactly one writer wins: '%s' / '%s'", round,
+			     msg[0], msg[1]);
+		int loser = rc[0] == SL_OK ? 1 : 0, winner = 1 - loser;
+		cr_assert_eq(rc[loser], SL_ELOCKED, "round %d: the other is told it is locked: %s",
+			     round, msg[loser]);
+		char want[64];
+		snprintf(want, sizeof want, "pid %d", pid[winner]);
+		cr_assert_not_null(strstr(msg[loser], want), "round %d: names the holder (%s): %s",
+				   round, want, msg[loser]);
+		free(log);
+	}
+}
+
+/* ---- readers and a projector beside a writer ---------------------------- */
+
+/* Durability `always` when slow: the readers and the projector then run
+ * through the whole of the writer's run, one commit (and fsync) per call. */
+static int writer_child(const char *log, uint64_t events, uint64_t seed, bool slow)
+{
+	char err[1024] = "";
+	sl_backend *be = NULL;
+	if (open_be(&be, log, true, false, slow ? SL_DURABLE_ALWAYS : SL_DURABLE_NONE, err,
+		    sizeof err) != SL_OK)
+		return 3;
+	sl_drive *d = NULL;
+	sl_drive_new(&d);
+	struct sl_workload_options wo;
+	sl_workload_options_init(&wo);
+	wo.seed = seed;
+	wo.events = events;
+	sl_workload *w = NULL;
+	sl_workload_new(&w, &wo);
+	Statelog__Event *ev;
+	int rc = SL_OK;
+	while (rc == SL_OK && sl_workload_next(w, &ev) == 1) {
+		enum sl_drive_call call;
+		rc = sl_drive_event(d, be, ev, sl_workload_time_us(w), &call);
+	}
+	sl_workload_free(w);
+	sl_drive_free(d);
+	if (rc != SL_OK)
+		fprintf(stderr, "writer: %s\n", sl_backend_errmsg(be));
+	return sl_backend_close(be) == SL_OK && rc == SL_OK ? 0 : 4;
+}
+
+/* Follows the tail until `done` exists, then drains; writes the count. */
+static int reader_child(const char *log, const char *done, const char *out)
+{
+	sl_reader *r = NULL;
+	for (int tries = 0; sl_reader_open(&r, log, NULL, NULL, 0) != SL_OK; tries++) {
+		if (tries > 2000)
+			return 3;
+		sleep_ms(2);
+	}
+	uint64_t n = 0;
+	struct sl_record rec;
+	bool last_round = false;
+	for (;;) {
+		bool finished = access(done, F_OK) == 0;
+		int rc;
+		while ((rc = sl_reader_next(r, &rec)) == 1) {
+			if (rec.seq != n + 1)
+				return 5;
+			sl_event *ev = NULL;
+			if (sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us) != SL_OK)
+				return 6;
+			sl_event_free(ev);
+			n++;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "reader: %s\n", sl_reader_errmsg(r));
+			return 7;
+		}
+		if (last_round)
+			break;
+		last_round = finished;
+		sleep_ms(1);
+	}
+	sl_reader_close(r);
+	FILE *f = fopen(out, "w");
+	fprintf(f, "%" PRIu64 "\n", n);
+	fclose(f);
+	return 0;
+}
+
+static int projector_child(const char *log, const char *db, const char *done)
+{
+	bool last_round = false;
+	for (;;) {
+		bool finished = access(done, F_OK) == 0;
+		struct sl_proj_options po;
+		sl_proj_options_init(&po);
+		po.batch_events = 100;
+		sl_proj *p = NULL;
+		char err[1024] = "";
+		int rc = sl_proj_open(&p, log, db, &po, NULL, err, sizeof err);
+		if (rc == SL_OK) {
+			struct sl_proj_stats st;
+			rc = sl_proj_catch_up(p, &st);
+			if (rc != SL_OK)
+				snprintf(err, sizeof err, "%s", sl_proj_errmsg(p));
+			sl_proj_close(p);
+		}
+		if (rc != SL_OK && rc != SL_ENOTFOUND) {
+			fprintf(stderr, "projector: %s\n", err);
+			return 3;
+		}
+		if (last_round)
+			return 0;
+		last_round = finished;
+		sleep_ms(5);
+	}
+}
+
+Test(campaign_concurrency, readers_and_a_projector_beside_a_writer)
+{
+	enum { READERS = 4 };
+	char *log = camp_path(dir, "run.log"), *db = camp_path(dir, "run.db");
+	char *done = camp_path(dir, "done"), *rebuilt = camp_path(dir, "rebuilt.db");
+	pid_t kids[READERS + 1];
+	for (int i = 0; i <= READERS; i++) {
+		kids[i] = fork();
+		cr_assert_geq(kids[i], 0);
+		if (kids[i] == 0) {
+			if (i == READERS)
+				_exit(projector_child(log, db, done));
+			char name[32];
+			snprintf(name, sizeof name, "count%d", i);
+			char *out = camp_path(dir, name);
+			_exit(reader_child(log, done, out));
+		}
+	}
+	pid_t w = fork();
+	if (w == 0)
+		_exit(writer_child(log, 2500, 5, true));
+	int st;
+	waitpid(w, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "writer: status %d", st);
+	FILE *f = fopen(done, "w");
+	fclose(f);
+	for (int i = 0; i <= READERS; i++) {
+		waitpid(kids[i], &st, 0);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s %d: exit %d",
+			  i == READERS ? "projector" : "reader", i, WEXITSTATUS(st));
+	}
+	sl_reader *r = NULL;
+	cr_assert_eq(sl_reader_open(&r, log, NULL, NULL, 0), SL_OK);
+	uint64_t last = 0;
+	cr_assert_eq(sl_reader_last_seq(r, &last), SL_OK);
+	sl_reader_close(r);
+	cr_assert_gt(last, 1000, "the writer appended (%" PRIu64 ")", last);
+	for (int i = 0; i < READERS; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "count%d", i);
+		char *out = camp_path(dir, name);
+		FILE *in = fopen(out, "r");
+		uint64_t n = 0;
+		cr_assert_eq(fscanf(in, "%" SCNu64, &n), 1);
+		fclose(in);
+		cr_assert_eq(n, last, "reader %d saw every event", i);
+		free(out);
+	}
+	char err[1024] = "", msg[1024] = "";
+	struct sl_proj_stats pst;
+	cr_assert_eq(sl_proj_rebuild(log, rebuilt, NULL, &pst, err, sizeof err), SL_OK, "%s", err);
+	char *a = camp_dump(db, err, sizeof err), *b = camp_dump(rebuilt, err, sizeof err);
+	cr_assert(a && b, "%s", err);
+	if (strcmp(a, b) != 0) {
+		camp_dump_diff(a, b, msg, sizeof msg);
+		cr_assert_fail("views projected beside the writer differ from a rebuild: %s", msg);
+	}
+	free(a);
+	free(b);
+	free(log);
+	free(db);
+	free(done);
+	free(rebuilt);
+}
+
+/* ---- dashboards during a rebuild ---------------------------------------- */
+
+struct fingerprint {
+	long long seq, jobs, sheets, history;
+};
+
+static int fingerprint(const char *db, struct fingerprint *fp)
+{
+	sqlite3 *h = NULL;
+	int rc = sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL);
+	sqlite3_busy_timeout(h, 5000);
+	sqlite3_stmt *st = NULL;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(h,
+			"SELECT (SELECT value FROM statelog_meta WHERE key = 'last_seq'),"
+			" (SELECT count(*) FROM jobs), (SELECT count(*) FROM sheets),"
+			" (SELECT count(*) FROM execution_history)", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fp->seq = sqlite3_column_int64(st, 0);
+		fp->jobs = sqlite3_column_int64(st, 1);
+		fp->sheets = sqlite3_column_int64(st, 2);
+		fp->history = sqlite3_column_int64(st, 3);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return rc;
+}
+
+static bool same(const struct fingerprint *a, const struct fingerprint *b)
+{
+	return a->seq == b->seq && a->jobs == b->jobs && a->sheets == b->sheets &&
+	       a->history == b->history;
+}
+
+Test(campaign_concurrency, dashboards_see_the_old_or_the_new_database_never_a_mix)
+{
+	enum { READERS = 3, ROUNDS = 4 };
+	char *log = camp_path(dir, "run.log"), *old = camp_path(dir, "old.db");
+	char *fresh = camp_path(dir, "fresh.db"), err[1024] = "";
+	/* The old database: the views of the first part of the log. */
+	pid_t w = fork();
+	if (w == 0)
+		_exit(writer_child(log, 1500, 5, false));
+	int st;
+	waitpid(w, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	struct sl_proj_stats pst;
+	cr_assert_eq(sl_proj_rebuild(log, old, NULL, &pst, err, sizeof err), SL_OK, "%s", err);
+	w = fork();
+	if (w == 0)
+		_exit(writer_child(log, 2500, 6, false));  /* more jobs: a longer log */
+	waitpid(w, &st, 0);
+	cr_assert(WIFEXITED(st));
+	cr_assert_eq(sl_proj_rebuild(log, fresh, NULL, &pst, err, sizeof err), SL_OK, "%s", err);
+	struct fingerprint f_old, f_new;
+	cr_assert_eq(fingerprint(old, &f_old), SQLITE_OK);
+	cr_assert_eq(fingerprint(fresh, &f_new), SQLITE_OK);
+	cr_assert(!same(&f_old, &f_new), "the rebuild changes the views");
+	uint64_t seen_old = 0, seen_new = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		char name[32];
+		snprintf(name, sizeof name, "dash%d.db", round);
+		char *db = camp_path(dir, name), *done = camp_path(dir, "rebuilt");
+		unlink(done);
+		cr_assert_eq(camp_copy(old, db, false), 0);
+		int counts[2];
+		cr_assert_eq(pipe(counts), 0);
+		pid_t kids[READERS];
+		for (int i = 0; i < READERS; i++) {
+			kids[i] = fork();
+			if (kids[i] == 0) {
+				uint64_t n[2] = { 0, 0 };
+				int after = 0;
+				while (after < 20) {
+					after += access(done, F_OK) == 0;
+					struct fingerprint fp;
+					if (fingerprint(db, &fp) != SQLITE_OK)
+						_exit(3);
+					if (same(&fp, &f_old))
+						n[0]++;
+					else if (same(&fp, &f_new))
+						n[1]++;
+					else
+						_exit(4);   /* a mix */
+				}
+				if (write(counts[1], n, sizeof n) != (ssize_t)sizeof n)
+					_exit(5);
+				_exit(0);
+			}
+		}
+		sleep_ms(20);
+		cr_assert_eq(sl_proj_rebuild(log, db, NULL, &pst, err, sizeof err), SL_OK, "%s", err);
+		FILE *f = fopen(done, "w");
+		fclose(f);
+		for (int i = 0; i < READERS; i++) {
+			waitpid(kids[i], &st, 0);
+			cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+				  "round %d reader %d: exit %d (4: a mix of old and new)", round, i,
+				  WEXITSTATUS(st));
+			uint64_t n[2];
+			cr_assert_eq(read(counts[0], n, sizeof n), (ssize_t)sizeof n);
+			seen_old += n[0];
+			seen_new += n[1];
+		}
+		close(counts[0]);
+		close(counts[1]);
+		free(db);
+		free(done);
+	}
+	cr_log_info("dashboard reads during rebuilds: %" PRIu64 " old, %" PRIu64 " new, 0 mixed",
+		    seen_old, seen_new);
+	cr_assert_gt(seen_old, 0, "readers saw the old database");
+	cr_assert_gt(seen_new, 0, "and the new one");
+	free(log);
+	free(old);
+	free(fresh);
+}

@@ -1,0 +1,366 @@
+/* bench_timetravel.c: `statelog bench timetravel`, the figures of time
+ * travel and the audit on the reference log (WORKLOAD.md): one job as of a
+ * random point, the whole database as of a random point with snapshots and
+ * without (the log replayed from its start, beside it in the same run), the
+ * audit of a 100-sheet job, and the space the snapshots take.
+ *
+ * The log is generated first (one commit per event, the workload's times,
+ * packed as the compactor leaves it) unless --log names one; its views are
+ * projected into a new database beside it, taking snapshots as the
+ * projector does by default.  Random points are drawn from a seeded
+ * generator, so two runs draw the same points.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dirent.h>
+#include <sqlite3.h>
+
+#include "audit.h"
+#include "bench.h"
+#include "cli.h"
+#include "log.h"
+#include "projector.h"
+#include "timetravel.h"
+#include "workload.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t rng_state;
+
+static uint64_t rnd(uint64_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return n ? rng_state % n : 0;
+}
+
+/* The reference log: one commit per event, the workload's times, then
+ * packed, as a log is once the compactor has been through it. */
+static int make_log(const char *dir, uint64_t events, uint64_t seed)
+{
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	o.create = true;
+	o.durability = SL_DURABLE_NONE;
+	struct sl_workload_options wo;
+	sl_workload_options_init(&wo);
+	wo.events = events;
+	wo.seed = seed;
+	sl_log *log = NULL;
+	sl_workload *w = NULL;
+	char err[1024];
+	int rc = sl_log_open(&log, dir, &o, NULL, err, sizeof err);
+	if (rc != SL_OK) {
+		cli_err("bench", "%s", err);
+		return rc;
+	}
+	if ((rc = sl_workload_new(&w, &wo)) != SL_OK)
+		goto out;
+	sl_event *ev;
+	int more;
+	while ((more = sl_workload_next(w, &ev)) == 1) {
+		ev->has_time_us = 1;
+		ev->time_us = sl_workload_time_us(w);
+		if ((rc = sl_log_append(log, &ev, 1, NULL)) != SL_OK)
+			goto out;
+	}
+	rc = more < 0 ? more : sl_log_compact(log);
+out:
+	if (rc != SL_OK)
+		cli_err("bench", "%s: %s", dir, log ? sl_log_errmsg(log) : sl_strerror(rc));
+	sl_workload_free(w);
+	int crc = sl_log_close(log);
+	return rc != SL_OK ? rc : crc;
+}
+
+static uint64_t seg_bytes(const char *dir)
+{
+	uint64_t total = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char *p;
+		struct stat sb;
+		if (n < 4 || strcmp(e->d_name + n - 4, ".seg") != 0 ||
+		    asprintf(&p, "%s/%s", dir, e->d_name) < 0)
+			continue;
+		if (stat(p, &sb) == 0)
+			total += (uint64_t)sb.st_size;
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	return total;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, int n, double q)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_d);
+	int i = (int)(q * (n - 1) + 0.5);
+	return v[i];
+}
+
+/* A job with an event at a seq drawn from [lo, hi]. */
+static char *job_near(sqlite3 *db, uint64_t lo, uint64_t hi)
+{
+	sqlite3_stmt *st = NULL;
+	char *job = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT job_id FROM statelog_events WHERE seq >= ? AND job_id "
+			       "IS NOT NULL ORDER BY seq LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(lo + rnd(hi - lo + 1)));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		job = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return job;
+}
+
+/* p50 and p90 of loading a job as of a random point; `near` draws the job
+ * among those with an event in the 500 before the point (jobs in flight),
+ * else among all the jobs with an event before it. */
+static int bench_job(sl_proj *p, uint64_t last, int samples, bool near, double *p50,
+		     double *p90, double *replayed)
+{
+	double *t = calloc((size_t)samples, sizeof *t);
+	double ev = 0;
+	int rc = SL_OK;
+	for (int i = 0; t && i < samples && rc == SL_OK;) {
+		uint64_t n = 1 + rnd(last);
+		char *job = job_near(sl_proj_db(p), near && n > 500 ? n - 500 : 1, n);
+		if (!job)
+			continue;
+		struct sl_job_state st;
+		struct sl_tt_report rep;
+		double t0 = now_s();
+		rc = sl_tt_load_job(&st, p, job, n, &rep);
+		double dt = now_s() - t0;
+		free(job);
+		if (rc == SL_ENOTFOUND) {       /* deleted then, or not created yet */
+			rc = SL_OK;
+			continue;
+		}
+		if (rc == SL_OK) {
+			sl_state_free(&st);
+			ev += (double)rep.events_replayed;
+			t[i++] = dt;
+		}
+	}
+	if (t && rc == SL_OK) {
+		*p50 = pct(t, samples, 0.5);
+		*p90 = pct(t, samples, 0.9);
+		*replayed = ev / samples;
+	}
+	free(t);
+	return t ? rc : SL_ENOMEM;
+}
+
+struct count {
+	uint64_t events, changes;
+};
+
+static int count_entry(void *ctx, const struct sl_audit_entry *e)
+{
+	struct count *c = ctx;
+	c->events++;
+	c->changes += e->n_changes;
+	return 0;
+}
+
+static const char tt_help[] =
+	"usage: statelog bench timetravel [--events N] [--runs N] [--samples N] [--seed N]\n"
+	"                                 [--log DIR] [--dir BASE]\n\n"
+	"Time travel and the audit on the reference log (generated unless --log is\n"
+	"given; its views are projected into a new database, with snapshots):\n"
+	"one job as of a random point (--samples draws: p50, p90), the whole\n"
+	"database as of a random point with snapshots and without (--runs each,\n"
+	"medians), the audit of a 100-sheet job (--runs, median), and the space\n"
+	"the snapshots take beside the log.\n"
+	"Defaults: --events 1000000 --runs 5 --samples 200 --seed 1.\n";
+
+int bench_timetravel(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "events", required_argument, NULL, 'e' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "samples", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t events = 1000000, runs = 5, samples = 200, seed = 1;
+	const char *log_opt = NULL, *base = NULL;
+	int c, idx = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		bool ok = true;
+		switch (c) {
+		case 'e': ok = cli_parse_u64(optarg, &events) && events >= 1000; break;
+		case 'r': ok = cli_parse_u64(optarg, &runs) && runs >= 1 && runs <= 99; break;
+		case 'n': ok = cli_parse_u64(optarg, &samples) && samples >= 1 && samples <= 100000;
+			break;
+		case 'S': ok = cli_parse_u64(optarg, &seed); break;
+		case 'l': log_opt = optarg; break;
+		case 'd': base = optarg; break;
+		case 'h': fputs(tt_help, stdout); return SL_EXIT_OK;
+		default: fputs(tt_help, stderr); return SL_EXIT_USAGE;
+		}
+		if (!ok) {
+			cli_err("bench", "--%s: bad value '%s'", opts[idx].name, optarg);
+			return SL_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		cli_err("bench", "unexpected argument '%s'", argv[optind]);
+		return SL_EXIT_USAGE;
+	}
+	printf("# statelog bench timetravel --events %" PRIu64 " --runs %" PRIu64 " --samples %"
+	       PRIu64 " --seed %" PRIu64 "%s%s%s%s\n", events, runs, samples, seed,
+	       log_opt ? " --log " : "", log_opt ? log_opt : "", base ? " --dir " : "",
+	       base ? base : "");
+	rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
+	char *tmp = bench_tmpdir(base), *log_dir = NULL, *db = NULL, *out = NULL;
+	sl_proj *p = NULL;
+	int rc = SL_ENOMEM, R = (int)runs;
+	double *with = calloc((size_t)R, sizeof *with), *without = calloc((size_t)R, sizeof *without);
+	double *aud = calloc((size_t)R, sizeof *aud);
+	char err[1024] = "";
+	if (!tmp || !with || !without || !aud || asprintf(&db, "%s/tt.db", tmp) < 0 ||
+	    asprintf(&out, "%s/at.db", tmp) < 0)
+		goto out;
+	if (log_opt) {
+		log_dir = strdup(log_opt);
+	} else if (asprintf(&log_dir, "%s/ref.log", tmp) >= 0) {
+		fprintf(stderr, "generating %" PRIu64 " reference events...\n", events);
+		if ((rc = make_log(log_dir, events, seed)) != SL_OK)
+			goto out;
+	}
+	if (!log_dir)
+		goto out;
+	fprintf(stderr, "projecting the views, with snapshots...\n");
+	double t0 = now_s();
+	if ((rc = sl_proj_open(&p, log_dir, db, NULL, NULL, err, sizeof err)) != SL_OK ||
+	    (rc = sl_proj_catch_up(p, NULL)) != SL_OK) {
+		cli_err("bench", "%s", p ? sl_proj_errmsg(p) : err);
+		goto out;
+	}
+	double proj_s = now_s() - t0;
+	uint64_t last = sl_proj_last_seq(p), points = 0, snap_bytes = 0;
+	uint64_t log_bytes = seg_bytes(log_dir);
+	sl_tt_snapshot_usage(p, &points, &snap_bytes);
+	printf("log: %" PRIu64 " events, %.1f MB of segments; views projected in %.2f s "
+	       "(snapshots included)\n", last, (double)log_bytes / 1e6, proj_s);
+
+	double j50, j90, jev, f50, f90, fev;
+	fprintf(stderr, "one job as of a random point...\n");
+	if ((rc = bench_job(p, last, (int)samples, false, &j50, &j90, &jev)) != SL_OK ||
+	    (rc = bench_job(p, last, (int)samples, true, &f50, &f90, &fev)) != SL_OK) {
+		cli_err("bench", "%s", sl_proj_errmsg(p));
+		goto out;
+	}
+	printf("one job as of a random point (%" PRIu64 " draws): p50 %.2f ms, p90 %.2f ms "
+	       "(%.1f events replayed on average)\n", samples, j50 * 1e3, j90 * 1e3, jev);
+	printf("  a job in flight at the point:  p50 %.2f ms, p90 %.2f ms (%.1f events replayed "
+	       "on average)\n", f50 * 1e3, f90 * 1e3, fev);
+
+	uint64_t replay_sum = 0;
+	for (int r = 0; r < R; r++) {
+		uint64_t n = 1 + rnd(last);
+		struct sl_tt_report rep;
+		fprintf(stderr, "run %d/%d: the database as of seq %" PRIu64 "...\n", r + 1, R, n);
+		/* Alternate which goes first, so neither always inherits the
+		 * other's page cache. */
+		for (int k = 0; k < 2; k++) {
+			bool snaps = (k == 0) == (r % 2 == 0);
+			/* What is timed is writing the database, not deleting the
+			 * previous run's (a gigabyte, on ext4 ~0.5 s). */
+			unlink(out);
+			t0 = now_s();
+			rc = sl_tt_write_db(p, n, out, snaps ? 0 : SL_TT_NO_SNAPSHOTS, &rep);
+			double dt = now_s() - t0;
+			if (rc != SL_OK) {
+				cli_err("bench", "%s", sl_proj_errmsg(p));
+				goto out;
+			}
+			if (snaps) {
+				with[r] = dt;
+				replay_sum += rep.events_replayed;
+			} else {
+				without[r] = dt;
+			}
+		}
+		printf("run %d: seq %" PRIu64 ": with snapshots %.3f s, from the log's start %.3f s\n",
+		       r + 1, n, with[r], without[r]);
+	}
+	printf("whole database as of a random point: median %.3f s with snapshots (%.0f events "
+	       "replayed on average), %.3f s without\n", bench_median(with, R),
+	       (double)replay_sum / R, bench_median(without, R));
+
+	/* The audit of a 100-sheet job, the one with the most events. */
+	sqlite3_stmt *st = NULL;
+	char *job = NULL;
+	if (sqlite3_prepare_v2(sl_proj_db(p), "SELECT e.job_id FROM statelog_events e JOIN jobs j "
+			       "ON j.id = e.job_id WHERE j.total_sheets = 100 GROUP BY e.job_id "
+			       "ORDER BY count(*) DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		job = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (!job) {
+		printf("audit: no 100-sheet job in this log\n");
+	} else {
+		struct count cnt = { 0 };
+		for (int r = 0; r < R; r++) {
+			cnt = (struct count){ 0 };
+			t0 = now_s();
+			rc = sl_audit_run(p, job, NULL, count_entry, &cnt);
+			aud[r] = now_s() - t0;
+			if (rc != SL_OK) {
+				cli_err("bench", "%s", sl_proj_errmsg(p));
+				free(job);
+				goto out;
+			}
+		}
+		printf("audit of a 100-sheet job (%s: %" PRIu64 " events, %" PRIu64 " column changes): "
+		       "median %.1f ms\n", job, cnt.events, cnt.changes, bench_median(aud, R) * 1e3);
+		free(job);
+	}
+	printf("snapshots: %" PRIu64 " points, %.1f MB, %.2f%% of the log's %.1f MB\n", points,
+	       (double)snap_bytes / 1e6, 100.0 * (double)snap_bytes / (double)log_bytes,
+	       (double)log_bytes / 1e6);
+	rc = SL_OK;
+out:
+	sl_proj_close(p);
+	if (tmp)
+		bench_rmrf(tmp);
+	free(tmp);
+	free(log_dir);
+	free(db);
+	free(out);
+	free(with);
+	free(without);
+	free(aud);
+	if (rc != SL_OK && rc != SL_ENOMEM)
+		return cli_exit_for(rc);
+	return rc == SL_OK ? SL_EXIT_OK : SL_EXIT_FAIL;
+}
