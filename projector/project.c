@@ -323,7 +323,8 @@ int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
 			snprintf(err, errlen, "out of memory");
 		return rc;
 	}
-	if ((rc = sl_proj_open_reader(p)) || (rc = sl_snap_new(&p->snap, db_path)))
+	if ((rc = sl_proj_open_reader(p)) ||
+	    (!p->opts.no_snapshots && (rc = sl_snap_new(&p->snap, db_path))))
 		goto fail;
 	for (int pass = 0;; pass++) {
 		bool rebuild;

@@ -47,6 +47,8 @@ struct sl_proj_options {
 	bool skip_unknown;            /* count events of unknown types and go on
 					 (`rebuild --force`) instead of stopping
 					 with SL_EUNKNOWN; default false */
+	bool no_snapshots;            /* take no time-travel snapshot points
+					 (`rebuild --no-snapshots`); default false */
 };
 
 void sl_proj_options_init(struct sl_proj_options *o);

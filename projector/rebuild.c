@@ -301,7 +301,7 @@ int sl_proj_rebuild(const char *log_dir, const char *db_path, const struct sl_pr
 	/* Snapshots belong to the log, not to one database file: the rebuild
 	 * keeps those there are and takes the missing ones. */
 	if ((rc = sl_proj_open_reader(p)) || (rc = check_target(p)) ||
-	    (rc = sl_snap_new(&p->snap, db_path)))
+	    (!p->opts.no_snapshots && (rc = sl_snap_new(&p->snap, db_path))))
 		goto out;
 	sl_snap_set_coarse(p->snap);
 	if (asprintf(&tmp, "%s.rebuild", db_path) < 0) {

@@ -397,6 +397,9 @@ struct result {
 
 /* Runs one side in a child (its peak RSS is its own) and collects its
  * result through a pipe.  Removes the database afterwards. */
+/* --no-snapshots: rebuild without taking time-travel snapshot points. */
+static bool bench_no_snapshots;
+
 static int run_child(bool rebuild, const char *log_dir, const char *db, struct result *out)
 {
 	int fds[2];
@@ -418,6 +421,7 @@ static int run_child(bool rebuild, const char *log_dir, const char *db, struct r
 			struct sl_proj_stats st;
 			char err[1024];
 			sl_proj_options_init(&o);
+			o.no_snapshots = bench_no_snapshots;
 			r.rc = sl_proj_rebuild(log_dir, db, &o, &st, err, sizeof err);
 			if (r.rc != SL_OK)
 				cli_err("bench", "%s", err);
@@ -451,7 +455,8 @@ static int run_child(bool rebuild, const char *log_dir, const char *db, struct r
 /* ---- the command -------------------------------------------------------- */
 
 static const char rebuild_help[] =
-	"usage: statelog bench rebuild [--log DIR] [--runs N] [--events N] [--seed N] [--dir BASE]\n\n"
+	"usage: statelog bench rebuild [--log DIR] [--runs N] [--events N] [--seed N] [--dir BASE]\n"
+	"                              [--no-snapshots]\n\n"
 	"Rebuilds the views from a log (sl_proj_rebuild: coalesced writes, the log\n"
 	"read in a thread of its own) and, alternately, replays the same log the\n"
 	"straightforward way (decode, then one SQL statement per change, 100,000\n"
@@ -461,7 +466,9 @@ static const char rebuild_help[] =
 	"--log DIR     an existing log; without it, one of --events (default 1,000,000)\n"
 	"              events of the reference workload is generated under BASE\n"
 	"--dir BASE    where the databases (and a generated log) go (default $TMPDIR\n"
-	"              or /tmp); they are removed afterwards\n";
+	"              or /tmp); they are removed afterwards\n"
+	"--no-snapshots  rebuild as `statelog rebuild --no-snapshots` (by default the\n"
+	"              rebuild also takes the time-travel snapshot points it misses)\n";
 
 int bench_rebuild(int argc, char **argv)
 {
@@ -471,11 +478,13 @@ int bench_rebuild(int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "no-snapshots", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *log_opt = NULL, *base = NULL;
 	uint64_t runs = 3, events = 1000000, seed = 0;
+	bench_no_snapshots = false;
 	int c, idx = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
@@ -486,6 +495,7 @@ int bench_rebuild(int argc, char **argv)
 		case 'e': ok = cli_parse_u64(optarg, &events) && events >= 1; break;
 		case 'S': ok = cli_parse_u64(optarg, &seed); break;
 		case 'd': base = optarg; break;
+		case 'n': bench_no_snapshots = true; break;
 		case 'h': fputs(rebuild_help, stdout); return SL_EXIT_OK;
 		default: fputs(rebuild_help, stderr); return SL_EXIT_USAGE;
 		}

@@ -41,6 +41,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, bool 
 		{ "db", required_argument, NULL, 'd' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "no-snapshots", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -64,6 +65,13 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, bool 
 				return SL_EXIT_USAGE;
 			}
 			o->skip_unknown = true;
+			break;
+		case 'n':
+			if (!with_force) {
+				fputs(help, stderr);
+				return SL_EXIT_USAGE;
+			}
+			o->no_snapshots = true;
 			break;
 		case 'h': fputs(help, stdout); return SL_EXIT_OK;
 		default: fputs(help, stderr); return SL_EXIT_USAGE;
@@ -131,7 +139,7 @@ int cmd_project(int argc, char **argv)
 /* ---- rebuild ---- */
 
 static const char rebuild_help[] =
-	"usage: statelog rebuild [--log DIR] [--db PATH] [--batch N] [--force]\n\n"
+	"usage: statelog rebuild [--log DIR] [--db PATH] [--batch N] [--force] [--no-snapshots]\n\n"
 	"Projects the whole log into a new database beside PATH, then puts it in\n"
 	"PATH's place atomically: readers of the old database keep it until they\n"
 	"reopen, and none sees a half-built one.  A database of another log, or one\n"
@@ -139,6 +147,8 @@ static const char rebuild_help[] =
 	"terminal.\n\n"
 	"  --log DIR    the log (else $STATELOG_LOG, else ./statelog.log)\n"
 	"  --db PATH    the database (default: DIR with .log replaced by .db)\n"
+	"  --no-snapshots  take no time-travel snapshot points while rebuilding\n"
+	"               (faster; time travel then replays from older points)\n"
 	"  --force      count and skip events of types this build does not know\n"
 	"               (without it, such an event stops the rebuild, which then\n"
 	"               replaces nothing)\n\n"
