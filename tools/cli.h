@@ -4,6 +4,7 @@
 #define SL_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit codes (documented in statelog(1)). */
@@ -47,6 +48,14 @@ void cli_progress(void *label, uint64_t done, uint64_t total);
 void cli_progress_done(void);
 /* The same, counting items (events) rather than bytes. */
 void cli_progress_count(void *label, uint64_t done, uint64_t total);
+
+struct sl_state_column;
+struct sl_value;
+/* An audited value for a table: "(no row)", NULL, a number, a time, or
+ * quoted text cut short (cmd_audit.c); len >= 160.  c NULL: a row's
+ * presence (a status name). */
+void cli_audit_value(const struct sl_state_column *c, bool absent, const struct sl_value *v,
+		     char *buf, size_t len);
 
 /* Whether `--help`/`-h` is among the arguments. */
 bool cli_wants_help(int argc, char **argv);

@@ -42,9 +42,9 @@ struct audit_out {
 };
 
 /* A value for the table: NULL, a number, a time, or quoted text cut at
- * SHOW_MAX characters. */
-static void fmt_value(const struct sl_state_column *c, bool absent, const struct sl_value *v,
-		      char *buf, size_t len)
+ * SHOW_MAX characters.  Shared with the demo (cli.h). */
+void cli_audit_value(const struct sl_state_column *c, bool absent, const struct sl_value *v,
+		     char *buf, size_t len)
 {
 	if (absent) {
 		snprintf(buf, len, "(no row)");
@@ -174,8 +174,8 @@ static int print_entry(void *ctx, const struct sl_audit_entry *e)
 			snprintf(row, sizeof row, "sheet %" PRId64, c->sheet);
 		else
 			snprintf(row, sizeof row, "job");
-		fmt_value(c->column, c->before_absent, &c->before, b, sizeof b);
-		fmt_value(c->column, c->after_absent, &c->after, a, sizeof a);
+		cli_audit_value(c->column, c->before_absent, &c->before, b, sizeof b);
+		cli_audit_value(c->column, c->after_absent, &c->after, a, sizeof a);
 		printf("    %-10s %-27s %s -> %s\n", row, c->column ? c->column->name : "presence", b, a);
 	}
 	return 0;

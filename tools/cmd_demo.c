@@ -4,7 +4,8 @@
  *   2. a writer process killed with SIGKILL in the middle of its work;
  *   3. reopening: what recovery found, and every acknowledged call there;
  *   4. the views caught up, and a dashboard-like summary;
- *   5. the history of a job that failed and was retried, event by event;
+ *   5. the audit of a job that failed and was retried, and that job as it
+ *      was just after the failure (time travel);
  *   6. the database deleted, rebuilt from the log, every query the same.
  * Exits 1 when any check fails. */
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "backend.h"
 #include "bench.h"
 #include "cli.h"
@@ -181,9 +183,10 @@ static const char demo_help[] =
 	"runs the reference workload through the backend API into a fresh log in DIR\n"
 	"(a new temporary directory by default, printed), kills a writer with SIGKILL\n"
 	"in the middle of its work, reopens and shows what recovery found, catches\n"
-	"the views up and prints a summary of the jobs, prints the history of a job\n"
-	"that failed and was retried, then deletes the database, rebuilds it from the\n"
-	"log and shows that every query answers the same.  Exits 1 if a check fails.\n";
+	"the views up and prints a summary of the jobs, prints the audit of a job\n"
+	"that failed and was retried and shows it as it was after the failure, then\n"
+	"deletes the database, rebuilds it from the log and shows that every query\n"
+	"answers the same.  Exits 1 if a check fails.\n";
 
 int cmd_demo(int argc, char **argv)
 {
@@ -345,39 +348,79 @@ int cmd_demo(int argc, char **argv)
 	      rc ? sl_backend_errmsg(be) : "");
 
 	/* 5. */
-	step("The history of a job that failed and was retried");
+	step("The audit of a job that failed and was retried, and the job as it was");
 	if (failed_job[0]) {
-		struct sl_job_statistics js;
-		rc = sl_backend_statistics(&js, be, failed_job);
-		sl_reader *r = NULL;
+		sl_proj *pj = NULL;
+		struct sl_proj_options po;
+		sl_proj_options_init(&po);
+		rc = sl_proj_open(&pj, log, db, &po, NULL, err, sizeof(err));
+		sl_audit *au = NULL;
 		if (rc == SL_OK)
-			rc = sl_reader_open(&r, log, NULL, err, sizeof(err));
-		struct sl_record rec;
-		uint64_t of_job = 0, shown = 0;
-		bool saw_failure = false;
-		while (rc == SL_OK && sl_reader_next(r, &rec) == 1) {
-			sl_event *e;
-			if (rec.lost || sl_event_decode(&e, rec.data, rec.len, rec.seq, rec.time_us))
-				continue;
-			if (e->job_id && strcmp(e->job_id, failed_job) == 0) {
-				of_job++;
-				saw_failure |= e->body_case == STATELOG__EVENT__BODY_SHEET_FAILED;
-				if (shown < 12) {
-					char *line = NULL;
-					if (sl_event_to_text(e, &line) == SL_OK)
-						printf("  %s\n", line);
-					free(line);
-					shown++;
-				}
+			rc = sl_audit_open(&au, pj, failed_job, NULL);
+		const struct sl_audit_entry *e;
+		uint64_t entries = 0, shown = 0, fail_seq = 0;
+		int64_t fail_sheet = 0;
+		while (au && (rc = sl_audit_next(au, &e)) == 1) {
+			entries++;
+			if (!fail_seq && strcmp(e->type, "sheet_failed") == 0) {
+				fail_seq = e->seq;
+				fail_sheet = e->sheet;
 			}
-			sl_event_free(e);
+			if (shown >= 10 && e->seq != fail_seq)
+				continue;
+			shown++;
+			char t[SL_TIME_BUFSZ];
+			sl_time_format(e->time_us, t, sizeof(t));
+			printf("  #%-6" PRIu64 " %.19s  %-18s", e->seq, t, e->type);
+			if (e->sheet)
+				printf(" sheet %" PRId64, e->sheet);
+			for (size_t k = 0; k < e->n_changes && k < 3; k++) {
+				const struct sl_audit_change *ch = &e->changes[k];
+				char b[200], a[200];
+				cli_audit_value(ch->column, ch->before_absent, &ch->before, b, sizeof(b));
+				cli_audit_value(ch->column, ch->after_absent, &ch->after, a, sizeof(a));
+				printf("\n      %-22s %s -> %s", ch->column ? ch->column->name : "(row)", b, a);
+			}
+			if (e->n_changes > 3)
+				printf("\n      (+%zu more)", e->n_changes - 3);
+			putchar('\n');
 		}
-		sl_reader_close(r);
-		if (of_job > shown)
-			printf("  ... and %" PRIu64 " more events of %s\n", of_job - shown, failed_job);
-		check(rc == SL_OK && saw_failure && js.found && js.total_retries > 0,
-		      "%s: %" PRIu64 " events, %" PRId64 " retries, %" PRId64 " executions recorded",
-		      failed_job, of_job, js.total_retries, js.total_executions);
+		if (rc == 0 && entries > shown)
+			printf("  ... %" PRIu64 " events in all (statelog audit %s --log %s)\n", entries,
+			       failed_job, log);
+		check(rc == 0 && fail_seq > 0, "%s: %" PRIu64 " events audited, the first failure at "
+		      "#%" PRIu64 "%s%s", failed_job, entries, fail_seq, rc < 0 ? ": " : "",
+		      rc < 0 ? sl_audit_errmsg(au) : "");
+		sl_audit_close(au);
+		sl_proj_close(pj);
+		/* Time travel: the job just after that failure, and now. */
+		struct sl_job_state then, now;
+		sl_state_init(&then);
+		sl_state_init(&now);
+		rc = fail_seq ? sl_backend_load_at(&then, be, failed_job, fail_seq, false, 0) : SL_EINVAL;
+		if (rc == SL_OK)
+			rc = sl_backend_load(&now, be, failed_job);
+		if (rc == SL_OK) {
+			const struct sl_sheet_state *sh_then = sl_state_find_sheet(&then, fail_sheet);
+			const struct sl_sheet_state *sh_now = sl_state_find_sheet(&now, fail_sheet);
+			printf("  as of #%" PRIu64 ": job %s, %" PRId64 " of %" PRId64 " sheets done, sheet %"
+			       PRId64 " %s (attempt %" PRId64 ")\n", fail_seq, sl_job_status_name(then.status),
+			       then.last_completed_sheet, then.total_sheets, fail_sheet,
+			       sh_then ? sl_sheet_status_name(sh_then->status) : "-",
+			       sh_then ? sh_then->attempt_count : 0);
+			printf("  now:         job %s, %" PRId64 " of %" PRId64 " sheets done, sheet %" PRId64
+			       " %s (attempt %" PRId64 ")\n", sl_job_status_name(now.status),
+			       now.last_completed_sheet, now.total_sheets, fail_sheet,
+			       sh_now ? sl_sheet_status_name(sh_now->status) : "-",
+			       sh_now ? sh_now->attempt_count : 0);
+			check(sh_then && sh_then->status == SL_SHEET_FAILED &&
+			      (!sh_now || sh_now->attempt_count >= sh_then->attempt_count),
+			      "time travel: sheet %" PRId64 " was failed as of #%" PRIu64, fail_sheet, fail_seq);
+		} else {
+			check(false, "time travel to #%" PRIu64 ": %s", fail_seq, sl_backend_errmsg(be));
+		}
+		sl_state_free(&then);
+		sl_state_free(&now);
 	} else {
 		check(false, "the workload had a failed sheet");
 	}
