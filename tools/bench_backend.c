@@ -940,7 +940,7 @@ int bench_backend(int argc, char **argv)
 	       "call durable:\n# statelog = backend API, durability always; sqlite = the original "
 	       "(rollback journal, synchronous=FULL,\n# one transaction per save rewriting the job "
 	       "and all its sheets).  Medians of %" PRIu64 " runs.\n", threads, runs);
-	fprintf(stderr, "generating %" PRIu64 " reference events...\n", calls);
+	cli_note("generating %" PRIu64 " reference events...\n", calls);
 
 	struct bench_events b;
 	int rc = bench_events(calls, seed, false, &b);
@@ -976,7 +976,7 @@ int bench_backend(int argc, char **argv)
 			for (int side = 0; side < 2; side++) {
 				struct run_result res = { 0 };
 				char err[1024] = "";
-				fprintf(stderr, "sheets %" PRId64 " run %" PRIu64 ": %s...\n", sheets[s],
+				cli_note("sheets %" PRId64 " run %" PRIu64 ": %s...\n", sheets[s],
 					r + 1, side ? "sqlite" : "statelog");
 				rc = run_once(&pl, side == 0, sheets[s], seconds, calls, base, &res, err,
 					      sizeof err);
@@ -1014,7 +1014,7 @@ int bench_backend(int argc, char **argv)
 
 	struct load_result lr = { 0 };
 	char err[1024] = "";
-	fprintf(stderr, "load() of a 100-sheet job...\n");
+	cli_note("load() of a 100-sheet job...\n");
 	if ((rc = measure_load(base, loads, &lr, err, sizeof err)) != SL_OK) {
 		cli_err("bench", "load: %s", err[0] ? err : sl_strerror(rc));
 		ex = SL_EXIT_FAIL;

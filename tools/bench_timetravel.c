@@ -252,13 +252,13 @@ int bench_timetravel(int argc, char **argv)
 	if (log_opt) {
 		log_dir = strdup(log_opt);
 	} else if (asprintf(&log_dir, "%s/ref.log", tmp) >= 0) {
-		fprintf(stderr, "generating %" PRIu64 " reference events...\n", events);
+		cli_note("generating %" PRIu64 " reference events...\n", events);
 		if ((rc = make_log(log_dir, events, seed)) != SL_OK)
 			goto out;
 	}
 	if (!log_dir)
 		goto out;
-	fprintf(stderr, "projecting the views, with snapshots...\n");
+	cli_note("projecting the views, with snapshots...\n");
 	double t0 = now_s();
 	if ((rc = sl_proj_open(&p, log_dir, db, NULL, NULL, err, sizeof err)) != SL_OK ||
 	    (rc = sl_proj_catch_up(p, NULL)) != SL_OK) {
@@ -273,7 +273,7 @@ int bench_timetravel(int argc, char **argv)
 	       "(snapshots included)\n", last, (double)log_bytes / 1e6, proj_s);
 
 	double j50, j90, jev, f50, f90, fev;
-	fprintf(stderr, "one job as of a random point...\n");
+	cli_note("one job as of a random point...\n");
 	if ((rc = bench_job(p, last, (int)samples, false, &j50, &j90, &jev)) != SL_OK ||
 	    (rc = bench_job(p, last, (int)samples, true, &f50, &f90, &fev)) != SL_OK) {
 		cli_err("bench", "%s", sl_proj_errmsg(p));
@@ -288,7 +288,7 @@ int bench_timetravel(int argc, char **argv)
 	for (int r = 0; r < R; r++) {
 		uint64_t n = 1 + rnd(last);
 		struct sl_tt_report rep;
-		fprintf(stderr, "run %d/%d: the database as of seq %" PRIu64 "...\n", r + 1, R, n);
+		cli_note("run %d/%d: the database as of seq %" PRIu64 "...\n", r + 1, R, n);
 		/* Alternate which goes first, so neither always inherits the
 		 * other's page cache. */
 		for (int k = 0; k < 2; k++) {

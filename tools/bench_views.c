@@ -523,12 +523,12 @@ int bench_rebuild(int argc, char **argv)
 	if (log_opt) {
 		log_dir = strdup(log_opt);
 	} else if (asprintf(&log_dir, "%s/reference.log", work) > 0) {
-		fprintf(stderr, "generating a log of %" PRIu64 " reference events in %s...\n", events,
+		cli_note("generating a log of %" PRIu64 " reference events in %s...\n", events,
 			log_dir);
 		double t0 = now_s();
 		if ((rc = generate_log(log_dir, events, seed)) != SL_OK)
 			goto out;
-		fprintf(stderr, "generated in %.1f s\n", now_s() - t0);
+		cli_note("generated in %.1f s\n", now_s() - t0);
 	}
 	if (!log_dir || asprintf(&db, "%s/views.db", work) < 0) {
 		rc = SL_ENOMEM;
@@ -544,7 +544,7 @@ int bench_rebuild(int argc, char **argv)
 		bool rebuild_first = r % 2 == 0;
 		for (int k = 0; k < 2 && rc == SL_OK; k++) {
 			bool reb = (k == 0) == rebuild_first;
-			fprintf(stderr, "run %" PRIu64 "/%" PRIu64 ": %s...\n", r + 1, runs,
+			cli_note("run %" PRIu64 "/%" PRIu64 ": %s...\n", r + 1, runs,
 				reb ? "rebuild" : "baseline");
 			rc = run_child(reb, log_dir, db, reb ? &a : &b);
 		}

@@ -20,6 +20,10 @@ enum {
 /* A subcommand: argv[0] is its name. */
 typedef int (*sl_cmd_fn)(int argc, char **argv);
 
+/* A progress note for people: a line to stderr when it is a terminal,
+ * nothing otherwise (so that scripts and logs see only results). */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Prints "statelog CMD: message" to stderr. */
 void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -523,7 +523,7 @@ static int bench_log(int argc, char **argv)
 	}
 	printf("# statelog bench log --events %" PRIu64 " --sync-events %" PRIu64 " --runs %" PRIu64
 	       " --level %" PRId64 " --seed %" PRIu64 "\n", events, sync_events, runs, level, seed);
-	fprintf(stderr, "generating %" PRIu64 " reference events...\n", events);
+	cli_note("generating %" PRIu64 " reference events...\n", events);
 	struct bench_events b;
 	int rc = bench_events(events, seed, false, &b);
 	if (rc) {
@@ -550,7 +550,7 @@ static int bench_log(int argc, char **argv)
 		/* Alternate which side goes first, so neither always inherits the
 		 * other's write-back. */
 		bool ours_first = r % 2 == 0;
-		fprintf(stderr, "run %d/%d: durability none...\n", r + 1, R);
+		cli_note("run %d/%d: durability none...\n", r + 1, R);
 		if (ours_first && (rc = run_log_append(base, &b, b.n, SL_DURABLE_NONE, (int)level, &a)))
 			break;
 		if ((rc = run_plain_append(base, &b, b.n, false, &p)))
@@ -560,7 +560,7 @@ static int bench_log(int argc, char **argv)
 		none[r] = (double)a.events / a.seconds;
 		buffered[r] = (double)p.events / p.seconds;
 		ratio_none[r] = none[r] / buffered[r];
-		fprintf(stderr, "run %d/%d: durability always...\n", r + 1, R);
+		cli_note("run %d/%d: durability always...\n", r + 1, R);
 		if (ours_first && (rc = run_log_append(base, &b, nsync, SL_DURABLE_ALWAYS, (int)level, &a)))
 			break;
 		if ((rc = run_plain_append(base, &b, nsync, true, &p)))
@@ -601,7 +601,7 @@ static int bench_log(int argc, char **argv)
 	if ((rc = zstd_frames(&b, b.n, 256, &f256)))
 		goto done;
 	for (int r = 0; r < R && rc == SL_OK; r++) {
-		fprintf(stderr, "run %d/%d: sizes and reading back...\n", r + 1, R);
+		cli_note("run %d/%d: sizes and reading back...\n", r + 1, R);
 		rc = run_sizes(base, &b, (int)level, &s);
 		rd[r] = (double)s.read_events / s.read_seconds;
 	}

@@ -35,7 +35,7 @@ has() {  # has NAME FILE TEXT: FILE (out or err) contains TEXT
 	fi
 }
 
-for c in init append dump verify repair bench demo; do
+for c in init append dump verify repair project rebuild jobs show history stats audit at import bench demo; do
 	check "$c --help" 0 "$sl" "$c" --help
 	has "$c --help says usage" out "usage: statelog $c"
 	check "$c --bogus" 2 "$sl" "$c" --bogus-option
@@ -116,6 +116,37 @@ check "log from environment" 0 "$sl" verify
 unset STATELOG_LOG
 check "demo" 0 "$sl" demo "$tmp/demo"
 has "demo all good" out "All good"
+
+# the demo's log: the dashboard commands, the audit, time travel
+dl="$tmp/demo/demo.log"
+check "jobs" 0 "$sl" jobs --log "$dl" --limit 3
+job=$(awk 'NR == 2 { print $1 }' "$tmp/out")
+check "jobs --json" 0 "$sl" jobs --log "$dl" --status running --json
+check "jobs bad status" 2 "$sl" jobs --log "$dl" --status sleeping
+check "show" 0 "$sl" show "$job" --log "$dl"
+has "show names the job" out "$job"
+check "show unknown job" 4 "$sl" show no-such-job --log "$dl"
+first=$("$sl" dump --log "$dl" --job "$job" --json | head -n 1 | sed 's/^{"seq": \([0-9]*\),.*/\1/')
+check "show --at its creation" 0 "$sl" show "$job" --log "$dl" --at "$first"
+check "show --at before its creation" 4 "$sl" show "$job" --log "$dl" --at $((first - 1))
+check "show --at past the end" 2 "$sl" show "$job" --log "$dl" --at 99999999
+check "history" 0 "$sl" history "$job" --log "$dl" --limit 2
+check "history sheet 0" 2 "$sl" history "$job" --log "$dl" --sheet 0
+check "stats --json" 0 "$sl" stats "$job" --log "$dl" --json
+has "stats keys" out "total_sheets"
+check "audit" 0 "$sl" audit "$job" --log "$dl"
+has "audit lists the creation" out "job_created"
+check "audit --json" 0 "$sl" audit "$job" --log "$dl" --json
+check "audit unknown job" 4 "$sl" audit no-such-job --log "$dl"
+check "at" 0 "$sl" at --seq 100 --out "$tmp/at.db" --log "$dl"
+if [ -s "$tmp/at.db" ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL at wrote no database"; fi
+check "at seq 0" 2 "$sl" at --seq 0 --out "$tmp/at0.db" --log "$dl"
+check "at past the end" 2 "$sl" at --seq 99999999 --out "$tmp/at1.db" --log "$dl"
+check "at without --out" 2 "$sl" at --seq 5 --log "$dl"
+check "project" 0 "$sl" project --log "$dl"
+check "rebuild" 0 "$sl" rebuild --log "$dl"
+check "verify demo log" 0 "$sl" verify --log "$dl"
 
 # import: from JSON state files (no other tool needed to make a source)
 check "import --help" 0 "$sl" import --help
