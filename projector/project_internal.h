@@ -86,4 +86,20 @@ int sl_proj_catch_up_to(struct sl_proj *p, struct sl_proj_run *run);
 
 int64_t sl_proj_now_us(void);
 
+
+/* Indexes built at the end rather than kept up to date row by row
+ * (sorting once costs less): every index but those on execution_history,
+ * through which a job's deletion finds its history rows.  Their SQL, as
+ * views.sql wrote it into sqlite_master, is kept to run again. */
+struct sl_deferred {
+	char *sql[16];
+	size_t n;
+};
+
+void sl_proj_deferred_free(struct sl_deferred *d);
+/* Drops every index but those on execution_history, keeping their SQL. */
+int sl_proj_defer_indexes(struct sl_proj *p, struct sl_deferred *d);
+/* Creates them again. */
+int sl_proj_create_deferred(struct sl_proj *p, const struct sl_deferred *d);
+
 #endif

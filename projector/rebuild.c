@@ -162,23 +162,17 @@ static int swap_in(struct sl_proj *p, const char *tmp, const char *target)
 	return SL_OK;
 }
 
-/* The indexes built at the end rather than kept up to date row by row
- * (sorting once costs less): every index but those on execution_history,
- * through which a job's deletion finds its history rows.  Their SQL, as
- * views.sql wrote it into sqlite_master, is kept to run again. */
-struct deferred {
-	char *sql[16];
-	size_t n;
-};
+/* Deferred indexes (project_internal.h): dropped while loading, built once
+ * at the end, which costs less than keeping them up to date row by row. */
 
-static void deferred_free(struct deferred *d)
+void sl_proj_deferred_free(struct sl_deferred *d)
 {
 	for (size_t i = 0; i < d->n; i++)
 		sqlite3_free(d->sql[i]);
 	d->n = 0;
 }
 
-static int defer_indexes(struct sl_proj *p, struct deferred *d)
+int sl_proj_defer_indexes(struct sl_proj *p, struct sl_deferred *d)
 {
 	sqlite3_stmt *st = NULL;
 	char *names[16];
@@ -219,7 +213,7 @@ out:
 	return rc;
 }
 
-static int create_deferred(struct sl_proj *p, const struct deferred *d)
+int sl_proj_create_deferred(struct sl_proj *p, const struct sl_deferred *d)
 {
 	/* The page cache the load needed is not needed now; sorting for the
 	 * indexes would use as much again on top of it. */
@@ -244,7 +238,7 @@ static int create_deferred(struct sl_proj *p, const struct deferred *d)
 static int build(struct sl_proj *p, const char *target, struct sl_proj_run *run)
 {
 	char msg[512];
-	struct deferred d = { .n = 0 };
+	struct sl_deferred d = { .n = 0 };
 	int rc, s;
 	if (sl_wbvfs_register() != SQLITE_OK) {
 		sl_proj_msg(p, "%s: cannot register the %s VFS", p->db_path, SL_WBVFS_NAME);
@@ -261,8 +255,8 @@ static int build(struct sl_proj *p, const char *target, struct sl_proj_run *run)
 		rc = SL_ESQLITE;
 		goto out;
 	}
-	if ((rc = defer_indexes(p, &d)) || (rc = sl_proj_attach(p)) ||
-	    (rc = sl_proj_catch_up_to(p, run)) || (rc = create_deferred(p, &d)))
+	if ((rc = sl_proj_defer_indexes(p, &d)) || (rc = sl_proj_attach(p)) ||
+	    (rc = sl_proj_catch_up_to(p, run)) || (rc = sl_proj_create_deferred(p, &d)))
 		goto out;
 	/* Leave the file in rollback-journal mode: the first projector to open
 	 * it turns WAL on. */
@@ -280,7 +274,7 @@ static int build(struct sl_proj *p, const char *target, struct sl_proj_run *run)
 	}
 	rc = swap_in(p, p->db_path, target);
 out:
-	deferred_free(&d);
+	sl_proj_deferred_free(&d);
 	return rc;
 }
 

@@ -360,52 +360,6 @@ int sl_proj_seq_at_time(sl_proj *p, int64_t time_us, uint64_t *out)
 
 /* ---- the whole database ------------------------------------------------------ */
 
-/* Indexes built once at the end, as a rebuild does (rebuild.c): all but
- * those on execution_history, through which a deletion finds its rows. */
-struct deferred {
-	char *sql[16];
-	size_t n;
-};
-
-static void deferred_free(struct deferred *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		sqlite3_free(d->sql[i]);
-	d->n = 0;
-}
-
-static int defer_indexes(struct sl_proj *q, struct deferred *d)
-{
-	sqlite3_stmt *st = NULL;
-	char *drop[16];
-	size_t n = 0;
-	int rc = SL_OK, s;
-	if (sqlite3_prepare_v2(q->db, "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-			       "AND sql IS NOT NULL AND tbl_name <> 'execution_history'", -1, &st,
-			       NULL) != SQLITE_OK)
-		return sqlerr(q, q->db, "deferring indexes");
-	while ((s = sqlite3_step(st)) == SQLITE_ROW && n < 16) {
-		drop[n] = sqlite3_mprintf("DROP INDEX \"%w\"", sqlite3_column_text(st, 0));
-		d->sql[n] = sqlite3_mprintf("%s", sqlite3_column_text(st, 1));
-		d->n = ++n;
-		if (!drop[n - 1] || !d->sql[n - 1]) {
-			rc = SL_ENOMEM;
-			break;
-		}
-	}
-	if (rc == SL_OK && s == SQLITE_ROW) {
-		sl_proj_msg(q, "%s: more indexes than time travel expects", q->db_path);
-		rc = SL_EINVAL;
-	}
-	sqlite3_finalize(st);
-	for (size_t i = 0; rc == SL_OK && i < n; i++)
-		if (sqlite3_exec(q->db, drop[i], NULL, NULL, NULL) != SQLITE_OK)
-			rc = sqlerr(q, q->db, "deferring indexes");
-	for (size_t i = 0; i < n; i++)
-		sqlite3_free(drop[i]);
-	return rc;
-}
-
 static int exec_sql(struct sl_proj *q, const char *sql, const char *what)
 {
 	return sqlite3_exec(q->db, sql, NULL, NULL, NULL) == SQLITE_OK ? SL_OK
@@ -659,17 +613,6 @@ static int copy_creation(struct sl_proj *p, struct sl_proj *q)
 	return rc;
 }
 
-static int create_deferred(struct sl_proj *q, const struct deferred *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (sqlite3_exec(q->db, d->sql[i], NULL, NULL, NULL) != SQLITE_OK)
-			return sqlerr(q, q->db, "creating an index");
-	return SL_OK;
-}
-
-/* Opens q's new file as sl_proj_open_conn() does, through the rebuild's
- * write-behind VFS (wbvfs.h), and with URI names allowed, for
- * attach_live(). */
 static int open_out(struct sl_proj *q)
 {
 	char sql[200], msg[512];
@@ -698,7 +641,7 @@ static int open_out(struct sl_proj *q)
 static int build_at(struct sl_proj *p, struct sl_proj *q, uint64_t seq, unsigned flags,
 		    struct sl_tt_report *rep)
 {
-	struct deferred d = { .n = 0 };
+	struct sl_deferred d = { .n = 0 };
 	struct sl_snap_point pt = { 0 };
 	struct sl_fetch f;
 	char msg[512];
@@ -713,7 +656,7 @@ static int build_at(struct sl_proj *p, struct sl_proj *q, uint64_t seq, unsigned
 		sl_proj_msg(q, "%s: %s", q->db_path, msg);
 		return SL_ESQLITE;
 	}
-	if ((rc = defer_indexes(q, &d)) || (rc = sl_proj_attach(q)))
+	if ((rc = sl_proj_defer_indexes(q, &d)) || (rc = sl_proj_attach(q)))
 		goto out;
 	sl_fetch_init(&f, p->reader);
 	bool have = false;
@@ -750,7 +693,7 @@ static int build_at(struct sl_proj *p, struct sl_proj *q, uint64_t seq, unsigned
 		rc = SL_EIO;
 		goto out;
 	}
-	if ((rc = create_deferred(q, &d)) || (rc = copy_creation(p, q)))
+	if ((rc = sl_proj_create_deferred(q, &d)) || (rc = copy_creation(p, q)))
 		goto out;
 	/* As a rebuild leaves its file: rollback journal, every page written
 	 * before the file takes its name. */
@@ -766,7 +709,7 @@ static int build_at(struct sl_proj *p, struct sl_proj *q, uint64_t seq, unsigned
 	}
 out:
 	sl_snap_point_free(&pt);
-	deferred_free(&d);
+	sl_proj_deferred_free(&d);
 	return rc;
 }
 

@@ -20,6 +20,14 @@ struct bench_events {
 int bench_events(uint64_t n, uint64_t seed, bool times, struct bench_events *out);
 void bench_events_free(struct bench_events *b);
 
+/* Writes the reference log of `events` events (seed) into dir: one commit
+ * per event, the workload's simulated times, then packed, as a log is once
+ * the compactor has been through it.  Prints its own errors. */
+int bench_reference_log(const char *dir, uint64_t events, uint64_t seed);
+
+/* Total size of dir's files whose names end with suffix. */
+uint64_t bench_dir_bytes(const char *dir, const char *suffix);
+
 /* Median of v[0..n) (sorts v). */
 double bench_median(double *v, int n);
 

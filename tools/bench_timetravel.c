@@ -47,65 +47,6 @@ static uint64_t rnd(uint64_t n)
 	return n ? rng_state % n : 0;
 }
 
-/* The reference log: one commit per event, the workload's times, then
- * packed, as a log is once the compactor has been through it. */
-static int make_log(const char *dir, uint64_t events, uint64_t seed)
-{
-	struct sl_log_options o;
-	sl_log_options_init(&o);
-	o.create = true;
-	o.durability = SL_DURABLE_NONE;
-	struct sl_workload_options wo;
-	sl_workload_options_init(&wo);
-	wo.events = events;
-	wo.seed = seed;
-	sl_log *log = NULL;
-	sl_workload *w = NULL;
-	char err[1024];
-	int rc = sl_log_open(&log, dir, &o, NULL, err, sizeof err);
-	if (rc != SL_OK) {
-		cli_err("bench", "%s", err);
-		return rc;
-	}
-	if ((rc = sl_workload_new(&w, &wo)) != SL_OK)
-		goto out;
-	sl_event *ev;
-	int more;
-	while ((more = sl_workload_next(w, &ev)) == 1) {
-		ev->has_time_us = 1;
-		ev->time_us = sl_workload_time_us(w);
-		if ((rc = sl_log_append(log, &ev, 1, NULL)) != SL_OK)
-			goto out;
-	}
-	rc = more < 0 ? more : sl_log_compact(log);
-out:
-	if (rc != SL_OK)
-		cli_err("bench", "%s: %s", dir, log ? sl_log_errmsg(log) : sl_strerror(rc));
-	sl_workload_free(w);
-	int crc = sl_log_close(log);
-	return rc != SL_OK ? rc : crc;
-}
-
-static uint64_t seg_bytes(const char *dir)
-{
-	uint64_t total = 0;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		char *p;
-		struct stat sb;
-		if (n < 4 || strcmp(e->d_name + n - 4, ".seg") != 0 ||
-		    asprintf(&p, "%s/%s", dir, e->d_name) < 0)
-			continue;
-		if (stat(p, &sb) == 0)
-			total += (uint64_t)sb.st_size;
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	return total;
-}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -253,7 +194,7 @@ int bench_timetravel(int argc, char **argv)
 		log_dir = strdup(log_opt);
 	} else if (asprintf(&log_dir, "%s/ref.log", tmp) >= 0) {
 		cli_note("generating %" PRIu64 " reference events...\n", events);
-		if ((rc = make_log(log_dir, events, seed)) != SL_OK)
+		if ((rc = bench_reference_log(log_dir, events, seed)) != SL_OK)
 			goto out;
 	}
 	if (!log_dir)
@@ -267,7 +208,7 @@ int bench_timetravel(int argc, char **argv)
 	}
 	double proj_s = now_s() - t0;
 	uint64_t last = sl_proj_last_seq(p), points = 0, snap_bytes = 0;
-	uint64_t log_bytes = seg_bytes(log_dir);
+	uint64_t log_bytes = bench_dir_bytes(log_dir, ".seg");
 	sl_tt_snapshot_usage(p, &points, &snap_bytes);
 	printf("log: %" PRIu64 " events, %.1f MB of segments; views projected in %.2f s "
 	       "(snapshots included)\n", last, (double)log_bytes / 1e6, proj_s);

@@ -52,50 +52,6 @@ static double now_s(void)
 
 /* ---- the reference log -------------------------------------------------- */
 
-/* Appends the reference workload, one commit per event, as the backend
- * would, with the workload's simulated times. */
-static int generate_log(const char *dir, uint64_t events, uint64_t seed)
-{
-	struct sl_log_options o;
-	sl_log_options_init(&o);
-	o.create = true;
-	o.durability = SL_DURABLE_NONE;
-	struct sl_workload_options wo;
-	sl_workload_options_init(&wo);
-	wo.events = events;
-	wo.seed = seed;
-	sl_log *log = NULL;
-	sl_workload *w = NULL;
-	char err[1024];
-	int rc = sl_log_open(&log, dir, &o, NULL, err, sizeof err);
-	if (rc != SL_OK) {
-		cli_err("bench", "%s", err);
-		return rc;
-	}
-	if ((rc = sl_workload_new(&w, &wo)) != SL_OK) {
-		cli_err("bench", "workload: %s", sl_strerror(rc));
-		goto out;
-	}
-	sl_event *ev;
-	int more;
-	while ((more = sl_workload_next(w, &ev)) == 1) {
-		ev->has_time_us = 1;
-		ev->time_us = sl_workload_time_us(w);
-		if ((rc = sl_log_append(log, &ev, 1, NULL)) != SL_OK) {
-			cli_err("bench", "%s: %s", dir, sl_log_errmsg(log));
-			goto out;
-		}
-	}
-	if (more < 0) {
-		rc = more;
-		cli_err("bench", "workload: %s", sl_strerror(rc));
-	}
-out:
-	sl_workload_free(w);
-	int crc = sl_log_close(log);
-	return rc != SL_OK ? rc : crc;
-}
-
 /* ---- the baseline: one statement per change ----------------------------- */
 
 /* Job states by id: a plain chained hash table, never evicted. */
@@ -526,7 +482,7 @@ int bench_rebuild(int argc, char **argv)
 		cli_note("generating a log of %" PRIu64 " reference events in %s...\n", events,
 			log_dir);
 		double t0 = now_s();
-		if ((rc = generate_log(log_dir, events, seed)) != SL_OK)
+		if ((rc = bench_reference_log(log_dir, events, seed)) != SL_OK)
 			goto out;
 		cli_note("generated in %.1f s\n", now_s() - t0);
 	}

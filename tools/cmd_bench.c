@@ -138,8 +138,7 @@ static void reset_events(struct bench_events *b, bool keep_times)
 	}
 }
 
-/* Total size of dir's files whose names end with suffix. */
-static uint64_t dir_bytes(const char *dir, const char *suffix)
+uint64_t bench_dir_bytes(const char *dir, const char *suffix)
 {
 	uint64_t total = 0;
 	DIR *d = opendir(dir);
@@ -159,6 +158,43 @@ static uint64_t dir_bytes(const char *dir, const char *suffix)
 	}
 	closedir(d);
 	return total;
+}
+
+int bench_reference_log(const char *dir, uint64_t events, uint64_t seed)
+{
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	o.create = true;
+	o.durability = SL_DURABLE_NONE;
+	struct sl_workload_options wo;
+	sl_workload_options_init(&wo);
+	wo.events = events;
+	wo.seed = seed;
+	sl_log *log = NULL;
+	sl_workload *w = NULL;
+	char err[1024];
+	int rc = sl_log_open(&log, dir, &o, NULL, err, sizeof err);
+	if (rc != SL_OK) {
+		cli_err("bench", "%s", err);
+		return rc;
+	}
+	if ((rc = sl_workload_new(&w, &wo)) != SL_OK)
+		goto out;
+	sl_event *ev;
+	int more;
+	while ((more = sl_workload_next(w, &ev)) == 1) {
+		ev->has_time_us = 1;
+		ev->time_us = sl_workload_time_us(w);
+		if ((rc = sl_log_append(log, &ev, 1, NULL)) != SL_OK)
+			goto out;
+	}
+	rc = more < 0 ? more : sl_log_compact(log);
+out:
+	if (rc != SL_OK)
+		cli_err("bench", "%s: %s", dir, sl_log_errmsg(log));
+	sl_workload_free(w);
+	int crc = sl_log_close(log);
+	return rc != SL_OK ? rc : crc;
 }
 
 /* ---- appending ---- */
@@ -406,8 +442,8 @@ static int run_sizes(const char *base, struct bench_events *b, int level, struct
 	if (rc || (rc = crc))
 		goto out;
 	out->encoded = b->encoded_bytes;
-	out->stored = dir_bytes(dir, ".seg");
-	out->index = dir_bytes(dir, ".idx");
+	out->stored = bench_dir_bytes(dir, ".seg");
+	out->index = bench_dir_bytes(dir, ".idx");
 	/* reading back: decompress, check, decode every event */
 	sl_reader *r;
 	if ((rc = sl_reader_open(&r, dir, NULL, err, sizeof(err))))
