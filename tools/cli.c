@@ -38,7 +38,8 @@ int cli_exit_for(int code)
 {
 	switch (code) {
 	case SL_OK: return SL_EXIT_OK;
-	case SL_EINVAL: return SL_EXIT_USAGE;
+	case SL_EINVAL:
+	case SL_ETOOBIG: return SL_EXIT_USAGE;
 	case SL_ECORRUPT:
 	case SL_EFOREIGN:
 	case SL_EVERSION: return SL_EXIT_DAMAGED;

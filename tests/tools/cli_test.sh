@@ -208,7 +208,7 @@ has "bad input: 1 MiB id in the list" out "hhhhhhhhhhhhhhhh"
 check "bad input: a 3 MiB prompt" 0 "$sl" append --log "$bl" <"$tmp/in"
 printf '{"job_id": "big", "type": "execution_recorded", "body": {"execution_id": 2, "sheet_num": 1, "attempt_num": 2, "prompt": "%s", "output": "o"}}\n' \
 	"$(head -c 17825792 /dev/zero | tr '\0' 'p')" >"$tmp/in"
-check "bad input: a 17 MiB prompt is over the maximum event size" 1 "$sl" append --log "$bl" <"$tmp/in"
+check "bad input: a 17 MiB prompt is over the maximum event size" 2 "$sl" append --log "$bl" <"$tmp/in"
 has "bad input: the maximum named" err "over the maximum"
 for n in 0 -3 5; do
 	printf '{"job_id": "big", "type": "sheet_started", "body": {"sheet_num": %s}}\n' "$n" >"$tmp/in"
