@@ -192,6 +192,7 @@ int sl_segfile_refresh(struct sl_segfile *s, const struct sl_io *io)
 }
 
 #define SL_READ_CHUNK (256u << 10)
+#define SL_READ_MIN (4u << 10)
 
 ssize_t sl_segfile_read(struct sl_segfile *s, const struct sl_io *io, uint64_t off, size_t n,
 			const uint8_t **p)
@@ -200,7 +201,13 @@ ssize_t sl_segfile_read(struct sl_segfile *s, const struct sl_io *io, uint64_t o
 		*p = s->buf + (off - s->buf_off);
 		return (ssize_t)n;
 	}
-	size_t want = n > SL_READ_CHUNK ? n : SL_READ_CHUNK;
+	/* A chunk, but no more than the file is known to hold (a small segment
+	 * gets a small buffer); a file that has grown since is read again. */
+	size_t want = SL_READ_CHUNK;
+	if (s->size > off && s->size - off < want)
+		want = (size_t)(s->size - off) < SL_READ_MIN ? SL_READ_MIN : (size_t)(s->size - off);
+	if (want < n)
+		want = n;
 	if (want > s->buf_cap) {
 		uint8_t *nb = realloc(s->buf, want);
 		if (!nb) {
@@ -306,6 +313,15 @@ int sl_region_torn(struct sl_segfile *s, const struct sl_io *io, uint64_t off, u
 int sl_decoder_init(struct sl_decoder *d)
 {
 	memset(d, 0, sizeof(*d));
+	return SL_OK;
+}
+
+/* The zstd context (about 160 KiB) is made on the first packed record: a
+ * reader of a log that holds only raw records never needs it. */
+static int decoder_dctx(struct sl_decoder *d)
+{
+	if (d->dctx)
+		return SL_OK;
 	d->dctx = ZSTD_createDCtx();
 	if (!d->dctx)
 		return SL_ENOMEM;
@@ -399,6 +415,8 @@ static int decode_packed(struct sl_decoder *d, const struct sl_rec_view *v, uint
 			 const char **why)
 {
 	const struct sl_rec_header *h = &v->h;
+	if (decoder_dctx(d))
+		return SL_ENOMEM;
 	if (h->raw_len > d->raw_cap) {
 		uint8_t *nr = realloc(d->raw, h->raw_len);
 		if (!nr)

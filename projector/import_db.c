@@ -189,34 +189,74 @@ static int has_table(struct sl_import *imp, const char *table, bool *out)
 	return SL_OK;
 }
 
-static int has_column(struct sl_import *imp, const char *table, const char *col, bool *out)
+/* The column names of one table, read once (pragma_table_info). */
+struct columns {
+	char **name;
+	size_t n, cap;
+};
+
+static void columns_free(struct columns *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->name[i]);
+	free(c->name);
+	memset(c, 0, sizeof(*c));
+}
+
+static int read_columns(struct sl_import *imp, const char *table, struct columns *c)
 {
 	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(imp->src, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(imp->src, "SELECT name FROM pragma_table_info(?)", -1, &s,
+			       NULL) != SQLITE_OK)
 		return sql_fail(imp, "reading its schema");
 	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, col, -1, SQLITE_STATIC);
-	int r = sqlite3_step(s);
+	int r;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+		if (!name)
+			continue;
+		if (c->n == c->cap) {
+			size_t cap = c->cap ? 2 * c->cap : 32;
+			char **n = realloc(c->name, cap * sizeof(*n));
+			if (!n) {
+				sqlite3_finalize(s);
+				return imp_fail(imp, SL_ENOMEM, "out of memory");
+			}
+			c->name = n;
+			c->cap = cap;
+		}
+		if (!(c->name[c->n] = strdup(name))) {
+			sqlite3_finalize(s);
+			return imp_fail(imp, SL_ENOMEM, "out of memory");
+		}
+		c->n++;
+	}
 	sqlite3_finalize(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
+	if (r != SQLITE_DONE)
 		return sql_fail(imp, "reading its schema");
-	*out = r == SQLITE_ROW;
 	return SL_OK;
 }
 
-static int require_column(struct sl_import *imp, const char *table, const char *col)
+/* Compared as `name = ?` would: exactly (SQLite's BINARY collation). */
+static bool has_column(const struct columns *c, const char *col)
 {
-	bool has;
-	int rc = has_column(imp, table, col, &has);
-	if (rc == SL_OK && !has)
-		rc = imp_fail(imp, SL_EINVAL, "%s: not a database of the original backend: "
-			      "table %s has no column %s", imp->src_path, table, col);
-	return rc;
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->name[i], col) == 0)
+			return true;
+	return false;
 }
 
-/* Finds the tables, the columns and the version. */
-static int read_schema(struct sl_import *imp)
+static int require_column(struct sl_import *imp, const struct columns *c, const char *table,
+			  const char *col)
+{
+	if (has_column(c, col))
+		return SL_OK;
+	return imp_fail(imp, SL_EINVAL, "%s: not a database of the original backend: "
+			"table %s has no column %s", imp->src_path, table, col);
+}
+
+/* The columns of the three tables: which are there decides the version. */
+static int read_columns_used(struct sl_import *imp, struct columns cols[3])
 {
 	static const char *const tables[] = { "jobs", "sheets", "execution_history" };
 	int rc;
@@ -227,17 +267,17 @@ static int read_schema(struct sl_import *imp)
 		if (!has)
 			return imp_fail(imp, SL_EINVAL, "%s: not a database of the original "
 					"backend: no table %s", imp->src_path, tables[i]);
+		if ((rc = read_columns(imp, tables[i], &cols[i])) != SL_OK)
+			return rc;
 	}
 	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++) {
 		const char *name = sl_state_job_columns[i].name;
 		if (strcmp(name, "config_path") == 0)
-			rc = has_column(imp, "jobs", name, &imp->col_config_path);
-		else
-			rc = require_column(imp, "jobs", name);
-		if (rc != SL_OK)
+			imp->col_config_path = has_column(&cols[0], name);
+		else if ((rc = require_column(imp, &cols[0], "jobs", name)) != SL_OK)
 			return rc;
 	}
-	if ((rc = require_column(imp, "sheets", "job_id")) != SL_OK)
+	if ((rc = require_column(imp, &cols[1], "sheets", "job_id")) != SL_OK)
 		return rc;
 	for (size_t i = 0; i < SL_STATE_N_SHEET_COLUMNS; i++) {
 		const char *name = sl_state_sheet_columns[i].name;
@@ -245,28 +285,37 @@ static int read_schema(struct sl_import *imp)
 		while (k < 3 && strcmp(name, v3_columns[k]) != 0)
 			k++;
 		if (k < 3)
-			rc = has_column(imp, "sheets", name, &imp->col_v3[k]);
-		else if (strcmp(name, "success_without_retry") != 0)
-			rc = require_column(imp, "sheets", name);
-		if (rc != SL_OK)
+			imp->col_v3[k] = has_column(&cols[1], name);
+		else if (strcmp(name, "success_without_retry") != 0 &&
+			 (rc = require_column(imp, &cols[1], "sheets", name)) != SL_OK)
 			return rc;
 	}
-	if ((rc = has_column(imp, "sheets", "success_without_retry", &has)) != SL_OK)
-		return rc;
-	if (has) {
+	if (has_column(&cols[1], "success_without_retry")) {
 		imp->col_success = "success_without_retry";
 	} else {
-		if ((rc = has_column(imp, "sheets", "first_attempt_success", &has)) != SL_OK)
-			return rc;
-		if (!has)
+		if (!has_column(&cols[1], "first_attempt_success"))
 			return imp_fail(imp, SL_EINVAL, "%s: not a database of the original "
 					"backend: table sheets has neither success_without_retry "
 					"nor first_attempt_success", imp->src_path);
 		imp->col_success = "first_attempt_success";
 	}
 	for (size_t i = 0; i < N_HISTORY_COLUMNS; i++)
-		if ((rc = require_column(imp, "execution_history", history_columns[i])) != SL_OK)
+		if ((rc = require_column(imp, &cols[2], "execution_history",
+					 history_columns[i])) != SL_OK)
 			return rc;
+	return SL_OK;
+}
+
+/* Finds the tables, the columns and the version. */
+static int read_schema(struct sl_import *imp)
+{
+	struct columns cols[3];
+	memset(cols, 0, sizeof(cols));
+	int rc = read_columns_used(imp, cols);
+	for (size_t i = 0; i < 3; i++)
+		columns_free(&cols[i]);
+	if (rc != SL_OK)
+		return rc;
 
 	int by_columns = 1;
 	if (imp->col_config_path)
@@ -276,6 +325,7 @@ static int read_schema(struct sl_import *imp)
 	if (strcmp(imp->col_success, "success_without_retry") == 0)
 		by_columns = 4;
 	int recorded = 0;
+	bool has;
 	if ((rc = has_table(imp, "schema_version", &has)) != SL_OK)
 		return rc;
 	if (has) {
