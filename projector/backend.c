@@ -105,6 +105,7 @@ int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backe
 	}
 	struct sl_proj_options po;
 	sl_proj_options_init(&po);
+	po.copy_if_read_only = be->read_only;
 	rc = sl_proj_open(&be->proj, log_dir, be->db_path, &po, NULL, msg, sizeof msg);
 	if (rc != SL_OK)
 		goto fail;

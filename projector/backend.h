@@ -59,7 +59,9 @@ struct sl_backend_options {
 	/* Open without the log's writer lock, for dashboards running beside
 	 * the writer process: queries and load() work (load reads the caught-up
 	 * views and does not recover zombies: it cannot write); every call that
-	 * appends returns SL_EINVAL. */
+	 * appends returns SL_EINVAL.  Where the views cannot be written (a
+	 * read-only file system), a private copy is caught up and read
+	 * instead (sl_proj_options.copy_if_read_only). */
 	bool read_only;
 	/* Store prompts and outputs as given instead of cutting them to
 	 * SL_BACKEND_PROMPT_CHARS / SL_BACKEND_OUTPUT_CHARS. */

@@ -45,6 +45,9 @@ struct sl_proj {
 	 * the commit that passes each mark.  NULL: none (time travel's own
 	 * handles). */
 	struct sl_snap *snap;
+	/* copy_if_read_only: the private directory holding db_path (then a
+	 * copy), removed on close; NULL when db_path is the caller's. */
+	char *copy_dir;
 	char errmsg[1024];
 };
 

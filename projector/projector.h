@@ -49,6 +49,17 @@ struct sl_proj_options {
 					 with SL_EUNKNOWN; default false */
 	bool no_snapshots;            /* take no time-travel snapshot points
 					 (`rebuild --no-snapshots`); default false */
+	bool copy_if_read_only;       /* when the database cannot be written
+					 here (a read-only file system, no
+					 permission on it or its directory):
+					 work on a private copy of it (with its
+					 WAL and snapshot store) in a new
+					 directory under $TMPDIR (or /tmp),
+					 caught up there and removed by
+					 sl_proj_close(); for readers (the
+					 dashboards, audit, time travel); the
+					 original is never written; default
+					 false: such a database is an error */
 };
 
 void sl_proj_options_init(struct sl_proj_options *o);
@@ -79,8 +90,12 @@ int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
 		 const struct sl_proj_options *opts, struct sl_proj_stats *stats,
 		 char *err, size_t errlen);
 
-/* NULL is allowed. */
+/* NULL is allowed.  Removes a private copy (copy_if_read_only). */
 void sl_proj_close(sl_proj *p);
+
+/* The database the handle works on is a private copy (copy_if_read_only):
+ * the path of that copy; NULL when it works on db_path itself. */
+const char *sl_proj_private_copy(const sl_proj *p);
 
 /* Applies every committed event after the last applied one, in batched
  * transactions.  Idempotent; safe to kill at any moment. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "projector.h"
 #include "sl_error.h"
 #include "timefmt.h"
 
@@ -32,6 +33,24 @@ void cli_note(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
+}
+
+int cli_open_views(const char *cmd, const char *log, const char *db, struct sl_proj **out)
+{
+	const char *dir = cli_log_dir(log);
+	const char *path = cli_db_path(dir, db);
+	struct sl_proj_options o;
+	sl_proj_options_init(&o);
+	o.copy_if_read_only = true;
+	char err[1024] = "";
+	int rc = sl_proj_open(out, dir, path, &o, NULL, err, sizeof err);
+	if (rc != SL_OK) {
+		cli_err(cmd, "%s", err);
+		return cli_exit_for(rc);
+	}
+	if (sl_proj_private_copy(*out))
+		cli_note("%s cannot be written here: reading a private copy\n", path);
+	return SL_EXIT_OK;
 }
 
 int cli_exit_for(int code)

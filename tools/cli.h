@@ -39,6 +39,14 @@ const char *cli_log_dir(const char *opt);
  * until the next call. */
 const char *cli_db_path(const char *log_dir, const char *opt);
 
+struct sl_proj;
+/* Opens the views of the log `log` (cli_log_dir()) in the database `db`
+ * (cli_db_path()) for a command that only reads: where the database cannot
+ * be written (a read-only mount) a private copy is caught up instead (a
+ * note says so).  On failure prints the error as `cmd` and returns the
+ * exit code; SL_EXIT_OK and *out otherwise. */
+int cli_open_views(const char *cmd, const char *log, const char *db, struct sl_proj **out);
+
 /* Strict number parsing; false on anything but a whole number in range. */
 bool cli_parse_u64(const char *s, uint64_t *out);
 bool cli_parse_i64(const char *s, int64_t *out);

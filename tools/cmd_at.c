@@ -73,14 +73,10 @@ int cmd_at(int argc, char **argv)
 		cli_err("at", "give one of --seq and --time, and --out; see 'statelog at --help'");
 		return SL_EXIT_USAGE;
 	}
-	const char *dir = cli_log_dir(log);
 	sl_proj *p = NULL;
-	char err[1024] = "";
-	int rc = sl_proj_open(&p, dir, cli_db_path(dir, db), NULL, NULL, err, sizeof err);
-	if (rc != SL_OK) {
-		cli_err("at", "%s", err);
-		return cli_exit_for(rc);
-	}
+	int rc = cli_open_views("at", log, db, &p);
+	if (rc != SL_EXIT_OK)
+		return rc;
 	struct sl_tt_report rep = { 0 };
 	if (has_time)
 		rc = sl_proj_seq_at_time(p, time_us, &seq);

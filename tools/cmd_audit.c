@@ -228,14 +228,10 @@ int cmd_audit(int argc, char **argv)
 		return SL_EXIT_USAGE;
 	}
 	o.job = argv[optind];
-	const char *dir = cli_log_dir(log);
 	sl_proj *p = NULL;
-	char err[1024] = "";
-	int rc = sl_proj_open(&p, dir, cli_db_path(dir, db), NULL, NULL, err, sizeof err);
-	if (rc != SL_OK) {
-		cli_err("audit", "%s", err);
-		return cli_exit_for(rc);
-	}
+	int rc = cli_open_views("audit", log, db, &p);
+	if (rc != SL_EXIT_OK)
+		return rc;
 	/* Every committed event, as the dashboard commands see them. */
 	if ((rc = sl_proj_catch_up(p, NULL)) == SL_OK || rc == SL_EUNKNOWN)
 		rc = sl_audit_run(p, o.job, &f, print_entry, &o);

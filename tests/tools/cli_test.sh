@@ -243,5 +243,67 @@ wait "$holder"
 check "bad input: the log appends once free" 0 "$sl" append --log "$bl" <"$tmp/in"
 check "bad input: the log verifies" 0 "$sl" verify --log "$bl"
 
+# Views that cannot be written (a read-only mount; a directory without write
+# permission for a user other than root): the reading commands answer from
+# a private copy, caught up with the log, and leave the original and the
+# temporary directory as they were; the commands that write the views fail.
+ro="$tmp/ro"
+mkdir "$ro"
+mounted=
+if [ "$(id -u)" -eq 0 ]; then
+	mount -t tmpfs -o size=16m tmpfs "$ro" 2>/dev/null && mounted=1
+fi
+if [ "$(id -u)" -ne 0 ] || [ -n "$mounted" ]; then
+	rl="$ro/r.log"
+	"$sl" init --log "$rl" >/dev/null
+	"$sl" append --log "$rl" <"$tmp/good.jsonl" >/dev/null
+	"$sl" project --log "$rl" >/dev/null
+	# one more event the views have not seen yet
+	printf '{"job_id": "j1", "type": "sheet_started", "body": {"sheet_num": 2}}\n' |
+		"$sl" append --log "$rl" >/dev/null
+	# what a writable copy answers (catching its views up)
+	cp -R "$ro" "$tmp/ro-copy"
+	"$sl" jobs --log "$tmp/ro-copy/r.log" --json >"$tmp/ro-before"
+	sum=$(cksum <"$ro/r.db")
+	if [ -n "$mounted" ]; then
+		mount -o remount,ro "$ro"
+	else
+		chmod -R a-w "$ro"
+	fi
+	priv="$tmp/privtmp"
+	mkdir "$priv"
+	check "read-only: jobs" 0 env TMPDIR="$priv" "$sl" jobs --log "$rl" --json
+	if cmp -s "$tmp/out" "$tmp/ro-before"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL read-only: jobs answers as it did on the writable copy"
+	fi
+	check "read-only: show sees the event the views lacked" 0 env TMPDIR="$priv" \
+		"$sl" show j1 --log "$rl"
+	has "read-only: show caught up" out "sheet 2 current"
+	check "read-only: show --at" 0 env TMPDIR="$priv" "$sl" show j1 --at 1 --log "$rl"
+	check "read-only: audit" 0 env TMPDIR="$priv" "$sl" audit j1 --log "$rl"
+	has "read-only: audit lists the last event" out "#4"
+	check "read-only: at" 0 env TMPDIR="$priv" "$sl" at --seq 2 --out "$tmp/ro-at.db" --log "$rl"
+	check "read-only: no room for a private copy" 1 env TMPDIR="$tmp/none" \
+		"$sl" jobs --log "$rl"
+	has "read-only: no room for a private copy said" err "no private copy can be made"
+	check "read-only: project refused" 1 "$sl" project --log "$rl"
+	check "read-only: verify" 0 "$sl" verify --log "$rl"
+	if [ "$(cksum <"$ro/r.db")" = "$sum" ] && [ -z "$(ls -A "$priv")" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL read-only: the original database changed or a private copy was left behind"
+		ls -A "$priv"
+	fi
+	if [ -n "$mounted" ]; then
+		umount "$ro"
+	else
+		chmod -R u+w "$ro"
+	fi
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
