@@ -143,11 +143,15 @@ static int salvage_segment(struct salvage *sv, const char *dir, uint64_t first_s
 			break;
 		}
 		if (st == SL_CR_OK) {
-			if (sl_decoder_record(&d, &v, max_event, &why) == SL_OK) {
+			int dr = sl_decoder_record(&d, &v, max_event, &why);
+			if (dr == SL_OK) {
 				if ((rc = copy_record(sv, &d)))
 					break;
-			} else {
+			} else if (dr == SL_ECORRUPT) {
 				sv->rep->commits_lost++;
+			} else {
+				rc = dr;        /* out of memory: salvage nothing less */
+				break;
 			}
 			off = v.next_off;
 			continue;

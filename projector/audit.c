@@ -46,6 +46,7 @@ static void audit_msg(struct sl_audit *a, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(a->errmsg, sizeof a->errmsg, fmt, ap);
 	va_end(ap);
+	sl_proj_name_original(a->p, a->errmsg, sizeof a->errmsg);
 }
 
 const char *sl_audit_errmsg(const sl_audit *a)

@@ -152,6 +152,11 @@ uint64_t sl_backend_last_seq(sl_backend *be)
 	return be->log ? sl_log_next_seq(be->log) - 1 : 0;
 }
 
+const char *sl_backend_views_copy(sl_backend *be)
+{
+	return sl_proj_private_copy(be->proj);
+}
+
 /* ---- load / save / delete ---------------------------------------------- */
 
 /* A job's state straight from the views (read-only handles). */

@@ -110,6 +110,10 @@ const char *sl_backend_errmsg(const sl_backend *be);
  * event its call appended: what a crash must never lose. */
 uint64_t sl_backend_last_seq(sl_backend *be);
 
+/* A read-only handle whose views could not be written where they are
+ * works on a private copy (see read_only): its path; NULL otherwise. */
+const char *sl_backend_views_copy(sl_backend *be);
+
 /* ---- the original's operations ---------------------------------------- */
 
 /* A deep copy of the job's whole state into *out (free it with

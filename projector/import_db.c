@@ -213,6 +213,10 @@ static int read_columns(struct sl_import *imp, const char *table, struct columns
 	int r;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(s, 0);
+		if (!name && sqlite3_errcode(imp->src) == SQLITE_NOMEM) {
+			sqlite3_finalize(s);
+			return imp_fail(imp, SL_ENOMEM, "out of memory");
+		}
 		if (!name)
 			continue;
 		if (c->n == c->cap) {

@@ -32,15 +32,11 @@
  */
 #include "project_internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "project_test.h"
 #include "snapshot.h"
@@ -315,141 +311,6 @@ static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
 	return sl_proj_attach(p);
 }
 
-/* ---- a private copy of a database that cannot be written ------------- */
-
-static bool refused(int e)
-{
-	return e == EROFS || e == EACCES || e == EPERM;
-}
-
-/* Whether the database at path cannot be written here: the file, or its
- * directory (where SQLite puts the WAL and the shared-memory index, and a
- * rebuild its new file). */
-static bool views_unwritable(const char *path)
-{
-	if (access(path, W_OK) != 0 && errno != ENOENT && refused(errno))
-		return true;
-	const char *slash = strrchr(path, '/');
-	char dir[4096];
-	if (!slash)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == path)
-		snprintf(dir, sizeof dir, "/");
-	else if ((size_t)(slash - path) < sizeof dir)
-		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-	else
-		return false;
-	return access(dir, W_OK) != 0 && refused(errno);
-}
-
-/* Copies from to to (created); a missing from is no copy (SL_ENOTFOUND). */
-static int copy_file(struct sl_proj *p, const char *from, const char *to)
-{
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		if (errno == ENOENT)
-			return SL_ENOTFOUND;
-		sl_proj_msg(p, "%s: %s", from, strerror(errno));
-		return SL_EIO;
-	}
-	int o = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (o < 0) {
-		sl_proj_msg(p, "%s: %s", to, strerror(errno));
-		close(in);
-		return SL_EIO;
-	}
-	int rc = SL_OK;
-	char buf[1 << 16];
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			sl_proj_msg(p, "%s: %s", from, strerror(errno));
-			rc = SL_EIO;
-			break;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t done = 0; done < n;) {
-			ssize_t w = write(o, buf + done, (size_t)(n - done));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				sl_proj_msg(p, "%s: %s", to, strerror(errno));
-				rc = SL_EIO;
-				break;
-			}
-			done += w;
-		}
-		if (rc != SL_OK)
-			break;
-	}
-	if (close(o) != 0 && rc == SL_OK) {
-		sl_proj_msg(p, "%s: %s", to, strerror(errno));
-		rc = SL_EIO;
-	}
-	close(in);
-	return rc;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* Makes the private directory and copies the database, its WAL and its
- * snapshot store there (those that exist; the shared-memory index is
- * rebuilt from the WAL by SQLite); p->db_path becomes the copy. */
-static int make_private_copy(struct sl_proj *p)
-{
-	const char *tmp = getenv("TMPDIR");
-	if (!tmp || !tmp[0])
-		tmp = "/tmp";
-	char *dir = NULL, *copy = NULL;
-	if (asprintf(&dir, "%s/statelog-views-XXXXXX", tmp) < 0)
-		return SL_ENOMEM;
-	if (!mkdtemp(dir)) {
-		sl_proj_msg(p, "%s: the database cannot be written here, and no private copy "
-			    "can be made: %s: %s", p->db_path, dir, strerror(errno));
-		free(dir);
-		return SL_EIO;
-	}
-	p->copy_dir = dir;
-	const char *base = strrchr(p->db_path, '/');
-	base = base ? base + 1 : p->db_path;
-	if (asprintf(&copy, "%s/%s", dir, base[0] ? base : "views.db") < 0)
-		return SL_ENOMEM;
-	static const char *const suffix[] = { "", "-wal", ".snapshots" };
-	int rc = SL_OK;
-	for (size_t i = 0; i < 3 && rc == SL_OK; i++) {
-		char *from = NULL, *to = NULL;
-		if (asprintf(&from, "%s%s", p->db_path, suffix[i]) < 0 ||
-		    asprintf(&to, "%s%s", copy, suffix[i]) < 0)
-			rc = SL_ENOMEM;
-		else if ((rc = copy_file(p, from, to)) == SL_ENOTFOUND)
-			rc = SL_OK;
-		free(from);
-		free(to);
-	}
-	if (rc != SL_OK) {
-		free(copy);
-		return rc;
-	}
-	free(p->db_path);
-	p->db_path = copy;
-	return SL_OK;
-}
-
-const char *sl_proj_private_copy(const sl_proj *p)
-{
-	return p && p->copy_dir ? p->db_path : NULL;
-}
-
 /* ---- open ---------------------------------------------------------------- */
 
 int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
@@ -464,12 +325,13 @@ int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
 			snprintf(err, errlen, "out of memory");
 		return rc;
 	}
-	if (p->opts.copy_if_read_only && views_unwritable(db_path) &&
-	    (rc = make_private_copy(p)) != SL_OK)
+	if ((rc = sl_proj_open_reader(p)))
+		goto fail;
+	if (p->opts.copy_if_read_only && sl_proj_views_unwritable(db_path) &&
+	    (rc = sl_proj_copy_views(p)) != SL_OK)
 		goto fail;
 	db_path = p->db_path;
-	if ((rc = sl_proj_open_reader(p)) ||
-	    (!p->opts.no_snapshots && (rc = sl_snap_new(&p->snap, db_path))))
+	if (!p->opts.no_snapshots && (rc = sl_snap_new(&p->snap, db_path)))
 		goto fail;
 	for (int pass = 0;; pass++) {
 		bool rebuild;
@@ -494,6 +356,7 @@ int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
 	*out = p;
 	return SL_OK;
 fail:
+	sl_proj_name_original(p, p->errmsg, sizeof p->errmsg);
 	if (err && errlen)
 		snprintf(err, errlen, "%s", p->errmsg);
 	sl_proj_close(p);
@@ -508,10 +371,7 @@ void sl_proj_close(sl_proj *p)
 	sl_cache_free(&p->cache);
 	sl_reader_close(p->reader);
 	sl_snap_free(p->snap);
-	if (p->copy_dir) {
-		nftw(p->copy_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-		free(p->copy_dir);
-	}
+	sl_proj_copy_remove(p);
 	free(p->log_dir);
 	free(p->db_path);
 	free(p);
@@ -867,5 +727,6 @@ int sl_proj_load_job(sl_proj *p, const char *job_id, struct sl_job_state *out)
 
 const char *sl_proj_errmsg(sl_proj *p)
 {
+	sl_proj_name_original(p, p->errmsg, sizeof p->errmsg);
 	return p->errmsg;
 }

@@ -46,8 +46,10 @@ struct sl_proj {
 	 * handles). */
 	struct sl_snap *snap;
 	/* copy_if_read_only: the private directory holding db_path (then a
-	 * copy), removed on close; NULL when db_path is the caller's. */
+	 * copy), removed on close, and the caller's database; both NULL when
+	 * db_path is the caller's. */
 	char *copy_dir;
+	char *orig_path;
 	char errmsg[1024];
 };
 
@@ -62,6 +64,23 @@ struct sl_proj_run {
 };
 
 void sl_proj_msg(struct sl_proj *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- a private copy of views that cannot be written (privcopy.c) ---- */
+
+/* Whether the database at path cannot be written by this process: the
+ * file, or its directory (SQLite's WAL and shared-memory files and a
+ * rebuild's new file go there). */
+bool sl_proj_views_unwritable(const char *path);
+
+/* Makes p->copy_dir and copies p->db_path's database and snapshot store
+ * there, each in one read transaction; p->db_path becomes the copy. */
+int sl_proj_copy_views(struct sl_proj *p);
+
+/* Removes the private copy, if any. */
+void sl_proj_copy_remove(struct sl_proj *p);
+
+/* In msg, the copy's path becomes the caller's, marked "(private copy)". */
+void sl_proj_name_original(const struct sl_proj *p, char *msg, size_t len);
 
 /* A new handle (no reader, no connection).  SL_ENOMEM. */
 int sl_proj_alloc(struct sl_proj **out, const char *log_dir, const char *db_path,

@@ -52,13 +52,17 @@ struct sl_proj_options {
 	bool copy_if_read_only;       /* when the database cannot be written
 					 here (a read-only file system, no
 					 permission on it or its directory):
-					 work on a private copy of it (with its
-					 WAL and snapshot store) in a new
-					 directory under $TMPDIR (or /tmp),
-					 caught up there and removed by
-					 sl_proj_close(); for readers (the
-					 dashboards, audit, time travel); the
-					 original is never written; default
+					 work on a private copy of it and of
+					 its snapshot store (one consistent
+					 state of each, WAL included; see
+					 privcopy.c) in a new directory under
+					 $TMPDIR (or /tmp), caught up there
+					 and removed by sl_proj_close(); for
+					 readers (the dashboards, audit, time
+					 travel); the original is never
+					 written.  The copy costs the size of
+					 the database in $TMPDIR and the time
+					 to copy it at every open.  Default
 					 false: such a database is an error */
 };
 

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "timefmt.h"
@@ -713,6 +714,14 @@ out:
 	return rc;
 }
 
+/* The same name, or another name of the same file. */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+	return strcmp(a, b) == 0 || (stat(a, &x) == 0 && stat(b, &y) == 0 &&
+				     x.st_dev == y.st_dev && x.st_ino == y.st_ino);
+}
+
 int sl_tt_write_db(sl_proj *p, uint64_t seq, const char *out_path, unsigned flags,
 		   struct sl_tt_report *report)
 {
@@ -726,7 +735,7 @@ int sl_tt_write_db(sl_proj *p, uint64_t seq, const char *out_path, unsigned flag
 		sl_proj_msg(p, "no output file given");
 		return SL_EINVAL;
 	}
-	if (strcmp(out_path, p->db_path) == 0) {
+	if (same_file(out_path, p->db_path) || (p->orig_path && same_file(out_path, p->orig_path))) {
 		sl_proj_msg(p, "%s: the output would replace the live views", out_path);
 		return SL_EINVAL;
 	}

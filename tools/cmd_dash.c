@@ -42,6 +42,8 @@ static int dash_open(const char *cmd, const struct dash_common *c, sl_backend **
 		cli_err(cmd, "%s", err);
 		return cli_exit_for(rc);
 	}
+	if (sl_backend_views_copy(*out))
+		cli_note("%s cannot be written here: reading a private copy\n", o.db_path);
 	return SL_EXIT_OK;
 }
 

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -21,6 +23,7 @@
 #include "faultio.h"
 #include "helpers.h"
 #include "log.h"
+#include "projector.h"
 
 static char *root;
 static bool mounted;
@@ -180,13 +183,16 @@ Test(campaign_resources, read_only_file_system)
 	cr_assert_eq(setenv("TMPDIR", priv, 1), 0);
 	be = backend(log, false, true, &rc, err, sizeof err);
 	cr_assert_eq(rc, SL_OK, "a read-only backend on a read-only file system: %s", err);
+	const char *copy = sl_backend_views_copy(be);
+	cr_assert(copy && strncmp(copy, priv, strlen(priv)) == 0, "a private copy in $TMPDIR: %s",
+		  copy ? copy : "(none)");
 	struct sl_job_state got;
 	cr_assert_eq(sl_backend_load(&got, be, "ro"), SL_OK, "load: %s", sl_backend_errmsg(be));
 	cr_assert_eq(got.total_sheets, 2);
 	sl_state_free(&got);
-	cr_assert_neq(sl_backend_job_paused(be, "ro", "test"), SL_OK, "it writes nothing");
 	cr_assert_eq(sl_backend_close(be), SL_OK);
 	cr_assert_eq(rmdir(priv), 0, "the private copy was removed: %s", strerror(errno));
+	cr_assert_eq(unsetenv("TMPDIR"), 0);
 	free(priv);
 	/* Writable again: the writer opens and appends. */
 	cr_assert_eq(mount(NULL, root, NULL, MS_REMOUNT, NULL), 0);
@@ -195,6 +201,93 @@ Test(campaign_resources, read_only_file_system)
 	cr_assert_eq(sl_backend_job_paused(be, "ro", "test"), SL_OK);
 	cr_assert_eq(sl_backend_close(be), SL_OK);
 	free(log);
+}
+
+/* A row the views' WAL holds and the database file does not: a process
+ * that commits it and dies without a checkpoint leaves it so. */
+static void leave_in_wal(const char *db, const char *value)
+{
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		sqlite3 *c = NULL;
+		char *sql = sqlite3_mprintf("PRAGMA wal_autocheckpoint = 0; "
+					    "INSERT INTO statelog_meta(key, value) "
+					    "VALUES ('test_marker', %Q)", value);
+		int ok = sqlite3_open(db, &c) == SQLITE_OK &&
+			 sqlite3_exec(c, sql, NULL, NULL, NULL) == SQLITE_OK;
+		_exit(ok ? 0 : 1);      /* no close: no checkpoint */
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the row committed");
+}
+
+/* On a read-only file system the private copy holds what the WAL held,
+ * whether SQLite can read the original (its -shm file is there) or not
+ * (no -shm, which cannot be made there: the files are copied). */
+static void read_only_wal(bool keep_shm)
+{
+	if (!mount_tmpfs("size=8m"))
+		cr_skip_test("mounting a tmpfs is not permitted here");
+	char *log = camp_path(root, "run.log"), *db = camp_path(root, "run.db");
+	char err[1024] = "", *wal = NULL, *shm = NULL;
+	cr_assert_geq(asprintf(&wal, "%s-wal", db), 0);
+	cr_assert_geq(asprintf(&shm, "%s-shm", db), 0);
+	int rc;
+	sl_backend *be = backend(log, true, false, &rc, err, sizeof err);
+	cr_assert_eq(rc, SL_OK, "%s", err);
+	struct sl_job_state st = job("walled", 3);
+	cr_assert_eq(sl_backend_save(be, &st), SL_OK);
+	sl_state_free(&st);
+	cr_assert_eq(sl_backend_close(be), SL_OK);
+	leave_in_wal(db, "seen");
+	struct stat sb;
+	cr_assert_eq(stat(wal, &sb), 0, "a WAL is left");
+	cr_assert_gt(sb.st_size, 0, "with frames in it");
+	if (!keep_shm)
+		cr_assert_eq(unlink(shm), 0);
+	cr_assert_eq(mount(NULL, root, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0, "remount ro: %s",
+		     strerror(errno));
+	char *priv = camp_tmpdir("ro-wal");
+	cr_assert_eq(setenv("TMPDIR", priv, 1), 0);
+	struct sl_proj_options o;
+	sl_proj_options_init(&o);
+	o.copy_if_read_only = true;
+	sl_proj *p = NULL;
+	rc = sl_proj_open(&p, log, db, &o, NULL, err, sizeof err);
+	cr_assert_eq(rc, SL_OK, "%s", err);
+	cr_assert_not_null(sl_proj_private_copy(p));
+	sqlite3_stmt *q = NULL;
+	cr_assert_eq(sqlite3_prepare_v2(sl_proj_db(p), "SELECT value FROM statelog_meta "
+					"WHERE key = 'test_marker'", -1, &q, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW, "the copy holds the row of the WAL");
+	cr_assert_str_eq((const char *)sqlite3_column_text(q, 0), "seen");
+	sqlite3_finalize(q);
+	cr_assert_eq(sl_proj_catch_up(p, NULL), SL_OK, "the copy catches up: %s",
+		     sl_proj_errmsg(p));
+	struct sl_job_state got;
+	cr_assert_eq(sl_proj_load_job(p, "walled", &got), SL_OK, "%s", sl_proj_errmsg(p));
+	cr_assert_eq(got.total_sheets, 3);
+	sl_state_free(&got);
+	sl_proj_close(p);
+	cr_assert_eq(rmdir(priv), 0, "the private copy was removed: %s", strerror(errno));
+	cr_assert_eq(unsetenv("TMPDIR"), 0);
+	free(priv);
+	free(wal);
+	free(shm);
+	free(log);
+	free(db);
+}
+
+Test(campaign_resources, read_only_file_system_wal_with_shm)
+{
+	read_only_wal(true);
+}
+
+Test(campaign_resources, read_only_file_system_wal_without_shm)
+{
+	read_only_wal(false);
 }
 
 Test(campaign_resources, log_deleted_under_a_running_reader)

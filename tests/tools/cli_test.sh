@@ -6,7 +6,7 @@
 set -u
 sl=$1
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'umount "$tmp/ro" 2>/dev/null; rm -rf "$tmp"' EXIT
 pass=0
 fail=0
 
@@ -289,6 +289,9 @@ if [ "$(id -u)" -ne 0 ] || [ -n "$mounted" ]; then
 	check "read-only: no room for a private copy" 1 env TMPDIR="$tmp/none" \
 		"$sl" jobs --log "$rl"
 	has "read-only: no room for a private copy said" err "no private copy can be made"
+	check "read-only: at never replaces the views" 2 env TMPDIR="$priv" \
+		"$sl" at --seq 1 --out "$ro/r.db" --log "$rl"
+	has "read-only: at says why" err "would replace the live views"
 	check "read-only: project refused" 1 "$sl" project --log "$rl"
 	check "read-only: verify" 0 "$sl" verify --log "$rl"
 	if [ "$(cksum <"$ro/r.db")" = "$sum" ] && [ -z "$(ls -A "$priv")" ]; then
@@ -303,6 +306,8 @@ if [ "$(id -u)" -ne 0 ] || [ -n "$mounted" ]; then
 	else
 		chmod -R u+w "$ro"
 	fi
+else
+	echo "skipped: read-only views (root, and mounting a tmpfs is not permitted)"
 fi
 
 echo "$pass passed, $fail failed"
