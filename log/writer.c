@@ -977,7 +977,9 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	else
 		sl_log_options_init(&log->opt);
 	log->io = log->opt.io ? log->opt.io : &sl_io_posix;
-	log->lock_fd = log->wfd = log->idx_fd = -1;
+	/* No descriptor yet: a failed open must close nothing it does not own
+	 * (a zeroed fd is the caller's standard input). */
+	log->lock_fd = log->wfd = log->idx_fd = log->seg.fd = -1;
 	pthread_mutex_init(&log->mu, NULL);
 	pthread_cond_init(&log->cv, NULL);
 	pthread_cond_init(&log->pack_cv, NULL);

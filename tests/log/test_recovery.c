@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -217,6 +218,48 @@ Test(recovery, damage_before_the_tail_is_an_error_naming_the_offset)
 	cr_assert_eq(sl_log_open(&l, dir, &o, NULL, err, sizeof(err)), SL_ECORRUPT, "refused: %s", err);
 	cr_assert_not_null(strstr(err, "00000000000000000001.seg: offset "), "names segment and offset: %s", err);
 	cr_assert_eq(th_file_size(th_seg(dir, 1)), (long long)len, "nothing cut");
+}
+
+/* Whether descriptor fd is open, and still the file it was. */
+static bool same_open_file(int fd, const struct stat *was)
+{
+	struct stat now;
+	return fstat(fd, &now) == 0 && now.st_dev == was->st_dev && now.st_ino == was->st_ino;
+}
+
+/* An open that fails (bad options, a damaged log, no log) closes none of
+ * the caller's descriptors: found by running the segment fuzzer's inputs
+ * in one process, where a failed open closed standard input (the zeroed
+ * descriptor of the segment it had not opened yet). */
+Test(recovery, a_failed_open_closes_no_descriptor_of_the_caller)
+{
+	int fd = open("/dev/null", O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(dup2(fd, 0), 0);
+	close(fd);
+	struct stat was;
+	cr_assert_eq(fstat(0, &was), 0);
+
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	sl_log *l = NULL;
+	o.segment_size = 1;
+	cr_assert_eq(sl_log_open(&l, dir, &o, NULL, NULL, 0), SL_EINVAL);
+	cr_assert(same_open_file(0, &was), "bad options: standard input still open");
+	sl_log_options_init(&o);
+	cr_assert_eq(sl_log_open(&l, dir, &o, NULL, NULL, 0), SL_ENOTFOUND);
+	cr_assert(same_open_file(0, &was), "no log: standard input still open");
+
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, 0, 20);
+	sl_log_close(log);
+	size_t len;
+	uint8_t *seg = slurp(th_seg(dir, 1), &len);
+	seg[8] ^= 0x01;         /* the segment header */
+	spit(th_seg(dir, 1), seg, len);
+	free(seg);
+	cr_assert_eq(sl_log_open(&l, dir, &o, NULL, NULL, 0), SL_ECORRUPT);
+	cr_assert(same_open_file(0, &was), "a damaged log: standard input still open");
 }
 
 Test(recovery, zeroed_sector_in_the_tail_is_a_torn_write)
