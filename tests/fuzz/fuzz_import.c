@@ -3,7 +3,8 @@
  * SQLite file.  Reading it must end in an import or an error (not a
  * database, a damaged row, a newer version, ...): never a crash, a leak or
  * undefined behaviour; and whatever is imported must have passed the
- * import's own row-by-row comparison.  The seed corpus (corpus/import/) is
+ * import's own row-by-row comparison; and every descriptor is left as it
+ * was (fdcheck.h).  The seed corpus (corpus/import/) is
  * small valid databases of schema versions 1 to 4, made with sqlite3 at a
  * 512-byte page size so that mutations reach the rows. */
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdcheck.h"
 #include "import.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,6 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!mkdtemp(dir))
 			abort();
 	}
+	struct fd_state fds;
+	fd_state_take(&fds);
 	char src[128], log[128], db[128], side[160];
 	snprintf(src, sizeof(src), "%s/src.db", dir);
 	snprintf(log, sizeof(log), "%s/out.log", dir);
@@ -71,5 +75,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(side, sizeof(side), "%s-journal", src);
 	unlink(side);
 	unlink(src);
+	fd_state_check(&fds);
 	return 0;
 }

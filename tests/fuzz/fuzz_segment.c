@@ -2,7 +2,8 @@
  * log/reader.c, log/recover.c): the input is a whole segment file.  Reading
  * it must end in events, the end of the log, or an error: never a crash, a
  * leak, an allocation past the configured maximum, or undefined behaviour.
- * The writer's recovery and verify run on it too. */
+ * The writer's recovery and verify run on it too, and every descriptor is
+ * left as it was (fdcheck.h). */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdcheck.h"
 #include "log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,6 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!mkdtemp(dir))
 			abort();
 	}
+	struct fd_state fds;
+	fd_state_take(&fds);
 	struct sl_reader_options ro;
 	sl_reader_options_init(&ro);
 	ro.max_event_size = 1u << 20;   /* small caps: allocation bombs show up */
@@ -68,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	put_file(data, size);
 	struct sl_log_options o;
 	sl_log_options_init(&o);
-	o.durability = SL_DURABLE_NONE;
+	o.durability = SL_DURABLE_ALWAYS;   /* no flush thread: the same recovery */
 	o.compact = false;
 	o.max_event_size = ro.max_event_size;
 	o.max_commit_size = ro.max_commit_size;
@@ -79,5 +83,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "%s/LOCK", dir);
 	unlink(cmd);
+	fd_state_check(&fds);
 	return 0;
 }
