@@ -31,6 +31,11 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return 0;
 }
 
+static void remove_dir(void)
+{
+	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!dir[0]) {
@@ -38,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(dir, sizeof(dir), "%s/sl-fuzz-import-XXXXXX", base);
 		if (!mkdtemp(dir))
 			abort();
+		atexit(remove_dir);
 	}
 	struct fd_state fds;
 	fd_state_take(&fds);

@@ -4,6 +4,7 @@
  * leak, an allocation past the configured maximum, or undefined behaviour.
  * The writer's recovery and verify run on it too, and every descriptor is
  * left as it was (fdcheck.h). */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,29 @@ static void put_file(const uint8_t *data, size_t size)
 	unlink(path);
 }
 
+static void empty_dir(void)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		abort();
+	struct dirent *e;
+	char path[512];
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (unlink(path) != 0)
+			abort();
+	}
+	closedir(d);
+}
+
+static void remove_dir(void)
+{
+	empty_dir();
+	rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!dir[0]) {
@@ -39,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(dir, sizeof(dir), "%s/sl-fuzz-XXXXXX", base);
 		if (!mkdtemp(dir))
 			abort();
+		atexit(remove_dir);
 	}
 	struct fd_state fds;
 	fd_state_take(&fds);
@@ -79,10 +104,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sl_log *log;
 	if (sl_log_open(&log, dir, &o, NULL, NULL, 0) == SL_OK)
 		sl_log_close(log);
-	/* leave nothing behind for the next input */
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "%s/LOCK", dir);
-	unlink(cmd);
+	/* Leave nothing behind for the next input (recovery may have set a
+	 * torn tail aside, an index may have been written): each input starts
+	 * from an empty directory, so that a finding reproduces alone. */
+	empty_dir();
 	fd_state_check(&fds);
 	return 0;
 }
