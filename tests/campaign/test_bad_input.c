@@ -11,21 +11,28 @@
  *  - malformed JSON: refused with the line and column;
  *  - an event of a type from a newer writer: catch-up stops with
  *    SL_EUNKNOWN naming it; a rebuild with skip_unknown counts it;
- *  - a database of a newer view schema: rebuilt.
+ *  - a database of a newer view schema: rebuilt;
+ *  - every door that opens files, failing or not, leaves the process's
+ *    descriptors as it found them (none leaked, none of the caller's
+ *    closed).
  * The program-level doors are in tests/tools/cli_test.sh. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "backend.h"
 #include "camp.h"
 #include "event_json.h"
+#include "import.h"
 #include "projector.h"
 
 static char *dir, *log_dir;
@@ -400,4 +407,152 @@ Test(bad_input, a_database_of_a_newer_view_schema_is_rebuilt)
 	sl_proj_close(p);
 	be = open_be(false);
 	free(db);
+}
+
+/* ---- descriptors ---------------------------------------------------------- */
+
+struct fds {
+	int open;                  /* entries of /proc/self/fd */
+	struct stat std[3];
+};
+
+static void fds_take(struct fds *f)
+{
+	f->open = 0;
+	DIR *d = opendir("/proc/self/fd");
+	cr_assert_not_null(d);
+	while (readdir(d))
+		f->open++;
+	closedir(d);
+	for (int fd = 0; fd < 3; fd++)
+		cr_assert_eq(fstat(fd, &f->std[fd]), 0, "descriptor %d open", fd);
+}
+
+static void fds_same(const struct fds *was, const char *after)
+{
+	struct fds now;
+	fds_take(&now);
+	cr_assert_eq(now.open, was->open, "%s: %d descriptors open before, %d after", after,
+		     was->open, now.open);
+	for (int fd = 0; fd < 3; fd++)
+		cr_assert(now.std[fd].st_ino == was->std[fd].st_ino &&
+			  now.std[fd].st_dev == was->std[fd].st_dev,
+			  "%s: descriptor %d is another file", after, fd);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+Test(bad_input, every_door_leaves_the_descriptors_as_it_found_them)
+{
+	/* Standard input is a file of its own: closing it by mistake shows. */
+	int fd = open("/dev/null", O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(dup2(fd, 0), 0);
+	close(fd);
+	struct fds was;
+	fds_take(&was);
+	char err[1024];
+	int rc;
+
+	char *none = camp_path(dir, "none.log"), *junk = camp_path(dir, "junk.log");
+	char *junk_seg = camp_path(junk, "00000000000000000001.seg");
+	char *foreign = camp_path(dir, "foreign.db"), *text = camp_path(dir, "text.db");
+	cr_assert_eq(mkdir(junk, 0755), 0);
+	write_file(junk_seg, "SLOGSEG but not a segment header at all, and too short");
+	write_file(text, "not an SQLite database");
+	sqlite3 *db = NULL;
+	cr_assert_eq(sqlite3_open(foreign, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "CREATE TABLE jobs(id TEXT)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	fds_same(&was, "making the inputs");
+
+	sl_log *log = NULL;
+	struct sl_log_options lo;
+	sl_log_options_init(&lo);
+	cr_assert_eq(sl_log_open(&log, none, &lo, NULL, err, sizeof err), SL_ENOTFOUND);
+	fds_same(&was, "sl_log_open of no log");
+	cr_assert_eq(sl_log_open(&log, log_dir, &lo, NULL, err, sizeof err), SL_ELOCKED);
+	fds_same(&was, "sl_log_open of a log another writer holds");
+	cr_assert_neq(sl_log_open(&log, junk, &lo, NULL, err, sizeof err), SL_OK);
+	fds_same(&was, "sl_log_open of a damaged log");
+	lo.segment_size = 1;
+	cr_assert_eq(sl_log_open(&log, none, &lo, NULL, err, sizeof err), SL_EINVAL);
+	fds_same(&was, "sl_log_open with bad options");
+
+	sl_reader *r = NULL;
+	cr_assert_neq(sl_reader_open(&r, none, NULL, err, sizeof err), SL_OK);
+	cr_assert_neq(sl_reader_open(&r, junk, NULL, err, sizeof err), SL_OK);
+	fds_same(&was, "sl_reader_open of no log and a damaged one");
+	cr_assert_eq(sl_reader_open(&r, log_dir, NULL, err, sizeof err), SL_OK, "%s", err);
+	struct sl_record rec;
+	while (sl_reader_next(r, &rec) == 1)
+		;
+	sl_reader_close(r);
+	fds_same(&was, "a reader opened, read to the end and closed");
+	struct sl_verify_report v;
+	(void)sl_log_verify(junk, NULL, &v, NULL, NULL, err, sizeof err);
+	cr_assert_eq(sl_log_verify(log_dir, NULL, &v, NULL, NULL, err, sizeof err), SL_OK);
+	fds_same(&was, "sl_log_verify");
+
+	sl_proj *p = NULL;
+	cr_assert_eq(sl_proj_open(&p, log_dir, foreign, NULL, NULL, err, sizeof err), SL_EFOREIGN);
+	fds_same(&was, "sl_proj_open of a foreign database");
+	cr_assert_neq(sl_proj_open(&p, log_dir, text, NULL, NULL, err, sizeof err), SL_OK);
+	fds_same(&was, "sl_proj_open of a file that is not a database");
+	cr_assert_neq(sl_proj_open(&p, log_dir, dir, NULL, NULL, err, sizeof err), SL_OK);
+	fds_same(&was, "sl_proj_open of a directory");
+	cr_assert_neq(sl_proj_open(&p, none, foreign, NULL, NULL, err, sizeof err), SL_OK);
+	fds_same(&was, "sl_proj_open of no log");
+
+	sl_backend *b = NULL;
+	struct sl_backend_options bo;
+	sl_backend_options_init(&bo);
+	cr_assert_eq(sl_backend_open(&b, none, &bo, err, sizeof err), SL_ENOTFOUND);
+	cr_assert_eq(sl_backend_open(&b, log_dir, &bo, err, sizeof err), SL_ELOCKED);
+	fds_same(&was, "sl_backend_open of no log and of a held log");
+
+	sl_import *imp = NULL;
+	cr_assert_eq(sl_import_new(&imp, NULL), SL_OK);
+	cr_assert_neq(sl_import_read_db(imp, text), SL_OK);
+	sl_import_free(imp);
+	cr_assert_eq(sl_import_new(&imp, NULL), SL_OK);
+	cr_assert_neq(sl_import_read_db(imp, foreign), SL_OK);
+	sl_import_free(imp);
+	fds_same(&was, "sl_import_read_db of a file that is not the original's");
+
+	/* A read-only backend, with the writer closed first: SQLite keeps the
+	 * descriptor of a closed connection while another connection of the
+	 * process holds locks on the same file (it closes it with the last). */
+	cr_assert_eq(sl_backend_close(be), SL_OK);
+	be = NULL;
+	fds_take(&was);
+	bo.read_only = true;
+	cr_assert_eq(sl_backend_open(&b, log_dir, &bo, err, sizeof err), SL_OK, "%s", err);
+	cr_assert_eq(sl_backend_close(b), SL_OK);
+	fds_same(&was, "a read-only backend opened and closed");
+	/* ... and a writer: every descriptor of a whole backend goes. */
+	bo.read_only = false;
+	cr_assert_eq(sl_backend_open(&b, log_dir, &bo, err, sizeof err), SL_OK, "%s", err);
+	struct sl_job_state st;
+	sl_state_init(&st);
+	st.id = strdup("fd-check");
+	st.name = strdup("a job");
+	st.total_sheets = 2;
+	cr_assert_eq(sl_backend_save(b, &st), SL_OK, "%s", sl_backend_errmsg(b));
+	sl_state_free(&st);
+	cr_assert_eq(sl_backend_close(b), SL_OK);
+	fds_same(&was, "a writing backend opened, used and closed");
+
+	(void)rc;
+	free(none);
+	free(junk);
+	free(junk_seg);
+	free(foreign);
+	free(text);
 }
