@@ -23,12 +23,12 @@
  * rename fails the first is undone.  Any failure removes both.
  */
 #include "import_internal.h"
+#include "project_internal.h"
 
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,20 +413,11 @@ done:
 
 /* ---- files ------------------------------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 /* Removes a directory tree (the temporary log); NULL is fine. */
 static void remove_tree(const char *path)
 {
 	if (path)
-		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		sl_proj_remove_tree(path);
 }
 
 /* Removes an SQLite database file and its companions; NULL is fine. */

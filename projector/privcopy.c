@@ -81,11 +81,16 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return 0;
 }
 
+void sl_proj_remove_tree(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 void sl_proj_copy_remove(struct sl_proj *p)
 {
 	if (!p->copy_dir)
 		return;
-	nftw(p->copy_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	sl_proj_remove_tree(p->copy_dir);
 	free(p->copy_dir);
 	free(p->orig_path);
 	p->copy_dir = NULL;

@@ -76,6 +76,9 @@ bool sl_proj_views_unwritable(const char *path);
  * there, each in one read transaction; p->db_path becomes the copy. */
 int sl_proj_copy_views(struct sl_proj *p);
 
+/* Removes the directory tree at path, as far as it can. */
+void sl_proj_remove_tree(const char *path);
+
 /* Removes the private copy, if any. */
 void sl_proj_copy_remove(struct sl_proj *p);
 
