@@ -3,8 +3,8 @@
 # builds statelog into ./build, and runs `statelog demo`.
 # --no-demo stops after the build (what .ci/run uses before the tests).
 set -eu
-cd "$(dirname "$0")/.."
-sh tools/install-deps.sh
+cd "$(dirname "$0")/../.."
+sh tools/scripts/install-deps.sh
 if [ ! -f build/build.ninja ]; then
 	meson setup build --buildtype=debugoptimized
 fi

@@ -3,10 +3,10 @@
 # suite, then again under AddressSanitizer and UndefinedBehaviorSanitizer,
 # the log and projector suites under valgrind, and a short fuzzing session
 # of every harness (libFuzzer, clang).  Builds what it needs (run
-# tools/quickstart.sh first on a new machine: it installs the packages).
+# tools/scripts/quickstart.sh first on a new machine: it installs the packages).
 # Ends with one line "N passed, N failed".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 passed=0
 failed=0
 status=0
