@@ -14,6 +14,12 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include "sl_api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct sl_io {
 	void *ctx;
 	int (*open)(void *ctx, const char *path, int flags, mode_t mode);
@@ -30,6 +36,10 @@ struct sl_io {
 };
 
 /* The real file system. */
-extern const struct sl_io sl_io_posix;
+SL_API extern const struct sl_io sl_io_posix;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -18,7 +18,12 @@
 
 #include "event.h"
 #include "io.h"
+#include "sl_api.h"
 #include "sl_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct sl_log sl_log;
 typedef struct sl_reader sl_reader;
@@ -52,7 +57,7 @@ struct sl_log_options {
 
 /* Fills *opts with the defaults above (durability always, create false,
  * compact true). */
-void sl_log_options_init(struct sl_log_options *opts);
+SL_API void sl_log_options_init(struct sl_log_options *opts);
 
 /* What sl_log_open() found and did.  Paths are owned by the report and stay
  * valid until the next open that fills the same report. */
@@ -79,13 +84,13 @@ struct sl_recovery_report {
  * SL_ECORRUPT and the message names the segment and the offset.
  * On failure *out is untouched and, when err is not NULL, a message
  * describing the failure is written into it (errlen bytes at most). */
-int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts,
-		struct sl_recovery_report *report, char *err, size_t errlen);
+SL_API int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts,
+		       struct sl_recovery_report *report, char *err, size_t errlen);
 
 /* Flushes (fdatasync unless durability is none), writes the index of the
  * last segment, releases the lock and frees the handle.  Returns the first
  * error met; the handle is freed either way.  NULL is allowed. */
-int sl_log_close(sl_log *log);
+SL_API int sl_log_close(sl_log *log);
 
 struct sl_commit_info {
 	uint64_t first_seq;
@@ -101,8 +106,8 @@ struct sl_commit_info {
  * when this returns.  Safe to call from several threads.  After a failed
  * write or fsync every later append returns SL_EPOISONED until the log is
  * reopened.  out may be NULL. */
-int sl_log_append(sl_log *log, sl_event *const *events, size_t n,
-		  struct sl_commit_info *out);
+SL_API int sl_log_append(sl_log *log, sl_event *const *events, size_t n,
+			 struct sl_commit_info *out);
 
 /* Packs every raw commit of the log now: the sealed segments waiting for
  * the background compactor, and the segment being appended to (appends wait
@@ -110,30 +115,30 @@ int sl_log_append(sl_log *log, sl_event *const *events, size_t n,
  * change; only how the bytes are stored.  Appends write each commit raw (a
  * framed write, nothing more); packing carries the compression context
  * across commits, so one-event commits compress like large batches. */
-int sl_log_compact(sl_log *log);
+SL_API int sl_log_compact(sl_log *log);
 
 /* Makes every appended commit durable now, whatever the durability. */
-int sl_log_sync(sl_log *log);
+SL_API int sl_log_sync(sl_log *log);
 
 /* Writes every appended commit to the file now (so that readers see it),
  * without waiting for the disk. */
-int sl_log_flush(sl_log *log);
+SL_API int sl_log_flush(sl_log *log);
 
 /* The sequence number the next event will get (1 for an empty log). */
-uint64_t sl_log_next_seq(sl_log *log);
+SL_API uint64_t sl_log_next_seq(sl_log *log);
 
 /* The time of the last event, or 0 for an empty log. */
-int64_t sl_log_last_time(sl_log *log);
+SL_API int64_t sl_log_last_time(sl_log *log);
 
 /* The log's random id (SL_LOG_ID_SIZE bytes), written into every segment. */
-void sl_log_id(const sl_log *log, uint8_t out[SL_LOG_ID_SIZE]);
+SL_API void sl_log_id(const sl_log *log, uint8_t out[SL_LOG_ID_SIZE]);
 
 /* The last error of this handle, "" when none.  Borrowed: valid until the
  * next call on the handle. */
-const char *sl_log_errmsg(sl_log *log);
+SL_API const char *sl_log_errmsg(sl_log *log);
 
 /* Formats a log id as 32 lower-case hex digits plus NUL. */
-void sl_log_id_format(const uint8_t id[SL_LOG_ID_SIZE], char out[2 * SL_LOG_ID_SIZE + 1]);
+SL_API void sl_log_id_format(const uint8_t id[SL_LOG_ID_SIZE], char out[2 * SL_LOG_ID_SIZE + 1]);
 
 /* ---- Reading ---------------------------------------------------------- */
 
@@ -143,7 +148,7 @@ struct sl_reader_options {
 	const struct sl_io *io;      /* NULL: the real file system */
 };
 
-void sl_reader_options_init(struct sl_reader_options *opts);
+SL_API void sl_reader_options_init(struct sl_reader_options *opts);
 
 /* One event as stored.  `data` is the event's on-disk encoding (decode it
  * with sl_event_decode(data, len, seq, time_us)); it is borrowed from the
@@ -165,34 +170,34 @@ struct sl_record {
 
 /* Opens a reader on the log in `dir`, positioned before the first event.
  * Takes no lock.  On failure, a message is written into err when not NULL. */
-int sl_reader_open(sl_reader **out, const char *dir, const struct sl_reader_options *opts,
-		   char *err, size_t errlen);
+SL_API int sl_reader_open(sl_reader **out, const char *dir, const struct sl_reader_options *opts,
+			  char *err, size_t errlen);
 
 /* NULL is allowed. */
-void sl_reader_close(sl_reader *r);
+SL_API void sl_reader_close(sl_reader *r);
 
 /* Positions the reader so that the next event returned is the first with a
  * sequence number >= seq (or, past the end, the next one appended). */
-int sl_reader_seek_seq(sl_reader *r, uint64_t seq);
+SL_API int sl_reader_seek_seq(sl_reader *r, uint64_t seq);
 
 /* Positions the reader so that the next event returned is the first whose
  * time is >= time_us. */
-int sl_reader_seek_time(sl_reader *r, int64_t time_us);
+SL_API int sl_reader_seek_time(sl_reader *r, int64_t time_us);
 
 /* Reads the next event.  Returns 1 with *out filled, 0 at the end of what
  * is committed now (call again later to follow the tail: new commits and new
  * segments are picked up), or a negative SL_* code: SL_ECORRUPT when damage
  * is found, the message naming the segment and the offset. */
-int sl_reader_next(sl_reader *r, struct sl_record *out);
+SL_API int sl_reader_next(sl_reader *r, struct sl_record *out);
 
 /* The sequence number of the last event committed now (0 when empty),
  * rescanning the tail if the log grew. */
-int sl_reader_last_seq(sl_reader *r, uint64_t *out);
+SL_API int sl_reader_last_seq(sl_reader *r, uint64_t *out);
 
 /* The log id, as in every segment header. */
-void sl_reader_log_id(const sl_reader *r, uint8_t out[SL_LOG_ID_SIZE]);
+SL_API void sl_reader_log_id(const sl_reader *r, uint8_t out[SL_LOG_ID_SIZE]);
 
-const char *sl_reader_errmsg(sl_reader *r);
+SL_API const char *sl_reader_errmsg(sl_reader *r);
 
 /* ---- Checking and repair ----------------------------------------------- */
 
@@ -223,9 +228,9 @@ typedef void (*sl_progress_fn)(void *ctx, uint64_t done, uint64_t total);
  * payload and event.  Returns SL_OK when it could read the log (sound or
  * not: see report->damaged), or an error when it could not (no such log,
  * I/O error).  err receives a message on error. */
-int sl_log_verify(const char *dir, const struct sl_reader_options *opts,
-		  struct sl_verify_report *report, sl_progress_fn progress, void *ctx,
-		  char *err, size_t errlen);
+SL_API int sl_log_verify(const char *dir, const struct sl_reader_options *opts,
+			 struct sl_verify_report *report, sl_progress_fn progress, void *ctx,
+			 char *err, size_t errlen);
 
 struct sl_repair_report {
 	bool changed;
@@ -242,7 +247,11 @@ struct sl_repair_report {
  * gap (so that readers know it is missing, rather than the loss being
  * silent), rewrites the log and moves the old segments into a directory
  * beside it.  A sound log is left alone (report->changed false). */
-int sl_log_repair(const char *dir, const struct sl_log_options *opts,
-		  struct sl_repair_report *report, char *err, size_t errlen);
+SL_API int sl_log_repair(const char *dir, const struct sl_log_options *opts,
+			 struct sl_repair_report *report, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

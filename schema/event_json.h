@@ -36,16 +36,21 @@
 #include <jansson.h>
 
 #include "event.h"
+#include "sl_api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The JSON object of an event.  *out is owned by the caller (json_decref()).
  * Returns SL_ENOMEM, or SL_EINVAL when the event holds what JSON cannot
  * carry (a string that is not valid UTF-8, a seq above INT64_MAX, a field of
  * a type the codec does not handle). */
-int sl_event_to_json(const sl_event *ev, json_t **out);
+SL_API int sl_event_to_json(const sl_event *ev, json_t **out);
 
 /* sl_event_to_json() written on one line by sl_json_dumps(), without a
  * newline.  Owned by the caller (free()); NULL on any error. */
-char *sl_event_to_json_line(const sl_event *ev);
+SL_API char *sl_event_to_json_line(const sl_event *ev);
 
 /* Parses one event from JSON text (len bytes; need not be NUL-terminated).
  * *out is owned by the caller: free it with sl_event_free().  On SL_EINVAL
@@ -53,12 +58,12 @@ char *sl_event_to_json_line(const sl_event *ev);
  * problem, e.g. "body.sheet_num: expected an integer, got a string", or for
  * malformed JSON its line and column.  Returns SL_EINVAL or SL_ENOMEM;
  * *out is set only on success. */
-int sl_event_from_json(const char *text, size_t len, sl_event **out,
-		       char *err, size_t errlen);
+SL_API int sl_event_from_json(const char *text, size_t len, sl_event **out,
+			      char *err, size_t errlen);
 
 /* As sl_event_from_json(), from an already parsed JSON value (borrowed,
  * not modified). */
-int sl_event_from_json_value(json_t *obj, sl_event **out, char *err, size_t errlen);
+SL_API int sl_event_from_json_value(json_t *obj, sl_event **out, char *err, size_t errlen);
 
 /* One line of text for people (`statelog dump`), no newline:
  *   #12 2026-11-26T02:49:38.504474+00:00 j1 sheet_completed sheet=3
@@ -71,7 +76,7 @@ int sl_event_from_json_value(json_t *obj, sl_event **out, char *err, size_t errl
  * UTF-8; strings over SL_TEXT_MAX_STRING bytes are cut there and followed by
  * "...(N bytes)".  A missing seq or time shows as "#-" or "-".
  * *out is owned by the caller (free()).  Returns SL_ENOMEM. */
-int sl_event_to_text(const sl_event *ev, char **out);
+SL_API int sl_event_to_text(const sl_event *ev, char **out);
 
 /* Strings longer than this are shortened by sl_event_to_text(). */
 #define SL_TEXT_MAX_STRING 60
@@ -84,31 +89,35 @@ int sl_event_to_text(const sl_event *ev, char **out);
  * (shortest round-trip form: 0.1, 12.0, 1e+16).  This is the encoding of the
  * views' JSON columns (seed/MODEL.md).  Owned by the caller (free()); NULL
  * when out of memory. */
-char *sl_json_dumps(const json_t *v);
+SL_API char *sl_json_dumps(const json_t *v);
 
 /* Writes v as Python's repr(float) does ("12.5", "12.0", "1e-05"), or "NaN",
  * "Infinity", "-Infinity" as json.dumps does.  Needs at most 32 bytes.
  * Returns SL_EINVAL when buf is too small. */
-int sl_json_format_real(double v, char *buf, size_t len);
+SL_API int sl_json_format_real(double v, char *buf, size_t len);
 
 /* Whether a string field holds JSON text (config_snapshot,
  * validation_details, passed_validations, failed_validations, outcome_data,
  * learned_patterns).  The one per-field list of the codec. */
-bool sl_event_field_is_json(const ProtobufCFieldDescriptor *f);
+SL_API bool sl_event_field_is_json(const ProtobufCFieldDescriptor *f);
 
 /* Whether f is a "cleared" list: repeated uint32 field numbers that the event
  * sets to NULL (events.proto, "Presence"). */
-bool sl_event_field_is_cleared_list(const ProtobufCFieldDescriptor *f);
+SL_API bool sl_event_field_is_cleared_list(const ProtobufCFieldDescriptor *f);
 
 /* Whether field f of msg is present (set, non-NULL, non-empty list). */
-bool sl_event_field_present(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f);
+SL_API bool sl_event_field_present(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f);
 
 /* The body message of ev (borrowed from ev), or NULL when it has none. */
-const ProtobufCMessage *sl_event_body(const sl_event *ev);
+SL_API const ProtobufCMessage *sl_event_body(const sl_event *ev);
 
 /* The length (1..4) of the well-formed UTF-8 sequence at s (left > 0 bytes
  * available), or 0 when s does not start one (overlong forms, surrogates
  * and code points above U+10FFFF are not well-formed). */
-size_t sl_utf8_seqlen(const char *s, size_t left);
+SL_API size_t sl_utf8_seqlen(const char *s, size_t left);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

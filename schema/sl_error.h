@@ -9,6 +9,12 @@
 #ifndef SL_ERROR_H
 #define SL_ERROR_H
 
+#include "sl_api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum sl_error {
 	SL_OK = 0,
 	SL_EINVAL = -1,       /* bad argument or malformed input */
@@ -28,6 +34,10 @@ enum sl_error {
 };
 
 /* A static, human-readable description of an SL_* code.  Never NULL. */
-const char *sl_strerror(int code);
+SL_API const char *sl_strerror(int code);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

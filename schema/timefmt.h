@@ -15,7 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sl_api.h"
 #include "sl_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The range that can be written as text: years 0001 to 9999, as Python's
  * datetime allows.  0001-01-01T00:00:00 and 9999-12-31T23:59:59.999999. */
@@ -30,7 +35,7 @@
  * "2026-11-26T02:49:38+00:00" when the microseconds are zero.
  * Returns SL_EINVAL when `us` is outside SL_TIME_MIN_US..SL_TIME_MAX_US or
  * buf is too small (buf then holds an empty string if len > 0). */
-int sl_time_format(int64_t us, char *buf, size_t len);
+SL_API int sl_time_format(int64_t us, char *buf, size_t len);
 
 /* Parses an ISO-8601 time: YYYY-MM-DD, 'T' or ' ', HH:MM:SS, an optional
  * fraction of 1 to 6 digits, and an optional offset: 'Z' or +HH:MM / -HH:MM
@@ -39,7 +44,7 @@ int sl_time_format(int64_t us, char *buf, size_t len);
  * follow.  Returns SL_EINVAL for anything else, or for a time outside
  * SL_TIME_MIN_US..SL_TIME_MAX_US once converted to UTC.  *out is set only on
  * success. */
-int sl_time_parse(const char *s, int64_t *out);
+SL_API int sl_time_parse(const char *s, int64_t *out);
 
 /* Parses a time as a person gives it to a time-travel command:
  *   -90s, -15m, -2h, -3d   that long before now_us (seconds, minutes, hours,
@@ -48,6 +53,10 @@ int sl_time_parse(const char *s, int64_t *out);
  *   any form sl_time_parse() accepts.
  * The result must lie within SL_TIME_MIN_US..SL_TIME_MAX_US.  Returns
  * SL_EINVAL otherwise; *out is set only on success. */
-int sl_time_parse_relative(const char *s, int64_t now_us, int64_t *out);
+SL_API int sl_time_parse_relative(const char *s, int64_t now_us, int64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -30,8 +30,13 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "sl_api.h"
 #include "sl_error.h"
 #include "state.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct sl_backend sl_backend;
 
@@ -80,39 +85,39 @@ struct sl_backend_options {
 };
 
 /* Fills *opts with the defaults above. */
-void sl_backend_options_init(struct sl_backend_options *opts);
+SL_API void sl_backend_options_init(struct sl_backend_options *opts);
 
 /* The database path used when none is given: log_dir with a final ".log"
  * (after any trailing '/') replaced by ".db", or ".db" appended when it has
  * none: "run/statelog.log" -> "run/statelog.db", "logs/" -> "logs.db".
  * *out is owned (free()).  SL_EINVAL for an empty log_dir, SL_ENOMEM. */
-int sl_backend_default_db_path(char **out, const char *log_dir);
+SL_API int sl_backend_default_db_path(char **out, const char *log_dir);
 
 /* Opens the log in log_dir for appending (taking its writer lock unless
  * read_only; a second writer gets SL_ELOCKED naming the holder) and its
  * views, and brings the views up to date.  opts NULL: defaults.  On failure
  * *out is untouched and err (errlen bytes, may be NULL) gets one line. */
-int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backend_options *opts,
-		    char *err, size_t errlen);
+SL_API int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backend_options *opts,
+			   char *err, size_t errlen);
 
 /* Closes the views and the log (flushing it).  Returns the first error met;
  * the handle is freed either way.  No other call may be running on it.
  * NULL is allowed. */
-int sl_backend_close(sl_backend *be);
+SL_API int sl_backend_close(sl_backend *be);
 
 /* The message of the last call on be that failed in the calling thread, ""
  * when none.  Borrowed: valid until the thread's next call on be. */
-const char *sl_backend_errmsg(const sl_backend *be);
+SL_API const char *sl_backend_errmsg(const sl_backend *be);
 
 /* The sequence number of the last event in the log, committed by this
  * handle or found there when it was opened (0: empty log, or a read-only
  * handle).  A caller that makes one call at a time learns from it the last
  * event its call appended: what a crash must never lose. */
-uint64_t sl_backend_last_seq(sl_backend *be);
+SL_API uint64_t sl_backend_last_seq(sl_backend *be);
 
 /* A read-only handle whose views could not be written where they are
  * works on a private copy (see read_only): its path; NULL otherwise. */
-const char *sl_backend_views_copy(sl_backend *be);
+SL_API const char *sl_backend_views_copy(sl_backend *be);
 
 /* ---- the original's operations ---------------------------------------- */
 
@@ -121,7 +126,7 @@ const char *sl_backend_views_copy(sl_backend *be);
  * is recovered first, as the original's load() does: a zombie_recovered
  * event is appended and the recovered state returned.
  * SL_ENOTFOUND when the job does not exist (the original returns None). */
-int sl_backend_load(struct sl_job_state *out, sl_backend *be, const char *job_id);
+SL_API int sl_backend_load(struct sl_job_state *out, sl_backend *be, const char *job_id);
 
 /* Time travel: the job's whole state as it was after event seq (1 .. the
  * log's last), replayed with the rules from the nearest snapshot (see
@@ -129,8 +134,8 @@ int sl_backend_load(struct sl_job_state *out, sl_backend *be, const char *job_id
  * the job did not exist at seq, SL_EINVAL for seq 0 or past the end.  With
  * time_us instead of a seq (seq 0 and has_time): the last event at or before
  * that instant; SL_EINVAL when it is before the log's first event. */
-int sl_backend_load_at(struct sl_job_state *out, sl_backend *be, const char *job_id,
-		       uint64_t seq, bool has_time, int64_t time_us);
+SL_API int sl_backend_load_at(struct sl_job_state *out, sl_backend *be, const char *job_id,
+			      uint64_t seq, bool has_time, int64_t time_us);
 
 /* Saves the whole state: the difference from the job's current state
  * becomes the fewest events (sl_state_diff()), appended as one commit, so
@@ -150,23 +155,23 @@ int sl_backend_load_at(struct sl_job_state *out, sl_backend *be, const char *job
  * deleted earlier is created again from state.  SL_EINVAL when state has no
  * id or name, total_sheets < 0, a status out of range, or sheets numbered
  * below 1 or out of order. */
-int sl_backend_save(sl_backend *be, struct sl_job_state *state);
+SL_API int sl_backend_save(sl_backend *be, struct sl_job_state *state);
 
 /* Deletes the job, its sheets and its history from the views (the log keeps
  * them for the audit): appends job_deleted.  SL_ENOTFOUND when the job does
  * not exist (the original returns False). */
-int sl_backend_delete(sl_backend *be, const char *job_id);
+SL_API int sl_backend_delete(sl_backend *be, const char *job_id);
 
 /* Every job, newest updated_at first, each as load() gives it (zombies
  * recovered).  *out is an owned array of *n_out states (NULL when there are
  * none): free it with sl_backend_states_free(). */
-int sl_backend_list_jobs(struct sl_job_state **out, size_t *n_out, sl_backend *be);
-void sl_backend_states_free(struct sl_job_state *states, size_t n);
+SL_API int sl_backend_list_jobs(struct sl_job_state **out, size_t *n_out, sl_backend *be);
+SL_API void sl_backend_states_free(struct sl_job_state *states, size_t n);
 
 /* MODEL.md "next sheet": *out = the sheet to run next, 0 when there is none,
  * 1 for a job that does not exist (as the original).  Loads the job as
  * load() does (a zombie is recovered). */
-int sl_backend_next_sheet(int64_t *out, sl_backend *be, const char *job_id);
+SL_API int sl_backend_next_sheet(int64_t *out, sl_backend *be, const char *job_id);
 
 /* The original's mark_sheet_status(): status "completed" appends
  * sheet_completed, "failed" sheet_failed with error_message (NULL or "":
@@ -175,8 +180,8 @@ int sl_backend_next_sheet(int64_t *out, sl_backend *be, const char *job_id);
  * touch event is appended.  Loads the job first as load() does.
  * SL_EINVAL for an unknown status name or a sheet outside 1..total_sheets;
  * SL_ENOTFOUND for an unknown job. */
-int sl_backend_mark_sheet_status(sl_backend *be, const char *job_id, int64_t sheet_num,
-				 const char *status, const char *error_message);
+SL_API int sl_backend_mark_sheet_status(sl_backend *be, const char *job_id, int64_t sheet_num,
+					const char *status, const char *error_message);
 
 /* One attempt to record.  Strings are borrowed for the call. */
 struct sl_execution_record {
@@ -198,7 +203,7 @@ struct sl_execution_record {
  * SL_BACKEND_PROMPT_CHARS and the output to its last SL_BACKEND_OUTPUT_CHARS
  * characters.  SL_ENOTFOUND for an unknown job, SL_EINVAL for a sheet
  * outside 1..total_sheets. */
-int sl_backend_record_execution(int64_t *out, sl_backend *be, const struct sl_execution_record *rec);
+SL_API int sl_backend_record_execution(int64_t *out, sl_backend *be, const struct sl_execution_record *rec);
 
 /* One row of execution_history.  Owns its strings. */
 struct sl_execution_row {
@@ -221,12 +226,12 @@ struct sl_execution_row {
  * exist has no history (*n_out = 0), as in the original.  SL_EINVAL for a
  * negative sheet_num, or one past total_sheets of a job that exists.
  * *out is owned (NULL when empty): sl_backend_history_free(). */
-int sl_backend_history(struct sl_execution_row **out, size_t *n_out, sl_backend *be,
-		       const char *job_id, int64_t sheet_num, int64_t limit);
-void sl_backend_history_free(struct sl_execution_row *rows, size_t n);
+SL_API int sl_backend_history(struct sl_execution_row **out, size_t *n_out, sl_backend *be,
+			      const char *job_id, int64_t sheet_num, int64_t limit);
+SL_API void sl_backend_history_free(struct sl_execution_row *rows, size_t n);
 
 /* The number of history rows of the job (0 for an unknown job). */
-int sl_backend_history_count(int64_t *out, sl_backend *be, const char *job_id);
+SL_API int sl_backend_history_count(int64_t *out, sl_backend *be, const char *job_id);
 
 /* get_job_statistics(): found is false for an unknown job (the original's
  * {}), and then nothing else is set.  The fields are the original's keys. */
@@ -244,7 +249,7 @@ struct sl_job_statistics {
 	int64_t successful_executions;  /* executions with exit code 0 */
 };
 
-int sl_backend_statistics(struct sl_job_statistics *out, sl_backend *be, const char *job_id);
+SL_API int sl_backend_statistics(struct sl_job_statistics *out, sl_backend *be, const char *job_id);
 
 /* query_jobs() filters: NULL / false for none. */
 struct sl_job_query {
@@ -271,9 +276,9 @@ struct sl_job_summary {
 /* Jobs matching q (NULL: no filter), newest updated_at first.  SL_EINVAL for
  * an unknown status name.  *out is owned (NULL when empty):
  * sl_backend_summaries_free(). */
-int sl_backend_query_jobs(struct sl_job_summary **out, size_t *n_out, sl_backend *be,
-			  const struct sl_job_query *q);
-void sl_backend_summaries_free(struct sl_job_summary *rows, size_t n);
+SL_API int sl_backend_query_jobs(struct sl_job_summary **out, size_t *n_out, sl_backend *be,
+				 const struct sl_job_query *q);
+SL_API void sl_backend_summaries_free(struct sl_job_summary *rows, size_t n);
 
 /* ---- intention calls: exactly one event each --------------------------- */
 /* Each returns SL_ENOTFOUND for an unknown job and SL_EINVAL for a sheet
@@ -281,7 +286,7 @@ void sl_backend_summaries_free(struct sl_job_summary *rows, size_t n);
  * Unlike load() they do not recover a zombie first: the caller is the
  * job's runner. */
 
-int sl_backend_sheet_started(sl_backend *be, const char *job_id, int64_t sheet_num);
+SL_API int sl_backend_sheet_started(sl_backend *be, const char *job_id, int64_t sheet_num);
 
 /* sheet_completed(); NULL: validation passed, no details, no duration. */
 struct sl_sheet_completion {
@@ -291,8 +296,8 @@ struct sl_sheet_completion {
 	bool has_duration_seconds;
 	double duration_seconds;
 };
-int sl_backend_sheet_completed(sl_backend *be, const char *job_id, int64_t sheet_num,
-			       const struct sl_sheet_completion *c);
+SL_API int sl_backend_sheet_completed(sl_backend *be, const char *job_id, int64_t sheet_num,
+				      const struct sl_sheet_completion *c);
 
 /* sheet_failed(); NULL: no message (the rule's default message), nothing else. */
 struct sl_sheet_failure {
@@ -306,20 +311,24 @@ struct sl_sheet_failure {
 	bool has_duration_seconds;
 	double duration_seconds;
 };
-int sl_backend_sheet_failed(sl_backend *be, const char *job_id, int64_t sheet_num,
-			    const struct sl_sheet_failure *f);
+SL_API int sl_backend_sheet_failed(sl_backend *be, const char *job_id, int64_t sheet_num,
+				   const struct sl_sheet_failure *f);
 
-int sl_backend_sheet_skipped(sl_backend *be, const char *job_id, int64_t sheet_num,
-			     const char *reason);
-int sl_backend_job_paused(sl_backend *be, const char *job_id, const char *reason);
-int sl_backend_job_failed(sl_backend *be, const char *job_id, const char *message);
-int sl_backend_job_resumed(sl_backend *be, const char *job_id);
-int sl_backend_job_completed(sl_backend *be, const char *job_id);
-int sl_backend_job_cancelled(sl_backend *be, const char *job_id, const char *reason);
+SL_API int sl_backend_sheet_skipped(sl_backend *be, const char *job_id, int64_t sheet_num,
+				    const char *reason);
+SL_API int sl_backend_job_paused(sl_backend *be, const char *job_id, const char *reason);
+SL_API int sl_backend_job_failed(sl_backend *be, const char *job_id, const char *message);
+SL_API int sl_backend_job_resumed(sl_backend *be, const char *job_id);
+SL_API int sl_backend_job_completed(sl_backend *be, const char *job_id);
+SL_API int sl_backend_job_cancelled(sl_backend *be, const char *job_id, const char *reason);
 /* SL_EINVAL for pid <= 0. */
-int sl_backend_pid_set(sl_backend *be, const char *job_id, int64_t pid);
+SL_API int sl_backend_pid_set(sl_backend *be, const char *job_id, int64_t pid);
 /* sheet_num 0: no sheet.  SL_EINVAL for a negative or NaN wait. */
-int sl_backend_rate_limit_wait(sl_backend *be, const char *job_id, int64_t sheet_num,
-			       double wait_seconds);
+SL_API int sl_backend_rate_limit_wait(sl_backend *be, const char *job_id, int64_t sheet_num,
+				      double wait_seconds);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

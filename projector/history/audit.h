@@ -26,7 +26,12 @@
 #include <stdint.h>
 
 #include "projector.h"
+#include "sl_api.h"
 #include "state.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct sl_audit sl_audit;
 
@@ -68,28 +73,32 @@ struct sl_audit_entry {
 /* Starts the audit of job_id on p's views and log.  filter may be NULL.
  * SL_ENOTFOUND (message in sl_proj_errmsg(p)) when the views index no event
  * of the job.  *out is owned: sl_audit_close(). */
-int sl_audit_open(sl_audit **out, sl_proj *p, const char *job_id,
-		  const struct sl_audit_filter *filter);
+SL_API int sl_audit_open(sl_audit **out, sl_proj *p, const char *job_id,
+			 const struct sl_audit_filter *filter);
 
 /* The next entry: 1 with *out set, 0 at the end, or a negative SL_* code
  * (the message in sl_audit_errmsg()). */
-int sl_audit_next(sl_audit *a, const struct sl_audit_entry **out);
+SL_API int sl_audit_next(sl_audit *a, const struct sl_audit_entry **out);
 
 /* The last error, "" when none.  Borrowed. */
-const char *sl_audit_errmsg(const sl_audit *a);
+SL_API const char *sl_audit_errmsg(const sl_audit *a);
 
 /* NULL is allowed. */
-void sl_audit_close(sl_audit *a);
+SL_API void sl_audit_close(sl_audit *a);
 
 /* The whole audit through a callback; a non-zero return from fn stops it
  * and is returned.  Errors as sl_audit_open()/next(), the message in
  * sl_proj_errmsg(p). */
 typedef int (*sl_audit_fn)(void *ctx, const struct sl_audit_entry *e);
-int sl_audit_run(sl_proj *p, const char *job_id, const struct sl_audit_filter *filter,
-		 sl_audit_fn fn, void *ctx);
+SL_API int sl_audit_run(sl_proj *p, const char *job_id, const struct sl_audit_filter *filter,
+			sl_audit_fn fn, void *ctx);
 
 /* Reads statistics of the audit so far: events read from the log, and
  * seeks made (for benchmarks). */
-void sl_audit_counters(const sl_audit *a, uint64_t *events_read, uint64_t *seeks);
+SL_API void sl_audit_counters(const sl_audit *a, uint64_t *events_read, uint64_t *seeks);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

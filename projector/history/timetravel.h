@@ -35,7 +35,12 @@
 #include <stdint.h>
 
 #include "projector.h"
+#include "sl_api.h"
 #include "state.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Defaults: time travel replays at most this many events after a point. */
 #define SL_SNAP_DEFAULT_EVERY 10000
@@ -52,11 +57,11 @@ struct sl_snap_options {
 	uint32_t daily_days;            /* then one per day, for this long; 0: ever */
 };
 
-void sl_snap_options_init(struct sl_snap_options *o);
+SL_API void sl_snap_options_init(struct sl_snap_options *o);
 
 /* Changes the snapshot options of a projector opened with sl_proj_open().
  * SL_EINVAL for every == 0 or keep_last == 0. */
-int sl_proj_set_snapshots(sl_proj *p, const struct sl_snap_options *o);
+SL_API int sl_proj_set_snapshots(sl_proj *p, const struct sl_snap_options *o);
 
 /* What a time-travel call used and what it found wrong. */
 struct sl_tt_report {
@@ -75,8 +80,8 @@ struct sl_tt_report {
  * job did not exist (not created yet, or deleted) at seq; SL_EINVAL for a
  * seq of 0 or past the end; the message is in sl_proj_errmsg().  report may
  * be NULL. */
-int sl_tt_load_job(struct sl_job_state *out, sl_proj *p, const char *job_id, uint64_t seq,
-		   struct sl_tt_report *report);
+SL_API int sl_tt_load_job(struct sl_job_state *out, sl_proj *p, const char *job_id, uint64_t seq,
+			  struct sl_tt_report *report);
 
 /* Flags of sl_tt_write_db(). */
 #define SL_TT_NO_SNAPSHOTS 0x1u         /* project the log from its start */
@@ -88,11 +93,15 @@ int sl_tt_load_job(struct sl_job_state *out, sl_proj *p, const char *job_id, uin
  * answers are those the live views gave at seq.  Starts from the nearest
  * sound point at or before seq and replays the rest through the projector.
  * SL_EINVAL for a bad seq; the message is in sl_proj_errmsg(). */
-int sl_tt_write_db(sl_proj *p, uint64_t seq, const char *out_path, unsigned flags,
-		   struct sl_tt_report *report);
+SL_API int sl_tt_write_db(sl_proj *p, uint64_t seq, const char *out_path, unsigned flags,
+			  struct sl_tt_report *report);
 
 /* Points of p's snapshot store: how many, and its size in bytes (0, 0 when
  * it has none). */
-int sl_tt_snapshot_usage(sl_proj *p, uint64_t *points, uint64_t *bytes);
+SL_API int sl_tt_snapshot_usage(sl_proj *p, uint64_t *points, uint64_t *bytes);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

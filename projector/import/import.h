@@ -44,7 +44,12 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "sl_api.h"
 #include "sl_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct sl_import sl_import;
 
@@ -61,7 +66,7 @@ struct sl_import_options {
 };
 
 /* Fills *opts with the defaults above. */
-void sl_import_options_init(struct sl_import_options *opts);
+SL_API void sl_import_options_init(struct sl_import_options *opts);
 
 /* Where a source is damaged, or where the projection differs from it.
  * Empty strings and zeroes for what does not apply. */
@@ -88,10 +93,10 @@ struct sl_import_report {
 
 /* A new, empty import.  opts may be NULL (defaults).  *out is owned: free
  * it with sl_import_free().  SL_ENOMEM. */
-int sl_import_new(sl_import **out, const struct sl_import_options *opts);
+SL_API int sl_import_new(sl_import **out, const struct sl_import_options *opts);
 
 /* NULL is allowed.  Closes the source database. */
-void sl_import_free(sl_import *imp);
+SL_API void sl_import_free(sl_import *imp);
 
 /* After a failed read the handle refuses everything but sl_import_errmsg(),
  * sl_import_problem() and sl_import_free(). */
@@ -101,7 +106,7 @@ void sl_import_free(sl_import *imp);
  * written).  The database is opened read-only and kept open, in one read
  * transaction, until sl_import_free(), so that the rows written and the
  * rows compared are the same.  At most one database per import. */
-int sl_import_read_db(sl_import *imp, const char *path);
+SL_API int sl_import_read_db(sl_import *imp, const char *path);
 
 /* Reads JSON state files: path is a file, or a directory whose *.json
  * files are all read (in name order).  May be called several times.  Keys
@@ -109,23 +114,27 @@ int sl_import_read_db(sl_import *imp, const char *path);
  * backend ignores them; a missing key takes the original's default, except
  * job_id, job_name, total_sheets, created_at and updated_at, which are
  * required. */
-int sl_import_read_json(sl_import *imp, const char *path);
+SL_API int sl_import_read_json(sl_import *imp, const char *path);
 
 /* Writes what was read into a new log in log_dir, projects it into db_path,
  * and compares (see the top of this file).  *out (may be NULL) is filled on
  * success.  Call once. */
-int sl_import_write(sl_import *imp, const char *log_dir, const char *db_path,
-		    struct sl_import_report *out);
+SL_API int sl_import_write(sl_import *imp, const char *log_dir, const char *db_path,
+			   struct sl_import_report *out);
 
 /* The report so far (the source version after a read, the counts after a
  * write), for a caller that wants to say what it read before failing. */
-void sl_import_get_report(const sl_import *imp, struct sl_import_report *out);
+SL_API void sl_import_get_report(const sl_import *imp, struct sl_import_report *out);
 
 /* The last error, "" when none.  Borrowed until the next call on imp. */
-const char *sl_import_errmsg(const sl_import *imp);
+SL_API const char *sl_import_errmsg(const sl_import *imp);
 
 /* Where the last SL_ECORRUPT was found, or NULL after any other outcome.
  * Borrowed until the next call on imp. */
-const struct sl_import_problem *sl_import_problem(const sl_import *imp);
+SL_API const struct sl_import_problem *sl_import_problem(const sl_import *imp);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

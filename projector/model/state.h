@@ -35,7 +35,12 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "sl_api.h"
 #include "sl_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* JobStatus.  The order is not stored anywhere; the names are. */
 enum sl_job_status {
@@ -145,34 +150,34 @@ struct sl_job_state {
 /* ---- enumerations ------------------------------------------------------ */
 
 /* The stored name ("in_progress"); "?" for a value out of range. */
-const char *sl_job_status_name(enum sl_job_status s);
-const char *sl_sheet_status_name(enum sl_sheet_status s);
+SL_API const char *sl_job_status_name(enum sl_job_status s);
+SL_API const char *sl_sheet_status_name(enum sl_sheet_status s);
 
 /* Parses an exact lower-case name.  SL_EINVAL when it is not one. */
-int sl_job_status_from_name(enum sl_job_status *out, const char *name);
-int sl_sheet_status_from_name(enum sl_sheet_status *out, const char *name);
+SL_API int sl_job_status_from_name(enum sl_job_status *out, const char *name);
+SL_API int sl_sheet_status_from_name(enum sl_sheet_status *out, const char *name);
 
 /* NULL-terminated lists of the values of the text enumerations. */
-extern const char *const sl_error_category_names[];
-extern const char *const sl_outcome_category_names[];
-extern const char *const sl_exit_reason_names[];
-extern const char *const sl_execution_mode_names[];
+SL_API extern const char *const sl_error_category_names[];
+SL_API extern const char *const sl_outcome_category_names[];
+SL_API extern const char *const sl_exit_reason_names[];
+SL_API extern const char *const sl_execution_mode_names[];
 
 /* Whether name is one of the NULL-terminated list. */
-bool sl_state_name_in(const char *const *names, const char *name);
+SL_API bool sl_state_name_in(const char *const *names, const char *name);
 
 /* ---- job state --------------------------------------------------------- */
 
 /* An empty state: no job (SL_JOB_ABSENT), nothing owned. */
-void sl_state_init(struct sl_job_state *st);
+SL_API void sl_state_init(struct sl_job_state *st);
 
 /* Releases everything st owns and leaves it as sl_state_init() does.
  * NULL is allowed. */
-void sl_state_free(struct sl_job_state *st);
+SL_API void sl_state_free(struct sl_job_state *st);
 
 /* A deep copy of src into *out (whose old content is not looked at: free it
  * first).  *out is set only on success; SL_ENOMEM. */
-int sl_state_copy(struct sl_job_state *out, const struct sl_job_state *src);
+SL_API int sl_state_copy(struct sl_job_state *out, const struct sl_job_state *src);
 
 /* Flags for sl_state_equal(). */
 #define SL_STATE_IGNORE_UPDATED_AT 0x1u
@@ -180,25 +185,25 @@ int sl_state_copy(struct sl_job_state *out, const struct sl_job_state *src);
 /* Whether two states hold the same presence, id, columns and sheets.
  * Doubles compare by bit pattern, so NaN equals itself and -0.0 differs
  * from 0.0: equal means "would store the same bytes". */
-bool sl_state_equal(const struct sl_job_state *a, const struct sl_job_state *b,
-		    unsigned flags);
+SL_API bool sl_state_equal(const struct sl_job_state *a, const struct sl_job_state *b,
+			   unsigned flags);
 
 /* The name of the first column that differs ("presence", "sheets" for a
  * sheet present in one state only, or a column name), or NULL when equal.
  * When the difference is in a sheet, *sheet_num (if not NULL) is set to it,
  * else to 0.  For test messages and the audit. */
-const char *sl_state_first_difference(const struct sl_job_state *a,
-				      const struct sl_job_state *b,
-				      unsigned flags, int64_t *sheet_num);
+SL_API const char *sl_state_first_difference(const struct sl_job_state *a,
+					     const struct sl_job_state *b,
+					     unsigned flags, int64_t *sheet_num);
 
 /* The sheet numbered n, or NULL when it has no row.  The result is
  * borrowed from st (see the note on `sheets`); it is writable when st is. */
-struct sl_sheet_state *sl_state_find_sheet(const struct sl_job_state *st, int64_t n);
+SL_API struct sl_sheet_state *sl_state_find_sheet(const struct sl_job_state *st, int64_t n);
 
 /* The sheet numbered n, added with the defaults of a new row (see
  * sl_sheet_init()) when it has none.  *out is borrowed from st.
  * SL_EINVAL when n < 1; SL_ENOMEM. */
-int sl_state_add_sheet(struct sl_job_state *st, int64_t n, struct sl_sheet_state **out);
+SL_API int sl_state_add_sheet(struct sl_job_state *st, int64_t n, struct sl_sheet_state **out);
 
 /* ---- sheet state ------------------------------------------------------- */
 
@@ -206,15 +211,15 @@ int sl_state_add_sheet(struct sl_job_state *st, int64_t n, struct sl_sheet_state
  * pending, counters 0, success_without_retry false, passed_validations,
  * failed_validations and learned_patterns "[]" (the original stores its
  * empty lists as "[]"), every other column NULL.  SL_ENOMEM. */
-int sl_sheet_init(struct sl_sheet_state *sh, int64_t sheet_num);
+SL_API int sl_sheet_init(struct sl_sheet_state *sh, int64_t sheet_num);
 
 /* Releases what sh owns and zeroes it.  NULL is allowed. */
-void sl_sheet_free(struct sl_sheet_state *sh);
+SL_API void sl_sheet_free(struct sl_sheet_state *sh);
 
 /* Deep copy; *out is set only on success.  SL_ENOMEM. */
-int sl_sheet_copy(struct sl_sheet_state *out, const struct sl_sheet_state *src);
+SL_API int sl_sheet_copy(struct sl_sheet_state *out, const struct sl_sheet_state *src);
 
-bool sl_sheet_equal(const struct sl_sheet_state *a, const struct sl_sheet_state *b);
+SL_API bool sl_sheet_equal(const struct sl_sheet_state *a, const struct sl_sheet_state *b);
 
 /* ---- the rules (apply.c) ----------------------------------------------- */
 
@@ -236,24 +241,24 @@ bool sl_sheet_equal(const struct sl_sheet_state *a, const struct sl_sheet_state 
  *                column cleared, a field both set and cleared);
  *   SL_ENOMEM.
  * st may be a fresh sl_state_init() state: a job_created gives it its id. */
-int sl_state_apply(struct sl_job_state *st, const sl_event *ev);
+SL_API int sl_state_apply(struct sl_job_state *st, const sl_event *ev);
 
 /* MODEL.md "next sheet" for a live job: *out = the sheet to run next, or 0
  * when there is none.  Returns SL_EINVAL (and leaves *out) when st is not a
  * live job: the caller answers 1 for an unknown job, as the original's
  * get_next_sheet() does, since it alone knows the job was looked up. */
-int sl_state_next_sheet(const struct sl_job_state *st, int64_t *out);
+SL_API int sl_state_next_sheet(const struct sl_job_state *st, int64_t *out);
 
 /* MODEL.md "zombie": a live job that is running, has a pid, and whose pid
  * pid_alive() reports dead.  pid_alive must answer true for a process that
  * exists but belongs to another user (kill() failing with EPERM). */
-bool sl_state_is_zombie(const struct sl_job_state *st,
-			bool (*pid_alive)(int64_t pid, void *ctx), void *ctx);
+SL_API bool sl_state_is_zombie(const struct sl_job_state *st,
+			       bool (*pid_alive)(int64_t pid, void *ctx), void *ctx);
 
 /* A pid_alive for sl_state_is_zombie() that asks the kernel (kill(pid, 0)).
  * A pid no process can have (<= 0, or beyond pid_t) is not alive.  ctx is
  * unused.  Not pure: the one function in this component that looks outside. */
-bool sl_state_pid_alive(int64_t pid, void *ctx);
+SL_API bool sl_state_pid_alive(int64_t pid, void *ctx);
 
 /* ---- save -> events (diff.c) ------------------------------------------- */
 
@@ -285,18 +290,18 @@ bool sl_state_pid_alive(int64_t pid, void *ctx);
  * live job with an id and a name, has total_sheets < 0, a status out of
  * range or sheets out of order, or when cur is a job with another id;
  * SL_ENOMEM. */
-int sl_state_diff(const struct sl_job_state *cur, const struct sl_job_state *want,
-		  int64_t now_us, sl_event ***out, size_t *n_out);
+SL_API int sl_state_diff(const struct sl_job_state *cur, const struct sl_job_state *want,
+			 int64_t now_us, sl_event ***out, size_t *n_out);
 
 /* An empty job_fields_set for job_id at now_us: applying it changes nothing
  * but updated_at.  The original's save bumps updated_at even when nothing
  * changed; a backend that wants that appends this when sl_state_diff() gives
  * no events.  *out is owned (sl_event_free()).  SL_ENOMEM. */
-int sl_state_touch_event(sl_event **out, const char *job_id, int64_t now_us);
+SL_API int sl_state_touch_event(sl_event **out, const char *job_id, int64_t now_us);
 
 /* Frees an array of events from sl_state_diff() and the events in it.
  * NULL is allowed. */
-void sl_events_free(sl_event **evs, size_t n);
+SL_API void sl_events_free(sl_event **evs, size_t n);
 
 /* ---- the column catalogue ---------------------------------------------- */
 
@@ -327,8 +332,8 @@ struct sl_state_column {
 
 #define SL_STATE_N_JOB_COLUMNS 18
 #define SL_STATE_N_SHEET_COLUMNS 24
-extern const struct sl_state_column sl_state_job_columns[SL_STATE_N_JOB_COLUMNS];
-extern const struct sl_state_column sl_state_sheet_columns[SL_STATE_N_SHEET_COLUMNS];
+SL_API extern const struct sl_state_column sl_state_job_columns[SL_STATE_N_JOB_COLUMNS];
+SL_API extern const struct sl_state_column sl_state_sheet_columns[SL_STATE_N_SHEET_COLUMNS];
 
 /* One column's value, borrowed from the row it was read from. */
 struct sl_value {
@@ -339,18 +344,22 @@ struct sl_value {
 };
 
 /* Reads column c of row (a struct sl_job_state or sl_sheet_state). */
-void sl_state_column_get(const struct sl_state_column *c, const void *row,
-			 struct sl_value *out);
+SL_API void sl_state_column_get(const struct sl_state_column *c, const void *row,
+				struct sl_value *out);
 
 /* Whether two values of column c are equal (doubles by bit pattern). */
-bool sl_state_column_value_equal(const struct sl_state_column *c,
-				 const struct sl_value *a, const struct sl_value *b);
+SL_API bool sl_state_column_value_equal(const struct sl_state_column *c,
+					const struct sl_value *a, const struct sl_value *b);
 
 /* Writes v into column c of row, freeing the old text.  For TEXT, owned is
  * a string the row takes over (v->s is ignored); it must be NULL exactly
  * when v->null.  Cannot fail: the caller allocates first, so that a rule
  * can check and allocate everything before it changes anything. */
-void sl_state_column_put(const struct sl_state_column *c, void *row,
-			 const struct sl_value *v, char *owned);
+SL_API void sl_state_column_put(const struct sl_state_column *c, void *row,
+				const struct sl_value *v, char *owned);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

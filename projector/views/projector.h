@@ -27,7 +27,12 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "sl_api.h"
 #include "state.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Version of the view schema (schema/views.sql); a database of another
  * version is rebuilt when opened. */
@@ -66,7 +71,7 @@ struct sl_proj_options {
 					 false: such a database is an error */
 };
 
-void sl_proj_options_init(struct sl_proj_options *o);
+SL_API void sl_proj_options_init(struct sl_proj_options *o);
 
 struct sl_proj_stats {
 	uint64_t events_applied;
@@ -90,37 +95,37 @@ struct sl_proj_stats {
  * log after the views saw it), is rebuilt.  A database projected from
  * another log is SL_EFOREIGN.  WAL mode; foreign keys on.  err gets a one-line
  * message on failure. */
-int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
-		 const struct sl_proj_options *opts, struct sl_proj_stats *stats,
-		 char *err, size_t errlen);
+SL_API int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
+			const struct sl_proj_options *opts, struct sl_proj_stats *stats,
+			char *err, size_t errlen);
 
 /* NULL is allowed.  Removes a private copy (copy_if_read_only). */
-void sl_proj_close(sl_proj *p);
+SL_API void sl_proj_close(sl_proj *p);
 
 /* The database the handle works on is a private copy (copy_if_read_only):
  * the path of that copy; NULL when it works on db_path itself. */
-const char *sl_proj_private_copy(const sl_proj *p);
+SL_API const char *sl_proj_private_copy(const sl_proj *p);
 
 /* Applies every committed event after the last applied one, in batched
  * transactions.  Idempotent; safe to kill at any moment. */
-int sl_proj_catch_up(sl_proj *p, struct sl_proj_stats *stats);
+SL_API int sl_proj_catch_up(sl_proj *p, struct sl_proj_stats *stats);
 
 /* Projects the whole log into a new database file beside db_path, then
  * replaces db_path atomically (readers of the old file keep it until they
  * reopen; none ever sees a half-built one). */
-int sl_proj_rebuild(const char *log_dir, const char *db_path, const struct sl_proj_options *opts,
-		    struct sl_proj_stats *stats, char *err, size_t errlen);
+SL_API int sl_proj_rebuild(const char *log_dir, const char *db_path, const struct sl_proj_options *opts,
+			   struct sl_proj_stats *stats, char *err, size_t errlen);
 
 /* The sequence number of the last applied event (0: none). */
-uint64_t sl_proj_last_seq(sl_proj *p);
+SL_API uint64_t sl_proj_last_seq(sl_proj *p);
 
 /* The database connection, borrowed for queries until sl_proj_close(). */
-sqlite3 *sl_proj_db(sl_proj *p);
+SL_API sqlite3 *sl_proj_db(sl_proj *p);
 
 /* Reads a job's state from the views.  SL_ENOTFOUND when the job has no row. */
-int sl_proj_load_job(sl_proj *p, const char *job_id, struct sl_job_state *out);
+SL_API int sl_proj_load_job(sl_proj *p, const char *job_id, struct sl_job_state *out);
 
-const char *sl_proj_errmsg(sl_proj *p);
+SL_API const char *sl_proj_errmsg(sl_proj *p);
 
 /* ---- time travel (timetravel.c; snapshots and the whole database as of
  * a point: timetravel.h) ---- */
@@ -130,18 +135,22 @@ const char *sl_proj_errmsg(sl_proj *p);
  * state (sl_state_free()).  The views are caught up first when behind seq.
  * SL_ENOTFOUND when the log has no such job or it did not exist at seq,
  * SL_EINVAL for seq 0 or past the end; the message is in sl_proj_errmsg(). */
-int sl_proj_load_job_at(sl_proj *p, const char *job_id, uint64_t seq, struct sl_job_state *out);
+SL_API int sl_proj_load_job_at(sl_proj *p, const char *job_id, uint64_t seq, struct sl_job_state *out);
 
 /* The last event at or before time_us: *out its seq.  The views are caught
  * up first.  SL_EINVAL when time_us is before the log's first event,
  * SL_ENOTFOUND for an empty log. */
-int sl_proj_seq_at_time(sl_proj *p, int64_t time_us, uint64_t *out);
+SL_API int sl_proj_seq_at_time(sl_proj *p, int64_t time_us, uint64_t *out);
 
 /* Creates the views (schema/views.sql: every table and index, the
  * schema_version rows, statelog_meta for the log log_id_hex at position 0)
  * in db, which must hold no table, in one transaction.  For tools that
  * build a database of their own (a benchmark's baseline, an import).
  * SL_ESQLITE with the message in err. */
-int sl_proj_create_views(sqlite3 *db, const char *log_id_hex, char *err, size_t errlen);
+SL_API int sl_proj_create_views(sqlite3 *db, const char *log_id_hex, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
