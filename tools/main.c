@@ -4,10 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-
-#ifndef SL_VERSION
-#define SL_VERSION "unknown"
-#endif
+#include "sl_version.h"
 
 struct command {
 	const char *name;
@@ -58,7 +55,7 @@ int main(int argc, char **argv)
 		return SL_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("statelog %s\n", SL_VERSION);
+		printf("statelog %s\n", sl_version());
 		return SL_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
