@@ -1,8 +1,29 @@
-/* error.c: descriptions of the SL_* error codes. */
+/* error.c: descriptions of the SL_* error codes, and of errno values. */
 #include "sl_error.h"
+
+#include <string.h>
+
+/* An errno value's text.  glibc's strerrordesc_np() returns an entry of
+ * its static table: thread-safe, never overwritten, never translated.
+ * Elsewhere strerror_r() writes the text into a buffer of the calling
+ * thread (sl_error.h says how long it lasts there). */
+static const char *errno_text(int code)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+	const char *s = strerrordesc_np(code);
+	return s ? s : "unknown error";
+#else
+	static _Thread_local char buf[128];
+	if (strerror_r(code, buf, sizeof buf) != 0)
+		return "unknown error";
+	return buf;
+#endif
+}
 
 const char *sl_strerror(int code)
 {
+	if (code > 0)
+		return errno_text(code);
 	switch (code) {
 	case SL_OK: return "success";
 	case SL_EINVAL: return "invalid argument or input";

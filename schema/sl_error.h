@@ -33,7 +33,18 @@ enum sl_error {
 	SL_ESQLITE = -14,     /* SQLite reported an error; see the message */
 };
 
-/* A static, human-readable description of an SL_* code.  Never NULL. */
+/* A human-readable description of a code, never NULL:
+ *  - an SL_* code (0 or negative): its description;
+ *  - a positive code: an errno value, described as strerror() does
+ *    ("No such file or directory" for ENOENT), so that a caller holding the
+ *    errno of a failed call can use the one function (as LMDB's
+ *    mdb_strerror() does);
+ *  - any other code: "unknown error code" (or "unknown error" for a
+ *    positive one the C library does not know).
+ * The call is safe from any thread, unlike strerror().  The string is
+ * static (never freed, never overwritten); only for an errno value on a C
+ * library other than glibc 2.32 or later is it kept in a buffer of the
+ * calling thread, valid until that thread's next call. */
 SL_API const char *sl_strerror(int code);
 
 #ifdef __cplusplus
