@@ -99,10 +99,11 @@ struct sl_commit_info {
 };
 
 /* Appends events[0..n) as one commit.  Each event gets the next sequence
- * number and a time: its own time_us when has_time_us is set (it must not be
- * earlier than the log's last time: SL_EINVAL), else the current time
- * (never earlier than the log's last time).  seq and time_us are written
- * back into each event.  With durability `always` the commit is on disk
+ * number and a time: its own when it has one (sl_event_set_time(); it must
+ * not be earlier than the log's last time: SL_EINVAL), else the current
+ * time (never earlier than the log's last time).  The sequence number and
+ * the time are written back into each event (sl_event_seq(),
+ * sl_event_time_us()).  With durability `always` the commit is on disk
  * when this returns.  Safe to call from several threads.  After a failed
  * write or fsync every later append returns SL_EPOISONED until the log is
  * reopened.  out may be NULL. */
@@ -151,7 +152,7 @@ struct sl_reader_options {
 SL_API void sl_reader_options_init(struct sl_reader_options *opts);
 
 /* One event as stored.  `data` is the event's on-disk encoding (decode it
- * with sl_event_decode(data, len, seq, time_us)); it is borrowed from the
+ * with sl_event_decode(&ev, data, len, seq, time_us)); it is borrowed from the
  * reader and valid until the next call on the reader.
  * A log salvaged by sl_log_repair() may hold gaps: then `lost` is the number
  * of sequence numbers lost from `seq` on, and data is NULL. */

@@ -25,6 +25,7 @@
  * bytes; synced <= flushed <= written; at most one leader writing.
  */
 #include "log_internal.h"
+#include "event_internal.h"
 
 #include <assert.h>
 #include <dirent.h>

@@ -1,5 +1,6 @@
-/* event.c: names, sheet lookup, and the on-disk encoding of events. */
-#include "event.h"
+/* event.c: the envelope (sequence, time, job, type name, sheet), and the
+ * on-disk encoding of events. */
+#include "event_internal.h"
 
 #include <assert.h>
 #include <string.h>
@@ -35,6 +36,21 @@ uint32_t sl_event_unknown_type(const sl_event *ev)
 			return tag;
 	}
 	return 0;
+}
+
+uint64_t sl_event_seq(const sl_event *ev)
+{
+	return ev->has_seq ? ev->seq : 0;
+}
+
+int64_t sl_event_time_us(const sl_event *ev)
+{
+	return ev->has_time_us ? ev->time_us : 0;
+}
+
+const char *sl_event_job_id(const sl_event *ev)
+{
+	return ev->job_id;
 }
 
 int64_t sl_event_sheet(const sl_event *ev)

@@ -18,7 +18,7 @@
  * writes reals with 17 significant digits (0.1 becomes 0.10000000000000001)
  * and \u escapes in upper case, where Python writes 0.1 and \u00e9.
  */
-#include "event_json.h"
+#include "event_json_internal.h"
 
 #include <float.h>
 #include <inttypes.h>

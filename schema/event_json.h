@@ -4,7 +4,7 @@
  * reads JSON lines) and how `statelog dump --json` shows them; the text form
  * is `statelog dump` for people.  Both are driven by the protobuf-c
  * descriptors of events.proto, so a field added there needs no code here
- * (unless it holds JSON text: see sl_event_field_is_json()).
+ * (unless it holds JSON text: the one list of those is in event_json.c).
  *
  * The JSON form of one event:
  *   {"seq": 12, "time": "2026-11-26T02:49:38.504474+00:00", "job_id": "j1",
@@ -25,15 +25,12 @@
  * "time_us" may be given; "seq" is accepted and ignored (the log assigns it).
  * No other key is allowed, in the event or in its body.  A JSON-text field
  * takes a string (stored as is) or any other JSON value (stored as its text,
- * written as Python's json.dumps() writes it; see sl_json_dumps()).
+ * written as Python's json.dumps() writes it).
  */
 #ifndef SL_EVENT_JSON_H
 #define SL_EVENT_JSON_H
 
-#include <stdbool.h>
 #include <stddef.h>
-
-#include <jansson.h>
 
 #include "event.h"
 #include "sl_api.h"
@@ -42,14 +39,10 @@
 extern "C" {
 #endif
 
-/* The JSON object of an event.  *out is owned by the caller (json_decref()).
- * Returns SL_ENOMEM, or SL_EINVAL when the event holds what JSON cannot
- * carry (a string that is not valid UTF-8, a seq above INT64_MAX, a field of
- * a type the codec does not handle). */
-SL_API int sl_event_to_json(const sl_event *ev, json_t **out);
-
-/* sl_event_to_json() written on one line by sl_json_dumps(), without a
- * newline.  Owned by the caller (free()); NULL on any error. */
+/* The JSON form of the event (above) on one line, as Python's json.dumps()
+ * writes it, without a newline.  Owned by the caller (free()); NULL on any
+ * error: out of memory, or what JSON cannot carry (a string that is not
+ * valid UTF-8, a seq above INT64_MAX). */
 SL_API char *sl_event_to_json_line(const sl_event *ev);
 
 /* Parses one event from JSON text (len bytes; need not be NUL-terminated).
@@ -60,10 +53,6 @@ SL_API char *sl_event_to_json_line(const sl_event *ev);
  * *out is set only on success. */
 SL_API int sl_event_from_json(const char *text, size_t len, sl_event **out,
 			      char *err, size_t errlen);
-
-/* As sl_event_from_json(), from an already parsed JSON value (borrowed,
- * not modified). */
-SL_API int sl_event_from_json_value(json_t *obj, sl_event **out, char *err, size_t errlen);
 
 /* One line of text for people (`statelog dump`), no newline:
  *   #12 2026-11-26T02:49:38.504474+00:00 j1 sheet_completed sheet=3
@@ -80,41 +69,6 @@ SL_API int sl_event_to_text(const sl_event *ev, char **out);
 
 /* Strings longer than this are shortened by sl_event_to_text(). */
 #define SL_TEXT_MAX_STRING 60
-
-/* --- Helpers shared by the JSON and text forms (usable by tools) --- */
-
-/* Writes a JSON value exactly as Python's json.dumps(v) does with its
- * defaults: one line, ", " and ": " separators, keys in insertion order,
- * non-ASCII as \uXXXX (lower-case hex, surrogate pairs), reals as repr()
- * (shortest round-trip form: 0.1, 12.0, 1e+16).  This is the encoding of the
- * views' JSON columns (seed/MODEL.md).  Owned by the caller (free()); NULL
- * when out of memory. */
-SL_API char *sl_json_dumps(const json_t *v);
-
-/* Writes v as Python's repr(float) does ("12.5", "12.0", "1e-05"), or "NaN",
- * "Infinity", "-Infinity" as json.dumps does.  Needs at most 32 bytes.
- * Returns SL_EINVAL when buf is too small. */
-SL_API int sl_json_format_real(double v, char *buf, size_t len);
-
-/* Whether a string field holds JSON text (config_snapshot,
- * validation_details, passed_validations, failed_validations, outcome_data,
- * learned_patterns).  The one per-field list of the codec. */
-SL_API bool sl_event_field_is_json(const ProtobufCFieldDescriptor *f);
-
-/* Whether f is a "cleared" list: repeated uint32 field numbers that the event
- * sets to NULL (events.proto, "Presence"). */
-SL_API bool sl_event_field_is_cleared_list(const ProtobufCFieldDescriptor *f);
-
-/* Whether field f of msg is present (set, non-NULL, non-empty list). */
-SL_API bool sl_event_field_present(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f);
-
-/* The body message of ev (borrowed from ev), or NULL when it has none. */
-SL_API const ProtobufCMessage *sl_event_body(const sl_event *ev);
-
-/* The length (1..4) of the well-formed UTF-8 sequence at s (left > 0 bytes
- * available), or 0 when s does not start one (overlong forms, surrogates
- * and code points above U+10FFFF are not well-formed). */
-SL_API size_t sl_utf8_seqlen(const char *s, size_t left);
 
 #ifdef __cplusplus
 }

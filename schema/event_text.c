@@ -9,7 +9,7 @@
  * line never breaks (control characters are escaped) and that a shown string
  * is never ambiguous (a string that could be misread is quoted).
  */
-#include "event_json.h"
+#include "event_json_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
 #include "audit.h"
 #include "backend.h"
 #include "cli.h"
-#include "event_json.h"
+#include "event_json_internal.h"
 #include "timefmt.h"
 
 static const char audit_help[] =

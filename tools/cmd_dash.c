@@ -19,7 +19,7 @@
 
 #include "backend.h"
 #include "cli.h"
-#include "event_json.h"
+#include "event_json_internal.h"
 #include "timefmt.h"
 
 /* Options every dashboard command takes. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "event_internal.h"
 #include "event_json.h"
 #include "log.h"
 #include "timefmt.h"

@@ -5,6 +5,7 @@
  * job states and the append path in backend_cache.c.
  */
 #include "backend_internal.h"
+#include "event_internal.h"
 
 #include <assert.h>
 #include <inttypes.h>

@@ -24,6 +24,7 @@
  * threads sharing a handle never see each other's messages.
  */
 #include "backend_internal.h"
+#include "event_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -7,6 +7,7 @@
  * with the model's one set of rules.
  */
 #include "backend_internal.h"
+#include "event_internal.h"
 
 #include <inttypes.h>
 #include <math.h>

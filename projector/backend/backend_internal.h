@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "backend.h"
+#include "event_internal.h"
 #include "projector.h"
 
 /* The statements prepared once on the views' connection (backend_views.c). */

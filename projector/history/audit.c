@@ -12,6 +12,7 @@
  * projector relies on as well (project.c) and the tests check.
  */
 #include "audit.h"
+#include "event_internal.h"
 #include "fetch.h"
 #include "project_internal.h"
 

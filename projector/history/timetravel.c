@@ -27,6 +27,7 @@
  * live one, so the answers are the live views' as they were at N.
  */
 #include "project_internal.h"
+#include "event_internal.h"
 #include "snapshot.h"
 #include "timetravel.h"
 #include "wbvfs.h"

@@ -23,6 +23,7 @@
  * rename fails the first is undone.  Any failure removes both.
  */
 #include "import_internal.h"
+#include "event_internal.h"
 #include "project_internal.h"
 
 #include <assert.h>

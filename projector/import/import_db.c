@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "event_internal.h"
 #include "timefmt.h"
 
 static const char *const v3_columns[3] = {

@@ -32,7 +32,7 @@
 
 #include <jansson.h>
 
-#include "event_json.h"
+#include "event_json_internal.h"
 
 /* The key of column c in a state file. */
 static const char *json_key(const struct sl_state_column *c)

@@ -17,6 +17,7 @@
  * gives SL_EUNKNOWN (events.proto: reported, never dropped).
  */
 #include "state.h"
+#include "event_internal.h"
 
 #include <assert.h>
 #include <inttypes.h>

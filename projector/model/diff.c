@@ -13,6 +13,7 @@
  * and the diff of a new sheet against a fresh sl_sheet_init() row.
  */
 #include "state.h"
+#include "event_internal.h"
 
 #include <assert.h>
 #include <stdlib.h>

@@ -10,6 +10,7 @@
  * before it.
  */
 #include "feed.h"
+#include "event_internal.h"
 
 #include <pthread.h>
 #include <stddef.h>

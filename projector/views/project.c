@@ -38,6 +38,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "event_internal.h"
 #include "project_test.h"
 #include "snapshot.h"
 

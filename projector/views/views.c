@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_internal.h"
 #include "timefmt.h"
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)

@@ -46,6 +46,7 @@
 #include "backend.h"
 #include "camp.h"
 #include "drive.h"
+#include "event_internal.h"
 #include "log.h"
 #include "projector.h"
 #include "workload.h"

@@ -31,6 +31,7 @@
 
 #include "backend.h"
 #include "camp.h"
+#include "event_internal.h"
 #include "event_json.h"
 #include "import.h"
 #include "projector.h"

@@ -24,6 +24,7 @@
 #include "backend.h"
 #include "camp.h"
 #include "drive.h"
+#include "event_internal.h"
 #include "projector.h"
 #include "workload.h"
 

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "camp.h"
+#include "event_internal.h"
 #include "log.h"
 #include "workload.h"
 

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "camp.h"
+#include "event_internal.h"
 #include "faultio.h"
 #include "helpers.h"
 #include "log.h"

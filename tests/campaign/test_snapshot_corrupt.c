@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "camp.h"
+#include "event_internal.h"
 #include "log.h"
 #include "projector.h"
 #include "timetravel.h"

@@ -1,5 +1,6 @@
 /* helpers.c: fixtures of the log tests (see helpers.h). */
 #include "helpers.h"
+#include "event_internal.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>

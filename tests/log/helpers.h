@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event_internal.h"
 #include "log.h"
 
 /* A fresh directory under $TMPDIR (or /tmp); free with th_rmdir(). */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "event_internal.h"
 #include "helpers.h"
 
 #ifndef SL_GOLDEN_DIR

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "event_internal.h"
 #include "helpers.h"
 
 static char *dir;

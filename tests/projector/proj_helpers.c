@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "event_internal.h"
 #include "workload.h"
 
 char *ph_tmpdir(void)

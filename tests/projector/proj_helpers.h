@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "event_internal.h"
 #include "log.h"
 #include "projector.h"
 

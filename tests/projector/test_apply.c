@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "event_internal.h"
 #include "state.h"
 
 #define JOB "job/1:run@host-é"

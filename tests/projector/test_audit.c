@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "event_internal.h"
 #include "proj_helpers.h"
 
 #define T0 INT64_C(1700000000000000)

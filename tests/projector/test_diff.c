@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_internal.h"
 #include "state.h"
 
 #define T0 INT64_C(1764125378504474)

@@ -20,6 +20,7 @@
 
 #include <sqlite3.h>
 
+#include "event_internal.h"
 #include "feed.h"
 #include "proj_helpers.h"
 #include "project_test.h"

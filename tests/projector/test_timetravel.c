@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "event_internal.h"
 #include "proj_helpers.h"
 #include "workload.h"
 #include "snapshot.h"

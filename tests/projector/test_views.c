@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "event_internal.h"
 #include "proj_helpers.h"
 #include "timefmt.h"
 

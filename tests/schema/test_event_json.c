@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event_json.h"
+#include "event_json_internal.h"
 
 TestSuite(schema_event_json, .timeout = 30);
 

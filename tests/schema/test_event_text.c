@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_internal.h"
 #include "event_json.h"
 
 TestSuite(schema_event_text, .timeout = 30);

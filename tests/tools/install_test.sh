@@ -44,10 +44,17 @@ fi
 pc=$(find "$root" -name statelog.pc | head -n 1)
 if [ -n "$pc" ]; then ok; else bad "no statelog.pc installed"; fi
 inc=$(find "$root" -type d -path '*/include/statelog' | head -n 1)
-for h in sl_error.h event.h events.pb-c.h event_json.h timefmt.h log.h io.h \
-	state.h projector.h backend.h import.h; do
+for h in sl_api.h sl_error.h sl_version.h event.h event_json.h timefmt.h log.h io.h \
+	state.h projector.h audit.h timetravel.h backend.h import.h; do
 	if [ -f "$inc/$h" ]; then ok; else bad "header statelog/$h not installed"; fi
 done
+# The headers need neither protobuf-c nor jansson.
+if [ ! -e "$inc/events.pb-c.h" ]; then ok; else bad "statelog/events.pb-c.h is installed"; fi
+if grep -lE 'pb-c\.h|jansson\.h|ProtobufC|json_t' "$inc"/*.h; then
+	bad "installed headers name protobuf-c or jansson (above)"
+else
+	ok
+fi
 bin=$(find "$root" -type f -path '*/bin/statelog' | head -n 1)
 man=$(find "$root" -type f -path '*/man1/statelog.1' | head -n 1)
 [ -n "$bin" ] && ok || bad "the statelog program is not installed"

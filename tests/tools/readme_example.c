@@ -17,21 +17,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	Statelog__SheetStarted started = STATELOG__SHEET_STARTED__INIT;
-	started.has_sheet_num = 1;
-	started.sheet_num = 1;
-	Statelog__PidSet pid = STATELOG__PID_SET__INIT;
-	pid.has_pid = 1;
-	pid.pid = 4242;
-	sl_event a = STATELOG__EVENT__INIT, b = STATELOG__EVENT__INIT;
-	a.job_id = b.job_id = "nightly-build";
-	a.body_case = STATELOG__EVENT__BODY_PID_SET;
-	a.pid_set = &pid;
-	b.body_case = STATELOG__EVENT__BODY_SHEET_STARTED;
-	b.sheet_started = &started;
-	sl_event *commit[] = { &a, &b };
+	sl_event *a = NULL, *b = NULL;
+	if (sl_event_new(&a, "pid_set", "nightly-build") != SL_OK ||
+	    sl_event_set_int(a, "pid", 4242) != SL_OK ||
+	    sl_event_new(&b, "sheet_started", "nightly-build") != SL_OK ||
+	    sl_event_set_int(b, "sheet_num", 1) != SL_OK) {
+		fprintf(stderr, "building the events failed\n");
+		return 1;
+	}
+	sl_event *commit[] = { a, b };
 	struct sl_commit_info info;
 	int rc = sl_log_append(log, commit, 2, &info);  /* on disk when it returns */
+	sl_event_free(a);
+	sl_event_free(b);
 	if (rc != SL_OK) {
 		fprintf(stderr, "append: %s\n", sl_log_errmsg(log));
 		sl_log_close(log);
@@ -51,7 +49,8 @@ int main(int argc, char **argv)
 		sl_event *ev;
 		if (rec.lost || sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us) != SL_OK)
 			continue;
-		printf("#%llu %s %s\n", (unsigned long long)rec.seq, ev->job_id, sl_event_type_name(ev));
+		printf("#%llu %s %s\n", (unsigned long long)rec.seq, sl_event_job_id(ev),
+		       sl_event_type_name(ev));
 		sl_event_free(ev);
 	}
 	if (rc < 0)

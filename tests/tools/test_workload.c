@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "event.h"
+#include "event_internal.h"
 #include "workload.h"
 
 static sl_workload *new_workload(uint64_t seed, uint32_t jobs, uint64_t events)

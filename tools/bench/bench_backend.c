@@ -47,6 +47,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "drive.h"
+#include "event_internal.h"
 #include "timefmt.h"
 
 #define MAX_THREADS 64

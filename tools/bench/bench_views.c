@@ -33,6 +33,7 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "event_internal.h"
 #include "log.h"
 #include "projector.h"
 #include "timefmt.h"

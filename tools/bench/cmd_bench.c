@@ -20,6 +20,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "crc32c.h"
+#include "event_internal.h"
 #include "log.h"
 #include "workload.h"
 

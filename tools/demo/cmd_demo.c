@@ -26,6 +26,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "drive.h"
+#include "event_internal.h"
 #include "event_json.h"
 #include "projector.h"
 #include "timefmt.h"

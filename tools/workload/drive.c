@@ -1,6 +1,7 @@
 /* drive.c: the workload's events as an orchestrator's backend calls
  * (drive.h). */
 #include "drive.h"
+#include "event_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

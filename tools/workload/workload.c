@@ -27,6 +27,7 @@
  * definition: changing one changes every figure measured on it.
  */
 #include "workload_internal.h"
+#include "event_internal.h"
 
 #include <assert.h>
 #include <stdio.h>

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "event_internal.h"
 
 /* A sheet is tried at most this many times (WORKLOAD.md). */
 #define SL_WORKLOAD_MAX_ATTEMPTS 3
