@@ -2,15 +2,23 @@
 # install_test.sh BUILDDIR EXAMPLE_C: what `meson install` puts in place
 # works for someone outside the tree.  Installs into a scratch directory
 # (meson install --destdir), then:
+#  - checks the libraries (libstatelog.so.MAJOR and its links, libstatelog.a,
+#    no component archive), the headers (every public one, statelog.h, and
+#    none naming protobuf-c or jansson) and where statelog.pc lands (the
+#    pkgconfig directory of the library directory, where pkg-config looks);
 #  - compiles the README's C example against the installed headers and
-#    libraries with `pkg-config --cflags --libs statelog` and runs it;
+#    libraries both ways: `pkg-config --cflags --libs statelog` (shared:
+#    it needs libstatelog.so.0, run with LD_LIBRARY_PATH) and
+#    `cc -static ... pkg-config --static ...` (static: nothing of statelog
+#    needed at run time), and runs each;
 #  - compiles a file including every installed header, each on its own;
 #  - runs the installed program (--version, --help);
 #  - checks the installed man page statelog(1): man -l renders it, and
 #    groff (or mandoc) finds nothing to warn about.
 # Exits 77 (meson's "skipped") only when meson, a C compiler or pkg-config
 # is missing.  Needs $MESON (set by tests/tools/meson.build) or meson on PATH;
-# $SL_EXTRA_CFLAGS is added when compiling (a sanitizer build's -fsanitize).
+# $SL_EXTRA_CFLAGS is added when compiling (a sanitizer build's -fsanitize,
+# which cannot link -static: the static build is then skipped, with a note).
 set -u
 build=$1 example=$2
 meson=${MESON:-}
@@ -43,10 +51,32 @@ fi
 
 pc=$(find "$root" -name statelog.pc | head -n 1)
 if [ -n "$pc" ]; then ok; else bad "no statelog.pc installed"; fi
+lib=$(find "$root" -name 'libstatelog.so.[0-9]*' -type f | head -n 1)
+libdir=$(dirname "${lib:-/nonexistent/x}")
+if [ -n "$lib" ]; then ok; else bad "no libstatelog.so.* installed"; fi
+for f in libstatelog.so libstatelog.so.0 libstatelog.a; do
+	if [ -e "$libdir/$f" ]; then ok; else bad "$f not installed beside $lib"; fi
+done
+if [ -z "$(find "$root" -name 'libsl_*')" ]; then ok; else
+	bad "component archives installed: $(find "$root" -name 'libsl_*')"; fi
+if [ "$(readelf -d "$libdir/libstatelog.so.0" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')" = libstatelog.so.0 ]
+then ok; else bad "libstatelog's soname is not libstatelog.so.0"; fi
+# where pkg-config finds it for this prefix: <libdir>/pkgconfig/statelog.pc
+if [ "$pc" = "$libdir/pkgconfig/statelog.pc" ]; then ok; else
+	bad "statelog.pc is at $pc, not in $libdir/pkgconfig"; fi
+echo "installed: ${pc#"$root"}, ${lib#"$root"}"
+
 inc=$(find "$root" -type d -path '*/include/statelog' | head -n 1)
-for h in sl_api.h sl_error.h sl_version.h event.h event_json.h timefmt.h log.h io.h \
-	state.h projector.h audit.h timetravel.h backend.h import.h; do
+for h in statelog.h sl_api.h sl_error.h sl_version.h event.h event_json.h timefmt.h log.h \
+	io.h state.h projector.h audit.h timetravel.h backend.h import.h; do
 	if [ -f "$inc/$h" ]; then ok; else bad "header statelog/$h not installed"; fi
+done
+# statelog.h includes every other installed header.
+for h in "$inc"/*.h; do
+	name=$(basename "$h")
+	[ "$name" = statelog.h ] && continue
+	if grep -q "^#include \"$name\"" "$inc/statelog.h"; then ok; else
+		bad "statelog.h does not include $name"; fi
 done
 # The headers need neither protobuf-c nor jansson.
 if [ ! -e "$inc/events.pb-c.h" ]; then ok; else bad "statelog/events.pb-c.h is installed"; fi
@@ -68,7 +98,13 @@ if flags=$(pkg-config --cflags --libs statelog 2>"$tmp/pc.err"); then ok; else
 cflags=$(pkg-config --cflags statelog)
 libs=$(pkg-config --libs statelog)
 
-# The README's example, as a user builds it.
+# The README's example, as a user builds it: shared, then static.
+check_output() {  # what it prints, as tests/tools/readme_check.sh checks it
+	for line in 'appended seq 1-2' '#1 nightly-build pid_set' '#2 nightly-build sheet_started'; do
+		if grep -qx -- "$line" "$1"; then ok; else
+			bad "$2 example's output lacks '$line'"; cat "$1"; fi
+	done
+}
 if $cc -std=gnu11 -Wall -Werror $extra $cflags -o "$tmp/example" "$example" $libs 2>"$tmp/cc.err"; then
 	ok
 else
@@ -76,12 +112,32 @@ else
 	sed 's/^/  /' "$tmp/cc.err" | head -n 20
 fi
 if [ -x "$tmp/example" ]; then
-	if "$tmp/example" "$tmp/example.log" >"$tmp/example.out" 2>&1; then ok; else
-		bad "the installed example failed"; cat "$tmp/example.out"; fi
-	for line in 'appended seq 1-2' '#1 nightly-build pid_set' '#2 nightly-build sheet_started'; do
-		if grep -qx -- "$line" "$tmp/example.out"; then ok; else
-			bad "the example's output lacks '$line'"; cat "$tmp/example.out"; fi
-	done
+	if readelf -d "$tmp/example" | grep -q 'NEEDED.*libstatelog\.so\.0'; then ok; else
+		bad "the shared example does not need libstatelog.so.0"; fi
+	if LD_LIBRARY_PATH="$libdir" "$tmp/example" "$tmp/example.log" >"$tmp/example.out" 2>&1
+	then ok; else bad "the shared example failed"; cat "$tmp/example.out"; fi
+	check_output "$tmp/example.out" "the shared"
+fi
+
+if [ -n "$extra" ]; then
+	echo "note: $extra cannot link -static; the static example is built by the plain build"
+else
+	slibs=$(pkg-config --static --libs statelog)
+	if $cc -std=gnu11 -Wall -Werror -static $cflags -o "$tmp/example-static" "$example" $slibs \
+		2>"$tmp/cc.err"; then
+		ok
+	else
+		bad "cc -static \$(pkg-config --static --cflags --libs statelog) readme_example.c"
+		sed 's/^/  /' "$tmp/cc.err" | head -n 20
+	fi
+	if [ -x "$tmp/example-static" ]; then
+		if ! readelf -d "$tmp/example-static" 2>/dev/null | grep -q NEEDED; then ok; else
+			bad "the static example needs shared libraries"; fi
+		if env -u LD_LIBRARY_PATH "$tmp/example-static" "$tmp/example-static.log" \
+			>"$tmp/example-static.out" 2>&1
+		then ok; else bad "the static example failed"; cat "$tmp/example-static.out"; fi
+		check_output "$tmp/example-static.out" "the static"
+	fi
 fi
 
 # Every public header compiles on its own (nothing it needs is left out).
