@@ -1,5 +1,5 @@
 #!/bin/sh
-# install_test.sh BUILDDIR EXAMPLE_C: what `meson install` puts in place
+# install_test.sh BUILDDIR EXAMPLE_C CXX_EXAMPLE: what `meson install` puts in place
 # works for someone outside the tree.  Installs into a scratch directory
 # (meson install --destdir), then:
 #  - checks the libraries (libstatelog.so.MAJOR and its links, libstatelog.a,
@@ -11,7 +11,11 @@
 #    it needs libstatelog.so.0, run with LD_LIBRARY_PATH) and
 #    `cc -static ... pkg-config --static ...` (static: nothing of statelog
 #    needed at run time), and runs each;
-#  - compiles a file including every installed header, each on its own;
+#  - compiles the C++ program tests/lib/cxx_example.cpp against the installed
+#    headers and the shared library, and runs it (when a C++ compiler is
+#    there: $CXX or c++);
+#  - compiles a file including every installed header, each on its own, as
+#    C and as C++;
 #  - runs the installed program (--version, --help);
 #  - checks the installed man page statelog(1): man -l renders it, and
 #    groff (or mandoc) finds nothing to warn about.
@@ -20,10 +24,12 @@
 # $SL_EXTRA_CFLAGS is added when compiling (a sanitizer build's -fsanitize,
 # which cannot link -static: the static build is then skipped, with a note).
 set -u
-build=$1 example=$2
+build=$1 example=$2 cxx_example=$3
 meson=${MESON:-}
 [ -n "$meson" ] || meson=$(command -v meson || true)
 cc=${CC:-cc}
+cxx=${CXX:-c++}
+command -v "$cxx" >/dev/null 2>&1 || cxx=""
 extra=${SL_EXTRA_CFLAGS:-}
 for tool in "$meson" "$cc" pkg-config; do
 	if [ -z "$tool" ] || ! command -v "$tool" >/dev/null 2>&1; then
@@ -77,6 +83,12 @@ for h in "$inc"/*.h; do
 	[ "$name" = statelog.h ] && continue
 	if grep -q "^#include \"$name\"" "$inc/statelog.h"; then ok; else
 		bad "statelog.h does not include $name"; fi
+done
+# Every header that declares a call has extern "C" guards, for C++ callers.
+for h in "$inc"/*.h; do
+	grep -q '^SL_API ' "$h" || continue
+	if grep -q '^extern "C" {' "$h"; then ok; else
+		bad "statelog/$(basename "$h") has no extern \"C\" guards"; fi
 done
 # The headers need neither protobuf-c nor jansson.
 if [ ! -e "$inc/events.pb-c.h" ]; then ok; else bad "statelog/events.pb-c.h is installed"; fi
@@ -140,7 +152,29 @@ else
 	fi
 fi
 
-# Every public header compiles on its own (nothing it needs is left out).
+# The C++ program, against the installed headers and the shared library.
+if [ -n "$cxx" ]; then
+	if $cxx -std=c++17 -Wall -Wextra -Wpedantic -Werror $extra $cflags -o "$tmp/cxx_example" \
+		"$cxx_example" $libs 2>"$tmp/cxx.err"; then
+		ok
+	else
+		bad "$cxx \$(pkg-config --cflags --libs statelog) cxx_example.cpp"
+		sed 's/^/  /' "$tmp/cxx.err" | head -n 20
+	fi
+	if [ -x "$tmp/cxx_example" ]; then
+		mkdir -p "$tmp/cxx"
+		if LD_LIBRARY_PATH="$libdir" "$tmp/cxx_example" "$tmp/cxx" >"$tmp/cxx.out" 2>&1; then
+			ok
+		else
+			bad "the C++ program failed"; grep -v '^ok ' "$tmp/cxx.out"
+		fi
+	fi
+else
+	echo "note: no C++ compiler (\$CXX, c++); the C++ program is not built"
+fi
+
+# Every public header compiles on its own (nothing it needs is left out),
+# in C and in C++ (extern "C", no C-only syntax).
 for h in "$inc"/*.h; do
 	name=$(basename "$h")
 	printf '#include <statelog/%s>\nint main(void) { return 0; }\n' "$name" >"$tmp/one.c"
@@ -148,6 +182,14 @@ for h in "$inc"/*.h; do
 		ok
 	else
 		bad "<statelog/$name> does not compile on its own"; head -n 5 "$tmp/one.err"
+	fi
+	[ -n "$cxx" ] || continue
+	printf '#include <statelog/%s>\nint main() { return 0; }\n' "$name" >"$tmp/one.cpp"
+	if $cxx -std=c++11 -Wall -Wextra -Wpedantic -Werror $cflags -c -o "$tmp/one.o" "$tmp/one.cpp" \
+		2>"$tmp/one.err"; then
+		ok
+	else
+		bad "<statelog/$name> does not compile on its own in C++"; head -n 5 "$tmp/one.err"
 	fi
 done
 
