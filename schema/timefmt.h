@@ -41,6 +41,9 @@ int sl_time_format(int64_t us, char *buf, size_t len);
  * success. */
 int sl_time_parse(const char *s, int64_t *out);
 
+/* The wall clock now, in microseconds since the epoch (CLOCK_REALTIME). */
+int64_t sl_time_now_us(void);
+
 /* Parses a time as a person gives it to a time-travel command:
  *   -90s, -15m, -2h, -3d   that long before now_us (seconds, minutes, hours,
  *                          days of 86400 s)

@@ -22,12 +22,11 @@
 #include <dirent.h>
 #include <sqlite3.h>
 
-#include "audit.h"
+#include "history.h"
 #include "bench.h"
 #include "cli.h"
 #include "log.h"
 #include "projector.h"
-#include "timetravel.h"
 #include "workload.h"
 
 static double now_s(void)
@@ -209,7 +208,11 @@ int bench_timetravel(int argc, char **argv)
 	double proj_s = now_s() - t0;
 	uint64_t last = sl_proj_last_seq(p), points = 0, snap_bytes = 0;
 	uint64_t log_bytes = bench_dir_bytes(log_dir, ".seg");
-	sl_tt_snapshot_usage(p, &points, &snap_bytes);
+	struct sl_snapshot_usage su;
+	if (sl_proj_snapshot_usage(&su, p) == SL_OK) {
+		points = su.points;
+		snap_bytes = su.bytes;
+	}
 	printf("log: %" PRIu64 " events, %.1f MB of segments; views projected in %.2f s "
 	       "(snapshots included)\n", last, (double)log_bytes / 1e6, proj_s);
 

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "history.h"
 #include "backend.h"
 #include "bench.h"
 #include "cli.h"
