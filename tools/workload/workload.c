@@ -28,6 +28,8 @@
  */
 #include "workload_internal.h"
 
+#include "hash.h"
+
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,16 +353,6 @@ static void hex64(char *dst, uint64_t x)
 	dst[16] = '\0';
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++) {
-		h ^= (uint8_t)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* A JSON list of strings, Python separators.  The names come from
  * vocab.c tables, which hold no character JSON would escape. */
 static void json_list(char *dst, size_t cap, const char *const *items, uint32_t n)
@@ -402,7 +394,7 @@ static int step_create(struct sl_workload *w, struct job *j)
 	memcpy(j->rules, cfg.rules, sizeof(j->rules));
 	j->n_rules = cfg.n_rules;
 	j->timeout_seconds = cfg.timeout_seconds;
-	hex64(w->config_hash, fnv1a(w->snapshot));
+	hex64(w->config_hash, sl_hash_str(w->snapshot));
 
 	Statelog__JobCreated *b = &w->body.job_created;
 	*b = (Statelog__JobCreated)STATELOG__JOB_CREATED__INIT;
