@@ -270,7 +270,7 @@ int be_append_one(sl_backend *be, const char *what, struct be_entry *e,
 	return be_job_append(be, what, e, &p, 1, NULL);
 }
 
-/* MODEL.md "zombie": a running job whose pid is gone is paused, and the
+/* projector/model/MODEL.md "zombie": a zombie job is paused, and the
  * recovery is written to the log.  e is locked and live. */
 int be_recover_zombie(sl_backend *be, struct be_entry *e)
 {

@@ -120,7 +120,7 @@ int be_job_append(sl_backend *be, const char *what, struct be_entry *e,
 int be_append_one(sl_backend *be, const char *what, struct be_entry *e,
 		  Statelog__Event__BodyCase type, void *body);
 
-/* MODEL.md "zombie": a running job whose pid is gone is paused, and the
+/* projector/model/MODEL.md "zombie": a zombie job is paused, and the
  * recovery appended.  e is locked and live; e->loaded may be false after. */
 int be_recover_zombie(sl_backend *be, struct be_entry *e);
 
