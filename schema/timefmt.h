@@ -2,7 +2,7 @@
  *
  * statelog keeps every time as microseconds since the Unix epoch, UTC
  * (events.proto).  The views and every tool show them the way the original
- * Python backend wrote them (seed/MODEL.md "Timestamps"): the output of
+ * Python backend did (projector/model/MODEL.md "Timestamps"): the output of
  * datetime.isoformat() for an aware UTC datetime,
  *     2026-11-26T02:49:38.504474+00:00
  * with the fraction left out when it is exactly zero.  Such strings sort in

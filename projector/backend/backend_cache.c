@@ -237,7 +237,7 @@ int sl_be_append_one(sl_backend *be, const char *what, struct sl_be_entry *e,
 	return sl_be_job_append(be, what, e, &p, 1, NULL);
 }
 
-/* MODEL.md "zombie": a running job whose pid is gone is paused, and the
+/* projector/model/MODEL.md "zombie": a zombie job is paused, and the
  * recovery is written to the log.  e is locked and live. */
 int sl_be_recover_zombie(sl_backend *be, struct sl_be_entry *e)
 {

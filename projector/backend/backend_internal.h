@@ -119,7 +119,7 @@ int sl_be_job_append(sl_backend *be, const char *what, struct sl_be_entry *e,
 int sl_be_append_one(sl_backend *be, const char *what, struct sl_be_entry *e,
 		  Statelog__Event__BodyCase type, void *body);
 
-/* MODEL.md "zombie": a running job whose pid is gone is paused, and the
+/* projector/model/MODEL.md "zombie": a zombie job is paused, and the
  * recovery appended.  e is locked and live; e->loaded may be false after. */
 int sl_be_recover_zombie(sl_backend *be, struct sl_be_entry *e);
 

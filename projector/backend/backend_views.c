@@ -6,7 +6,7 @@
  * every read starts by catching them up (sl_proj_catch_up()) under proj_mu:
  * whatever was committed before the call is in the answer (with durability
  * interval or none the log's buffer is written out first).  The SQL is the
- * original's (seed/sqlite_backend.txt), with one refinement: history ties
+ * original's (projector/model/MODEL.md), with one refinement: history ties
  * on executed_at are broken by id, newest first, where the original leaves
  * the order to SQLite.  Statements are prepared once per connection and
  * reused, values always bound.

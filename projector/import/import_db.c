@@ -3,7 +3,7 @@
  * into job states with every value checked, its history rows as
  * execution_recorded events, and the comparison of a projection with it.
  *
- * Versions (seed/MODEL.md): v1 created everything; v2 added
+ * Versions (projector/model/MODEL.md): v1 created everything; v2 added
  * jobs.config_path; v3 the sheets' execution_duration_seconds, exit_signal
  * and exit_reason; v4 renamed first_attempt_success to
  * success_without_retry.  The version is read from the schema_version rows

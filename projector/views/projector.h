@@ -3,7 +3,7 @@
  *
  * The database is derived data: tables `jobs`, `sheets`, `execution_history`
  * and `schema_version` exactly as the original backend wrote them
- * (../shared/seed/MODEL.md, schema version 4), so the original or any
+ * (projector/model/MODEL.md, schema version 4), so the original or any
  * dashboard written for it reads a statelog database unchanged; plus
  * statelog's own bookkeeping tables (statelog_*: the log id, the last applied
  * sequence number and its commit crc, the view schema version, and an index

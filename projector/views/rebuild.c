@@ -15,7 +15,7 @@
  *    complete new file, never a stale -wal (which SQLite would otherwise
  *    apply to the new file: WAL frames are not tied to a file);
  *  - nothing half-built is ever at the database's name.
- * The rebuilt file is not fsynced: the views are derived data (DESIGN.md),
+ * The rebuilt file is not fsynced (derived data: projector/model/MODEL.md),
  * and views damaged by a power loss are rebuilt again.
  */
 #include "views_internal.h"

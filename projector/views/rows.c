@@ -2,7 +2,7 @@
  * schema/views.sql, and writing and reading job, sheet, history and event
  * rows with statements prepared once per connection.
  *
- * Encodings, as the original backend writes them (seed/MODEL.md):
+ * Encodings, as the original writes them (projector/model/MODEL.md):
  *  - times: sl_time_format(), ISO-8601 with "+00:00", no fraction when it
  *    is zero;
  *  - JSON columns: the JSON text the state holds, unchanged (NULL and "[]"

@@ -11,7 +11,7 @@
  *       -> statelog: the intention call; the original: save() of the state
  *   execution_recorded -> record_execution(); job_deleted -> delete()
  * so the original saves the whole job and all its sheets about three times
- * per sheet, as MODEL.md says it does.  Each thread holds, like the
+ * per sheet (projector/model/MODEL.md).  Each thread holds, like the
  * orchestrator, the state of its jobs in memory (sl_state_apply() of the
  * event) and passes it to save().
  *

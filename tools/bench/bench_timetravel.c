@@ -1,5 +1,5 @@
 /* bench_timetravel.c: `statelog bench timetravel`, the figures of time
- * travel and the audit on the reference log (WORKLOAD.md): one job as of a
+ * travel and audit on the reference log (tools/workload/WORKLOAD.md): one job as of a
  * random point, the whole database as of a random point with snapshots and
  * without (the log replayed from its start, beside it in the same run), the
  * audit of a 100-sheet job, and the space the snapshots take.

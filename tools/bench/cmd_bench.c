@@ -463,7 +463,7 @@ static double prose_ratio(struct bench_events *b)
 
 static const char bench_help[] =
 	"usage: statelog bench [log|rebuild|backend|timetravel] [OPTIONS]\n\n"
-	"Measures figures on the reference workload (../shared/WORKLOAD.md), each\n"
+	"Measures figures on the reference workload (tools/workload/WORKLOAD.md), each\n"
 	"beside a baseline measured in the same run; medians of --runs runs.\n\n"
 	"  statelog bench log [--events N] [--sync-events N] [--runs N] [--dir BASE]\n"
 	"      durability none vs buffered write() of framed records; durability\n"

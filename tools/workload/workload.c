@@ -1,5 +1,5 @@
 /* workload.c: the scheduler and the per-job state machine of the reference
- * workload (../shared/WORKLOAD.md, the model in ../shared/seed/MODEL.md).
+ * workload (WORKLOAD.md, the model in projector/model/MODEL.md).
  *
  * `in_flight` slots each hold a running job.  Every job knows the simulated
  * instant of its next event; sl_workload_next() picks the slot whose next
