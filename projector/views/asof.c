@@ -173,10 +173,7 @@ void sl_asof_abort(struct sl_asof *a)
 	if (a->reading)
 		sqlite3_exec(a->q->db, "ROLLBACK", NULL, NULL, NULL);
 	sl_proj_deferred_free(&a->d);
-	if (a->q) {
-		sl_proj_detach(a->q);
-		sl_proj_close(a->q);
-	}
+	sl_proj_close(a->q);
 	if (a->tmp) {
 		remove_files(a->tmp, 0);
 		free(a->tmp);

@@ -823,6 +823,8 @@ int sl_snap_find_state(struct sl_job_state *out, uint64_t *seq_out, struct sl_sn
 	return rc;
 }
 
+static int snap_usage(struct sl_snap *s, uint64_t *points, uint64_t *bytes);
+
 int sl_proj_snapshot_usage(struct sl_snapshot_usage *out, sl_proj *p)
 {
 	*out = (struct sl_snapshot_usage){ 0 };
@@ -830,10 +832,12 @@ int sl_proj_snapshot_usage(struct sl_snapshot_usage *out, sl_proj *p)
 		return SL_OK;
 	out->failures = p->snap->failures;
 	snprintf(out->last_failure, sizeof out->last_failure, "%s", p->snap->errmsg);
-	return sl_snap_usage(p->snap, &out->points, &out->bytes);
+	return snap_usage(p->snap, &out->points, &out->bytes);
 }
 
-int sl_snap_usage(struct sl_snap *s, uint64_t *points, uint64_t *bytes)
+/* The number of kept points, and the bytes of the store file (with its
+ * -wal). */
+static int snap_usage(struct sl_snap *s, uint64_t *points, uint64_t *bytes)
 {
 	*points = 0;
 	*bytes = 0;

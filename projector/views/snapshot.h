@@ -76,7 +76,4 @@ int sl_snap_find_state(struct sl_job_state *out, uint64_t *seq_out, struct sl_sn
 		       const char *log_id, const char *job_id, uint64_t max_seq,
 		       struct sl_fetch *f, struct sl_snap_notes *notes);
 
-/* Number of points, and the bytes of the store file (with its -wal). */
-int sl_snap_usage(struct sl_snap *s, uint64_t *points, uint64_t *bytes);
-
 #endif
