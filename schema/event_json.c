@@ -30,7 +30,7 @@
 
 #include "timefmt.h"
 
-/* The string fields that hold JSON text (seed/MODEL.md "JSON columns"). */
+/* The fields holding JSON text (projector/model/MODEL.md "JSON columns"). */
 static const char *const json_text_fields[] = {
 	"config_snapshot", "validation_details", "passed_validations",
 	"failed_validations", "outcome_data", "learned_patterns",

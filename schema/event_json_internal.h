@@ -31,7 +31,7 @@ int sl_event_from_json_value(json_t *obj, sl_event **out, char *err, size_t errl
  * defaults: one line, ", " and ": " separators, keys in insertion order,
  * non-ASCII as \uXXXX (lower-case hex, surrogate pairs), reals as repr()
  * (shortest round-trip form: 0.1, 12.0, 1e+16).  This is the encoding of the
- * views' JSON columns (seed/MODEL.md).  Owned by the caller (free()); NULL
+ * views' JSON columns (projector/model/MODEL.md).  Caller frees it; NULL
  * when out of memory. */
 char *sl_json_dumps(const json_t *v);
 

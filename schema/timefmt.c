@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #define US_PER_SEC 1000000LL
 #define SEC_PER_DAY 86400LL
@@ -215,4 +216,11 @@ int sl_time_parse_relative(const char *s, int64_t now_us, int64_t *out)
 		return SL_EINVAL;
 	*out = t;
 	return SL_OK;
+}
+
+int64_t sl_time_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * US_PER_SEC + ts.tv_nsec / 1000;
 }

@@ -2,7 +2,7 @@
  *
  * statelog keeps every time as microseconds since the Unix epoch, UTC
  * (events.proto).  The views and every tool show them the way the original
- * Python backend wrote them (seed/MODEL.md "Timestamps"): the output of
+ * Python backend did (projector/model/MODEL.md "Timestamps"): the output of
  * datetime.isoformat() for an aware UTC datetime,
  *     2026-11-26T02:49:38.504474+00:00
  * with the fraction left out when it is exactly zero.  Such strings sort in
@@ -45,6 +45,9 @@ SL_API int sl_time_format(int64_t us, char *buf, size_t len);
  * SL_TIME_MIN_US..SL_TIME_MAX_US once converted to UTC.  *out is set only on
  * success. */
 SL_API int sl_time_parse(const char *s, int64_t *out);
+
+/* The wall clock now, in microseconds since the epoch (CLOCK_REALTIME). */
+SL_API int64_t sl_time_now_us(void);
 
 /* Parses a time as a person gives it to a time-travel command:
  *   -90s, -15m, -2h, -3d   that long before now_us (seconds, minutes, hours,

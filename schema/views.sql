@@ -5,7 +5,7 @@
 -- database of another version is rebuilt from the log when opened).
 --
 -- Part one is the database of the original Python backend at its schema
--- version 4 (../shared/seed/MODEL.md), column for column: the same tables,
+-- version 4 (projector/model/MODEL.md), column for column: the same tables,
 -- column order, types, defaults, NOT NULL, keys, foreign keys with ON DELETE
 -- CASCADE, the four indexes and the schema_version rows 1-4, so that the
 -- original, or a dashboard written for it, reads a statelog database

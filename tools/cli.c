@@ -118,10 +118,7 @@ bool cli_parse_i64(const char *s, int64_t *out)
 
 bool cli_parse_time(const char *s, int64_t *out)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	return sl_time_parse_relative(s, now, out) == SL_OK;
+	return sl_time_parse_relative(s, sl_time_now_us(), out) == SL_OK;
 }
 
 static double last_progress;
@@ -132,9 +129,7 @@ static void progress_line(const char *label, uint64_t done, uint64_t total, bool
 {
 	if (!isatty(STDERR_FILENO))
 		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	double now = cli_mono_s();
 	if (done < total && now - last_progress < 0.25)
 		return;
 	last_progress = now;
@@ -165,13 +160,22 @@ void cli_progress_done(void)
 	progress_shown = false;
 }
 
-bool cli_wants_help(int argc, char **argv)
+double cli_mono_s(void)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return false;
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return true;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+char *cli_tmpdir(const char *base, const char *what)
+{
+	char *p;
+	const char *t = base ? base : getenv("TMPDIR");
+	if (asprintf(&p, "%s/statelog-%s-XXXXXX", t && *t ? t : "/tmp", what) < 0)
+		return NULL;
+	if (!mkdtemp(p)) {
+		free(p);
+		return NULL;
 	}
-	return false;
+	return p;
 }

@@ -69,8 +69,12 @@ struct sl_value;
 void cli_audit_value(const struct sl_state_column *c, bool absent, const struct sl_value *v,
 		     char *buf, size_t len);
 
-/* Whether `--help`/`-h` is among the arguments. */
-bool cli_wants_help(int argc, char **argv);
+/* Monotonic seconds, for timing what a command does. */
+double cli_mono_s(void);
+
+/* A new directory under base (or $TMPDIR, or /tmp) named
+ * "statelog-<what>-XXXXXX"; malloc'd, NULL on failure (errno set). */
+char *cli_tmpdir(const char *base, const char *what);
 
 int cmd_init(int argc, char **argv);
 int cmd_append(int argc, char **argv);

@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "projector.h"
 #include "timefmt.h"
-#include "timetravel.h"
+#include "history.h"
 
 static const char at_help[] =
 	"usage: statelog at (--seq N | --time TIME) --out FILE [--no-snapshots]\n"
@@ -79,7 +79,7 @@ int cmd_at(int argc, char **argv)
 		return rc;
 	struct sl_tt_report rep = { 0 };
 	if (has_time)
-		rc = sl_proj_seq_at_time(p, time_us, &seq);
+		rc = sl_tt_seq_at_time(&seq, p, time_us);
 	if (rc == SL_OK)
 		rc = sl_tt_write_db(p, seq, out, flags, &rep);
 	int ex = SL_EXIT_OK;

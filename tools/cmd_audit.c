@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "audit.h"
+#include "history.h"
 #include "backend.h"
 #include "cli.h"
 #include "event_json_internal.h"

@@ -10,13 +10,6 @@
 #include "cli.h"
 #include "projector.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Notes that accompany any run: events refused by the rules, gaps, skipped
  * unknown events. */
 static void print_notes(const char *cmd, const struct sl_proj_stats *st)
@@ -169,9 +162,9 @@ int cmd_rebuild(int argc, char **argv)
 	o.progress_ctx = (void *)"rebuild";
 	struct sl_proj_stats st;
 	char err[1024] = "";
-	double t0 = now_s();
+	double t0 = cli_mono_s();
 	rc = sl_proj_rebuild(log_dir, db, &o, &st, err, sizeof err);
-	double dt = now_s() - t0;
+	double dt = cli_mono_s() - t0;
 	cli_progress_done();
 	if (rc != SL_OK) {
 		cli_err("rebuild", "%s", err);

@@ -44,7 +44,7 @@ int sl_backend_default_db_path(char **out, const char *log_dir)
 
 static void backend_free(sl_backend *be)
 {
-	be_cache_free(be);
+	sl_be_cache_free(be);
 	pthread_mutex_destroy(&be->mu);
 	pthread_mutex_destroy(&be->proj_mu);
 	free(be->log_dir);
@@ -84,7 +84,7 @@ int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backe
 	be->cache_cap = opts->cache_jobs ? opts->cache_jobs : DEFAULT_CACHE_JOBS;
 	be->log_dir = strdup(log_dir);
 	rc = SL_ENOMEM;
-	if (be_cache_init(be) != SL_OK || !be->log_dir)
+	if (sl_be_cache_init(be) != SL_OK || !be->log_dir)
 		goto fail;
 	if (opts->db_path) {
 		if (!(be->db_path = strdup(opts->db_path)))
@@ -110,12 +110,12 @@ int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backe
 	rc = sl_proj_open(&be->proj, log_dir, be->db_path, &po, NULL, msg, sizeof msg);
 	if (rc != SL_OK)
 		goto fail;
-	rc = be_views_init(be);
+	rc = sl_be_views_init(be);
 	if (rc == SL_OK && !be->read_only) {
 		/* Ids go on from the highest the views have ever given; the
 		 * views are caught up with the whole log first. */
 		int64_t max;
-		rc = be_views_max_exec_id(be, &max);
+		rc = sl_be_views_max_exec_id(be, &max);
 		be->next_exec_id = max + 1;
 	}
 	if (rc != SL_OK) {
@@ -129,7 +129,7 @@ fail:
 		snprintf(err, errlen, "%s: %s", log_dir ? log_dir : "(null)",
 			 msg[0] ? msg : sl_strerror(rc));
 	if (be) {
-		be_views_fini(be);
+		sl_be_views_fini(be);
 		sl_proj_close(be->proj);
 		sl_log_close(be->log);
 		backend_free(be);
@@ -141,7 +141,7 @@ int sl_backend_close(sl_backend *be)
 {
 	if (!be)
 		return SL_OK;
-	be_views_fini(be);
+	sl_be_views_fini(be);
 	sl_proj_close(be->proj);
 	int rc = sl_log_close(be->log);
 	backend_free(be);
@@ -166,10 +166,10 @@ static int load_from_views(sl_backend *be, const char *what, const char *job_id,
 {
 	struct sl_job_state st;
 	sl_state_init(&st);
-	int rc = be_views_load_job(be, job_id, &st);
+	int rc = sl_be_views_load_job(be, job_id, &st);
 	if (rc == SL_OK && st.presence != SL_JOB_LIVE) {
 		sl_state_free(&st);
-		rc = be_fail(be, SL_ENOTFOUND, "%s: no job '%s'", what, job_id);
+		rc = sl_be_fail(be, SL_ENOTFOUND, "%s: no job '%s'", what, job_id);
 	}
 	if (rc == SL_OK)
 		*out = st;
@@ -177,35 +177,35 @@ static int load_from_views(sl_backend *be, const char *what, const char *job_id,
 }
 
 /* load() with the entry already found: recover, then copy. */
-static int load_locked(sl_backend *be, struct be_entry *e, struct sl_job_state *out)
+static int load_locked(sl_backend *be, struct sl_be_entry *e, struct sl_job_state *out)
 {
-	int rc = be_recover_zombie(be, e);
+	int rc = sl_be_recover_zombie(be, e);
 	if (rc != SL_OK)
 		return rc;
 	if (!e->loaded)         /* the recovery could not be applied in memory */
-		return be_fail(be, SL_EIO, "load: job '%s': cached state lost", e->id);
+		return sl_be_fail(be, SL_EIO, "load: job '%s': cached state lost", e->id);
 	rc = sl_state_copy(out, &e->st);
 	if (rc != SL_OK)
-		return be_fail(be, rc, "load: job '%s': out of memory", e->id);
+		return sl_be_fail(be, rc, "load: job '%s': out of memory", e->id);
 	return SL_OK;
 }
 
 int sl_backend_load(struct sl_job_state *out, sl_backend *be, const char *job_id)
 {
-	struct be_entry *e;
-	int rc = be_check_id(be, "load", job_id);
+	struct sl_be_entry *e;
+	int rc = sl_be_check_id(be, "load", job_id);
 	if (rc != SL_OK)
 		return rc;
 	if (be->read_only)
 		return load_from_views(be, "load", job_id, out);
-	rc = be_entry_acquire(be, job_id, &e);
+	rc = sl_be_entry_acquire(be, job_id, &e);
 	if (rc != SL_OK)
 		return rc;
 	if (e->st.presence != SL_JOB_LIVE)
-		rc = be_fail(be, SL_ENOTFOUND, "load: no job '%s'", job_id);
+		rc = sl_be_fail(be, SL_ENOTFOUND, "load: no job '%s'", job_id);
 	else
 		rc = load_locked(be, e, out);
-	be_entry_release(be, e);
+	sl_be_entry_release(be, e);
 	return rc;
 }
 
@@ -214,23 +214,23 @@ int sl_backend_load(struct sl_job_state *out, sl_backend *be, const char *job_id
 static int check_state(const sl_backend *be, const struct sl_job_state *st)
 {
 	if (!st->name)
-		return be_fail(be, SL_EINVAL, "save: job '%s': no name", st->id);
+		return sl_be_fail(be, SL_EINVAL, "save: job '%s': no name", st->id);
 	if (st->total_sheets < 0)
-		return be_fail(be, SL_EINVAL, "save: job '%s': total_sheets %" PRId64 " is negative",
+		return sl_be_fail(be, SL_EINVAL, "save: job '%s': total_sheets %" PRId64 " is negative",
 			       st->id, st->total_sheets);
 	if ((unsigned)st->status >= SL_JOB_STATUS_COUNT)
-		return be_fail(be, SL_EINVAL, "save: job '%s': status %d is not a JobStatus",
+		return sl_be_fail(be, SL_EINVAL, "save: job '%s': status %d is not a JobStatus",
 			       st->id, (int)st->status);
 	for (size_t i = 0; i < st->n_sheets; i++) {
 		const struct sl_sheet_state *sh = &st->sheets[i];
 		if (sh->sheet_num < 1)
-			return be_fail(be, SL_EINVAL, "save: job '%s': sheet number %" PRId64
+			return sl_be_fail(be, SL_EINVAL, "save: job '%s': sheet number %" PRId64
 				       " is below 1", st->id, sh->sheet_num);
 		if (i > 0 && sh->sheet_num <= sh[-1].sheet_num)
-			return be_fail(be, SL_EINVAL, "save: job '%s': sheet %" PRId64
+			return sl_be_fail(be, SL_EINVAL, "save: job '%s': sheet %" PRId64
 				       " is out of order or repeated", st->id, sh->sheet_num);
 		if ((unsigned)sh->status >= SL_SHEET_STATUS_COUNT)
-			return be_fail(be, SL_EINVAL, "save: job '%s': sheet %" PRId64
+			return sl_be_fail(be, SL_EINVAL, "save: job '%s': sheet %" PRId64
 				       ": status %d is not a SheetStatus", st->id, sh->sheet_num,
 				       (int)sh->status);
 	}
@@ -246,18 +246,18 @@ static int64_t wall_us(void)
 
 int sl_backend_save(sl_backend *be, struct sl_job_state *state)
 {
-	struct be_entry *e = NULL;
+	struct sl_be_entry *e = NULL;
 	sl_event **evs = NULL;
 	size_t n = 0;
 	struct sl_commit_info ci;
 	int rc;
 
 	if (!state)
-		return be_fail(be, SL_EINVAL, "save: no state");
-	if ((rc = be_check_id(be, "save", state->id)) != SL_OK ||
-	    (rc = be_check_writable(be, "save")) != SL_OK || (rc = check_state(be, state)) != SL_OK)
+		return sl_be_fail(be, SL_EINVAL, "save: no state");
+	if ((rc = sl_be_check_id(be, "save", state->id)) != SL_OK ||
+	    (rc = sl_be_check_writable(be, "save")) != SL_OK || (rc = check_state(be, state)) != SL_OK)
 		return rc;
-	if ((rc = be_entry_acquire(be, state->id, &e)) != SL_OK)
+	if ((rc = sl_be_entry_acquire(be, state->id, &e)) != SL_OK)
 		return rc;
 
 	/* The state to store: the caller's columns and sheets (borrowed, never
@@ -271,7 +271,7 @@ int sl_backend_save(sl_backend *be, struct sl_job_state *state)
 		want.created_at_us = e->st.created_at_us;
 	rc = sl_state_diff(&e->st, &want, wall_us(), &evs, &n);
 	if (rc != SL_OK) {
-		be_fail(be, rc, "save: job '%s': %s", state->id,
+		sl_be_fail(be, rc, "save: job '%s': %s", state->id,
 			rc == SL_EINVAL ? "the state cannot be saved" : sl_strerror(rc));
 		goto out;
 	}
@@ -284,29 +284,29 @@ int sl_backend_save(sl_backend *be, struct sl_job_state *state)
 		/* Nothing changed; the original's save still bumps updated_at. */
 		evs = malloc(sizeof *evs);
 		if (!evs || (rc = sl_state_touch_event(&evs[0], state->id, 0)) != SL_OK) {
-			rc = be_fail(be, SL_ENOMEM, "save: job '%s': out of memory", state->id);
+			rc = sl_be_fail(be, SL_ENOMEM, "save: job '%s': out of memory", state->id);
 			goto out;
 		}
 		n = 1;
 	}
-	rc = be_job_append(be, "save", e, evs, n, &ci);
+	rc = sl_be_job_append(be, "save", e, evs, n, &ci);
 	if (rc == SL_OK)
 		state->updated_at_us = ci.time_us;
 out:
 	sl_events_free(evs, n);
-	be_entry_release(be, e);
+	sl_be_entry_release(be, e);
 	return rc;
 }
 
 int sl_backend_delete(sl_backend *be, const char *job_id)
 {
-	struct be_entry *e;
-	int rc = be_job_begin(be, "delete", job_id, &e);
+	struct sl_be_entry *e;
+	int rc = sl_be_job_begin(be, "delete", job_id, &e);
 	if (rc != SL_OK)
 		return rc;
 	Statelog__JobDeleted body = STATELOG__JOB_DELETED__INIT;
-	rc = be_append_one(be, "delete", e, STATELOG__EVENT__BODY_JOB_DELETED, &body);
-	be_entry_release(be, e);
+	rc = sl_be_append_one(be, "delete", e, STATELOG__EVENT__BODY_JOB_DELETED, &body);
+	sl_be_entry_release(be, e);
 	return rc;
 }
 
@@ -341,11 +341,11 @@ int sl_backend_list_jobs(struct sl_job_state **out, size_t *n_out, sl_backend *b
 	size_t n_ids = 0, n = 0;
 	struct ranked *r = NULL;
 	struct sl_job_state *res = NULL;
-	int rc = be_views_job_ids(be, &ids, &n_ids);
+	int rc = sl_be_views_job_ids(be, &ids, &n_ids);
 	if (rc != SL_OK)
 		return rc;
 	if (n_ids && !(r = calloc(n_ids, sizeof *r))) {
-		rc = be_fail(be, SL_ENOMEM, "list_jobs: out of memory");
+		rc = sl_be_fail(be, SL_ENOMEM, "list_jobs: out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n_ids; i++) {
@@ -363,7 +363,7 @@ int sl_backend_list_jobs(struct sl_job_state **out, size_t *n_out, sl_backend *b
 	if (n) {
 		qsort(r, n, sizeof *r, cmp_ranked);
 		if (!(res = malloc(n * sizeof *res))) {
-			rc = be_fail(be, SL_ENOMEM, "list_jobs: out of memory");
+			rc = sl_be_fail(be, SL_ENOMEM, "list_jobs: out of memory");
 			goto out;
 		}
 		for (size_t i = 0; i < n; i++)
@@ -384,10 +384,10 @@ out:
 
 int sl_backend_next_sheet(int64_t *out, sl_backend *be, const char *job_id)
 {
-	struct be_entry *e;
+	struct sl_be_entry *e;
 	struct sl_job_state st;
 	int64_t next = 1;       /* an unknown job starts from the beginning */
-	int rc = be_check_id(be, "next_sheet", job_id);
+	int rc = sl_be_check_id(be, "next_sheet", job_id);
 	if (rc != SL_OK)
 		return rc;
 	if (be->read_only) {
@@ -402,16 +402,16 @@ int sl_backend_next_sheet(int64_t *out, sl_backend *be, const char *job_id)
 			*out = next;
 		return rc;
 	}
-	if ((rc = be_entry_acquire(be, job_id, &e)) != SL_OK)
+	if ((rc = sl_be_entry_acquire(be, job_id, &e)) != SL_OK)
 		return rc;
 	if (e->st.presence == SL_JOB_LIVE) {
-		rc = be_recover_zombie(be, e);
+		rc = sl_be_recover_zombie(be, e);
 		if (rc == SL_OK && !e->loaded)
-			rc = be_fail(be, SL_EIO, "next_sheet: job '%s': cached state lost", job_id);
+			rc = sl_be_fail(be, SL_EIO, "next_sheet: job '%s': cached state lost", job_id);
 		if (rc == SL_OK)
 			rc = sl_state_next_sheet(&e->st, &next);
 	}
-	be_entry_release(be, e);
+	sl_be_entry_release(be, e);
 	if (rc == SL_OK)
 		*out = next;
 	return rc;

@@ -1,5 +1,5 @@
 /* backend.h: the backend API the orchestrator calls, the original Python
- * SQLiteStateBackend (../shared/seed/sqlite_backend.txt) rebuilt on the log.
+ * SQLiteStateBackend (projector/model/MODEL.md) rebuilt on the log.
  *
  * Every state change becomes events appended to the log (the truth); the
  * SQLite views (projector.h) are derived from it and brought up to date on
@@ -46,7 +46,7 @@ typedef struct sl_backend sl_backend;
 #define SL_BACKEND_QUERY_LIMIT 50
 
 /* What record_execution() keeps, as the original's callers cut the text
- * before recording it (seed/MODEL.md "How the original is used"): the first
+ * beforehand (projector/model/MODEL.md "How the original is used"): the first
  * 2,000 characters of a prompt and the last 5,000 of an output.  Characters
  * are Unicode code points, as Python's slicing counts them. */
 #define SL_BACKEND_PROMPT_CHARS 2000
@@ -168,7 +168,7 @@ SL_API int sl_backend_delete(sl_backend *be, const char *job_id);
 SL_API int sl_backend_list_jobs(struct sl_job_state **out, size_t *n_out, sl_backend *be);
 SL_API void sl_backend_states_free(struct sl_job_state *states, size_t n);
 
-/* MODEL.md "next sheet": *out = the sheet to run next, 0 when there is none,
+/* projector/model/MODEL.md "next sheet": *out = the next sheet, 0 for none,
  * 1 for a job that does not exist (as the original).  Loads the job as
  * load() does (a zombie is recovered). */
 SL_API int sl_backend_next_sheet(int64_t *out, sl_backend *be, const char *job_id);
@@ -282,7 +282,7 @@ SL_API void sl_backend_summaries_free(struct sl_job_summary *rows, size_t n);
 
 /* ---- intention calls: exactly one event each --------------------------- */
 /* Each returns SL_ENOTFOUND for an unknown job and SL_EINVAL for a sheet
- * outside 1..total_sheets; the rule applied is MODEL.md's, in apply.c.
+ * outside 1..total_sheets; the rules: projector/model/MODEL.md, apply.c.
  * Unlike load() they do not recover a zombie first: the caller is the
  * job's runner. */
 

@@ -37,7 +37,7 @@
 static __thread const sl_backend *err_owner;
 static __thread char err_buf[1024];
 
-int be_fail(const sl_backend *be, int rc, const char *fmt, ...)
+int sl_be_fail(const sl_backend *be, int rc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -52,32 +52,24 @@ const char *sl_backend_errmsg(const sl_backend *be)
 	return be && err_owner == be ? err_buf : "";
 }
 
-int be_check_id(const sl_backend *be, const char *what, const char *id)
+int sl_be_check_id(const sl_backend *be, const char *what, const char *id)
 {
 	if (!id || !id[0])
-		return be_fail(be, SL_EINVAL, "%s: the job id is empty", what);
+		return sl_be_fail(be, SL_EINVAL, "%s: the job id is empty", what);
 	return SL_OK;
 }
 
-int be_check_writable(const sl_backend *be, const char *what)
+int sl_be_check_writable(const sl_backend *be, const char *what)
 {
 	if (be->read_only)
-		return be_fail(be, SL_EINVAL, "%s: the backend is open read-only", what);
+		return sl_be_fail(be, SL_EINVAL, "%s: the backend is open read-only", what);
 	return SL_OK;
 }
 
 /* ---- the cache --------------------------------------------------------- */
 
 
-static uint64_t hash_id(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;     /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static void entry_free(struct be_entry *e)
+static void entry_free(struct sl_be_entry *e)
 {
 	if (!e)
 		return;
@@ -87,69 +79,47 @@ static void entry_free(struct be_entry *e)
 	free(e);
 }
 
-/* Doubles the table.  Called with be->mu held. */
-static void table_grow(sl_backend *be)
-{
-	size_t n = be->n_buckets * 2;
-	struct be_entry **b = calloc(n, sizeof *b);
-	if (!b)
-		return;                 /* longer chains, still correct */
-	for (size_t i = 0; i < be->n_buckets; i++) {
-		struct be_entry *e = be->buckets[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			e->next = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-		}
-	}
-	free(be->buckets);
-	be->buckets = b;
-	be->n_buckets = n;
-}
-
 /* Drops idle entries, least recently used first, while the cache is over
  * its size.  Called with be->mu held. */
 static void table_evict(sl_backend *be)
 {
-	while (be->n_entries > be->cache_cap) {
-		struct be_entry **victim = NULL;
-		for (size_t i = 0; i < be->n_buckets; i++)
-			for (struct be_entry **p = &be->buckets[i]; *p; p = &(*p)->next)
-				if ((*p)->refs == 0 &&
-				    (!victim || (*p)->last_use < (*victim)->last_use))
-					victim = p;
+	while (be->jobs.count > be->cache_cap) {
+		struct sl_be_entry *victim = NULL;
+		for (struct sl_jobmap_node *n = sl_jobmap_next(&be->jobs, NULL); n;
+		     n = sl_jobmap_next(&be->jobs, n)) {
+			struct sl_be_entry *e = SL_CONTAINER_OF(n, struct sl_be_entry, node);
+			if (e->refs == 0 && (!victim || e->last_use < victim->last_use))
+				victim = e;
+		}
 		if (!victim)
 			return;         /* every entry is in use */
-		struct be_entry *e = *victim;
-		*victim = e->next;
-		be->n_entries--;
-		entry_free(e);
+		sl_jobmap_remove(&be->jobs, &victim->node);
+		entry_free(victim);
 	}
 }
 
-/* Unlocks and unpins an entry from be_entry_acquire(). */
-void be_entry_release(sl_backend *be, struct be_entry *e)
+/* Unlocks and unpins an entry from sl_be_entry_acquire(). */
+void sl_be_entry_release(sl_backend *be, struct sl_be_entry *e)
 {
 	pthread_mutex_unlock(&e->mu);
 	pthread_mutex_lock(&be->mu);
 	e->refs--;
-	if (be->n_entries > be->cache_cap)
+	if (be->jobs.count > be->cache_cap)
 		table_evict(be);
 	pthread_mutex_unlock(&be->mu);
 }
 
 /* The entry of job_id, pinned and locked, its state read from the views if
- * it was not cached.  Release it with be_entry_release(). */
-int be_entry_acquire(sl_backend *be, const char *job_id, struct be_entry **out)
+ * it was not cached.  Release it with sl_be_entry_release(). */
+int sl_be_entry_acquire(sl_backend *be, const char *job_id, struct sl_be_entry **out)
 {
-	uint64_t h = hash_id(job_id);
-	struct be_entry *e, *fresh = NULL;
+	struct sl_be_entry *e = NULL, *fresh = NULL;
 	int rc = SL_OK;
 
 	pthread_mutex_lock(&be->mu);
-	for (e = be->buckets[h & (be->n_buckets - 1)]; e; e = e->next)
-		if (e->hash == h && strcmp(e->id, job_id) == 0)
-			break;
+	struct sl_jobmap_node *n = sl_jobmap_find(&be->jobs, job_id);
+	if (n)
+		e = SL_CONTAINER_OF(n, struct sl_be_entry, node);
 	if (!e) {
 		/* Allocating under mu is brief and keeps the lookup one step. */
 		fresh = calloc(1, sizeof *fresh);
@@ -159,15 +129,12 @@ int be_entry_acquire(sl_backend *be, const char *job_id, struct be_entry **out)
 		}
 		if (!fresh) {
 			pthread_mutex_unlock(&be->mu);
-			return be_fail(be, SL_ENOMEM, "%s: out of memory", job_id);
+			return sl_be_fail(be, SL_ENOMEM, "%s: out of memory", job_id);
 		}
-		fresh->hash = h;
 		pthread_mutex_init(&fresh->mu, NULL);
 		sl_state_init(&fresh->st);
-		fresh->next = be->buckets[h & (be->n_buckets - 1)];
-		be->buckets[h & (be->n_buckets - 1)] = fresh;
-		if (++be->n_entries > be->n_buckets)
-			table_grow(be);
+		fresh->node.key = fresh->id;
+		sl_jobmap_insert(&be->jobs, &fresh->node);
 		e = fresh;
 	}
 	e->refs++;
@@ -178,7 +145,7 @@ int be_entry_acquire(sl_backend *be, const char *job_id, struct be_entry **out)
 	if (!e->loaded) {
 		struct sl_job_state st;
 		sl_state_init(&st);
-		rc = be_views_load_job(be, job_id, &st);
+		rc = sl_be_views_load_job(be, job_id, &st);
 		if (rc == SL_OK) {
 			sl_state_free(&e->st);
 			e->st = st;
@@ -186,7 +153,7 @@ int be_entry_acquire(sl_backend *be, const char *job_id, struct be_entry **out)
 		}
 	}
 	if (rc != SL_OK) {
-		be_entry_release(be, e);
+		sl_be_entry_release(be, e);
 		return rc;
 	}
 	*out = e;
@@ -194,29 +161,29 @@ int be_entry_acquire(sl_backend *be, const char *job_id, struct be_entry **out)
 }
 
 /* The entry of a job that must exist, for a call that appends. */
-int be_job_begin(sl_backend *be, const char *what, const char *job_id, struct be_entry **out)
+int sl_be_job_begin(sl_backend *be, const char *what, const char *job_id, struct sl_be_entry **out)
 {
-	struct be_entry *e;
-	int rc = be_check_id(be, what, job_id);
+	struct sl_be_entry *e;
+	int rc = sl_be_check_id(be, what, job_id);
 	if (rc == SL_OK)
-		rc = be_check_writable(be, what);
+		rc = sl_be_check_writable(be, what);
 	if (rc == SL_OK)
-		rc = be_entry_acquire(be, job_id, &e);
+		rc = sl_be_entry_acquire(be, job_id, &e);
 	if (rc != SL_OK)
 		return rc;
 	if (e->st.presence != SL_JOB_LIVE) {
-		be_entry_release(be, e);
-		return be_fail(be, SL_ENOTFOUND, "%s: no job '%s'", what, job_id);
+		sl_be_entry_release(be, e);
+		return sl_be_fail(be, SL_ENOTFOUND, "%s: no job '%s'", what, job_id);
 	}
 	*out = e;
 	return SL_OK;
 }
 
-int be_check_sheet(const sl_backend *be, const char *what, const struct be_entry *e,
+int sl_be_check_sheet(const sl_backend *be, const char *what, const struct sl_be_entry *e,
 		       int64_t sheet_num)
 {
 	if (sheet_num < 1 || sheet_num > e->st.total_sheets)
-		return be_fail(be, SL_EINVAL, "%s: job '%s': sheet %" PRId64 " is outside 1..%"
+		return sl_be_fail(be, SL_EINVAL, "%s: job '%s': sheet %" PRId64 " is outside 1..%"
 			       PRId64, what, e->id, sheet_num, e->st.total_sheets);
 	return SL_OK;
 }
@@ -224,7 +191,7 @@ int be_check_sheet(const sl_backend *be, const char *what, const struct be_entry
 /* Appends evs[0..n) as one commit for the job of e (locked), then applies
  * them to its cached state.  The log assigns every time.  *info may be
  * NULL. */
-int be_job_append(sl_backend *be, const char *what, struct be_entry *e,
+int sl_be_job_append(sl_backend *be, const char *what, struct sl_be_entry *e,
 		      sl_event **evs, size_t n, struct sl_commit_info *info)
 {
 	struct sl_commit_info ci;
@@ -234,7 +201,7 @@ int be_job_append(sl_backend *be, const char *what, struct be_entry *e,
 	}
 	int rc = sl_log_append(be->log, evs, n, &ci);
 	if (rc != SL_OK)
-		return be_fail(be, rc, "%s: job '%s': %s", what, e->id, sl_log_errmsg(be->log));
+		return sl_be_fail(be, rc, "%s: job '%s': %s", what, e->id, sl_log_errmsg(be->log));
 	for (size_t i = 0; i < n; i++) {
 		if (sl_state_apply(&e->st, evs[i]) != SL_OK) {
 			/* Cannot happen for events checked before appending, but
@@ -253,7 +220,7 @@ int be_job_append(sl_backend *be, const char *what, struct be_entry *e,
 
 /* An event for e's job with the given body, on the stack: strings are
  * borrowed, so it is never freed. */
-static sl_event stack_event(const struct be_entry *e, Statelog__Event__BodyCase type, void *body)
+static sl_event stack_event(const struct sl_be_entry *e, Statelog__Event__BodyCase type, void *body)
 {
 	sl_event ev = STATELOG__EVENT__INIT;
 	ev.job_id = e->id;
@@ -263,17 +230,17 @@ static sl_event stack_event(const struct be_entry *e, Statelog__Event__BodyCase 
 	return ev;
 }
 
-int be_append_one(sl_backend *be, const char *what, struct be_entry *e,
+int sl_be_append_one(sl_backend *be, const char *what, struct sl_be_entry *e,
 		      Statelog__Event__BodyCase type, void *body)
 {
 	sl_event ev = stack_event(e, type, body);
 	sl_event *p = &ev;
-	return be_job_append(be, what, e, &p, 1, NULL);
+	return sl_be_job_append(be, what, e, &p, 1, NULL);
 }
 
-/* MODEL.md "zombie": a running job whose pid is gone is paused, and the
+/* projector/model/MODEL.md "zombie": a zombie job is paused, and the
  * recovery is written to the log.  e is locked and live. */
-int be_recover_zombie(sl_backend *be, struct be_entry *e)
+int sl_be_recover_zombie(sl_backend *be, struct sl_be_entry *e)
 {
 	if (!sl_state_is_zombie(&e->st, be->pid_alive, be->pid_ctx))
 		return SL_OK;
@@ -281,25 +248,21 @@ int be_recover_zombie(sl_backend *be, struct be_entry *e)
 	z.has_pid = 1;
 	z.pid = e->st.pid;
 	z.reason = (char *)SL_BACKEND_ZOMBIE_REASON;
-	return be_append_one(be, "load", e, STATELOG__EVENT__BODY_ZOMBIE_RECOVERED, &z);
+	return sl_be_append_one(be, "load", e, STATELOG__EVENT__BODY_ZOMBIE_RECOVERED, &z);
 }
 
-int be_cache_init(sl_backend *be)
+int sl_be_cache_init(sl_backend *be)
 {
-	be->n_buckets = 64;
-	be->buckets = calloc(be->n_buckets, sizeof *be->buckets);
-	return be->buckets ? SL_OK : SL_ENOMEM;
+	return sl_jobmap_init(&be->jobs, 64);
 }
 
-void be_cache_free(sl_backend *be)
+void sl_be_cache_free(sl_backend *be)
 {
-	for (size_t i = 0; be->buckets && i < be->n_buckets; i++) {
-		struct be_entry *e = be->buckets[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			entry_free(e);
-		}
+	struct sl_jobmap_node *n = be->jobs.buckets ? sl_jobmap_next(&be->jobs, NULL) : NULL;
+	while (n) {
+		struct sl_jobmap_node *next = sl_jobmap_next(&be->jobs, n);
+		entry_free(SL_CONTAINER_OF(n, struct sl_be_entry, node));
+		n = next;
 	}
-	free(be->buckets);
-	be->buckets = NULL;
+	sl_jobmap_fini(&be->jobs);
 }

@@ -3,7 +3,7 @@
  * calls (sheet started / completed / failed / skipped, job paused / failed /
  * resumed / completed / cancelled, pid set, rate-limit wait).  Each checks
  * its input against the job's cached state, then appends through
- * be_append_one() (backend_cache.c), which applies the event to the cache
+ * sl_be_append_one() (backend_cache.c), which applies the event to the cache
  * with the model's one set of rules.
  */
 #include "backend_internal.h"
@@ -21,28 +21,28 @@ int sl_backend_mark_sheet_status(sl_backend *be, const char *job_id, int64_t she
 {
 	static const char what[] = "mark_sheet_status";
 	enum sl_sheet_status s;
-	struct be_entry *e;
+	struct sl_be_entry *e;
 	int rc;
 	if (!status || sl_sheet_status_from_name(&s, status) != SL_OK)
-		return be_fail(be, SL_EINVAL, "%s: '%s' is not a sheet status", what,
+		return sl_be_fail(be, SL_EINVAL, "%s: '%s' is not a sheet status", what,
 			       status ? status : "(null)");
-	if ((rc = be_job_begin(be, what, job_id, &e)) != SL_OK)
+	if ((rc = sl_be_job_begin(be, what, job_id, &e)) != SL_OK)
 		return rc;
 	/* The original loads first, and so recovers a zombie. */
-	if ((rc = be_recover_zombie(be, e)) != SL_OK)
+	if ((rc = sl_be_recover_zombie(be, e)) != SL_OK)
 		goto out;
 	if (!e->loaded) {
-		rc = be_fail(be, SL_EIO, "%s: job '%s': cached state lost", what, job_id);
+		rc = sl_be_fail(be, SL_EIO, "%s: job '%s': cached state lost", what, job_id);
 		goto out;
 	}
-	if ((rc = be_check_sheet(be, what, e, sheet_num)) != SL_OK)
+	if ((rc = sl_be_check_sheet(be, what, e, sheet_num)) != SL_OK)
 		goto out;
 	switch (s) {
 	case SL_SHEET_COMPLETED: {
 		Statelog__SheetCompleted b = STATELOG__SHEET_COMPLETED__INIT;
 		b.has_sheet_num = 1;
 		b.sheet_num = sheet_num;
-		rc = be_append_one(be, what, e, STATELOG__EVENT__BODY_SHEET_COMPLETED, &b);
+		rc = sl_be_append_one(be, what, e, STATELOG__EVENT__BODY_SHEET_COMPLETED, &b);
 		break;
 	}
 	case SL_SHEET_FAILED: {
@@ -51,30 +51,30 @@ int sl_backend_mark_sheet_status(sl_backend *be, const char *job_id, int64_t she
 		b.sheet_num = sheet_num;
 		b.message = (char *)(error_message && error_message[0] ? error_message
 								       : "Unknown error");
-		rc = be_append_one(be, what, e, STATELOG__EVENT__BODY_SHEET_FAILED, &b);
+		rc = sl_be_append_one(be, what, e, STATELOG__EVENT__BODY_SHEET_FAILED, &b);
 		break;
 	}
 	case SL_SHEET_IN_PROGRESS: {
 		Statelog__SheetStarted b = STATELOG__SHEET_STARTED__INIT;
 		b.has_sheet_num = 1;
 		b.sheet_num = sheet_num;
-		rc = be_append_one(be, what, e, STATELOG__EVENT__BODY_SHEET_STARTED, &b);
+		rc = sl_be_append_one(be, what, e, STATELOG__EVENT__BODY_SHEET_STARTED, &b);
 		break;
 	}
 	default: {
 		/* The original changes nothing, then saves: updated_at moves. */
 		sl_event *ev;
 		if ((rc = sl_state_touch_event(&ev, job_id, 0)) != SL_OK) {
-			rc = be_fail(be, rc, "%s: out of memory", what);
+			rc = sl_be_fail(be, rc, "%s: out of memory", what);
 			break;
 		}
-		rc = be_job_append(be, what, e, &ev, 1, NULL);
+		rc = sl_be_job_append(be, what, e, &ev, 1, NULL);
 		sl_event_free(ev);
 		break;
 	}
 	}
 out:
-	be_entry_release(be, e);
+	sl_be_entry_release(be, e);
 	return rc;
 }
 
@@ -106,14 +106,14 @@ static const char *utf8_suffix(const char *s, size_t chars)
 int sl_backend_record_execution(int64_t *out, sl_backend *be, const struct sl_execution_record *rec)
 {
 	static const char what[] = "record_execution";
-	struct be_entry *e;
+	struct sl_be_entry *e;
 	char *prompt = NULL;
 	int rc;
 	if (!rec)
-		return be_fail(be, SL_EINVAL, "%s: no record", what);
-	if ((rc = be_job_begin(be, what, rec->job_id, &e)) != SL_OK)
+		return sl_be_fail(be, SL_EINVAL, "%s: no record", what);
+	if ((rc = sl_be_job_begin(be, what, rec->job_id, &e)) != SL_OK)
 		return rc;
-	if ((rc = be_check_sheet(be, what, e, rec->sheet_num)) != SL_OK)
+	if ((rc = sl_be_check_sheet(be, what, e, rec->sheet_num)) != SL_OK)
 		goto out;
 
 	Statelog__ExecutionRecorded b = STATELOG__EXECUTION_RECORDED__INIT;
@@ -126,7 +126,7 @@ int sl_backend_record_execution(int64_t *out, sl_backend *be, const struct sl_ex
 		size_t len = utf8_prefix(rec->prompt, SL_BACKEND_PROMPT_CHARS);
 		if (rec->prompt[len]) {
 			if (!(prompt = strndup(rec->prompt, len))) {
-				rc = be_fail(be, SL_ENOMEM, "%s: out of memory", what);
+				rc = sl_be_fail(be, SL_ENOMEM, "%s: out of memory", what);
 				goto out;
 			}
 			b.prompt = prompt;
@@ -143,12 +143,12 @@ int sl_backend_record_execution(int64_t *out, sl_backend *be, const struct sl_ex
 	b.execution_id = be->next_exec_id++;
 	pthread_mutex_unlock(&be->mu);
 	b.has_execution_id = 1;
-	rc = be_append_one(be, what, e, STATELOG__EVENT__BODY_EXECUTION_RECORDED, &b);
+	rc = sl_be_append_one(be, what, e, STATELOG__EVENT__BODY_EXECUTION_RECORDED, &b);
 	if (rc == SL_OK)
 		*out = b.execution_id;
 out:
 	free(prompt);
-	be_entry_release(be, e);
+	sl_be_entry_release(be, e);
 	return rc;
 }
 
@@ -159,13 +159,13 @@ out:
 static int intention(sl_backend *be, const char *what, const char *job_id, bool check,
 		     int64_t sheet_num, Statelog__Event__BodyCase type, void *body)
 {
-	struct be_entry *e;
-	int rc = be_job_begin(be, what, job_id, &e);
+	struct sl_be_entry *e;
+	int rc = sl_be_job_begin(be, what, job_id, &e);
 	if (rc != SL_OK)
 		return rc;
-	if (!check || (rc = be_check_sheet(be, what, e, sheet_num)) == SL_OK)
-		rc = be_append_one(be, what, e, type, body);
-	be_entry_release(be, e);
+	if (!check || (rc = sl_be_check_sheet(be, what, e, sheet_num)) == SL_OK)
+		rc = sl_be_append_one(be, what, e, type, body);
+	sl_be_entry_release(be, e);
 	return rc;
 }
 
@@ -265,7 +265,7 @@ int sl_backend_job_cancelled(sl_backend *be, const char *job_id, const char *rea
 int sl_backend_pid_set(sl_backend *be, const char *job_id, int64_t pid)
 {
 	if (pid <= 0)
-		return be_fail(be, SL_EINVAL, "pid_set: pid %" PRId64 " is not a process id", pid);
+		return sl_be_fail(be, SL_EINVAL, "pid_set: pid %" PRId64 " is not a process id", pid);
 	Statelog__PidSet b = STATELOG__PID_SET__INIT;
 	b.has_pid = 1;
 	b.pid = pid;
@@ -276,9 +276,9 @@ int sl_backend_rate_limit_wait(sl_backend *be, const char *job_id, int64_t sheet
 			       double wait_seconds)
 {
 	if (!(wait_seconds >= 0) || isinf(wait_seconds))
-		return be_fail(be, SL_EINVAL, "rate_limit_wait: wait of %g seconds", wait_seconds);
+		return sl_be_fail(be, SL_EINVAL, "rate_limit_wait: wait of %g seconds", wait_seconds);
 	if (sheet_num < 0)
-		return be_fail(be, SL_EINVAL, "rate_limit_wait: sheet %" PRId64 " is negative",
+		return sl_be_fail(be, SL_EINVAL, "rate_limit_wait: sheet %" PRId64 " is negative",
 			       sheet_num);
 	Statelog__RateLimitWait b = STATELOG__RATE_LIMIT_WAIT__INIT;
 	b.has_wait_seconds = 1;

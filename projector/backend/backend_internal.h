@@ -25,10 +25,12 @@
 
 #include "backend.h"
 #include "event_internal.h"
-#include "projector.h"
+#include "history.h"
+#include "jobmap.h"
+#include "views.h"
 
 /* The statements prepared once on the views' connection (backend_views.c). */
-enum be_stmt {
+enum sl_be_stmt {
 	BE_ST_HISTORY_ALL,
 	BE_ST_HISTORY_SHEET,
 	BE_ST_HISTORY_COUNT,
@@ -42,10 +44,9 @@ enum be_stmt {
 };
 
 /* One job in the cache (backend_cache.c). */
-struct be_entry {
-	struct be_entry *next;          /* hash chain */
+struct sl_be_entry {
+	struct sl_jobmap_node node;     /* in be->jobs, keyed by id */
 	char *id;
-	uint64_t hash;
 	pthread_mutex_t mu;             /* held for every call on this job */
 	unsigned refs;                  /* users, pinned under be->mu */
 	uint64_t last_use;
@@ -70,77 +71,75 @@ struct sl_backend {
 	sqlite3_stmt *stmt[BE_N_STMT];
 
 	pthread_mutex_t mu;             /* guards the fields below */
-	struct be_entry **buckets;
-	size_t n_buckets;
-	size_t n_entries;
+	struct sl_jobmap jobs;          /* of struct sl_be_entry */
 	size_t cache_cap;
 	uint64_t clock;                 /* LRU: bumped on every use of an entry */
 	int64_t next_exec_id;
 };
 
 /* Sets the calling thread's last error for be and returns rc. */
-int be_fail(const sl_backend *be, int rc, const char *fmt, ...)
+int sl_be_fail(const sl_backend *be, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* SL_EINVAL with a message when id is NULL or empty. */
-int be_check_id(const sl_backend *be, const char *what, const char *id);
+int sl_be_check_id(const sl_backend *be, const char *what, const char *id);
 
 /* SL_EINVAL with a message on a read-only handle. */
-int be_check_writable(const sl_backend *be, const char *what);
+int sl_be_check_writable(const sl_backend *be, const char *what);
 
 /* ---- the cache and the append path (backend_cache.c) ------------------ */
 
-int be_cache_init(sl_backend *be);
+int sl_be_cache_init(sl_backend *be);
 /* Frees every entry; no call may be running. */
-void be_cache_free(sl_backend *be);
+void sl_be_cache_free(sl_backend *be);
 
 /* The entry of job_id, pinned and locked, its state read from the views if
  * it was not cached (absent when the job does not exist).  *out is set only
- * on success; release it with be_entry_release(). */
-int be_entry_acquire(sl_backend *be, const char *job_id, struct be_entry **out);
+ * on success; release it with sl_be_entry_release(). */
+int sl_be_entry_acquire(sl_backend *be, const char *job_id, struct sl_be_entry **out);
 /* Unlocks and unpins an entry; may drop idle entries over the cache size. */
-void be_entry_release(sl_backend *be, struct be_entry *e);
+void sl_be_entry_release(sl_backend *be, struct sl_be_entry *e);
 
-/* be_entry_acquire() for a call that appends to a job that must exist:
+/* sl_be_entry_acquire() for a call that appends to a job that must exist:
  * SL_EINVAL for an empty id or a read-only handle, SL_ENOTFOUND for a job
  * that does not exist. */
-int be_job_begin(sl_backend *be, const char *what, const char *job_id, struct be_entry **out);
+int sl_be_job_begin(sl_backend *be, const char *what, const char *job_id, struct sl_be_entry **out);
 
 /* SL_EINVAL with a message unless 1 <= sheet_num <= total_sheets. */
-int be_check_sheet(const sl_backend *be, const char *what, const struct be_entry *e,
+int sl_be_check_sheet(const sl_backend *be, const char *what, const struct sl_be_entry *e,
 		   int64_t sheet_num);
 
 /* Appends evs[0..n) as one commit for e's job (e locked), the log giving
  * every event its time, then applies them to the cached state.  info may be
  * NULL. */
-int be_job_append(sl_backend *be, const char *what, struct be_entry *e,
+int sl_be_job_append(sl_backend *be, const char *what, struct sl_be_entry *e,
 		  sl_event **evs, size_t n, struct sl_commit_info *info);
 
 /* Appends one event of `type` whose body is `body` (borrowed, on the
  * caller's stack) for e's job. */
-int be_append_one(sl_backend *be, const char *what, struct be_entry *e,
+int sl_be_append_one(sl_backend *be, const char *what, struct sl_be_entry *e,
 		  Statelog__Event__BodyCase type, void *body);
 
-/* MODEL.md "zombie": a running job whose pid is gone is paused, and the
+/* projector/model/MODEL.md "zombie": a zombie job is paused, and the
  * recovery appended.  e is locked and live; e->loaded may be false after. */
-int be_recover_zombie(sl_backend *be, struct be_entry *e);
+int sl_be_recover_zombie(sl_backend *be, struct sl_be_entry *e);
 
 /* ---- the views (backend_views.c); each takes proj_mu itself ---------- */
 
 /* Prepares what the views need once the projector is open. */
-int be_views_init(sl_backend *be);
+int sl_be_views_init(sl_backend *be);
 /* Finalizes the statements; the projector is closed by the caller. */
-void be_views_fini(sl_backend *be);
+void sl_be_views_fini(sl_backend *be);
 
 /* Catches the views up, then reads the job's state.  A job with no row
  * leaves *out as sl_state_init() makes it (absent) and returns SL_OK. */
-int be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state *out);
+int sl_be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state *out);
 
 /* The highest execution id the views have ever given (0: none). */
-int be_views_max_exec_id(sl_backend *be, int64_t *out);
+int sl_be_views_max_exec_id(sl_backend *be, int64_t *out);
 
 /* The ids of every job, newest updated_at first.  Owned: free each and the
  * array. */
-int be_views_job_ids(sl_backend *be, char ***out, size_t *n_out);
+int sl_be_views_job_ids(sl_backend *be, char ***out, size_t *n_out);
 
 #endif

@@ -6,7 +6,7 @@
  * every read starts by catching them up (sl_proj_catch_up()) under proj_mu:
  * whatever was committed before the call is in the answer (with durability
  * interval or none the log's buffer is written out first).  The SQL is the
- * original's (seed/sqlite_backend.txt), with one refinement: history ties
+ * original's (projector/model/MODEL.md), with one refinement: history ties
  * on executed_at are broken by id, newest first, where the original leaves
  * the order to SQLite.  Statements are prepared once per connection and
  * reused, values always bound.
@@ -72,13 +72,13 @@ static int views_begin(sl_backend *be, const char *what)
 	 * Never needed with durability always, where an append returns once
 	 * it is on disk. */
 	if (be->log && be->durability != SL_DURABLE_ALWAYS && (rc = sl_log_flush(be->log)) != SL_OK) {
-		be_fail(be, rc, "%s: writing the log's pending commits: %s", what,
+		sl_be_fail(be, rc, "%s: writing the log's pending commits: %s", what,
 			sl_log_errmsg(be->log));
 		goto fail;
 	}
 	rc = sl_proj_catch_up(be->proj, NULL);
 	if (rc != SL_OK) {
-		be_fail(be, rc, "%s: catching up the views: %s", what, sl_proj_errmsg(be->proj));
+		sl_be_fail(be, rc, "%s: catching up the views: %s", what, sl_proj_errmsg(be->proj));
 		goto fail;
 	}
 	sqlite3 *db = sl_proj_db(be->proj);
@@ -87,7 +87,7 @@ static int views_begin(sl_backend *be, const char *what)
 		for (int i = 0; i < BE_N_STMT; i++) {
 			if (sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					       &be->stmt[i], NULL) != SQLITE_OK) {
-				rc = be_fail(be, SL_ESQLITE, "%s: preparing a query of the views: %s",
+				rc = sl_be_fail(be, SL_ESQLITE, "%s: preparing a query of the views: %s",
 					     what, sqlite3_errmsg(db));
 				finalize_all(be);
 				goto fail;
@@ -113,7 +113,9 @@ static void views_end(sl_backend *be, sqlite3_stmt *st)
 
 static int sql_fail(sl_backend *be, const char *what)
 {
-	return be_fail(be, SL_ESQLITE, "%s: %s", what, sqlite3_errmsg(be->stmt_db));
+	char msg[1024];
+	sl_sql_fail(msg, sizeof msg, be->stmt_db, be->db_path, what);
+	return sl_be_fail(be, SL_ESQLITE, "%s", msg);
 }
 
 /* Binds text, or NULL. */
@@ -141,12 +143,12 @@ static int col_time(sl_backend *be, const char *what, sqlite3_stmt *st, int i,
 	*has = s != NULL;
 	*out = 0;
 	if (s && sl_time_parse(s, out) != SL_OK)
-		return be_fail(be, SL_ECORRUPT, "%s: column %s holds '%s', not a time", what,
+		return sl_be_fail(be, SL_ECORRUPT, "%s: column %s holds '%s', not a time", what,
 			       sqlite3_column_name(st, i), s);
 	return SL_OK;
 }
 
-int be_views_init(sl_backend *be)
+int sl_be_views_init(sl_backend *be)
 {
 	int rc = views_begin(be, "open");
 	if (rc == SL_OK)
@@ -154,12 +156,12 @@ int be_views_init(sl_backend *be)
 	return rc;
 }
 
-void be_views_fini(sl_backend *be)
+void sl_be_views_fini(sl_backend *be)
 {
 	finalize_all(be);
 }
 
-int be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state *out)
+int sl_be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state *out)
 {
 	struct sl_job_state st;
 	int rc = views_begin(be, "load");
@@ -172,12 +174,12 @@ int be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state *o
 		sl_state_init(&st);
 		rc = SL_OK;
 	} else if (rc != SL_OK) {
-		be_fail(be, rc, "load: job '%s': %s", job_id, sl_proj_errmsg(be->proj));
+		sl_be_fail(be, rc, "load: job '%s': %s", job_id, sl_proj_errmsg(be->proj));
 	} else if (st.presence != SL_JOB_LIVE || !st.id) {
 		/* A row in `jobs` is a live job, whatever the reader filled in. */
 		st.presence = SL_JOB_LIVE;
 		if (!st.id && !(st.id = strdup(job_id)))
-			rc = be_fail(be, SL_ENOMEM, "load: out of memory");
+			rc = sl_be_fail(be, SL_ENOMEM, "load: out of memory");
 	}
 	views_end(be, NULL);
 	if (rc == SL_OK)
@@ -187,7 +189,7 @@ int be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state *o
 	return rc;
 }
 
-int be_views_max_exec_id(sl_backend *be, int64_t *out)
+int sl_be_views_max_exec_id(sl_backend *be, int64_t *out)
 {
 	sqlite3_stmt *st, *seq = NULL;
 	int64_t max = 0;
@@ -214,7 +216,7 @@ out:
 	return rc;
 }
 
-int be_views_job_ids(sl_backend *be, char ***out, size_t *n_out)
+int sl_be_views_job_ids(sl_backend *be, char ***out, size_t *n_out)
 {
 	char **ids = NULL;
 	size_t n = 0, cap = 0;
@@ -244,7 +246,7 @@ int be_views_job_ids(sl_backend *be, char ***out, size_t *n_out)
 	*n_out = n;
 	return SL_OK;
 nomem:
-	rc = be_fail(be, SL_ENOMEM, "list_jobs: out of memory");
+	rc = sl_be_fail(be, SL_ENOMEM, "list_jobs: out of memory");
 fail:
 	views_end(be, st);
 	for (size_t i = 0; i < n; i++)
@@ -278,7 +280,7 @@ static int read_history_row(sl_backend *be, sqlite3_stmt *st, struct sl_executio
 	r->duration_seconds = r->has_duration_seconds ? sqlite3_column_double(st, 7) : 0;
 	if (col_text(st, 1, &r->job_id) || col_text(st, 4, &r->prompt) ||
 	    col_text(st, 5, &r->output))
-		return be_fail(be, SL_ENOMEM, "history: out of memory");
+		return sl_be_fail(be, SL_ENOMEM, "history: out of memory");
 	return col_time(be, "history", st, 8, &has, &r->executed_at_us);
 }
 
@@ -288,11 +290,11 @@ int sl_backend_history(struct sl_execution_row **out, size_t *n_out, sl_backend 
 	struct sl_execution_row *rows = NULL;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *st = NULL;
-	int rc = be_check_id(be, "history", job_id), s;
+	int rc = sl_be_check_id(be, "history", job_id), s;
 	if (rc != SL_OK)
 		return rc;
 	if (sheet_num < 0)
-		return be_fail(be, SL_EINVAL, "history: sheet %" PRId64 " is negative", sheet_num);
+		return sl_be_fail(be, SL_EINVAL, "history: sheet %" PRId64 " is negative", sheet_num);
 	if ((rc = views_begin(be, "history")) != SL_OK)
 		return rc;
 	if (sheet_num > 0) {
@@ -302,7 +304,7 @@ int sl_backend_history(struct sl_execution_row **out, size_t *n_out, sl_backend 
 		bind_text(st, 1, job_id);
 		s = sqlite3_step(st);
 		if (s == SQLITE_ROW && sheet_num > sqlite3_column_int64(st, 0)) {
-			rc = be_fail(be, SL_EINVAL, "history: job '%s': sheet %" PRId64
+			rc = sl_be_fail(be, SL_EINVAL, "history: job '%s': sheet %" PRId64
 				     " is outside 1..%" PRId64, job_id, sheet_num,
 				     (int64_t)sqlite3_column_int64(st, 0));
 			goto out;
@@ -324,7 +326,7 @@ int sl_backend_history(struct sl_execution_row **out, size_t *n_out, sl_backend 
 			cap = cap ? cap * 2 : 16;
 			struct sl_execution_row *p = realloc(rows, cap * sizeof *p);
 			if (!p) {
-				rc = be_fail(be, SL_ENOMEM, "history: out of memory");
+				rc = sl_be_fail(be, SL_ENOMEM, "history: out of memory");
 				goto out;
 			}
 			rows = p;
@@ -349,7 +351,7 @@ out:
 
 int sl_backend_history_count(int64_t *out, sl_backend *be, const char *job_id)
 {
-	int rc = be_check_id(be, "history_count", job_id);
+	int rc = sl_be_check_id(be, "history_count", job_id);
 	if (rc != SL_OK || (rc = views_begin(be, "history_count")) != SL_OK)
 		return rc;
 	sqlite3_stmt *st = be->stmt[BE_ST_HISTORY_COUNT];
@@ -368,7 +370,7 @@ int sl_backend_statistics(struct sl_job_statistics *out, sl_backend *be, const c
 {
 	struct sl_job_statistics r = { 0 };
 	sqlite3_stmt *st;
-	int rc = be_check_id(be, "statistics", job_id), s;
+	int rc = sl_be_check_id(be, "statistics", job_id), s;
 	if (rc != SL_OK || (rc = views_begin(be, "statistics")) != SL_OK)
 		return rc;
 	st = be->stmt[BE_ST_STATS_JOB];
@@ -425,13 +427,13 @@ static int read_summary(sl_backend *be, sqlite3_stmt *st, struct sl_job_summary 
 	*r = (struct sl_job_summary){ 0 };
 	const char *status = (const char *)sqlite3_column_text(st, 2);
 	if (sl_job_status_from_name(&r->status, status) != SL_OK)
-		return be_fail(be, SL_ECORRUPT, "query_jobs: jobs.status holds '%s'",
+		return sl_be_fail(be, SL_ECORRUPT, "query_jobs: jobs.status holds '%s'",
 			       status ? status : "NULL");
 	r->total_sheets = sqlite3_column_int64(st, 3);
 	r->last_completed_sheet = sqlite3_column_int64(st, 4);
 	if (col_text(st, 0, &r->id) || col_text(st, 1, &r->name) ||
 	    col_text(st, 8, &r->error_message))
-		return be_fail(be, SL_ENOMEM, "query_jobs: out of memory");
+		return sl_be_fail(be, SL_ENOMEM, "query_jobs: out of memory");
 	int rc = col_time(be, "query_jobs", st, 5, &has, &r->created_at_us);
 	if (rc == SL_OK)
 		rc = col_time(be, "query_jobs", st, 6, &has, &r->updated_at_us);
@@ -452,9 +454,9 @@ int sl_backend_query_jobs(struct sl_job_summary **out, size_t *n_out, sl_backend
 	if (!q)
 		q = &none;
 	if (q->status && sl_job_status_from_name(&status, q->status) != SL_OK)
-		return be_fail(be, SL_EINVAL, "query_jobs: '%s' is not a job status", q->status);
+		return sl_be_fail(be, SL_EINVAL, "query_jobs: '%s' is not a job status", q->status);
 	if (q->has_since && sl_time_format(q->since_us, since, sizeof since) != SL_OK)
-		return be_fail(be, SL_EINVAL, "query_jobs: since %" PRId64 " is out of range",
+		return sl_be_fail(be, SL_EINVAL, "query_jobs: since %" PRId64 " is out of range",
 			       q->since_us);
 	if ((rc = views_begin(be, "query_jobs")) != SL_OK)
 		return rc;
@@ -467,7 +469,7 @@ int sl_backend_query_jobs(struct sl_job_summary **out, size_t *n_out, sl_backend
 			cap = cap ? cap * 2 : 16;
 			struct sl_job_summary *p = realloc(rows, cap * sizeof *p);
 			if (!p) {
-				rc = be_fail(be, SL_ENOMEM, "query_jobs: out of memory");
+				rc = sl_be_fail(be, SL_ENOMEM, "query_jobs: out of memory");
 				goto out;
 			}
 			rows = p;
@@ -495,13 +497,13 @@ out:
 int sl_backend_load_at(struct sl_job_state *out, sl_backend *be, const char *job_id,
 		       uint64_t seq, bool has_time, int64_t time_us)
 {
-	int rc = be_check_id(be, "load_at", job_id);
+	int rc = sl_be_check_id(be, "load_at", job_id);
 	if (rc != SL_OK || (rc = views_begin(be, "load_at")) != SL_OK)
 		return rc;
-	if (has_time && (rc = sl_proj_seq_at_time(be->proj, time_us, &seq)) != SL_OK)
-		be_fail(be, rc, "load_at: %s", sl_proj_errmsg(be->proj));
-	else if ((rc = sl_proj_load_job_at(be->proj, job_id, seq, out)) != SL_OK)
-		be_fail(be, rc, "load_at: %s", sl_proj_errmsg(be->proj));
+	if (has_time && (rc = sl_tt_seq_at_time(&seq, be->proj, time_us)) != SL_OK)
+		sl_be_fail(be, rc, "load_at: %s", sl_proj_errmsg(be->proj));
+	else if ((rc = sl_tt_load_job(out, be->proj, job_id, seq, NULL)) != SL_OK)
+		sl_be_fail(be, rc, "load_at: %s", sl_proj_errmsg(be->proj));
 	views_end(be, NULL);
 	return rc;
 }

@@ -1,4 +1,5 @@
-/* audit.c: a job's timeline with the columns each event changed (audit.h).
+/* audit.c: a job's timeline with the columns each event changed
+ * (history.h, "the audit").
  *
  * Two states walk the job's events: `cur` has every event up to the entry
  * returned applied, `prev` every event but that one.  The entry's changes
@@ -11,10 +12,8 @@
  * changes another sheet's row is the rules' own invariant, which the
  * projector relies on as well (project.c) and the tests check.
  */
-#include "audit.h"
+#include "history_internal.h"
 #include "event_internal.h"
-#include "fetch.h"
-#include "project_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -23,7 +22,7 @@
 #include <string.h>
 
 struct sl_audit {
-	struct sl_proj *p;
+	sl_proj *p;
 	char *job;
 	struct sl_audit_filter f;
 	uint64_t *seqs;
@@ -77,12 +76,12 @@ void sl_audit_close(sl_audit *a)
 /* The job's events up to to_seq, from the statelog_events index. */
 static int list_events(struct sl_audit *a)
 {
-	struct sl_proj *p = a->p;
+	sl_proj *p = a->p;
 	sqlite3_stmt *st = NULL;
 	size_t cap = 0;
 	int rc = SL_OK, s;
 	uint64_t to = a->f.to_seq && a->f.to_seq < INT64_MAX ? a->f.to_seq : INT64_MAX;
-	if (sqlite3_prepare_v2(p->db, "SELECT seq FROM statelog_events WHERE job_id = ? AND "
+	if (sqlite3_prepare_v2(sl_proj_db(p), "SELECT seq FROM statelog_events WHERE job_id = ? AND "
 			       "seq <= ? ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
 		goto sqlerr;
 	sqlite3_bind_text(st, 1, a->job, -1, SQLITE_STATIC);
@@ -103,8 +102,8 @@ static int list_events(struct sl_audit *a)
 	if (s == SQLITE_DONE)
 		goto out;
 sqlerr:
-	audit_msg(a, "%s: finding the events of job %s: %s", p->db_path, a->job,
-		  sqlite3_errmsg(p->db));
+	audit_msg(a, "%s: finding the events of job %s: %s", sl_proj_db_path(p), a->job,
+		  sqlite3_errmsg(sl_proj_db(p)));
 	rc = SL_ESQLITE;
 out:
 	sqlite3_finalize(st);
@@ -115,13 +114,13 @@ int sl_audit_open(sl_audit **out, sl_proj *p, const char *job_id,
 		  const struct sl_audit_filter *filter)
 {
 	if (!job_id || !*job_id) {
-		sl_proj_msg(p, "no job id given");
+		sl_proj_set_error(p, "no job id given");
 		return SL_EINVAL;
 	}
 	struct sl_audit *a = calloc(1, sizeof *a);
 	if (!a || !(a->job = strdup(job_id))) {
 		free(a);
-		sl_proj_msg(p, "out of memory");
+		sl_proj_set_error(p, "out of memory");
 		return SL_ENOMEM;
 	}
 	a->p = p;
@@ -129,16 +128,16 @@ int sl_audit_open(sl_audit **out, sl_proj *p, const char *job_id,
 		a->f = *filter;
 	sl_state_init(&a->prev);
 	sl_state_init(&a->cur);
-	sl_fetch_init(&a->fetch, p->reader);
+	sl_fetch_init(&a->fetch, sl_proj_reader(p));
 	int rc = list_events(a);
 	if (rc == SL_OK && a->n == 0) {
 		bool bounded = a->f.to_seq != 0;
-		audit_msg(a, "%s: no job '%s'%s", p->db_path, job_id,
+		audit_msg(a, "%s: no job '%s'%s", sl_proj_db_path(p), job_id,
 			  bounded ? " among the events up to --to" : " in the log");
 		rc = SL_ENOTFOUND;
 	}
 	if (rc != SL_OK) {
-		sl_proj_msg(p, "%s", a->errmsg);
+		sl_proj_set_error(p, "%s", a->errmsg);
 		sl_audit_close(a);
 		return rc;
 	}
@@ -257,8 +256,8 @@ int sl_audit_next(sl_audit *a, const struct sl_audit_entry **out)
 		return rc;
 	while (a->i < a->n) {
 		uint64_t seq = a->seqs[a->i++];
-		if ((rc = sl_fetch_event(&a->fetch, seq, &a->ev, NULL)) != SL_OK) {
-			audit_msg(a, "%s: %s", a->p->log_dir, a->fetch.errmsg);
+		if ((rc = sl_fetch_event(&a->ev, &a->fetch, seq, NULL)) != SL_OK) {
+			audit_msg(a, "%s: %s", sl_proj_log_dir(a->p), a->fetch.errmsg);
 			return rc;
 		}
 		const sl_event *ev = a->ev;
@@ -311,7 +310,7 @@ int sl_audit_run(sl_proj *p, const char *job_id, const struct sl_audit_filter *f
 		if ((rc = fn(ctx, e)) != 0)
 			break;
 	if (rc < 0 && a->errmsg[0])
-		sl_proj_msg(p, "%s", a->errmsg);
+		sl_proj_set_error(p, "%s", a->errmsg);
 	sl_audit_close(a);
 	return rc;
 }

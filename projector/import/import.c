@@ -24,7 +24,6 @@
  */
 #include "import_internal.h"
 #include "event_internal.h"
-#include "project_internal.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -51,7 +50,7 @@ enum { PRIO_CREATED = 0, PRIO_HISTORY = 1, PRIO_FIELDS = 2 };
 
 /* ---- messages ---------------------------------------------------------- */
 
-int imp_fail(struct sl_import *imp, int rc, const char *fmt, ...)
+int sl_imp_fail(struct sl_import *imp, int rc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -61,7 +60,7 @@ int imp_fail(struct sl_import *imp, int rc, const char *fmt, ...)
 	return rc;
 }
 
-void imp_copy_field(char *dst, size_t n, const char *s)
+void sl_imp_copy_field(char *dst, size_t n, const char *s)
 {
 	if (!s)
 		s = "NULL";
@@ -80,7 +79,7 @@ void imp_copy_field(char *dst, size_t n, const char *s)
 		dst[0] = '\0';
 }
 
-int imp_damage(struct sl_import *imp, const struct sl_import_problem *where,
+int sl_imp_damage(struct sl_import *imp, const struct sl_import_problem *where,
 	       const char *fmt, ...)
 {
 	char what[512];
@@ -107,7 +106,7 @@ int imp_damage(struct sl_import *imp, const struct sl_import_problem *where,
 
 /* ---- values ------------------------------------------------------------ */
 
-int imp_parse_time(const char *text, bool canonical, int64_t *us, char *why, size_t whylen)
+int sl_imp_parse_time(const char *text, bool canonical, int64_t *us, char *why, size_t whylen)
 {
 	int64_t t;
 	if (sl_time_parse(text, &t) != SL_OK) {
@@ -129,7 +128,7 @@ int imp_parse_time(const char *text, bool canonical, int64_t *us, char *why, siz
 	return SL_OK;
 }
 
-bool imp_valid_json(const char *text, size_t len, char *why, size_t whylen)
+bool sl_imp_valid_json(const char *text, size_t len, char *why, size_t whylen)
 {
 	json_error_t e;
 	/* Only validated: the text is kept byte for byte.  Integers as reals,
@@ -144,7 +143,7 @@ bool imp_valid_json(const char *text, size_t len, char *why, size_t whylen)
 	return false;
 }
 
-void imp_value_text(const struct sl_state_column *c, const void *row, char *buf, size_t len)
+void sl_imp_value_text(const struct sl_state_column *c, const void *row, char *buf, size_t len)
 {
 	struct sl_value v;
 	sl_state_column_get(c, row, &v);
@@ -156,7 +155,7 @@ void imp_value_text(const struct sl_state_column *c, const void *row, char *buf,
 	case SL_COL_TEXT:
 	case SL_COL_JOB_STATUS:
 	case SL_COL_SHEET_STATUS:
-		imp_copy_field(buf, len, v.s);
+		sl_imp_copy_field(buf, len, v.s);
 		break;
 	case SL_COL_INT:
 	case SL_COL_BOOL:
@@ -172,7 +171,7 @@ void imp_value_text(const struct sl_state_column *c, const void *row, char *buf,
 	}
 }
 
-void imp_progress(struct sl_import *imp, const char *phase, uint64_t done, uint64_t total)
+void sl_imp_progress(struct sl_import *imp, const char *phase, uint64_t done, uint64_t total)
 {
 	if (!imp->opts.progress)
 		return;
@@ -236,30 +235,30 @@ void sl_import_get_report(const sl_import *imp, struct sl_import_report *out)
 	*out = imp->rep;
 }
 
-int imp_add_source(struct sl_import *imp, const char *path, const char **out)
+int sl_imp_add_source(struct sl_import *imp, const char *path, const char **out)
 {
 	char **v = realloc(imp->sources, (imp->n_sources + 1) * sizeof *v);
 	if (!v)
-		return imp_fail(imp, SL_ENOMEM, "out of memory");
+		return sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 	imp->sources = v;
 	if (!(v[imp->n_sources] = strdup(path)))
-		return imp_fail(imp, SL_ENOMEM, "out of memory");
+		return sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 	*out = v[imp->n_sources++];
 	return SL_OK;
 }
 
-int imp_add_job(struct sl_import *imp, struct imp_job **out)
+int sl_imp_add_job(struct sl_import *imp, struct sl_imp_job **out)
 {
 	if (imp->n_jobs == imp->cap_jobs) {
 		size_t cap = imp->cap_jobs ? imp->cap_jobs * 2 : 16;
-		struct imp_job *v = realloc(imp->jobs, cap * sizeof *v);
+		struct sl_imp_job *v = realloc(imp->jobs, cap * sizeof *v);
 		if (!v)
-			return imp_fail(imp, SL_ENOMEM, "out of memory");
+			return sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 		imp->jobs = v;
 		imp->cap_jobs = cap;
 	}
-	struct imp_job *j = &imp->jobs[imp->n_jobs++];
-	*j = (struct imp_job){ .source = imp->n_sources ? imp->sources[imp->n_sources - 1] : "" };
+	struct sl_imp_job *j = &imp->jobs[imp->n_jobs++];
+	*j = (struct sl_imp_job){ .source = imp->n_sources ? imp->sources[imp->n_sources - 1] : "" };
 	sl_state_init(&j->st);
 	*out = j;
 	return SL_OK;
@@ -267,28 +266,28 @@ int imp_add_job(struct sl_import *imp, struct imp_job **out)
 
 static int job_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct imp_job *)a)->st.id, ((const struct imp_job *)b)->st.id);
+	return strcmp(((const struct sl_imp_job *)a)->st.id, ((const struct sl_imp_job *)b)->st.id);
 }
 
-int imp_sort_jobs(struct sl_import *imp)
+int sl_imp_sort_jobs(struct sl_import *imp)
 {
 	if (imp->n_jobs > 1)
 		qsort(imp->jobs, imp->n_jobs, sizeof *imp->jobs, job_cmp);
 	for (size_t i = 1; i < imp->n_jobs; i++) {
-		const struct imp_job *a = &imp->jobs[i - 1], *b = &imp->jobs[i];
+		const struct sl_imp_job *a = &imp->jobs[i - 1], *b = &imp->jobs[i];
 		if (strcmp(a->st.id, b->st.id) == 0) {
 			struct sl_import_problem w = { 0 };
-			imp_copy_field(w.source, sizeof w.source, b->source);
-			imp_copy_field(w.job_id, sizeof w.job_id, b->st.id);
-			return imp_damage(imp, &w, "the job is also in %s", a->source);
+			sl_imp_copy_field(w.source, sizeof w.source, b->source);
+			sl_imp_copy_field(w.job_id, sizeof w.job_id, b->st.id);
+			return sl_imp_damage(imp, &w, "the job is also in %s", a->source);
 		}
 	}
 	return SL_OK;
 }
 
-struct imp_job *imp_find_job(const struct sl_import *imp, const char *id)
+struct sl_imp_job *sl_imp_find_job(const struct sl_import *imp, const char *id)
 {
-	struct imp_job key;
+	struct sl_imp_job key;
 	key.st.id = (char *)id;
 	return imp->n_jobs ? bsearch(&key, imp->jobs, imp->n_jobs, sizeof key, job_cmp) : NULL;
 }
@@ -343,7 +342,7 @@ static void vec_free(struct event_vec *l)
 
 /* Appends the events that recreate job j to l, checking in memory that
  * they give back exactly the state read. */
-static int job_events(struct sl_import *imp, const struct imp_job *j, struct event_vec *l)
+static int job_events(struct sl_import *imp, const struct sl_imp_job *j, struct event_vec *l)
 {
 	const struct sl_job_state *want = &j->st;
 	int64_t t_fields = want->updated_at_us;
@@ -357,7 +356,7 @@ static int job_events(struct sl_import *imp, const struct imp_job *j, struct eve
 	sl_state_init(&check);
 	int rc = sl_state_diff(NULL, want, t_fields, &evs, &n);
 	if (rc != SL_OK) {
-		rc = imp_fail(imp, rc, "%s: job '%s': cannot be turned into events (%s)",
+		rc = sl_imp_fail(imp, rc, "%s: job '%s': cannot be turned into events (%s)",
 			      j->source, want->id, sl_strerror(rc));
 		goto done;
 	}
@@ -373,7 +372,7 @@ static int job_events(struct sl_import *imp, const struct imp_job *j, struct eve
 	} else {
 		rc = sl_state_touch_event(&touch, want->id, t_fields);
 		if (rc != SL_OK) {
-			rc = imp_fail(imp, rc, "out of memory");
+			rc = sl_imp_fail(imp, rc, "out of memory");
 			goto done;
 		}
 		fields = touch;
@@ -387,7 +386,7 @@ static int job_events(struct sl_import *imp, const struct imp_job *j, struct eve
 	const char *col = rc == SL_OK ? sl_state_first_difference(&check, want, 0, &sheet) : NULL;
 	if (rc != SL_OK || col) {
 		/* The model refused its own inverse: a bug, not the source's fault. */
-		rc = imp_fail(imp, rc != SL_OK ? rc : SL_EINVAL,
+		rc = sl_imp_fail(imp, rc != SL_OK ? rc : SL_EINVAL,
 			      "%s: job '%s': its events do not give it back (%s, sheet %" PRId64
 			      ")", j->source, want->id, col ? col : sl_strerror(rc), sheet);
 		goto done;
@@ -404,7 +403,7 @@ static int job_events(struct sl_import *imp, const struct imp_job *j, struct eve
 	}
 	goto done;
 nomem:
-	rc = imp_fail(imp, SL_ENOMEM, "out of memory");
+	rc = sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 done:
 	sl_state_free(&check);
 	sl_events_free(evs, n);
@@ -463,10 +462,10 @@ static int make_temp(struct sl_import *imp, const char *path, bool dir, char **o
 	char *parent = NULL, *base = NULL, *tmpl = NULL;
 	int rc = split_path(path, &parent, &base);
 	if (rc != SL_OK)
-		return imp_fail(imp, rc, "out of memory");
+		return sl_imp_fail(imp, rc, "out of memory");
 	size_t len = strlen(parent) + strlen(base) + 32;
 	if (!(tmpl = malloc(len))) {
-		rc = imp_fail(imp, SL_ENOMEM, "out of memory");
+		rc = sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 		goto done;
 	}
 	snprintf(tmpl, len, "%s/.%s.import-XXXXXX", parent, base);
@@ -475,7 +474,7 @@ static int make_temp(struct sl_import *imp, const char *path, bool dir, char **o
 	if (dir) {
 		bool made = mkdtemp(tmpl) != NULL;
 		if (!made || chmod(tmpl, 0755) != 0)
-			rc = imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO,
+			rc = sl_imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO,
 				      "%s: cannot create a directory beside it: %s", path,
 				      strerror(errno));
 		if (made && rc != SL_OK)
@@ -483,7 +482,7 @@ static int make_temp(struct sl_import *imp, const char *path, bool dir, char **o
 	} else {
 		int fd = mkstemp(tmpl);
 		if (fd < 0 || fchmod(fd, 0644) != 0)
-			rc = imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO,
+			rc = sl_imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO,
 				      "%s: cannot create a file beside it: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -559,18 +558,18 @@ static int check_targets(struct sl_import *imp, const char *log_dir, const char 
 				closedir(d);
 		}
 		if (!empty)
-			return imp_fail(imp, SL_EEXIST, "%s: already exists; import writes a new "
+			return sl_imp_fail(imp, SL_EEXIST, "%s: already exists; import writes a new "
 					"log and never adds to one (importing twice would "
 					"duplicate every job)", log_dir);
 		*empty_dir = true;
 	} else if (errno != ENOENT) {
-		return imp_fail(imp, SL_EIO, "%s: %s", log_dir, strerror(errno));
+		return sl_imp_fail(imp, SL_EIO, "%s: %s", log_dir, strerror(errno));
 	}
 	if (lstat(db_path, &sb) == 0)
-		return imp_fail(imp, SL_EEXIST, "%s: already exists; import writes a new "
+		return sl_imp_fail(imp, SL_EEXIST, "%s: already exists; import writes a new "
 				"database beside the new log (remove it or choose --db)", db_path);
 	if (errno != ENOENT)
-		return imp_fail(imp, SL_EIO, "%s: %s", db_path, strerror(errno));
+		return sl_imp_fail(imp, SL_EIO, "%s: %s", db_path, strerror(errno));
 	return SL_OK;
 }
 
@@ -592,7 +591,7 @@ static int writer_flush(struct writer *w)
 	struct sl_commit_info info;
 	int rc = sl_log_append(w->log, w->batch, w->n, &info);
 	if (rc != SL_OK)
-		return imp_fail(w->imp, rc, "%s: %s", w->dir, sl_log_errmsg(w->log));
+		return sl_imp_fail(w->imp, rc, "%s: %s", w->dir, sl_log_errmsg(w->log));
 	struct sl_import_report *r = &w->imp->rep;
 	if (r->events == 0)
 		r->first_time_us = w->batch[0]->time_us;
@@ -603,7 +602,7 @@ static int writer_flush(struct writer *w)
 		sl_event_free(w->batch[i]);
 	w->n = 0;
 	w->bytes = 0;
-	imp_progress(w->imp, "writing the log", w->done_bytes, w->total_bytes);
+	sl_imp_progress(w->imp, "writing the log", w->done_bytes, w->total_bytes);
 	return SL_OK;
 }
 
@@ -628,12 +627,12 @@ static int writer_add(struct writer *w, sl_event *ev)
  * with the history rows (in time order from the source). */
 static int write_events(struct sl_import *imp, struct writer *w, struct event_vec *l)
 {
-	struct imp_history h = { 0 };
+	struct sl_imp_history h = { 0 };
 	sl_event *hist = NULL;
 	int rc = SL_OK;
 	if (imp->kind == IMP_DB) {
-		if ((rc = imp_db_history_open(imp, &h)) != SL_OK ||
-		    (rc = imp_db_history_next(imp, &h, &hist)) != SL_OK)
+		if ((rc = sl_imp_db_history_open(imp, &h)) != SL_OK ||
+		    (rc = sl_imp_db_history_next(imp, &h, &hist)) != SL_OK)
 			goto done;
 	}
 	size_t i = 0;
@@ -645,7 +644,7 @@ static int write_events(struct sl_import *imp, struct writer *w, struct event_ve
 			sl_event *ev = hist;
 			hist = NULL;
 			if ((rc = writer_add(w, ev)) == SL_OK)
-				rc = imp_db_history_next(imp, &h, &hist);
+				rc = sl_imp_db_history_next(imp, &h, &hist);
 		} else {
 			rc = writer_add(w, l->v[i].ev);
 			l->v[i++].ev = NULL;
@@ -655,13 +654,13 @@ static int write_events(struct sl_import *imp, struct writer *w, struct event_ve
 		rc = writer_flush(w);
 done:
 	sl_event_free(hist);
-	imp_db_history_close(&h);
+	sl_imp_db_history_close(&h);
 	return rc;
 }
 
 static void proj_progress(void *ctx, uint64_t done, uint64_t total)
 {
-	imp_progress(ctx, "projecting", done, total);
+	sl_imp_progress(ctx, "projecting", done, total);
 }
 
 int sl_import_write(sl_import *imp, const char *log_dir, const char *db_path,
@@ -675,12 +674,12 @@ int sl_import_write(sl_import *imp, const char *log_dir, const char *db_path,
 	int rc;
 
 	if (imp->written)
-		return imp_fail(imp, SL_EINVAL, "an import is written once");
+		return sl_imp_fail(imp, SL_EINVAL, "an import is written once");
 	imp->written = true;
 	if (imp->broken)
-		return imp_fail(imp, SL_EINVAL, "a read failed: nothing to write");
+		return sl_imp_fail(imp, SL_EINVAL, "a read failed: nothing to write");
 	if (imp->kind == IMP_NONE)
-		return imp_fail(imp, SL_EINVAL, "nothing to import: no source was read");
+		return sl_imp_fail(imp, SL_EINVAL, "nothing to import: no source was read");
 	if ((rc = check_targets(imp, log_dir, db_path, &empty_dir)) != SL_OK)
 		return rc;
 
@@ -703,7 +702,7 @@ int sl_import_write(sl_import *imp, const char *log_dir, const char *db_path,
 	lo.durability = SL_DURABLE_NONE;
 	char err[1024] = "";
 	if ((rc = sl_log_open(&w.log, tmp_log, &lo, NULL, err, sizeof err)) != SL_OK) {
-		rc = imp_fail(imp, rc, "%s", err);
+		rc = sl_imp_fail(imp, rc, "%s", err);
 		goto fail;
 	}
 	uint8_t id[SL_LOG_ID_SIZE];
@@ -712,7 +711,7 @@ int sl_import_write(sl_import *imp, const char *log_dir, const char *db_path,
 	w.dir = log_dir;
 	w.batch = malloc(imp->opts.commit_events * sizeof *w.batch);
 	if (!w.batch) {
-		rc = imp_fail(imp, SL_ENOMEM, "out of memory");
+		rc = sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 		goto fail;
 	}
 	for (size_t i = 0; i < l.n; i++)
@@ -724,13 +723,13 @@ int sl_import_write(sl_import *imp, const char *log_dir, const char *db_path,
 	/* Packed now rather than by a later writer's background compactor:
 	 * an imported log is read (projected, compared) at once. */
 	if ((rc = sl_log_compact(w.log)) != SL_OK || (rc = sl_log_sync(w.log)) != SL_OK) {
-		rc = imp_fail(imp, rc, "%s: %s", log_dir, sl_log_errmsg(w.log));
+		rc = sl_imp_fail(imp, rc, "%s: %s", log_dir, sl_log_errmsg(w.log));
 		goto fail;
 	}
 	rc = sl_log_close(w.log);
 	w.log = NULL;
 	if (rc != SL_OK) {
-		rc = imp_fail(imp, rc, "%s: closing the new log: %s", log_dir, sl_strerror(rc));
+		rc = sl_imp_fail(imp, rc, "%s: closing the new log: %s", log_dir, sl_strerror(rc));
 		goto fail;
 	}
 
@@ -741,21 +740,21 @@ int sl_import_write(sl_import *imp, const char *log_dir, const char *db_path,
 	po.progress_ctx = imp;
 	struct sl_proj_stats ps;
 	if ((rc = sl_proj_open(&p, tmp_log, tmp_db, &po, &ps, err, sizeof err)) != SL_OK) {
-		rc = imp_fail(imp, rc, "%s", err);
+		rc = sl_imp_fail(imp, rc, "%s", err);
 		goto fail;
 	}
 	if ((rc = sl_proj_catch_up(p, &ps)) != SL_OK) {
-		rc = imp_fail(imp, rc, "%s: projecting the new log: %s", db_path, sl_proj_errmsg(p));
+		rc = sl_imp_fail(imp, rc, "%s: projecting the new log: %s", db_path, sl_proj_errmsg(p));
 		goto fail;
 	}
 	if (ps.rejected_events || ps.unknown_events || sl_proj_last_seq(p) != imp->rep.events) {
-		rc = imp_fail(imp, SL_EINVAL, "%s: the projection applied %" PRIu64 " of %" PRIu64
+		rc = sl_imp_fail(imp, SL_EINVAL, "%s: the projection applied %" PRIu64 " of %" PRIu64
 			      " events (%" PRIu64 " refused by the rules, the first at seq %"
 			      PRIu64 ")", db_path, sl_proj_last_seq(p), imp->rep.events,
 			      ps.rejected_events, ps.first_rejected_seq);
 		goto fail;
 	}
-	rc = imp->kind == IMP_DB ? imp_db_compare(imp, sl_proj_db(p)) : imp_json_compare(imp, p);
+	rc = imp->kind == IMP_DB ? sl_imp_db_compare(imp, sl_proj_db(p)) : sl_imp_json_compare(imp, p);
 	if (rc != SL_OK)
 		goto fail;
 	sl_proj_close(p);
@@ -763,17 +762,17 @@ int sl_import_write(sl_import *imp, const char *log_dir, const char *db_path,
 
 	/* Into place: the log first (the truth), then its database. */
 	if (empty_dir && rmdir(log_dir) != 0 && errno != ENOENT) {
-		rc = imp_fail(imp, SL_EIO, "%s: %s", log_dir, strerror(errno));
+		rc = sl_imp_fail(imp, SL_EIO, "%s: %s", log_dir, strerror(errno));
 		goto fail;
 	}
 	if (rename_noreplace(tmp_log, log_dir) != 0) {
-		rc = imp_fail(imp, errno == EEXIST || errno == ENOTEMPTY ? SL_EEXIST : SL_EIO,
+		rc = sl_imp_fail(imp, errno == EEXIST || errno == ENOTEMPTY ? SL_EEXIST : SL_EIO,
 			      "%s: cannot put the new log in place: %s", log_dir, strerror(errno));
 		goto fail;
 	}
 	log_placed = true;
 	if (rename_noreplace(tmp_db, db_path) != 0) {
-		rc = imp_fail(imp, errno == EEXIST ? SL_EEXIST : SL_EIO,
+		rc = sl_imp_fail(imp, errno == EEXIST ? SL_EEXIST : SL_EIO,
 			      "%s: cannot put the new database in place: %s", db_path,
 			      strerror(errno));
 		goto fail;

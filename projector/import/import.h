@@ -2,7 +2,7 @@
  * left behind (`statelog import`).
  *
  * Two kinds of source, never mixed in one import:
- *  - its SQLite database, schema versions 1 to 4 (../shared/seed/MODEL.md):
+ *  - its SQLite database, schema versions 1 to 4 (projector/model/MODEL.md):
  *    the version is read from the schema_version rows and from the columns
  *    actually present (v1 lacks jobs.config_path and the three v3 sheet
  *    columns and calls success_without_retry first_attempt_success);

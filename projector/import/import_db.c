@@ -3,7 +3,7 @@
  * into job states with every value checked, its history rows as
  * execution_recorded events, and the comparison of a projection with it.
  *
- * Versions (seed/MODEL.md): v1 created everything; v2 added
+ * Versions (projector/model/MODEL.md): v1 created everything; v2 added
  * jobs.config_path; v3 the sheets' execution_duration_seconds, exit_signal
  * and exit_reason; v4 renamed first_attempt_success to
  * success_without_retry.  The version is read from the schema_version rows
@@ -46,8 +46,9 @@ enum { H_ID, H_JOB, H_SHEET, H_ATTEMPT, H_PROMPT, H_OUTPUT, H_EXIT, H_DURATION, 
 
 static int sql_fail(struct sl_import *imp, const char *what)
 {
-	return imp_fail(imp, SL_ESQLITE, "%s: %s: %s", imp->src_path, what,
-			sqlite3_errmsg(imp->src));
+	char msg[1024];
+	sl_sql_fail(msg, sizeof msg, imp->src, imp->src_path, what);
+	return sl_imp_fail(imp, SL_ESQLITE, "%s", msg);
 }
 
 static const char *type_name(int t)
@@ -69,7 +70,7 @@ static void column_text(sqlite3_stmt *s, int i, char *buf, size_t len)
 	case SQLITE_INTEGER: snprintf(buf, len, "%lld", sqlite3_column_int64(s, i)); break;
 	case SQLITE_FLOAT: snprintf(buf, len, "%.17g", sqlite3_column_double(s, i)); break;
 	case SQLITE_BLOB: snprintf(buf, len, "(a blob of %d bytes)", sqlite3_column_bytes(s, i)); break;
-	default: imp_copy_field(buf, len, (const char *)sqlite3_column_text(s, i)); break;
+	default: sl_imp_copy_field(buf, len, (const char *)sqlite3_column_text(s, i)); break;
 	}
 }
 
@@ -104,7 +105,7 @@ static int db_get(const struct sl_state_column *c, sqlite3_stmt *s, int i,
 	case SL_COL_TEXT:
 		if (t != SQLITE_TEXT)
 			break;
-		if (c->json && !imp_valid_json(text, strlen(text), why, wl))
+		if (c->json && !sl_imp_valid_json(text, strlen(text), why, wl))
 			return SL_EINVAL;
 		if (!(*owned = strdup(text)))
 			return SL_ENOMEM;
@@ -131,7 +132,7 @@ static int db_get(const struct sl_state_column *c, sqlite3_stmt *s, int i,
 	case SL_COL_TIME:
 		if (t != SQLITE_TEXT)
 			break;
-		return imp_parse_time(text, true, &v->i, why, wl);
+		return sl_imp_parse_time(text, true, &v->i, why, wl);
 	case SL_COL_JOB_STATUS: {
 		enum sl_job_status js;
 		if (t != SQLITE_TEXT)
@@ -168,9 +169,9 @@ static int db_get(const struct sl_state_column *c, sqlite3_stmt *s, int i,
 static int damaged_value(struct sl_import *imp, struct sl_import_problem *w, const char *col,
 			 sqlite3_stmt *s, int i, const char *why)
 {
-	imp_copy_field(w->column, sizeof w->column, col);
+	sl_imp_copy_field(w->column, sizeof w->column, col);
 	column_text(s, i, w->value, sizeof w->value);
-	return imp_damage(imp, w, "%s ('%s')", why, w->value);
+	return sl_imp_damage(imp, w, "%s ('%s')", why, w->value);
 }
 
 /* ---- what the database is ---------------------------------------------- */
@@ -216,7 +217,7 @@ static int read_columns(struct sl_import *imp, const char *table, struct columns
 		const char *name = (const char *)sqlite3_column_text(s, 0);
 		if (!name && sqlite3_errcode(imp->src) == SQLITE_NOMEM) {
 			sqlite3_finalize(s);
-			return imp_fail(imp, SL_ENOMEM, "out of memory");
+			return sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 		}
 		if (!name)
 			continue;
@@ -225,14 +226,14 @@ static int read_columns(struct sl_import *imp, const char *table, struct columns
 			char **n = realloc(c->name, cap * sizeof(*n));
 			if (!n) {
 				sqlite3_finalize(s);
-				return imp_fail(imp, SL_ENOMEM, "out of memory");
+				return sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 			}
 			c->name = n;
 			c->cap = cap;
 		}
 		if (!(c->name[c->n] = strdup(name))) {
 			sqlite3_finalize(s);
-			return imp_fail(imp, SL_ENOMEM, "out of memory");
+			return sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 		}
 		c->n++;
 	}
@@ -256,7 +257,7 @@ static int require_column(struct sl_import *imp, const struct columns *c, const 
 {
 	if (has_column(c, col))
 		return SL_OK;
-	return imp_fail(imp, SL_EINVAL, "%s: not a database of the original backend: "
+	return sl_imp_fail(imp, SL_EINVAL, "%s: not a database of the original backend: "
 			"table %s has no column %s", imp->src_path, table, col);
 }
 
@@ -270,7 +271,7 @@ static int read_columns_used(struct sl_import *imp, struct columns cols[3])
 		if ((rc = has_table(imp, tables[i], &has)) != SL_OK)
 			return rc;
 		if (!has)
-			return imp_fail(imp, SL_EINVAL, "%s: not a database of the original "
+			return sl_imp_fail(imp, SL_EINVAL, "%s: not a database of the original "
 					"backend: no table %s", imp->src_path, tables[i]);
 		if ((rc = read_columns(imp, tables[i], &cols[i])) != SL_OK)
 			return rc;
@@ -299,7 +300,7 @@ static int read_columns_used(struct sl_import *imp, struct columns cols[3])
 		imp->col_success = "success_without_retry";
 	} else {
 		if (!has_column(&cols[1], "first_attempt_success"))
-			return imp_fail(imp, SL_EINVAL, "%s: not a database of the original "
+			return sl_imp_fail(imp, SL_EINVAL, "%s: not a database of the original "
 					"backend: table sheets has neither success_without_retry "
 					"nor first_attempt_success", imp->src_path);
 		imp->col_success = "first_attempt_success";
@@ -346,7 +347,7 @@ static int read_schema(struct sl_import *imp)
 			return sql_fail(imp, "reading schema_version");
 	}
 	if (recorded > 4)
-		return imp_fail(imp, SL_EVERSION, "%s: schema version %d is newer than statelog "
+		return sl_imp_fail(imp, SL_EVERSION, "%s: schema version %d is newer than statelog "
 				"knows (1 to 4)", imp->src_path, recorded);
 	imp->rep.source_version = by_columns;
 	imp->rep.recorded_version = recorded;
@@ -403,10 +404,10 @@ static int read_jobs(struct sl_import *imp)
 	int rc = SL_OK, r;
 	while (rc == SL_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
 		struct sl_import_problem w = { 0 };
-		imp_copy_field(w.source, sizeof w.source, imp->src_path);
-		imp_copy_field(w.job_id, sizeof w.job_id, (const char *)sqlite3_column_text(s, 0));
-		struct imp_job *j;
-		if ((rc = imp_add_job(imp, &j)) != SL_OK)
+		sl_imp_copy_field(w.source, sizeof w.source, imp->src_path);
+		sl_imp_copy_field(w.job_id, sizeof w.job_id, (const char *)sqlite3_column_text(s, 0));
+		struct sl_imp_job *j;
+		if ((rc = sl_imp_add_job(imp, &j)) != SL_OK)
 			break;
 		j->st.presence = SL_JOB_LIVE;
 		for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS && rc == SL_OK; i++) {
@@ -425,7 +426,7 @@ static int read_jobs(struct sl_import *imp)
 			if (rc == SL_EINVAL)
 				rc = damaged_value(imp, &w, c->name, s, (int)i, why);
 			else if (rc == SL_ENOMEM)
-				rc = imp_fail(imp, rc, "out of memory");
+				rc = sl_imp_fail(imp, rc, "out of memory");
 			else
 				sl_state_column_put(c, &j->st, &v, owned);
 		}
@@ -434,7 +435,7 @@ static int read_jobs(struct sl_import *imp)
 	if (rc == SL_OK && r != SQLITE_DONE)
 		rc = sql_fail(imp, "reading jobs");
 	sqlite3_finalize(s);
-	return rc == SL_OK ? imp_sort_jobs(imp) : rc;
+	return rc == SL_OK ? sl_imp_sort_jobs(imp) : rc;
 }
 
 static int read_sheets(struct sl_import *imp)
@@ -451,15 +452,15 @@ static int read_sheets(struct sl_import *imp)
 	int rc = SL_OK, r;
 	while (rc == SL_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
 		struct sl_import_problem w = { 0 };
-		imp_copy_field(w.source, sizeof w.source, imp->src_path);
-		imp_copy_field(w.job_id, sizeof w.job_id, (const char *)sqlite3_column_text(s, 0));
+		sl_imp_copy_field(w.source, sizeof w.source, imp->src_path);
+		sl_imp_copy_field(w.job_id, sizeof w.job_id, (const char *)sqlite3_column_text(s, 0));
 		if (sqlite3_column_type(s, 1) == SQLITE_INTEGER)
 			w.sheet_num = sqlite3_column_int64(s, 1);
-		struct imp_job *j = NULL;
+		struct sl_imp_job *j = NULL;
 		if (sqlite3_column_type(s, 0) == SQLITE_TEXT)
-			j = imp_find_job(imp, (const char *)sqlite3_column_text(s, 0));
+			j = sl_imp_find_job(imp, (const char *)sqlite3_column_text(s, 0));
 		if (!j) {
-			rc = imp_damage(imp, &w, "a sheet of a job that does not exist");
+			rc = sl_imp_damage(imp, &w, "a sheet of a job that does not exist");
 			break;
 		}
 		if (sqlite3_column_type(s, 1) != SQLITE_INTEGER) {
@@ -473,12 +474,12 @@ static int read_sheets(struct sl_import *imp)
 			break;
 		}
 		if (sl_state_find_sheet(&j->st, w.sheet_num)) {
-			rc = imp_damage(imp, &w, "a second row for the same sheet");
+			rc = sl_imp_damage(imp, &w, "a second row for the same sheet");
 			break;
 		}
 		struct sl_sheet_state *sh;
 		if ((rc = sl_state_add_sheet(&j->st, w.sheet_num, &sh)) != SL_OK) {
-			rc = imp_fail(imp, rc, "out of memory");
+			rc = sl_imp_fail(imp, rc, "out of memory");
 			break;
 		}
 		for (size_t i = 1; i < SL_STATE_N_SHEET_COLUMNS && rc == SL_OK; i++) {
@@ -489,7 +490,7 @@ static int read_sheets(struct sl_import *imp)
 			if (rc == SL_EINVAL)
 				rc = damaged_value(imp, &w, c->name, s, (int)i + 1, why);
 			else if (rc == SL_ENOMEM)
-				rc = imp_fail(imp, rc, "out of memory");
+				rc = sl_imp_fail(imp, rc, "out of memory");
 			else
 				sl_state_column_put(c, sh, &v, owned);
 		}
@@ -505,23 +506,23 @@ static int read_sheets(struct sl_import *imp)
 
 /* Checks the history row in s (history_columns order); *job and *time are
  * its job and time.  With out, also builds its event. */
-static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct imp_job **job,
+static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct sl_imp_job **job,
 		       int64_t *time, sl_event **out)
 {
 	char why[256];
 	struct sl_import_problem w = { 0 };
-	imp_copy_field(w.source, sizeof w.source, imp->src_path);
-	imp_copy_field(w.job_id, sizeof w.job_id, (const char *)sqlite3_column_text(s, H_JOB));
+	sl_imp_copy_field(w.source, sizeof w.source, imp->src_path);
+	sl_imp_copy_field(w.job_id, sizeof w.job_id, (const char *)sqlite3_column_text(s, H_JOB));
 	w.execution_id = sqlite3_column_int64(s, H_ID);
 	if (sqlite3_column_type(s, H_SHEET) == SQLITE_INTEGER)
 		w.sheet_num = sqlite3_column_int64(s, H_SHEET);
 	if (sqlite3_column_type(s, H_ID) != SQLITE_INTEGER)
 		return damaged_value(imp, &w, "id", s, H_ID, "expected an integer");
-	struct imp_job *j = NULL;
+	struct sl_imp_job *j = NULL;
 	if (sqlite3_column_type(s, H_JOB) == SQLITE_TEXT)
-		j = imp_find_job(imp, (const char *)sqlite3_column_text(s, H_JOB));
+		j = sl_imp_find_job(imp, (const char *)sqlite3_column_text(s, H_JOB));
 	if (!j)
-		return imp_damage(imp, &w, "a history row of a job that does not exist");
+		return sl_imp_damage(imp, &w, "a history row of a job that does not exist");
 	if (sqlite3_column_type(s, H_SHEET) != SQLITE_INTEGER)
 		return damaged_value(imp, &w, "sheet_num", s, H_SHEET, "expected an integer");
 	if (w.sheet_num < 1 || w.sheet_num > j->st.total_sheets) {
@@ -553,7 +554,7 @@ static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct imp_job **
 				     "expected a number");
 	if (sqlite3_column_type(s, H_AT) != SQLITE_TEXT)
 		return damaged_value(imp, &w, "executed_at", s, H_AT, "expected a timestamp");
-	if (imp_parse_time((const char *)sqlite3_column_text(s, H_AT), true, time, why,
+	if (sl_imp_parse_time((const char *)sqlite3_column_text(s, H_AT), true, time, why,
 			   sizeof why) != SL_OK)
 		return damaged_value(imp, &w, "executed_at", s, H_AT, why);
 	*job = j;
@@ -565,7 +566,7 @@ static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct imp_job **
 	if (!ev || !x) {
 		free(ev);
 		free(x);
-		return imp_fail(imp, SL_ENOMEM, "out of memory");
+		return sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 	}
 	statelog__event__init(ev);
 	statelog__execution_recorded__init(x);
@@ -590,7 +591,7 @@ static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct imp_job **
 		nomem |= !(x->output = strdup((const char *)sqlite3_column_text(s, H_OUTPUT)));
 	if (nomem) {
 		sl_event_free(ev);
-		return imp_fail(imp, SL_ENOMEM, "out of memory");
+		return sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 	}
 	*out = ev;
 	return SL_OK;
@@ -614,7 +615,7 @@ static int scan_history(struct sl_import *imp)
 	int rc = prepare_history(imp, &s, "id");
 	int r = SQLITE_DONE;
 	while (rc == SL_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
-		struct imp_job *j;
+		struct sl_imp_job *j;
 		int64_t t;
 		if ((rc = history_row(imp, s, &j, &t, NULL)) != SL_OK)
 			break;
@@ -632,15 +633,15 @@ static int scan_history(struct sl_import *imp)
 	return rc;
 }
 
-int imp_db_history_open(struct sl_import *imp, struct imp_history *h)
+int sl_imp_db_history_open(struct sl_import *imp, struct sl_imp_history *h)
 {
-	*h = (struct imp_history){ 0 };
+	*h = (struct sl_imp_history){ 0 };
 	/* Text order of the timestamps is time order: every one was checked
-	 * to be in the original's fixed form (imp_parse_time). */
+	 * to be in the original's fixed form (sl_imp_parse_time). */
 	return prepare_history(imp, &h->stmt, "executed_at, id");
 }
 
-int imp_db_history_next(struct sl_import *imp, struct imp_history *h, sl_event **out)
+int sl_imp_db_history_next(struct sl_import *imp, struct sl_imp_history *h, sl_event **out)
 {
 	*out = NULL;
 	if (h->done)
@@ -652,15 +653,15 @@ int imp_db_history_next(struct sl_import *imp, struct imp_history *h, sl_event *
 	}
 	if (r != SQLITE_ROW)
 		return sql_fail(imp, "reading execution_history");
-	struct imp_job *j;
+	struct sl_imp_job *j;
 	int64_t t;
 	return history_row(imp, h->stmt, &j, &t, out);
 }
 
-void imp_db_history_close(struct imp_history *h)
+void sl_imp_db_history_close(struct sl_imp_history *h)
 {
 	sqlite3_finalize(h->stmt);
-	*h = (struct imp_history){ 0 };
+	*h = (struct sl_imp_history){ 0 };
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -669,22 +670,22 @@ int sl_import_read_db(sl_import *imp, const char *path)
 {
 	imp->has_problem = false;
 	if (imp->broken)
-		return imp_fail(imp, SL_EINVAL, "an earlier read failed: start a new import");
+		return sl_imp_fail(imp, SL_EINVAL, "an earlier read failed: start a new import");
 	if (imp->kind != IMP_NONE)
-		return imp_fail(imp, SL_EINVAL, "%s: one database per import, and never with JSON "
+		return sl_imp_fail(imp, SL_EINVAL, "%s: one database per import, and never with JSON "
 				"state files", path);
 	struct stat sb;
 	if (stat(path, &sb) != 0)
-		return imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "%s: %s", path,
+		return sl_imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "%s: %s", path,
 				strerror(errno));
 	if (!S_ISREG(sb.st_mode))
-		return imp_fail(imp, SL_EINVAL, "%s: not a file", path);
-	int rc = imp_add_source(imp, path, &imp->src_path);
+		return sl_imp_fail(imp, SL_EINVAL, "%s: not a file", path);
+	int rc = sl_imp_add_source(imp, path, &imp->src_path);
 	if (rc != SL_OK)
 		return rc;
 	imp->kind = IMP_DB;
 	if (sqlite3_open_v2(path, &imp->src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		rc = imp_fail(imp, SL_ESQLITE, "%s: %s", path,
+		rc = sl_imp_fail(imp, SL_ESQLITE, "%s: %s", path,
 			      imp->src ? sqlite3_errmsg(imp->src) : "out of memory");
 		goto fail;
 	}
@@ -701,7 +702,7 @@ int sl_import_read_db(sl_import *imp, const char *path)
 	sqlite3_finalize(s);
 	if (r != SQLITE_ROW) {
 		rc = r == SQLITE_NOTADB
-		     ? imp_fail(imp, SL_EINVAL, "%s: not an SQLite database", path)
+		     ? sl_imp_fail(imp, SL_EINVAL, "%s: not an SQLite database", path)
 		     : sql_fail(imp, "reading its schema");
 		goto fail;
 	}
@@ -779,8 +780,8 @@ static void locate(struct sl_import *imp, const struct table_cmp *t, sqlite3_stm
 		   struct sl_import_problem *w)
 {
 	*w = (struct sl_import_problem){ 0 };
-	imp_copy_field(w->source, sizeof w->source, imp->src_path);
-	imp_copy_field(w->job_id, sizeof w->job_id,
+	sl_imp_copy_field(w->source, sizeof w->source, imp->src_path);
+	sl_imp_copy_field(w->job_id, sizeof w->job_id,
 		       (const char *)sqlite3_column_text(s, t->job_col));
 	if (t->sheet_col >= 0)
 		w->sheet_num = sqlite3_column_int64(s, t->sheet_col);
@@ -801,7 +802,7 @@ static int compare_table(struct sl_import *imp, sqlite3 *db, const struct table_
 		goto done;
 	}
 	if (sqlite3_prepare_v2(db, sql_db, -1, &b, NULL) != SQLITE_OK) {
-		rc = imp_fail(imp, SL_ESQLITE, "the projected database: %s", sqlite3_errmsg(db));
+		rc = sl_imp_fail(imp, SL_ESQLITE, "the projected database: %s", sqlite3_errmsg(db));
 		goto done;
 	}
 	int ra = sqlite3_step(a), rb = sqlite3_step(b);
@@ -812,14 +813,14 @@ static int compare_table(struct sl_import *imp, sqlite3 *db, const struct table_
 			c = ra != SQLITE_ROW ? 1 : rb != SQLITE_ROW ? -1 : value_cmp(a, b, (int)k);
 		if (c < 0) {
 			locate(imp, t, a, &w);
-			rc = imp_damage(imp, &w, "the %s row is missing from the projected database",
+			rc = sl_imp_damage(imp, &w, "the %s row is missing from the projected database",
 					t->table);
 			goto done;
 		}
 		if (c > 0) {
 			locate(imp, t, b, &w);
-			imp_copy_field(w.source, sizeof w.source, imp->src_path);
-			rc = imp_damage(imp, &w, "the projected database has a %s row the "
+			sl_imp_copy_field(w.source, sizeof w.source, imp->src_path);
+			rc = sl_imp_damage(imp, &w, "the projected database has a %s row the "
 					"source lacks", t->table);
 			goto done;
 		}
@@ -827,31 +828,31 @@ static int compare_table(struct sl_import *imp, sqlite3 *db, const struct table_
 			if (value_same(a, b, (int)i))
 				continue;
 			locate(imp, t, a, &w);
-			imp_copy_field(w.column, sizeof w.column, t->cols[i]);
+			sl_imp_copy_field(w.column, sizeof w.column, t->cols[i]);
 			column_text(a, (int)i, w.value, sizeof w.value);
 			column_text(b, (int)i, w.projected, sizeof w.projected);
-			rc = imp_damage(imp, &w, "the source has '%s' (%s), the projected database "
+			rc = sl_imp_damage(imp, &w, "the source has '%s' (%s), the projected database "
 					"'%s' (%s)", w.value, type_name(sqlite3_column_type(a, (int)i)),
 					w.projected, type_name(sqlite3_column_type(b, (int)i)));
 			goto done;
 		}
 		imp->rep.rows_compared++;
 		if (++*done % 4096 == 0)
-			imp_progress(imp, "comparing", *done, total);
+			sl_imp_progress(imp, "comparing", *done, total);
 		ra = sqlite3_step(a);
 		rb = sqlite3_step(b);
 	}
 	if (ra != SQLITE_DONE)
 		rc = sql_fail(imp, "reading it again to compare");
 	else if (rb != SQLITE_DONE)
-		rc = imp_fail(imp, SL_ESQLITE, "the projected database: %s", sqlite3_errmsg(db));
+		rc = sl_imp_fail(imp, SL_ESQLITE, "the projected database: %s", sqlite3_errmsg(db));
 done:
 	sqlite3_finalize(a);
 	sqlite3_finalize(b);
 	return rc;
 }
 
-int imp_db_compare(struct sl_import *imp, sqlite3 *db)
+int sl_imp_db_compare(struct sl_import *imp, sqlite3 *db)
 {
 	const char *job_cols[SL_STATE_N_JOB_COLUMNS], *job_exprs[SL_STATE_N_JOB_COLUMNS];
 	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++) {
@@ -878,6 +879,6 @@ int imp_db_compare(struct sl_import *imp, sqlite3 *db)
 	for (size_t i = 0; i < 3 && rc == SL_OK; i++)
 		rc = compare_table(imp, db, &tables[i], &done, total);
 	if (rc == SL_OK)
-		imp_progress(imp, "comparing", total, total);
+		sl_imp_progress(imp, "comparing", total, total);
 	return rc;
 }

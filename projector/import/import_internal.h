@@ -1,5 +1,6 @@
-/* import_internal.h: what the parts of the import share (internal to
- * projector/).
+/* import_internal.h: what the parts of the import share; nothing outside
+ * import/ includes it.  import/ may call views/ (views.h), model/ and the
+ * log; nothing above it.
  *   import.c       the handle, the events of each job, writing the new log,
  *                  projecting it, and putting both in place atomically
  *   import_db.c    reading the original's SQLite database (versions 1-4),
@@ -19,24 +20,24 @@
 #include <sqlite3.h>
 
 #include "import.h"
-#include "projector.h"
 #include "state.h"
+#include "views.h"
 
 /* One job read from a source: its whole state (live, id set), the file it
  * came from, and the time of its oldest history row. */
-struct imp_job {
+struct sl_imp_job {
 	struct sl_job_state st;
 	const char *source;             /* borrowed from sl_import.sources */
 	bool has_first_exec;
 	int64_t first_exec_us;
 };
 
-enum imp_kind { IMP_NONE = 0, IMP_DB, IMP_JSON };
+enum sl_imp_kind { IMP_NONE = 0, IMP_DB, IMP_JSON };
 
 struct sl_import {
 	struct sl_import_options opts;
-	enum imp_kind kind;
-	struct imp_job *jobs;           /* sorted by id once read (imp_sort_jobs) */
+	enum sl_imp_kind kind;
+	struct sl_imp_job *jobs;           /* sorted by id once read (sl_imp_sort_jobs) */
 	size_t n_jobs, cap_jobs;
 	char **sources;                 /* the files read, owned */
 	size_t n_sources;
@@ -63,7 +64,7 @@ struct sl_import {
 /* ---- import.c ---------------------------------------------------------- */
 
 /* Sets the message (and forgets any problem); returns rc. */
-int imp_fail(struct sl_import *imp, int rc, const char *fmt, ...)
+int sl_imp_fail(struct sl_import *imp, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Records a damaged source row or a mismatch: fills the problem from
@@ -71,66 +72,66 @@ int imp_fail(struct sl_import *imp, int rc, const char *fmt, ...)
  * projected are used as given) and writes the message
  *   "<source>: job 'J', sheet N, execution_history id K: <column>: <what>"
  * leaving out the parts that are empty.  Returns SL_ECORRUPT. */
-int imp_damage(struct sl_import *imp, const struct sl_import_problem *where,
+int sl_imp_damage(struct sl_import *imp, const struct sl_import_problem *where,
 	       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Copies s into a problem field of size n, cut to fit (with "..." when
  * cut); NULL becomes "NULL". */
-void imp_copy_field(char *dst, size_t n, const char *s);
+void sl_imp_copy_field(char *dst, size_t n, const char *s);
 
 /* A new job appended to imp->jobs (its state freshly initialised), with
  * source = the last of imp->sources.  *out is borrowed until the next job
  * is added.  SL_ENOMEM. */
-int imp_add_job(struct sl_import *imp, struct imp_job **out);
+int sl_imp_add_job(struct sl_import *imp, struct sl_imp_job **out);
 
 /* Remembers path as a source; *out borrowed until sl_import_free(). */
-int imp_add_source(struct sl_import *imp, const char *path, const char **out);
+int sl_imp_add_source(struct sl_import *imp, const char *path, const char **out);
 
 /* The job with this id (imp->jobs sorted), or NULL. */
-struct imp_job *imp_find_job(const struct sl_import *imp, const char *id);
+struct sl_imp_job *sl_imp_find_job(const struct sl_import *imp, const char *id);
 
 /* Sorts imp->jobs by id; SL_ECORRUPT naming both sources when an id comes
  * twice. */
-int imp_sort_jobs(struct sl_import *imp);
+int sl_imp_sort_jobs(struct sl_import *imp);
 
 /* The text of a time, and whether text is exactly how statelog (and the
  * original) writes the time it denotes: SL_OK with *us set, or SL_EINVAL
  * with why filled ("unparsable timestamp", "not in the original's form ..."). */
-int imp_parse_time(const char *text, bool canonical, int64_t *us, char *why, size_t whylen);
+int sl_imp_parse_time(const char *text, bool canonical, int64_t *us, char *why, size_t whylen);
 
 /* Whether text (len bytes) is JSON the original could have written. */
-bool imp_valid_json(const char *text, size_t len, char *why, size_t whylen);
+bool sl_imp_valid_json(const char *text, size_t len, char *why, size_t whylen);
 
 /* Column c of a state row as text for a problem ("NULL" for NULL). */
-void imp_value_text(const struct sl_state_column *c, const void *row, char *buf, size_t len);
+void sl_imp_value_text(const struct sl_state_column *c, const void *row, char *buf, size_t len);
 
 /* Reports progress of the current phase (done of total units, scaled to
  * the import's bytes). */
-void imp_progress(struct sl_import *imp, const char *phase, uint64_t done, uint64_t total);
+void sl_imp_progress(struct sl_import *imp, const char *phase, uint64_t done, uint64_t total);
 
 /* ---- import_db.c ------------------------------------------------------- */
 
 /* The history rows in time order, as execution_recorded events. */
-struct imp_history {
+struct sl_imp_history {
 	sqlite3_stmt *stmt;
 	bool done;
 };
 
-int imp_db_history_open(struct sl_import *imp, struct imp_history *h);
+int sl_imp_db_history_open(struct sl_import *imp, struct sl_imp_history *h);
 
 /* The next row as an owned event (*out NULL at the end). */
-int imp_db_history_next(struct sl_import *imp, struct imp_history *h, sl_event **out);
+int sl_imp_db_history_next(struct sl_import *imp, struct sl_imp_history *h, sl_event **out);
 
-void imp_db_history_close(struct imp_history *h);
+void sl_imp_db_history_close(struct sl_imp_history *h);
 
 /* Compares every row of jobs, sheets and execution_history of the source
  * with the projection in db.  SL_ECORRUPT (with the problem) at the first
  * difference. */
-int imp_db_compare(struct sl_import *imp, sqlite3 *db);
+int sl_imp_db_compare(struct sl_import *imp, sqlite3 *db);
 
 /* ---- import_json.c ----------------------------------------------------- */
 
 /* Compares every job read from JSON files with the projection. */
-int imp_json_compare(struct sl_import *imp, sl_proj *p);
+int sl_imp_json_compare(struct sl_import *imp, sl_proj *p);
 
 #endif

@@ -73,11 +73,11 @@ static const char *json_type_name(const json_t *v)
 static void json_text(const json_t *v, char *buf, size_t len)
 {
 	if (json_is_string(v)) {
-		imp_copy_field(buf, len, json_string_value(v));
+		sl_imp_copy_field(buf, len, json_string_value(v));
 		return;
 	}
 	char *s = sl_json_dumps(v);
-	imp_copy_field(buf, len, s ? s : "?");
+	sl_imp_copy_field(buf, len, s ? s : "?");
 	free(s);
 }
 
@@ -135,7 +135,7 @@ static int json_get(const struct sl_state_column *c, const json_t *v, struct sl_
 		want = "a timestamp";
 		if (!json_is_string(v))
 			break;
-		return imp_parse_time(json_string_value(v), false, &out->i, why, wl);
+		return sl_imp_parse_time(json_string_value(v), false, &out->i, why, wl);
 	case SL_COL_JOB_STATUS: {
 		enum sl_job_status s;
 		want = "a job status";
@@ -177,21 +177,21 @@ static int put_key(struct sl_import *imp, struct sl_import_problem *w,
 	char *owned, why[256];
 	int rc = json_get(c, v, &val, &owned, why, sizeof why);
 	if (rc == SL_ENOMEM)
-		return imp_fail(imp, rc, "out of memory");
+		return sl_imp_fail(imp, rc, "out of memory");
 	if (rc != SL_OK) {
-		imp_copy_field(w->column, sizeof w->column, key);
+		sl_imp_copy_field(w->column, sizeof w->column, key);
 		json_text(v, w->value, sizeof w->value);
-		return imp_damage(imp, w, "%s ('%s')", why, w->value);
+		return sl_imp_damage(imp, w, "%s ('%s')", why, w->value);
 	}
 	if (c->key && c->type == SL_COL_TEXT && !owned[0]) {
 		free(owned);
-		imp_copy_field(w->column, sizeof w->column, key);
-		return imp_damage(imp, w, "an empty job id");
+		sl_imp_copy_field(w->column, sizeof w->column, key);
+		return sl_imp_damage(imp, w, "an empty job id");
 	}
 	if (strcmp(c->name, "total_sheets") == 0 && val.i < 0) {
-		imp_copy_field(w->column, sizeof w->column, key);
+		sl_imp_copy_field(w->column, sizeof w->column, key);
 		json_text(v, w->value, sizeof w->value);
-		return imp_damage(imp, w, "a negative total_sheets ('%s')", w->value);
+		return sl_imp_damage(imp, w, "a negative total_sheets ('%s')", w->value);
 	}
 	sl_state_column_put(c, row, &val, owned);
 	return SL_OK;
@@ -213,14 +213,14 @@ static bool sheet_key(const char *k, int64_t *out)
 	return true;
 }
 
-static int read_sheets(struct sl_import *imp, struct sl_import_problem *w, struct imp_job *j,
+static int read_sheets(struct sl_import *imp, struct sl_import_problem *w, struct sl_imp_job *j,
 		       const json_t *sheets)
 {
 	if (!sheets || json_is_null(sheets))
 		return SL_OK;
 	if (!json_is_object(sheets)) {
-		imp_copy_field(w->column, sizeof w->column, "sheets");
-		return imp_damage(imp, w, "expected an object, found %s", json_type_name(sheets));
+		sl_imp_copy_field(w->column, sizeof w->column, "sheets");
+		return sl_imp_damage(imp, w, "expected an object, found %s", json_type_name(sheets));
 	}
 	const char *k;
 	const json_t *obj;
@@ -230,25 +230,25 @@ static int read_sheets(struct sl_import *imp, struct sl_import_problem *w, struc
 		w->sheet_num = 0;
 		w->column[0] = '\0';
 		if (!sheet_key(k, &n) || n < 1 || n > j->st.total_sheets) {
-			imp_copy_field(w->column, sizeof w->column, "sheets");
-			imp_copy_field(w->value, sizeof w->value, k);
-			return imp_damage(imp, w, "sheet key '%s' is not a sheet number in "
+			sl_imp_copy_field(w->column, sizeof w->column, "sheets");
+			sl_imp_copy_field(w->value, sizeof w->value, k);
+			return sl_imp_damage(imp, w, "sheet key '%s' is not a sheet number in "
 					  "1..%" PRId64 " (total_sheets)", k, j->st.total_sheets);
 		}
 		w->sheet_num = n;
 		if (!json_is_object(obj))
-			return imp_damage(imp, w, "expected an object, found %s",
+			return sl_imp_damage(imp, w, "expected an object, found %s",
 					  json_type_name(obj));
 		const json_t *num = json_object_get(obj, "sheet_num");
 		if (num && (!json_is_integer(num) || json_integer_value(num) != n)) {
-			imp_copy_field(w->column, sizeof w->column, "sheet_num");
+			sl_imp_copy_field(w->column, sizeof w->column, "sheet_num");
 			json_text(num, w->value, sizeof w->value);
-			return imp_damage(imp, w, "'%s' disagrees with its key in \"sheets\"",
+			return sl_imp_damage(imp, w, "'%s' disagrees with its key in \"sheets\"",
 					  w->value);
 		}
 		struct sl_sheet_state *sh;
 		if ((rc = sl_state_add_sheet(&j->st, n, &sh)) != SL_OK)
-			return imp_fail(imp, rc, "out of memory");
+			return sl_imp_fail(imp, rc, "out of memory");
 		for (size_t i = 1; i < SL_STATE_N_SHEET_COLUMNS && rc == SL_OK; i++) {
 			const struct sl_state_column *c = &sl_state_sheet_columns[i];
 			const char *key = c->name;
@@ -267,39 +267,39 @@ static int read_sheets(struct sl_import *imp, struct sl_import_problem *w, struc
 static int read_file(struct sl_import *imp, const char *path)
 {
 	const char *src;
-	int rc = imp_add_source(imp, path, &src);
+	int rc = sl_imp_add_source(imp, path, &src);
 	if (rc != SL_OK)
 		return rc;
 	struct sl_import_problem w = { 0 };
-	imp_copy_field(w.source, sizeof w.source, path);
+	sl_imp_copy_field(w.source, sizeof w.source, path);
 	json_error_t e;
 	json_t *root = json_load_file(path, JSON_ALLOW_NUL, &e);
 	if (!root) {
 		struct stat sb;
 		if (stat(path, &sb) != 0)
-			return imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "%s: %s", path,
+			return sl_imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "%s: %s", path,
 					strerror(errno));
-		return imp_damage(imp, &w, "not valid JSON (line %d, column %d: %s)", e.line,
+		return sl_imp_damage(imp, &w, "not valid JSON (line %d, column %d: %s)", e.line,
 				  e.column, e.text);
 	}
 	if (!json_is_object(root)) {
-		rc = imp_damage(imp, &w, "not a state file: expected a JSON object, found %s",
+		rc = sl_imp_damage(imp, &w, "not a state file: expected a JSON object, found %s",
 				json_type_name(root));
 		goto done;
 	}
 	const json_t *id = json_object_get(root, "job_id");
 	if (json_is_string(id))
-		imp_copy_field(w.job_id, sizeof w.job_id, json_string_value(id));
+		sl_imp_copy_field(w.job_id, sizeof w.job_id, json_string_value(id));
 	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++) {
 		const char *key = json_key(&sl_state_job_columns[i]);
 		if (job_key_required(key) && !json_object_get(root, key)) {
-			imp_copy_field(w.column, sizeof w.column, key);
-			rc = imp_damage(imp, &w, "missing (required)");
+			sl_imp_copy_field(w.column, sizeof w.column, key);
+			rc = sl_imp_damage(imp, &w, "missing (required)");
 			goto done;
 		}
 	}
-	struct imp_job *j;
-	if ((rc = imp_add_job(imp, &j)) != SL_OK)
+	struct sl_imp_job *j;
+	if ((rc = sl_imp_add_job(imp, &j)) != SL_OK)
 		goto done;
 	j->st.presence = SL_JOB_LIVE;
 	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS && rc == SL_OK; i++)
@@ -324,28 +324,28 @@ int sl_import_read_json(sl_import *imp, const char *path)
 {
 	imp->has_problem = false;
 	if (imp->broken)
-		return imp_fail(imp, SL_EINVAL, "an earlier read failed: start a new import");
+		return sl_imp_fail(imp, SL_EINVAL, "an earlier read failed: start a new import");
 	if (imp->kind == IMP_DB)
-		return imp_fail(imp, SL_EINVAL, "%s: JSON state files and a database are never "
+		return sl_imp_fail(imp, SL_EINVAL, "%s: JSON state files and a database are never "
 				"imported together", path);
 	struct stat sb;
 	if (stat(path, &sb) != 0)
-		return imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "%s: %s", path,
+		return sl_imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "%s: %s", path,
 				strerror(errno));
 	int rc = SL_OK;
 	if (S_ISDIR(sb.st_mode)) {
 		struct dirent **names = NULL;
 		int n = scandir(path, &names, json_name, alphasort);
 		if (n < 0)
-			return imp_fail(imp, SL_EIO, "%s: %s", path, strerror(errno));
+			return sl_imp_fail(imp, SL_EIO, "%s: %s", path, strerror(errno));
 		if (n == 0)
-			rc = imp_fail(imp, SL_ENOTFOUND, "%s: no *.json state files here", path);
+			rc = sl_imp_fail(imp, SL_ENOTFOUND, "%s: no *.json state files here", path);
 		for (int i = 0; i < n; i++) {
 			if (rc == SL_OK) {
 				size_t len = strlen(path) + strlen(names[i]->d_name) + 2;
 				char *file = malloc(len);
 				if (!file) {
-					rc = imp_fail(imp, SL_ENOMEM, "out of memory");
+					rc = sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 				} else {
 					snprintf(file, len, "%s/%s", path, names[i]->d_name);
 					rc = read_file(imp, file);
@@ -359,7 +359,7 @@ int sl_import_read_json(sl_import *imp, const char *path)
 		rc = read_file(imp, path);
 	}
 	if (rc == SL_OK)
-		rc = imp_sort_jobs(imp);
+		rc = sl_imp_sort_jobs(imp);
 	if (rc != SL_OK) {
 		imp->broken = true;
 		return rc;
@@ -378,35 +378,35 @@ static int count_rows(struct sl_import *imp, sqlite3 *db, const char *sql, uint6
 		*out = (uint64_t)sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	if (r != SQLITE_ROW)
-		return imp_fail(imp, SL_ESQLITE, "the projected database: %s", sqlite3_errmsg(db));
+		return sl_imp_fail(imp, SL_ESQLITE, "the projected database: %s", sqlite3_errmsg(db));
 	return SL_OK;
 }
 
-int imp_json_compare(struct sl_import *imp, sl_proj *p)
+int sl_imp_json_compare(struct sl_import *imp, sl_proj *p)
 {
 	int rc = SL_OK;
 	struct sl_job_state got;
 	sl_state_init(&got);
 	for (size_t i = 0; i < imp->n_jobs && rc == SL_OK; i++) {
-		const struct imp_job *j = &imp->jobs[i];
+		const struct sl_imp_job *j = &imp->jobs[i];
 		struct sl_import_problem w = { 0 };
-		imp_copy_field(w.source, sizeof w.source, j->source);
-		imp_copy_field(w.job_id, sizeof w.job_id, j->st.id);
+		sl_imp_copy_field(w.source, sizeof w.source, j->source);
+		sl_imp_copy_field(w.job_id, sizeof w.job_id, j->st.id);
 		sl_state_free(&got);
 		rc = sl_proj_load_job(p, j->st.id, &got);
 		if (rc == SL_ENOTFOUND) {
-			rc = imp_damage(imp, &w, "the job is missing from the projected database");
+			rc = sl_imp_damage(imp, &w, "the job is missing from the projected database");
 			break;
 		}
 		if (rc != SL_OK) {
-			rc = imp_fail(imp, rc, "the projected database: %s", sl_proj_errmsg(p));
+			rc = sl_imp_fail(imp, rc, "the projected database: %s", sl_proj_errmsg(p));
 			break;
 		}
 		int64_t sheet = 0;
 		const char *col = sl_state_first_difference(&j->st, &got, 0, &sheet);
 		if (col) {
 			w.sheet_num = sheet;
-			imp_copy_field(w.column, sizeof w.column, col);
+			sl_imp_copy_field(w.column, sizeof w.column, col);
 			const struct sl_state_column *cat = sheet ? sl_state_sheet_columns
 								  : sl_state_job_columns;
 			size_t n = sheet ? SL_STATE_N_SHEET_COLUMNS : SL_STATE_N_JOB_COLUMNS;
@@ -418,16 +418,16 @@ int imp_json_compare(struct sl_import *imp, sl_proj *p)
 				if (strcmp(cat[k].name, col) != 0)
 					continue;
 				if (a)
-					imp_value_text(&cat[k], a, w.value, sizeof w.value);
+					sl_imp_value_text(&cat[k], a, w.value, sizeof w.value);
 				if (b)
-					imp_value_text(&cat[k], b, w.projected, sizeof w.projected);
+					sl_imp_value_text(&cat[k], b, w.projected, sizeof w.projected);
 			}
-			rc = imp_damage(imp, &w, "the source has '%s', the projected database '%s'",
+			rc = sl_imp_damage(imp, &w, "the source has '%s', the projected database '%s'",
 					a ? w.value : "(no row)", b ? w.projected : "(no row)");
 			break;
 		}
 		imp->rep.rows_compared += 1 + j->st.n_sheets;
-		imp_progress(imp, "comparing", i + 1, imp->n_jobs);
+		sl_imp_progress(imp, "comparing", i + 1, imp->n_jobs);
 	}
 	sl_state_free(&got);
 	if (rc != SL_OK)
@@ -440,7 +440,7 @@ int imp_json_compare(struct sl_import *imp, sl_proj *p)
 	    (rc = count_rows(imp, db, "SELECT count(*) FROM execution_history", &history)))
 		return rc;
 	if (jobs != imp->rep.jobs || sheets != imp->rep.sheets || history != 0)
-		return imp_fail(imp, SL_ECORRUPT, "the projected database holds %" PRIu64 " jobs, %"
+		return sl_imp_fail(imp, SL_ECORRUPT, "the projected database holds %" PRIu64 " jobs, %"
 				PRIu64 " sheets and %" PRIu64 " history rows; the files %" PRIu64
 				" jobs and %" PRIu64 " sheets", jobs, sheets, history,
 				imp->rep.jobs, imp->rep.sheets);

@@ -1,4 +1,4 @@
-/* apply.c: the rules of the model (seed/MODEL.md "Rules of the model"),
+/* apply.c: the rules of the model (MODEL.md "Rules of the model"),
  * written once as sl_state_apply(), plus next-sheet and zombie detection.
  * The writer, the projector, time travel and the audit all go through here.
  *

@@ -1,11 +1,11 @@
-/* state.h: the state of one job as the model sees it (seed/MODEL.md), the
+/* state.h: the state of one job as the model sees it (MODEL.md), the
  * one pure function that applies an event to it, and its inverse.
  *
  * A struct sl_job_state holds every column of the `jobs` row and every row
  * of `sheets` for one job.  It is what the backend loads and saves, what the
  * projector writes into the views, and what time travel and the audit
  * rebuild by replaying a job's events through sl_state_apply().  The rules of
- * the model live in apply.c and nowhere else (DESIGN.md "One place for the
+ * the model live in apply.c and nowhere else (MODEL.md "One place for the
  * rules"); diff.c turns a whole-state save into the few events that apply()
  * turns back into that state.
  *

@@ -7,22 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* FNV-1a, 64 bits. */
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 int sl_cache_init(struct sl_cache *c, size_t budget)
 {
-	*c = (struct sl_cache){ .budget = budget, .n_buckets = 1024 };
-	c->buckets = calloc(c->n_buckets, sizeof c->buckets[0]);
-	return c->buckets ? SL_OK : SL_ENOMEM;
+	*c = (struct sl_cache){ .budget = budget };
+	return sl_jobmap_init(&c->map, 1024);
 }
 
 static void lru_unlink(struct sl_cache *c, struct sl_cent *e)
@@ -62,12 +50,8 @@ static void entry_free(struct sl_cent *e)
 static void entry_drop(struct sl_cache *c, struct sl_cent *e)
 {
 	assert(!e->listed);
-	struct sl_cent **pp = &c->buckets[e->hash & (c->n_buckets - 1)];
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
+	sl_jobmap_remove(&c->map, &e->node);
 	lru_unlink(c, e);
-	c->count--;
 	c->bytes -= e->bytes;
 	entry_free(e);
 }
@@ -80,59 +64,32 @@ void sl_cache_clear(struct sl_cache *c)
 		entry_free(e);
 		e = next;
 	}
-	if (c->buckets)
-		memset(c->buckets, 0, c->n_buckets * sizeof c->buckets[0]);
+	sl_jobmap_clear(&c->map);
 	c->lru_head = c->lru_tail = NULL;
 	c->dirty = NULL;
-	c->count = 0;
 	c->bytes = 0;
 }
 
 void sl_cache_free(struct sl_cache *c)
 {
-	if (!c->buckets)
+	if (!c->map.buckets)
 		return;
 	sl_cache_clear(c);
-	free(c->buckets);
+	sl_jobmap_fini(&c->map);
 	*c = (struct sl_cache){ 0 };
 }
 
 struct sl_cent *sl_cache_find(struct sl_cache *c, const char *job_id)
 {
-	uint64_t h = hash_str(job_id);
-	for (struct sl_cent *e = c->buckets[h & (c->n_buckets - 1)]; e; e = e->hnext) {
-		if (e->hash == h && strcmp(e->key, job_id) == 0) {
-			if (c->lru_head != e) {
-				lru_unlink(c, e);
-				lru_push_front(c, e);
-			}
-			return e;
-		}
+	struct sl_jobmap_node *n = sl_jobmap_find(&c->map, job_id);
+	if (!n)
+		return NULL;
+	struct sl_cent *e = SL_CONTAINER_OF(n, struct sl_cent, node);
+	if (c->lru_head != e) {
+		lru_unlink(c, e);
+		lru_push_front(c, e);
 	}
-	return NULL;
-}
-
-/* Doubles the table when it is more than full on average. */
-static void maybe_grow(struct sl_cache *c)
-{
-	if (c->count < c->n_buckets)
-		return;
-	size_t n = c->n_buckets * 2;
-	struct sl_cent **b = calloc(n, sizeof b[0]);
-	if (!b)
-		return;         /* longer chains, still correct */
-	for (size_t i = 0; i < c->n_buckets; i++) {
-		struct sl_cent *e = c->buckets[i];
-		while (e) {
-			struct sl_cent *next = e->hnext;
-			e->hnext = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-			e = next;
-		}
-	}
-	free(c->buckets);
-	c->buckets = b;
-	c->n_buckets = n;
+	return e;
 }
 
 size_t sl_cache_state_bytes(const struct sl_job_state *st)
@@ -164,16 +121,12 @@ int sl_cache_add(struct sl_cache *c, const char *job_id, struct sl_job_state *st
 		free(e);
 		return SL_ENOMEM;
 	}
-	maybe_grow(c);
 	e->st = *st;
 	sl_state_init(st);
-	e->hash = hash_str(job_id);
 	e->bytes = sizeof *e + strlen(job_id) + 1 + sl_cache_state_bytes(&e->st);
-	size_t b = e->hash & (c->n_buckets - 1);
-	e->hnext = c->buckets[b];
-	c->buckets[b] = e;
+	e->node.key = e->key;
+	sl_jobmap_insert(&c->map, &e->node);
 	lru_push_front(c, e);
-	c->count++;
 	c->bytes += e->bytes;
 	*out = e;
 	return SL_OK;

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jobmap.h"
 #include "state.h"
 
 struct sl_cent {
@@ -36,16 +37,13 @@ struct sl_cent {
 	int64_t *dsheets;               /* sheets to write (may repeat) */
 	size_t n_dsheets, cap_dsheets;
 	size_t bytes;                   /* estimated size of the entry */
-	uint64_t hash;
-	struct sl_cent *hnext;          /* hash chain */
+	struct sl_jobmap_node node;     /* in the table by key */
 	struct sl_cent *lru_prev, *lru_next;
 	struct sl_cent *dnext;          /* dirty list */
 };
 
 struct sl_cache {
-	struct sl_cent **buckets;
-	size_t n_buckets;
-	size_t count;
+	struct sl_jobmap map;
 	size_t bytes;                   /* sum of the entries' estimates */
 	size_t budget;
 	struct sl_cent *lru_head, *lru_tail;    /* head: most recently used */

@@ -18,7 +18,7 @@
  * while it was read.  A snapshot store that cannot be copied is left out:
  * it only makes time travel faster.
  */
-#include "project_internal.h"
+#include "views_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -30,17 +30,15 @@
  * catch-up before its commit with SL_EUNKNOWN, naming it; it is never
  * skipped silently (opts.skip_unknown counts and skips it).
  */
-#include "project_internal.h"
+#include "views_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "event_internal.h"
-#include "project_test.h"
-#include "snapshot.h"
+#include "timefmt.h"
 
 #define PROJ_DEFAULT_BATCH 50000
 /* A catch-up at least this many events behind reads the log in a thread. */
@@ -51,9 +49,7 @@
 #define PROJ_SQLITE_CACHE_KIB 16384
 #define PROJ_PROGRESS_EVERY 8192
 
-void (*sl_proj_test_hook)(uint64_t seq);
-
-void sl_proj_msg(struct sl_proj *p, const char *fmt, ...)
+void sl_proj_set_error(struct sl_proj *p, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -61,29 +57,17 @@ void sl_proj_msg(struct sl_proj *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-int64_t sl_proj_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 void sl_proj_options_init(struct sl_proj_options *o)
 {
 	*o = (struct sl_proj_options){ .batch_events = PROJ_DEFAULT_BATCH };
 }
 
-/* An SQLite failure of the handle's connection as SL_ESQLITE, with what was
- * being done; a database replaced under an open handle is said so. */
-static int sql_fail(struct sl_proj *p, const char *what)
+int sl_proj_sql_fail(struct sl_proj *p, const char *what)
 {
-	if (sqlite3_extended_errcode(p->db) == SQLITE_READONLY_DBMOVED)
-		sl_proj_msg(p, "%s: %s: the database was replaced (rebuilt) since it was "
-			    "opened; open it again", p->db_path, what);
-	else
-		sl_proj_msg(p, "%s: %s: %s", p->db_path, what, sqlite3_errmsg(p->db));
-	return SL_ESQLITE;
+	return sl_sql_fail(p->errmsg, sizeof p->errmsg, p->db, p->db_path, what);
 }
+
+#define sql_fail sl_proj_sql_fail
 
 /* Steps a prepared statement without results and resets it. */
 static int step(struct sl_proj *p, sqlite3_stmt *st, const char *what)
@@ -155,7 +139,7 @@ int sl_proj_open_conn(struct sl_proj *p, int cache_kib, const char *vfs)
 	snprintf(sql, sizeof sql, "PRAGMA page_size = %d; PRAGMA foreign_keys = ON; "
 		 "PRAGMA synchronous = OFF; PRAGMA cache_size = -%d", SL_PROJ_PAGE_SIZE,
 		 cache_kib);
-	if (sl_views_exec(p->db, sql, msg, sizeof msg) != SL_OK) {
+	if (sl_rows_exec(p->db, sql, msg, sizeof msg) != SL_OK) {
 		sl_proj_msg(p, "%s: %s", p->db_path, msg);
 		return SL_ESQLITE;
 	}
@@ -177,7 +161,7 @@ static int read_pos(struct sl_proj *p, uint64_t *seq, uint32_t *crc)
 
 int sl_proj_attach(struct sl_proj *p)
 {
-	int rc = sl_views_prepare(&p->v, p->db);
+	int rc = sl_rows_prepare(&p->v, p->db);
 	if (rc != SL_OK) {
 		sl_proj_msg(p, "%s: %s", p->db_path, p->v.errmsg);
 		return rc;
@@ -195,27 +179,30 @@ int sl_proj_attach(struct sl_proj *p)
 	return read_pos(p, &p->pos, &p->pos_crc);
 }
 
-void sl_proj_detach(struct sl_proj *p)
+int sl_proj_detach(struct sl_proj *p)
 {
 	sqlite3_stmt **all[] = { &p->begin, &p->commit, &p->rollback, &p->get_pos };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
 		sqlite3_finalize(*all[i]);
 		*all[i] = NULL;
 	}
-	sl_views_finalize(&p->v);
-	sqlite3_close(p->db);
+	sl_rows_finalize(&p->v);
+	int rc = SL_OK;
+	if (p->db && sqlite3_close(p->db) != SQLITE_OK)
+		rc = sl_proj_sql_fail(p, "closing");
 	p->db = NULL;
 	sl_cache_clear(&p->cache);
+	return rc;
 }
 
 int sl_proj_create_views(sqlite3 *db, const char *log_id_hex, char *err, size_t errlen)
 {
-	int rc = sl_views_exec(db, "BEGIN IMMEDIATE", err, errlen);
+	int rc = sl_rows_exec(db, "BEGIN IMMEDIATE", err, errlen);
 	if (rc != SL_OK)
 		return rc;
-	rc = sl_views_create(db, log_id_hex, sl_proj_now_us(), err, errlen);
+	rc = sl_rows_create(db, log_id_hex, sl_time_now_us(), err, errlen);
 	if (rc == SL_OK)
-		return sl_views_exec(db, "COMMIT", err, errlen);
+		return sl_rows_exec(db, "COMMIT", err, errlen);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
@@ -255,7 +242,7 @@ static int check_position(struct sl_proj *p, uint64_t seq, uint32_t crc, bool *o
  * why) when the database is of another views version or ahead of the log. */
 static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
 {
-	struct sl_views_meta m;
+	struct sl_rows_meta m;
 	char msg[512];
 	*rebuild = false;
 	int rc = sl_proj_open_conn(p, PROJ_SQLITE_CACHE_KIB, NULL);
@@ -263,7 +250,7 @@ static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
 		return rc;
 	/* Twice at most: an empty database is created, then checked. */
 	for (int pass = 0;; pass++) {
-		if (sl_views_read_meta(p->db, &m, msg, sizeof msg) != SL_OK) {
+		if (sl_rows_read_meta(p->db, &m, msg, sizeof msg) != SL_OK) {
 			sl_proj_msg(p, "%s: %s", p->db_path, msg);
 			return SL_ESQLITE;
 		}
@@ -271,11 +258,11 @@ static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
 			break;
 		/* Empty: create the views (sl_proj_open_conn() set the page size).
 		 * A process that won the race has created them. */
-		if (sl_views_exec(p->db, "BEGIN IMMEDIATE", msg, sizeof msg) ||
-		    sl_views_read_meta(p->db, &m, msg, sizeof msg) ||
-		    (m.n_tables == 0 && sl_views_create(p->db, p->log_id, sl_proj_now_us(), msg,
+		if (sl_rows_exec(p->db, "BEGIN IMMEDIATE", msg, sizeof msg) ||
+		    sl_rows_read_meta(p->db, &m, msg, sizeof msg) ||
+		    (m.n_tables == 0 && sl_rows_create(p->db, p->log_id, sl_time_now_us(), msg,
 							sizeof msg)) ||
-		    sl_views_exec(p->db, "COMMIT", msg, sizeof msg)) {
+		    sl_rows_exec(p->db, "COMMIT", msg, sizeof msg)) {
 			sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
 			sl_proj_msg(p, "%s: creating the views: %s", p->db_path, msg);
 			return SL_ESQLITE;
@@ -305,7 +292,7 @@ static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
 		return SL_OK;
 	}
 	/* Ours: WAL, so dashboards read while catch-up writes. */
-	if (sl_views_exec(p->db, "PRAGMA journal_mode = WAL", msg, sizeof msg) != SL_OK) {
+	if (sl_rows_exec(p->db, "PRAGMA journal_mode = WAL", msg, sizeof msg) != SL_OK) {
 		sl_proj_msg(p, "%s: %s", p->db_path, msg);
 		return SL_ESQLITE;
 	}
@@ -332,7 +319,7 @@ int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
 	    (rc = sl_proj_copy_views(p)) != SL_OK)
 		goto fail;
 	db_path = p->db_path;
-	if (!p->opts.no_snapshots && (rc = sl_snap_new(&p->snap, db_path)))
+	if (!p->opts.no_snapshots && (rc = sl_snap_attach(p, false)))
 		goto fail;
 	for (int pass = 0;; pass++) {
 		bool rebuild;
@@ -364,18 +351,103 @@ fail:
 	return rc;
 }
 
-void sl_proj_close(sl_proj *p)
+int sl_proj_close(sl_proj *p)
 {
 	if (!p)
-		return;
-	sl_proj_detach(p);
+		return SL_OK;
+	int rc = sl_proj_detach(p);
 	sl_cache_free(&p->cache);
 	sl_reader_close(p->reader);
-	sl_snap_free(p->snap);
+	for (size_t i = 0; i < p->n_hooks; i++)
+		if (p->hooks[i].free)
+			p->hooks[i].free(p->hooks[i].ctx);
 	sl_proj_copy_remove(p);
 	free(p->log_dir);
 	free(p->db_path);
 	free(p);
+	return rc;
+}
+
+/* ---- the handle, seen from above (views.h) ----------------------------- */
+
+const char *sl_proj_log_dir(const sl_proj *p)
+{
+	return p->log_dir;
+}
+
+const char *sl_proj_db_path(const sl_proj *p)
+{
+	return p->db_path;
+}
+
+const char *sl_proj_log_id(const sl_proj *p)
+{
+	return p->log_id;
+}
+
+sl_reader *sl_proj_reader(sl_proj *p)
+{
+	return p->reader;
+}
+
+struct sl_snap *sl_proj_snapshots(sl_proj *p)
+{
+	return p->snap;
+}
+
+int sl_proj_log_last_seq(uint64_t *out, sl_proj *p)
+{
+	int rc = sl_reader_last_seq(p->reader, out);
+	if (rc != SL_OK)
+		sl_proj_msg(p, "%s", sl_reader_errmsg(p->reader));
+	return rc;
+}
+
+int sl_proj_add_hook(sl_proj *p, const struct sl_proj_hook *h)
+{
+	if (p->n_hooks == SL_PROJ_MAX_HOOKS) {
+		sl_proj_msg(p, "too many hooks on one projector");
+		return SL_EINVAL;
+	}
+	p->hooks[p->n_hooks++] = *h;
+	return SL_OK;
+}
+
+/* Whether any hook wants the transaction to end at pos. */
+static bool hooks_break_due(struct sl_proj *p, uint64_t pos)
+{
+	bool due = false;
+	for (size_t i = 0; i < p->n_hooks; i++)
+		if (p->hooks[i].break_due && p->hooks[i].break_due(p->hooks[i].ctx, pos))
+			due = true;
+	return due;
+}
+
+static void hooks_committed(struct sl_proj *p)
+{
+	for (size_t i = 0; i < p->n_hooks; i++)
+		if (p->hooks[i].committed)
+			p->hooks[i].committed(p->hooks[i].ctx, p, p->pos, p->pos_crc);
+}
+
+int sl_proj_committed_state(struct sl_job_state *out, sl_proj *p, const char *job_id)
+{
+	struct sl_job_state st;
+	sl_state_init(&st);
+	struct sl_cent *e = sl_cache_find(&p->cache, job_id);
+	int rc = e && e->st.presence == SL_JOB_LIVE ? sl_state_copy(&st, &e->st)
+						     : sl_rows_load_job(&p->v, job_id, &st);
+	if (rc == SL_ENOTFOUND) {
+		sl_state_init(&st);
+		rc = SL_OK;
+	} else if (rc == SL_ENOMEM) {
+		sl_proj_msg(p, "job %s: out of memory", job_id);
+	} else if (rc != SL_OK) {
+		sl_proj_msg(p, "%s: job %s: %s", p->db_path, job_id, p->v.errmsg);
+	}
+	if (rc == SL_OK)
+		*out = st;
+	return rc;
 }
 
 /* ---- catch-up ---------------------------------------------------------- */
@@ -391,7 +463,7 @@ static int get_entry(struct sl_proj *p, const char *job_id, struct sl_cent **out
 	}
 	struct sl_job_state st;
 	sl_state_init(&st);
-	int rc = sl_views_load_job(&p->v, job_id, &st);
+	int rc = sl_rows_load_job(&p->v, job_id, &st);
 	if (rc != SL_OK && rc != SL_ENOTFOUND) {
 		sl_proj_msg(p, "%s: %s", p->db_path, p->v.errmsg);
 		return rc;
@@ -410,12 +482,12 @@ static int flush(struct sl_proj *p)
 	for (struct sl_cent *e = p->cache.dirty; e; e = e->dnext) {
 		if (e->st.presence != SL_JOB_LIVE)
 			continue;       /* deleted in this transaction: rows gone */
-		int rc = e->job_dirty ? sl_views_put_job(&p->v, &e->st) : SL_OK;
+		int rc = e->job_dirty ? sl_rows_put_job(&p->v, &e->st) : SL_OK;
 		size_t n = sl_cache_sheets_to_write(e);
 		for (size_t i = 0; rc == SL_OK && i < n; i++) {
 			const struct sl_sheet_state *sh = sl_state_find_sheet(&e->st, e->dsheets[i]);
 			if (sh)
-				rc = sl_views_put_sheet(&p->v, e->key, sh);
+				rc = sl_rows_put_sheet(&p->v, e->key, sh);
 		}
 		if (rc != SL_OK) {
 			sl_proj_msg(p, "%s: job %s: %s", p->db_path, e->key, p->v.errmsg);
@@ -430,24 +502,24 @@ static int flush(struct sl_proj *p)
  * execution_history rows of those that have one, then frees them. */
 static int write_pending(struct sl_proj *p, struct sl_feed *feed)
 {
-	struct sl_views_event rows[SL_PROJ_PEND];
-	struct sl_views_exec execs[SL_PROJ_PEND];
+	struct sl_rows_event rows[SL_PROJ_PEND];
+	struct sl_rows_exec execs[SL_PROJ_PEND];
 	size_t n_exec = 0;
 	for (size_t i = 0; i < p->n_pend; i++) {
 		const struct sl_feed_item *it = &p->pend[i];
-		rows[i] = (struct sl_views_event){
+		rows[i] = (struct sl_rows_event){
 			.seq = it->seq, .time = it->time, .job_id = it->ev->job_id,
 			.sheet = sl_event_sheet(it->ev), .type = sl_event_type_name(it->ev),
 		};
 		if (p->pend_exec[i])
-			execs[n_exec++] = (struct sl_views_exec){
+			execs[n_exec++] = (struct sl_rows_exec){
 				.ev = it->ev, .time = it->time, .prompt_len = it->prompt_len,
 				.output_len = it->output_len,
 			};
 	}
-	int rc = sl_views_put_events(&p->v, rows, p->n_pend);
+	int rc = sl_rows_put_events(&p->v, rows, p->n_pend);
 	if (rc == SL_OK)
-		rc = sl_views_put_executions(&p->v, execs, n_exec);
+		rc = sl_rows_put_executions(&p->v, execs, n_exec);
 	if (rc != SL_OK)
 		sl_proj_msg(p, "%s: seq %llu-%llu: %s", p->db_path,
 			    (unsigned long long)p->pend[0].seq,
@@ -498,7 +570,7 @@ static int project_event(struct sl_proj *p, struct sl_feed *feed, const struct s
 			return rc;
 		sl_cache_unmark(&p->cache, e);
 		e->in_db = false;
-		rc = sl_views_delete_job(&p->v, e->key);
+		rc = sl_rows_delete_job(&p->v, e->key);
 		break;
 	case STATELOG__EVENT__BODY_EXECUTION_RECORDED:
 		*exec_row = true;
@@ -508,7 +580,7 @@ static int project_event(struct sl_proj *p, struct sl_feed *feed, const struct s
 		 * referring to it find it; later changes are written at the end. */
 		if (!e->in_db) {
 			what = "a new job: ";
-			if ((rc = sl_views_put_job(&p->v, &e->st)))
+			if ((rc = sl_rows_put_job(&p->v, &e->st)))
 				break;
 			e->in_db = true;
 		}
@@ -599,15 +671,13 @@ static int run_batch(struct sl_proj *p, struct sl_feed *feed, struct sl_proj_run
 		p->pos = last;
 		p->pos_crc = it.commit_crc;
 		n++;
-		if (sl_proj_test_hook)
-			sl_proj_test_hook(p->pos);
 		if (p->opts.progress && ++run->done % PROJ_PROGRESS_EVERY == 0)
 			p->opts.progress(p->opts.progress_ctx, run->done, run->total);
 		if (p->cache.bytes > p->cache.budget && (rc = relieve(p)) != SL_OK)
 			goto fail;
-		/* A transaction ends at a snapshot mark, so that the point is
-		 * taken where it is due. */
-		if ((n >= p->opts.batch_events || sl_snap_break_due(p->snap, p->pos)) && it.commit_end)
+		/* A transaction ends where a hook wants it to (a snapshot mark,
+		 * so that the point is taken where it is due). */
+		if ((hooks_break_due(p, p->pos) || n >= p->opts.batch_events) && it.commit_end)
 			break;
 	}
 	if (n == 0) {
@@ -616,7 +686,7 @@ static int run_batch(struct sl_proj *p, struct sl_feed *feed, struct sl_proj_run
 	}
 	if ((rc = write_pending(p, feed)) || (rc = flush(p)))
 		goto fail;
-	if ((rc = sl_views_set_position(&p->v, p->pos, p->pos_crc))) {
+	if ((rc = sl_rows_set_position(&p->v, p->pos, p->pos_crc))) {
 		sl_proj_msg(p, "%s: %s", p->db_path, p->v.errmsg);
 		goto fail;
 	}
@@ -625,7 +695,7 @@ static int run_batch(struct sl_proj *p, struct sl_feed *feed, struct sl_proj_run
 	run->st.transactions++;
 	run->st.events_applied += events;
 	run->st.gaps += gaps;
-	sl_snap_take(p->snap, &p->v, &p->cache, p->log_id, p->pos, p->pos_crc);
+	hooks_committed(p);
 	sl_cache_evict(&p->cache);
 	return SL_OK;
 fail:
@@ -718,7 +788,7 @@ sqlite3 *sl_proj_db(sl_proj *p)
 
 int sl_proj_load_job(sl_proj *p, const char *job_id, struct sl_job_state *out)
 {
-	int rc = sl_views_load_job(&p->v, job_id, out);
+	int rc = sl_rows_load_job(&p->v, job_id, out);
 	if (rc == SL_ENOTFOUND)
 		sl_proj_msg(p, "%s: no job %s", p->db_path, job_id);
 	else if (rc != SL_OK)

@@ -1,8 +1,9 @@
-/* projector.h: the SQLite views of a log, and keeping them caught up.
+/* projector.h: the SQLite views of a log, and keeping them caught up (and
+ * the snapshot store beside them, which time travel reads: history.h).
  *
  * The database is derived data: tables `jobs`, `sheets`, `execution_history`
  * and `schema_version` exactly as the original backend wrote them
- * (../shared/seed/MODEL.md, schema version 4), so the original or any
+ * (projector/model/MODEL.md, schema version 4), so the original or any
  * dashboard written for it reads a statelog database unchanged; plus
  * statelog's own bookkeeping tables (statelog_*: the log id, the last applied
  * sequence number and its commit crc, the view schema version, and an index
@@ -99,8 +100,11 @@ SL_API int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
 			const struct sl_proj_options *opts, struct sl_proj_stats *stats,
 			char *err, size_t errlen);
 
-/* NULL is allowed.  Removes a private copy (copy_if_read_only). */
-SL_API void sl_proj_close(sl_proj *p);
+/* Closes the database and the reader and frees the handle.  Removes a
+ * private copy (copy_if_read_only).  Returns SL_OK or the first error met
+ * (closing the database); the handle is freed either way.  NULL is
+ * allowed. */
+SL_API int sl_proj_close(sl_proj *p);
 
 /* The database the handle works on is a private copy (copy_if_read_only):
  * the path of that copy; NULL when it works on db_path itself. */
@@ -127,20 +131,44 @@ SL_API int sl_proj_load_job(sl_proj *p, const char *job_id, struct sl_job_state 
 
 SL_API const char *sl_proj_errmsg(sl_proj *p);
 
-/* ---- time travel (timetravel.c; snapshots and the whole database as of
- * a point: timetravel.h) ---- */
+/* ---- the snapshot store ---- */
 
-/* The job's whole state as it was after event seq (1 .. the log's last),
- * replayed from its newest snapshot with sl_state_apply().  *out is a live
- * state (sl_state_free()).  The views are caught up first when behind seq.
- * SL_ENOTFOUND when the log has no such job or it did not exist at seq,
- * SL_EINVAL for seq 0 or past the end; the message is in sl_proj_errmsg(). */
-SL_API int sl_proj_load_job_at(sl_proj *p, const char *job_id, uint64_t seq, struct sl_job_state *out);
+/* Defaults: time travel replays at most this many events after a point. */
+#define SL_SNAP_DEFAULT_EVERY 10000
+#define SL_SNAP_DEFAULT_KEEP_LAST 256
+#define SL_SNAP_DEFAULT_HOURLY_HOURS 48
+#define SL_SNAP_DEFAULT_DAILY_DAYS 0
 
-/* The last event at or before time_us: *out its seq.  The views are caught
- * up first.  SL_EINVAL when time_us is before the log's first event,
- * SL_ENOTFOUND for an empty log. */
-SL_API int sl_proj_seq_at_time(sl_proj *p, int64_t time_us, uint64_t *out);
+/* When catch-up takes snapshot points, and how long they are kept (see
+ * history.h, "Snapshots").  Old points are pruned: the last keep_last are
+ * kept, then the newest of each hour for hourly_hours, then the newest of
+ * each day (for daily_days; 0: for ever).  Hours and days are of log time. */
+struct sl_snap_options {
+	bool disabled;                  /* take no snapshots (time travel still
+					   uses those there are) */
+	uint64_t every;                 /* events between points */
+	uint32_t keep_last;             /* points always kept (>= 1) */
+	uint32_t hourly_hours;          /* then one per hour, for this long */
+	uint32_t daily_days;            /* then one per day, for this long; 0: ever */
+};
+
+SL_API void sl_snap_options_init(struct sl_snap_options *o);
+
+/* Changes the snapshot options of a projector (one opened with
+ * no_snapshots gets a store).  SL_EINVAL for every == 0 or keep_last == 0. */
+SL_API int sl_proj_set_snapshots(sl_proj *p, const struct sl_snap_options *o);
+
+/* The snapshot store of p's views: its points and size in bytes (with its
+ * WAL), and how many points could not be taken since p was opened, with
+ * the last such failure ("" when none).  All zero when p has no store. */
+struct sl_snapshot_usage {
+	uint64_t points;
+	uint64_t bytes;
+	uint64_t failures;
+	char last_failure[512];
+};
+
+SL_API int sl_proj_snapshot_usage(struct sl_snapshot_usage *out, sl_proj *p);
 
 /* Creates the views (schema/views.sql: every table and index, the
  * schema_version rows, statelog_meta for the log log_id_hex at position 0)

@@ -15,11 +15,10 @@
  *    complete new file, never a stale -wal (which SQLite would otherwise
  *    apply to the new file: WAL frames are not tied to a file);
  *  - nothing half-built is ever at the database's name.
- * The rebuilt file is not fsynced: the views are derived data (DESIGN.md),
+ * The rebuilt file is not fsynced (derived data: projector/model/MODEL.md),
  * and views damaged by a power loss are rebuilt again.
  */
-#include "project_internal.h"
-#include "snapshot.h"
+#include "views_internal.h"
 #include "wbvfs.h"
 
 #include <errno.h>
@@ -46,13 +45,13 @@ static int check_target(struct sl_proj *p)
 	if (stat(p->db_path, &sb) != 0)
 		return SL_OK;
 	sqlite3 *db = NULL;
-	struct sl_views_meta m;
+	struct sl_rows_meta m;
 	int rc = SL_OK;
 	char msg[512];
 	if (sqlite3_open_v2(p->db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_busy_timeout(db, SL_PROJ_BUSY_MS);
-	if (sl_views_read_meta(db, &m, msg, sizeof msg) != SL_OK) {
+	if (sl_rows_read_meta(db, &m, msg, sizeof msg) != SL_OK) {
 		int code = sqlite3_errcode(db);
 		if (code != SQLITE_NOTADB && code != SQLITE_CORRUPT) {
 			sl_proj_msg(p, "%s: %s", p->db_path, msg);
@@ -248,7 +247,7 @@ static int build(struct sl_proj *p, const char *target, struct sl_proj_run *run)
 		return rc;
 	/* A new file nobody else may see: no journal, and the exclusive lock is
 	 * kept from the first write to the close, across the swap. */
-	if (sl_views_exec(p->db, "PRAGMA journal_mode = OFF; PRAGMA locking_mode = EXCLUSIVE",
+	if (sl_rows_exec(p->db, "PRAGMA journal_mode = OFF; PRAGMA locking_mode = EXCLUSIVE",
 			  msg, sizeof msg) ||
 	    sl_proj_create_views(p->db, p->log_id, msg, sizeof msg)) {
 		sl_proj_msg(p, "%s: %s", p->db_path, msg);
@@ -260,7 +259,7 @@ static int build(struct sl_proj *p, const char *target, struct sl_proj_run *run)
 		goto out;
 	/* Leave the file in rollback-journal mode: the first projector to open
 	 * it turns WAL on. */
-	if (sl_views_exec(p->db, "PRAGMA journal_mode = DELETE", msg, sizeof msg)) {
+	if (sl_rows_exec(p->db, "PRAGMA journal_mode = DELETE", msg, sizeof msg)) {
 		sl_proj_msg(p, "%s: %s", p->db_path, msg);
 		rc = SL_ESQLITE;
 		goto out;
@@ -295,9 +294,8 @@ int sl_proj_rebuild(const char *log_dir, const char *db_path, const struct sl_pr
 	/* Snapshots belong to the log, not to one database file: the rebuild
 	 * keeps those there are and takes the missing ones. */
 	if ((rc = sl_proj_open_reader(p)) || (rc = check_target(p)) ||
-	    (!p->opts.no_snapshots && (rc = sl_snap_new(&p->snap, db_path))))
+	    (!p->opts.no_snapshots && (rc = sl_snap_attach(p, true))))
 		goto out;
-	sl_snap_set_coarse(p->snap);
 	if (asprintf(&tmp, "%s.rebuild", db_path) < 0) {
 		tmp = NULL;
 		rc = SL_ENOMEM;

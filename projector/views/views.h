@@ -1,13 +1,24 @@
-/* views.h: the SQL side of the projector (internal to projector/): the
- * schema of schema/views.sql, and the few prepared statements that write a
- * job row, a sheet row, a history row, an event index row, delete a job,
- * move the position, and read a job back.  Rows are written generically
- * from the column catalogue of state.h, so a column added there needs no
- * code here.
+/* views.h: what views/ offers the layers above it in projector/ (history,
+ * import, backend); not installed.  The public API is projector.h.
  *
- * Every function returns SL_OK or a negative SL_* code; SQLite failures
- * are SL_ESQLITE with sqlite3_errmsg() (and what was being done) in
- * v->errmsg.  Nothing here begins or ends transactions: project.c does.
+ * views/ owns the SQLite files derived from a log: the views database and,
+ * beside it, the snapshot store; and keeping both caught up with the log.
+ * It may call model/ and the log, nothing above.  struct sl_proj is private
+ * to it (views_internal.h): the layers above see the handle through the
+ * accessors below.
+ *
+ * Files:
+ *   rows.c       the SQL of the rows: schema/views.sql, a job's rows in and out
+ *   cache.c      job states in memory during catch-up (written once per transaction)
+ *   feed.c       the log's events decoded, in a thread of their own for long runs
+ *   fetch.c      chosen events by sequence number (the audit, time travel)
+ *   project.c    the handle, open, catch-up, the commit hooks
+ *   rebuild.c    a whole log into a new file, put in place atomically
+ *   asof.c       the views as of a point into a new file (whole-database time travel)
+ *   snapshot.c   the snapshot store: points taken at catch-up's commits, found again
+ *   wbvfs.c      an SQLite VFS that writes a file being built from a thread of its own
+ *   privcopy.c   a private copy of views that cannot be written
+ *   sqlerr.c     SQLite failures as messages
  */
 #ifndef SL_VIEWS_H
 #define SL_VIEWS_H
@@ -18,101 +29,118 @@
 
 #include <sqlite3.h>
 
-#include "event.h"
-#include "state.h"
+#include "fetch.h"
+#include "projector.h"
+#include "snapshot.h"
 
-/* The text of schema/views.sql, embedded at build time. */
-extern const char sl_views_sql[];
+/* ---- the handle, seen from above ---------------------------------------- */
 
-/* Runs views.sql on db, which must hold no table, binding :now (the
- * formatted now_us) and :log_id.  The caller holds the transaction. */
-int sl_views_create(sqlite3 *db, const char *log_id_hex, int64_t now_us,
-		    char *err, size_t errlen);
+const char *sl_proj_log_dir(const sl_proj *p);
+/* The database the handle works on (a private copy's path when it works on
+ * one: see sl_proj_private_copy()). */
+const char *sl_proj_db_path(const sl_proj *p);
+/* The log id, 32 hex digits. */
+const char *sl_proj_log_id(const sl_proj *p);
+/* The handle's reader of the log, borrowed; used by one thread at a time,
+ * as the handle is. */
+sl_reader *sl_proj_reader(sl_proj *p);
+/* The snapshot store of the views, NULL when the handle has none. */
+struct sl_snap *sl_proj_snapshots(sl_proj *p);
 
-/* What statelog_meta says.  has_meta is false when the database has no
- * statelog_meta table; n_tables counts the tables it has (0: empty). */
-struct sl_views_meta {
-	bool has_meta;
-	int64_t n_tables;
-	char log_id[64];
-	int64_t views_version;
-	uint64_t last_seq;
-	uint32_t last_crc;
+/* The last sequence number the log holds now (0: empty). */
+int sl_proj_log_last_seq(uint64_t *out, sl_proj *p);
+
+/* Sets the handle's message (sl_proj_errmsg()). */
+void sl_proj_set_error(sl_proj *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- commit hooks --------------------------------------------------------- */
+
+/* Something that follows catch-up: the snapshot store takes its points
+ * through one, a test may stop a process in mid-transaction through one.
+ * Every callback may be NULL; none may call catch-up itself. */
+struct sl_proj_hook {
+	/* After each event (or gap) is applied inside a catch-up transaction,
+	 * before it commits: whether the transaction should end with the
+	 * commit that holds pos (transactions only ever end at the end of a
+	 * log commit). */
+	bool (*break_due)(void *ctx, uint64_t pos);
+	/* After a catch-up transaction committed, its last event at pos in a
+	 * commit of chain value crc.  The connection (sl_proj_db()) holds no
+	 * transaction; the states catch-up keeps are all written, so
+	 * sl_proj_committed_state() answers from memory where it can. */
+	void (*committed)(void *ctx, sl_proj *p, uint64_t pos, uint32_t crc);
+	/* Frees ctx when the handle closes. */
+	void (*free)(void *ctx);
+	void *ctx;
 };
 
-/* Reads statelog_meta (ad hoc statements: called once per open). */
-int sl_views_read_meta(sqlite3 *db, struct sl_views_meta *out, char *err, size_t errlen);
+/* Adds a hook (copied); at most SL_PROJ_MAX_HOOKS.  SL_EINVAL past it. */
+#define SL_PROJ_MAX_HOOKS 4
+int sl_proj_add_hook(sl_proj *p, const struct sl_proj_hook *h);
 
-/* statelog_events rows are inserted this many to a statement, and
- * execution_history rows this many: one row per event is the projector's
- * most frequent write, and a statement's own cost (and, for history, the
- * AUTOINCREMENT bookkeeping) is larger than a small row's. */
-#define SL_VIEWS_EVENT_ROWS 16
-#define SL_VIEWS_EXEC_ROWS 4
+/* The committed state of job_id (from catch-up's states in memory when it
+ * holds the job, else from the views), for a hook's committed callback.  A
+ * job with no row leaves *out absent (sl_state_init()) and returns SL_OK. */
+int sl_proj_committed_state(struct sl_job_state *out, sl_proj *p, const char *job_id);
 
-/* One statelog_events row; the strings are borrowed for the call. */
-struct sl_views_event {
-	uint64_t seq;
-	const char *time;
-	const char *job_id;             /* NULL allowed */
-	int64_t sheet;                  /* 0: NULL */
-	const char *type;
+/* ---- the views as of a point (asof.c) ------------------------------------- */
+
+/* A database of the views as of a point being written (asof.c explains how).
+ * Used in this order: begin; from a snapshot point: touched, then seed;
+ * finish.  abort at any step instead (nothing is left behind). */
+struct sl_asof;
+
+/* Starts the database as of a point at out_path (written as
+ * "<out_path>.tmp", renamed by finish): from the snapshot point pt
+ * (borrowed until finish or abort), or from the start of the log when pt is
+ * NULL.  From a point, a read transaction on p's views stays open until the
+ * seed.  Refuses (SL_EINVAL) an out_path that names p's database.  Messages
+ * in sl_proj_errmsg(p). */
+int sl_asof_begin(struct sl_asof **out, sl_proj *p, const char *out_path,
+		  const struct sl_snap_point *pt);
+
+/* A job with an event after the point, as the read transaction sees it. */
+struct sl_asof_job {
+	char *id;
+	bool deleted_after;             /* it has a job_deleted after the point */
+	uint64_t deleted_before;        /* its last job_deleted at or before the
+					   point (0: none) */
 };
 
-/* The execution_history row of an execution_recorded event: id = its
- * execution_id (NULL when absent: the next AUTOINCREMENT id), executed_at =
- * time (the event's, formatted); prompt_len and output_len are the
- * strlen() of the prompt and output (0 when absent).  Borrowed. */
-struct sl_views_exec {
-	const sl_event *ev;
-	const char *time;
-	size_t prompt_len, output_len;
-};
+/* The jobs with an event after the point.  *out is owned: free it with
+ * sl_asof_jobs_free(). */
+int sl_asof_touched(struct sl_asof_job **out, size_t *n_out, struct sl_asof *a);
+void sl_asof_jobs_free(struct sl_asof_job *jobs, size_t n);
 
-struct sl_views {
-	sqlite3 *db;                    /* borrowed */
-	sqlite3_stmt *put_job, *put_sheet, *put_exec, *put_execs, *put_event, *put_events;
-	sqlite3_stmt *del_history, *del_sheets, *del_job;
-	sqlite3_stmt *get_job, *get_sheets;
-	sqlite3_stmt *set_meta;
-	char errmsg[512];
-};
+/* Writes the views as of the point: the live rows of every job not in
+ * touched, the states (as of the point) of the touched jobs that were live
+ * then, and the history rows as of the point of touched jobs deleted after
+ * it, given as their execution_recorded events (with their ids).  Ends the
+ * read transaction. */
+int sl_asof_seed(struct sl_asof *a, const struct sl_asof_job *touched, size_t n_touched,
+		 const struct sl_job_state *states, size_t n_states,
+		 sl_event *const *execs, size_t n_execs);
 
-/* Prepares every statement once.  v is zeroed first; on failure nothing
- * stays prepared. */
-int sl_views_prepare(struct sl_views *v, sqlite3 *db);
+/* Applies the rest of the log up to seq through catch-up, finishes the file
+ * and renames it to out_path.  *replayed (may be NULL): events applied.
+ * Frees a, whatever the outcome. */
+int sl_asof_finish(struct sl_asof *a, uint64_t seq, uint64_t *replayed);
 
-/* Finalizes the statements.  A zeroed v is fine. */
-void sl_views_finalize(struct sl_views *v);
+/* Gives up: removes what was written and frees a.  NULL is allowed. */
+void sl_asof_abort(struct sl_asof *a);
 
-/* Inserts or replaces the jobs row of st (live, with an id). */
-int sl_views_put_job(struct sl_views *v, const struct sl_job_state *st);
+/* ---- small helpers shared by the layers ------------------------------------ */
 
-/* Inserts or replaces one sheets row of job_id. */
-int sl_views_put_sheet(struct sl_views *v, const char *job_id, const struct sl_sheet_state *sh);
+/* An SQLite failure of db as SL_ESQLITE, with "<path>: <what>: <message>"
+ * written into msg (len bytes); a database replaced under an open
+ * connection is said so. */
+int sl_sql_fail(char *msg, size_t len, sqlite3 *db, const char *path, const char *what);
 
-/* Inserts n execution_history rows, in order. */
-int sl_views_put_executions(struct sl_views *v, const struct sl_views_exec *rows, size_t n);
+/* In msg, the path of p's private copy (copy_if_read_only) becomes the
+ * original's, marked "(private copy)". */
+void sl_proj_name_original(const sl_proj *p, char *msg, size_t len);
 
-/* Inserts n statelog_events rows. */
-int sl_views_put_events(struct sl_views *v, const struct sl_views_event *rows, size_t n);
-
-/* Deletes a job's history, sheets and jobs row (explicitly, children
- * first: rows written in the current transaction before the jobs row
- * was are gone as well).  No row is fine. */
-int sl_views_delete_job(struct sl_views *v, const char *job_id);
-
-/* Writes the position: last_seq and last_commit_crc. */
-int sl_views_set_position(struct sl_views *v, uint64_t seq, uint32_t crc);
-
-/* Reads the jobs row and the sheets rows (in sheet_num order) of job_id
- * into *out (a live state).  *out is set only on success; SL_ENOTFOUND
- * when there is no jobs row; SL_ECORRUPT when a stored value cannot be
- * what statelog writes (a bad time or status, NULL in a NOT NULL column). */
-int sl_views_load_job(struct sl_views *v, const char *job_id, struct sl_job_state *out);
-
-/* Runs one or more statements without results (pragmas, BEGIN, ...).
- * SL_ESQLITE with the message in err. */
-int sl_views_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+/* Removes the directory tree at path, as far as it can. */
+void sl_proj_remove_tree(const char *path);
 
 #endif

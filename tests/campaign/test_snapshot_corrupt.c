@@ -19,7 +19,7 @@
 #include "event_internal.h"
 #include "log.h"
 #include "projector.h"
-#include "timetravel.h"
+#include "history.h"
 #include "workload.h"
 
 TestSuite(campaign_snapshot, .timeout = 600);
@@ -94,8 +94,10 @@ Test(campaign_snapshot, damaged_snapshots_never_give_a_wrong_answer)
 	so.every = 150;
 	cr_assert_eq(sl_proj_set_snapshots(p, &so), SL_OK, "%s", sl_proj_errmsg(p));
 	cr_assert_eq(sl_proj_catch_up(p, &pst), SL_OK, "%s", sl_proj_errmsg(p));
-	uint64_t points = 0, bytes = 0;
-	cr_assert_eq(sl_tt_snapshot_usage(p, &points, &bytes), SL_OK);
+	struct sl_snapshot_usage su;
+	cr_assert_eq(sl_proj_snapshot_usage(&su, p), SL_OK);
+	uint64_t points = su.points;
+	cr_assert_eq(su.failures, 0, "snapshot points failed: %s", su.last_failure);
 	sl_proj_close(p);
 	cr_assert_gt(points, 3, "snapshots taken (%" PRIu64 ")", points);
 

@@ -1,5 +1,5 @@
 /* test_apply.c: tests of projector/apply.c and projector/state.c: every rule
- * of seed/MODEL.md "Rules of the model", the rejected events, next sheet,
+ * of projector/model/MODEL.md "Rules of the model", refusals, next sheet,
  * zombies, and the state helpers (copy, compare, sheets, the catalogue).
  */
 #include <criterion/criterion.h>

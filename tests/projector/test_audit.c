@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "event_internal.h"
+#include "history.h"
 #include "proj_helpers.h"
 
 #define T0 INT64_C(1700000000000000)

@@ -1,5 +1,5 @@
 /* test_backend.c: tests of projector/backend.c and backend_views.c, the
- * backend API: every operation and rule of seed/MODEL.md as the original
+ * API: every operation and rule of projector/model/MODEL.md as the original
  * backend does it, read-your-writes, reopening (the views rebuilt from the
  * log), threads, and the events a save turns into (counted with a log
  * reader, never timed).

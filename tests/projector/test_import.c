@@ -108,7 +108,7 @@ static const char migrate_v4[] =
 	"ALTER TABLE sheets RENAME COLUMN first_attempt_success TO success_without_retry;"
 	"INSERT INTO schema_version VALUES (4, '2025-04-01T00:00:00+00:00');";
 
-/* Version 4 created fresh (seed/MODEL.md, "The database"). */
+/* Version 4 created fresh (projector/model/MODEL.md "The database"). */
 static const char schema_v4_fresh[] =
 	"CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);"
 	"INSERT INTO schema_version VALUES (1, '2025-04-01T00:00:00+00:00'),"

@@ -23,7 +23,7 @@
 #include "event_internal.h"
 #include "feed.h"
 #include "proj_helpers.h"
-#include "project_test.h"
+#include "views.h"
 #include "timefmt.h"
 #include "workload.h"
 
@@ -40,7 +40,6 @@ static void setup(void)
 
 static void teardown(void)
 {
-	sl_proj_test_hook = NULL;
 	free(log_dir);
 	free(db_path);
 	ph_rmrf(dir);
@@ -225,10 +224,12 @@ Test(project, two_projectors_take_turns)
 
 static uint64_t die_at;
 
-static void die_hook(uint64_t seq)
+static bool die_hook(void *ctx, uint64_t seq)
 {
+	(void)ctx;
 	if (seq == die_at)
 		_exit(77);
+	return false;
 }
 
 static void remove_db(const char *path)
@@ -250,13 +251,16 @@ static void crash_and_recover(uint64_t at, uint32_t batch, const char *rebuilt)
 	cr_assert_geq(pid, 0, "fork");
 	if (pid == 0) {
 		die_at = at;
-		sl_proj_test_hook = die_hook;
 		struct sl_proj_options o;
 		sl_proj_options_init(&o);
 		o.batch_events = batch;
 		sl_proj *p;
 		char err[512];
-		if (sl_proj_open(&p, log_dir, db_path, &o, NULL, err, sizeof err) != SL_OK)
+		/* The hook is asked after every event applied, inside the
+		 * transaction. */
+		struct sl_proj_hook h = { .break_due = die_hook };
+		if (sl_proj_open(&p, log_dir, db_path, &o, NULL, err, sizeof err) != SL_OK ||
+		    sl_proj_add_hook(p, &h) != SL_OK)
 			_exit(1);
 		struct sl_proj_stats st;
 		sl_proj_catch_up(p, &st);

@@ -21,8 +21,8 @@
 #include "event_internal.h"
 #include "proj_helpers.h"
 #include "workload.h"
-#include "snapshot.h"
-#include "timetravel.h"
+#include "image.h"
+#include "history.h"
 
 #define T0 INT64_C(1700000000000000)   /* 2023-11-14, before the workload's times */
 #define WORKLOAD_EVENTS 150
@@ -152,8 +152,11 @@ Test(timetravel, every_seq_equals_a_fresh_projection_of_the_cut_log)
 	struct fixture f;
 	build(&f, true);
 	sl_proj *p = open_live(&f, 20, true);
-	uint64_t points = 0, bytes = 0;
-	cr_assert_eq(sl_tt_snapshot_usage(p, &points, &bytes), SL_OK);
+	struct sl_snapshot_usage su;
+	cr_assert_eq(sl_proj_snapshot_usage(&su, p), SL_OK);
+	uint64_t points = su.points;
+	cr_assert_gt(su.bytes, 0, "the snapshot store has no size");
+	cr_assert_eq(su.failures, 0, "snapshot points failed: %s", su.last_failure);
 	cr_assert_geq(points, 3, "snapshot points kept after projecting %" PRIu64 " events "
 		      "every 20: %" PRIu64, f.n, points);
 	size_t n_jobs;
@@ -268,7 +271,7 @@ ParameterizedTest(size_t *row, timetravel, time_picks_the_last_event_at_or_befor
 	char err[512];
 	cr_assert_eq(sl_proj_open(&p, log, db, NULL, NULL, err, sizeof err), SL_OK, "%s", err);
 	uint64_t seq = 0;
-	int rc = sl_proj_seq_at_time(p, T0 + r->at_us, &seq);
+	int rc = sl_tt_seq_at_time(&seq, p, T0 + r->at_us);
 	if (r->seq == 0) {
 		cr_assert_eq(rc, SL_EINVAL, "T0+%" PRId64 " us: %d", r->at_us, rc);
 		cr_assert_not_null(strstr(sl_proj_errmsg(p), "before the log began"),
@@ -280,7 +283,7 @@ ParameterizedTest(size_t *row, timetravel, time_picks_the_last_event_at_or_befor
 			     r->at_us, seq, r->seq);
 	}
 	/* Past the end: the last event. */
-	cr_assert_eq(sl_proj_seq_at_time(p, T0 + 3600000000LL, &seq), SL_OK);
+	cr_assert_eq(sl_tt_seq_at_time(&seq, p, T0 + 3600000000LL), SL_OK);
 	cr_assert_eq(seq, 12, "an hour after the end: seq %" PRIu64, seq);
 	sl_proj_close(p);
 	free(log);
@@ -454,12 +457,12 @@ Test(timetravel, state_images_round_trip_and_refuse_garbage)
 		}
 		uint8_t *img;
 		size_t len;
-		cr_assert_eq(sl_snap_encode(&st, &img, &len), SL_OK, "encode %s", jobs[j]);
-		cr_assert_eq(sl_snap_decode(&back, img, len), SL_OK, "decode %s", jobs[j]);
+		cr_assert_eq(sl_image_encode(&img, &len, &st), SL_OK, "encode %s", jobs[j]);
+		cr_assert_eq(sl_image_decode(&back, img, len), SL_OK, "decode %s", jobs[j]);
 		cr_assert(sl_state_equal(&st, &back, 0), "job %s: %s differs after the round trip",
 			  jobs[j], sl_state_first_difference(&st, &back, 0, NULL));
 		sl_state_free(&back);
-		cr_assert_eq(sl_snap_decode(&back, img, len / 2), SL_ECORRUPT, "half an image of %s",
+		cr_assert_eq(sl_image_decode(&back, img, len / 2), SL_ECORRUPT, "half an image of %s",
 			     jobs[j]);
 		sl_state_free(&st);
 		free(img);

@@ -59,7 +59,7 @@ struct col {
 	int pk;
 };
 
-/* seed/MODEL.md, "The database (schema version 4)", column for column. */
+/* projector/model/MODEL.md "The database (schema version 4)", each column. */
 static const struct col jobs_cols[] = {
 	{ "id", "TEXT", 0, NULL, 1 }, { "name", "TEXT", 1, NULL, 0 },
 	{ "description", "TEXT", 0, NULL, 0 }, { "status", "TEXT", 1, "'pending'", 0 },
@@ -114,7 +114,7 @@ static void check_columns(sqlite3 *db, const char *table, const struct col *want
 	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
 	int i = 0;
 	for (; sqlite3_step(st) == SQLITE_ROW; i++) {
-		cr_assert_not_null(want[i].name, "%s: more columns than MODEL.md's %d", table, i);
+		cr_assert_not_null(want[i].name, "%s: more columns than the model's %d", table, i);
 		const char *name = (const char *)sqlite3_column_text(st, 1);
 		const char *type = (const char *)sqlite3_column_text(st, 2);
 		const char *dflt = (const char *)sqlite3_column_text(st, 4);
@@ -190,7 +190,7 @@ Test(views, indexes_and_foreign_keys)
 		cr_assert_str_eq(got, expect, "index %s on %s, want %s", want[i].name, got, expect);
 		free(got);
 	}
-	/* No other index of ours: the four of MODEL.md and the events' one. */
+	/* No other index: the four of projector/model/MODEL.md and the events' one. */
 	char *n = ph_query(db_path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
 			   "AND sql IS NOT NULL");
 	cr_assert_str_eq(n, "5", "explicit indexes: %s, want 5", n);

@@ -74,7 +74,7 @@ echo "installed: ${pc#"$root"}, ${lib#"$root"}"
 
 inc=$(find "$root" -type d -path '*/include/statelog' | head -n 1)
 for h in statelog.h sl_api.h sl_error.h sl_version.h event.h event_json.h timefmt.h log.h \
-	io.h state.h projector.h audit.h timetravel.h backend.h import.h; do
+	io.h state.h projector.h history.h backend.h import.h; do
 	if [ -f "$inc/$h" ]; then ok; else bad "header statelog/$h not installed"; fi
 done
 # statelog.h includes every other installed header.

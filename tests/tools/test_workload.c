@@ -1,7 +1,7 @@
 /* test_workload.c: tests of the reference workload generator
  * (tools/workload/): determinism, run length, the size mix, the
  * compressibility of its prose, and that every job's events obey the model
- * (../shared/seed/MODEL.md) the way WORKLOAD.md describes it.
+ * (projector/model/MODEL.md) the way tools/workload/WORKLOAD.md describes it.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -273,7 +273,7 @@ Test(workload, events_are_well_formed_and_sized)
 /* All prompts and outputs of a run, concatenated, are compressed with
  * ZSTD_compress at level 3 in 1 MiB chunks (each chunk one frame, as a log
  * writer with 1 MiB blocks would), and the ratio must be 2.6..3.4
- * (WORKLOAD.md; the generator aims at about 3.0).  Compressing the whole
+ * (tools/workload/WORKLOAD.md; it aims at about 3.0).  Compressing the whole
  * concatenation as one frame gives a ratio about 0.08 higher. */
 #define CHUNK (1u << 20)
 

@@ -28,13 +28,13 @@ int bench_reference_log(const char *dir, uint64_t events, uint64_t seed);
 /* Total size of dir's files whose names end with suffix. */
 uint64_t bench_dir_bytes(const char *dir, const char *suffix);
 
-/* Median of v[0..n) (sorts v). */
-double bench_median(double *v, int n);
+/* Median of v[0..n) (sorts v): the middle value, or the mean of the two
+ * middle ones. */
+double bench_median(double *v, size_t n);
 
-/* A new directory under base (or $TMPDIR, or /tmp); malloc'd. */
-char *bench_tmpdir(const char *base);
-/* rm -rf */
-void bench_rmrf(const char *path);
+/* The q-quantile (0 <= q <= 1) of v[0..n) (sorts v): the value at rank
+ * round(q * (n - 1)); 0 when n is 0. */
+double bench_quantile(double *v, size_t n, double q);
 
 /* bench_views.c: `statelog bench rebuild`. */
 #define SL_HAVE_BENCH_REBUILD 1

@@ -11,7 +11,7 @@
  *       -> statelog: the intention call; the original: save() of the state
  *   execution_recorded -> record_execution(); job_deleted -> delete()
  * so the original saves the whole job and all its sheets about three times
- * per sheet, as MODEL.md says it does.  Each thread holds, like the
+ * per sheet (projector/model/MODEL.md).  Each thread holds, like the
  * orchestrator, the state of its jobs in memory (sl_state_apply() of the
  * event) and passes it to save().
  *
@@ -48,39 +48,11 @@
 #include "cli.h"
 #include "drive.h"
 #include "event_internal.h"
+#include "hash.h"
 #include "timefmt.h"
+#include "views.h"
 
 #define MAX_THREADS 64
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* The q-quantile of v[0..n) (sorts v); 0 when empty. */
-static double quantile(double *v, size_t n, double q)
-{
-	if (!n)
-		return 0;
-	qsort(v, n, sizeof *v, cmp_dbl);
-	size_t i = (size_t)(q * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
 
 /* ---- the original, in C: its v4 schema and its save() ------------------- */
 
@@ -300,7 +272,7 @@ static int step_reset(sqlite3_stmt *st)
 static int orig_save(struct orig *o, struct sl_job_state *st)
 {
 	pthread_mutex_lock(o->mu);
-	st->updated_at_us = wall_us();
+	st->updated_at_us = sl_time_now_us();
 	int rc = step_reset(o->begin);
 	for (size_t i = 0; rc == SQLITE_OK && i < SL_STATE_N_JOB_COLUMNS; i++) {
 		const struct sl_state_column *c = &sl_state_job_columns[i];
@@ -330,7 +302,7 @@ static int orig_record(struct orig *o, const char *job, const Statelog__Executio
 {
 	char t[SL_TIME_BUFSZ];
 	pthread_mutex_lock(o->mu);
-	sl_time_format(wall_us(), t, sizeof t);
+	sl_time_format(sl_time_now_us(), t, sizeof t);
 	sqlite3_stmt *h = o->hist;
 	sqlite3_bind_text(h, 1, job, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(h, 2, sheet_num);
@@ -478,7 +450,7 @@ static int run_event(struct worker *w, sl_event *ev, int *kind)
 	if (!m)
 		goto out;
 	/* The orchestrator's clock: the state in memory changes now. */
-	int64_t now = wall_us();
+	int64_t now = sl_time_now_us();
 	m->last_us = now > m->last_us ? now : m->last_us + 1;
 	ev->has_time_us = 1;
 	ev->time_us = m->last_us;
@@ -541,12 +513,12 @@ static void *worker_main(void *p)
 {
 	struct worker *w = p;
 	for (size_t i = 0; i < w->n_evs; i++) {
-		if (mono_s() >= w->deadline || atomic_fetch_add(w->used, 1) >= w->max_calls)
+		if (cli_mono_s() >= w->deadline || atomic_fetch_add(w->used, 1) >= w->max_calls)
 			break;
 		int kind;
-		double t0 = mono_s();
+		double t0 = cli_mono_s();
 		w->rc = run_event(w, w->evs[i], &kind);
-		double us = (mono_s() - t0) * 1e6;
+		double us = (cli_mono_s() - t0) * 1e6;
 		if (w->rc != SL_OK)
 			break;
 		if (kind >= 0) {
@@ -591,7 +563,7 @@ static int run_once(const struct plan *pl, bool statelog, int64_t sheets, double
 	sl_backend *be = NULL;
 	char path[1024];
 	int rc = SL_OK, started = 0;
-	char *dir = bench_tmpdir(base);
+	char *dir = cli_tmpdir(base, "bench");
 	if (!dir) {
 		snprintf(err, errlen, "cannot create a scratch directory: %s", strerror(errno));
 		return SL_EIO;
@@ -626,7 +598,7 @@ static int run_once(const struct plan *pl, bool statelog, int64_t sheets, double
 		if (!statelog && (rc = orig_open(&x->orig, path, &orig_mu, err, errlen)) != SL_OK)
 			goto out;
 	}
-	double t0 = mono_s();
+	double t0 = cli_mono_s();
 	for (int t = 0; t < pl->threads; t++) {
 		w[t].deadline = t0 + seconds;
 		if (pthread_create(&w[t].thread, NULL, worker_main, &w[t]) != 0) {
@@ -637,7 +609,7 @@ static int run_once(const struct plan *pl, bool statelog, int64_t sheets, double
 	}
 	for (int t = 0; t < started; t++)
 		pthread_join(w[t].thread, NULL);
-	res->elapsed = mono_s() - t0;
+	res->elapsed = cli_mono_s() - t0;
 	if (rc != SL_OK)
 		goto out;
 	*res = (struct run_result){ .elapsed = res->elapsed };
@@ -672,12 +644,12 @@ static int run_once(const struct plan *pl, bool statelog, int64_t sheets, double
 		for (int t = 0; t < pl->threads; t++)
 			for (size_t i = 0; i < w[t].n_lat[k]; i++)
 				v[nk++] = all[n_all++] = w[t].lat[k][i];
-		res->kind_p50[k] = quantile(v, nk, 0.5);
-		res->kind_p99[k] = quantile(v, nk, 0.99);
+		res->kind_p50[k] = bench_quantile(v, nk, 0.5);
+		res->kind_p99[k] = bench_quantile(v, nk, 0.99);
 		free(v);
 	}
-	res->p50 = quantile(all, n_all, 0.5);
-	res->p99 = quantile(all, n_all, 0.99);
+	res->p50 = bench_quantile(all, n_all, 0.5);
+	res->p99 = bench_quantile(all, n_all, 0.99);
 	free(all);
 	res->calls_per_s = (double)res->calls / res->elapsed;
 out:
@@ -706,7 +678,7 @@ out:
 			sl_reader_close(r);
 		}
 	}
-	bench_rmrf(dir);
+	sl_proj_remove_tree(dir);
 	free(dir);
 	return rc;
 }
@@ -738,7 +710,7 @@ static int realistic_job(struct sl_job_state *st, const char *id, int64_t sheets
 	st->status = SL_JOB_RUNNING;
 	st->total_sheets = sheets;
 	st->last_completed_sheet = sheets;
-	st->created_at_us = wall_us();
+	st->created_at_us = sl_time_now_us();
 	if (!st->id || !st->name || !st->config_snapshot || !st->config_hash || !st->config_path)
 		return SL_ENOMEM;
 	for (int64_t n = 1; n <= sheets; n++) {
@@ -788,7 +760,7 @@ static int measure_load(const char *base, uint64_t loads, struct load_result *ou
 	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	double *v = malloc(loads * sizeof *v);
 	char path[1024];
-	char *dir = bench_tmpdir(base);
+	char *dir = cli_tmpdir(base, "bench");
 	int rc = realistic_job(&st, "load-100", 100);
 	if (!dir || !v) {
 		rc = SL_ENOMEM;
@@ -807,41 +779,41 @@ static int measure_load(const char *base, uint64_t loads, struct load_result *ou
 		goto out;
 	}
 	for (uint64_t i = 0; i < loads; i++) {
-		double t0 = mono_s();
+		double t0 = cli_mono_s();
 		rc = sl_backend_load(&got, be, "load-100");
-		v[i] = (mono_s() - t0) * 1e6;
+		v[i] = (cli_mono_s() - t0) * 1e6;
 		if (rc != SL_OK) {
 			snprintf(err, errlen, "%s", sl_backend_errmsg(be));
 			goto out;
 		}
 		sl_state_free(&got);
 	}
-	out->statelog_p50 = quantile(v, loads, 0.5);
-	out->statelog_p99 = quantile(v, loads, 0.99);
+	out->statelog_p50 = bench_quantile(v, loads, 0.5);
+	out->statelog_p99 = bench_quantile(v, loads, 0.99);
 
 	snprintf(path, sizeof path, "%s/original.db", dir);
 	if ((rc = orig_open(&o, path, &mu, err, errlen)) != SL_OK ||
 	    (rc = orig_save(&o, &st)) != SL_OK)
 		goto out;
 	for (uint64_t i = 0; i < loads; i++) {
-		double t0 = mono_s();
+		double t0 = cli_mono_s();
 		rc = orig_load(&o, "load-100", &got);
-		v[i] = (mono_s() - t0) * 1e6;
+		v[i] = (cli_mono_s() - t0) * 1e6;
 		sl_state_free(&got);
 		if (rc != SL_OK) {
 			snprintf(err, errlen, "original load: %s", sl_strerror(rc));
 			goto out;
 		}
 	}
-	out->orig_p50 = quantile(v, loads, 0.5);
-	out->orig_p99 = quantile(v, loads, 0.99);
+	out->orig_p50 = bench_quantile(v, loads, 0.5);
+	out->orig_p99 = bench_quantile(v, loads, 0.99);
 out:
 	orig_close(&o);
 	if (be)
 		sl_backend_close(be);
 	sl_state_free(&st);
 	if (dir) {
-		bench_rmrf(dir);
+		sl_proj_remove_tree(dir);
 		free(dir);
 	}
 	free(v);
@@ -961,10 +933,7 @@ int bench_backend(int argc, char **argv)
 		}
 	}
 	for (uint64_t i = 0; i < b.n; i++) {
-		uint64_t h = 14695981039346656037ULL;
-		for (const char *p = b.ev[i]->job_id; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-		int t = (int)(h % threads);
+		int t = (int)(sl_hash_str(b.ev[i]->job_id) % (uint64_t)threads);
 		pl.per_thread[t][pl.n_per_thread[t]++] = b.ev[i];
 	}
 

@@ -1,5 +1,5 @@
 /* bench_timetravel.c: `statelog bench timetravel`, the figures of time
- * travel and the audit on the reference log (WORKLOAD.md): one job as of a
+ * travel and audit on the reference log (tools/workload/WORKLOAD.md): one job as of a
  * random point, the whole database as of a random point with snapshots and
  * without (the log replayed from its start, beside it in the same run), the
  * audit of a 100-sheet job, and the space the snapshots take.
@@ -22,20 +22,13 @@
 #include <dirent.h>
 #include <sqlite3.h>
 
-#include "audit.h"
+#include "history.h"
 #include "bench.h"
 #include "cli.h"
 #include "log.h"
 #include "projector.h"
-#include "timetravel.h"
+#include "views.h"
 #include "workload.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint64_t rng_state;
 
@@ -47,19 +40,6 @@ static uint64_t rnd(uint64_t n)
 	return n ? rng_state % n : 0;
 }
 
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, int n, double q)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_d);
-	int i = (int)(q * (n - 1) + 0.5);
-	return v[i];
-}
 
 /* A job with an event at a seq drawn from [lo, hi]. */
 static char *job_near(sqlite3 *db, uint64_t lo, uint64_t hi)
@@ -92,9 +72,9 @@ static int bench_job(sl_proj *p, uint64_t last, int samples, bool near, double *
 			continue;
 		struct sl_job_state st;
 		struct sl_tt_report rep;
-		double t0 = now_s();
+		double t0 = cli_mono_s();
 		rc = sl_tt_load_job(&st, p, job, n, &rep);
-		double dt = now_s() - t0;
+		double dt = cli_mono_s() - t0;
 		free(job);
 		if (rc == SL_ENOTFOUND) {       /* deleted then, or not created yet */
 			rc = SL_OK;
@@ -107,8 +87,8 @@ static int bench_job(sl_proj *p, uint64_t last, int samples, bool near, double *
 		}
 	}
 	if (t && rc == SL_OK) {
-		*p50 = pct(t, samples, 0.5);
-		*p90 = pct(t, samples, 0.9);
+		*p50 = bench_quantile(t, samples, 0.5);
+		*p90 = bench_quantile(t, samples, 0.9);
 		*replayed = ev / samples;
 	}
 	free(t);
@@ -181,7 +161,7 @@ int bench_timetravel(int argc, char **argv)
 	       log_opt ? " --log " : "", log_opt ? log_opt : "", base ? " --dir " : "",
 	       base ? base : "");
 	rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
-	char *tmp = bench_tmpdir(base), *log_dir = NULL, *db = NULL, *out = NULL;
+	char *tmp = cli_tmpdir(base, "bench"), *log_dir = NULL, *db = NULL, *out = NULL;
 	sl_proj *p = NULL;
 	int rc = SL_ENOMEM, R = (int)runs;
 	double *with = calloc((size_t)R, sizeof *with), *without = calloc((size_t)R, sizeof *without);
@@ -200,16 +180,20 @@ int bench_timetravel(int argc, char **argv)
 	if (!log_dir)
 		goto out;
 	cli_note("projecting the views, with snapshots...\n");
-	double t0 = now_s();
+	double t0 = cli_mono_s();
 	if ((rc = sl_proj_open(&p, log_dir, db, NULL, NULL, err, sizeof err)) != SL_OK ||
 	    (rc = sl_proj_catch_up(p, NULL)) != SL_OK) {
 		cli_err("bench", "%s", p ? sl_proj_errmsg(p) : err);
 		goto out;
 	}
-	double proj_s = now_s() - t0;
+	double proj_s = cli_mono_s() - t0;
 	uint64_t last = sl_proj_last_seq(p), points = 0, snap_bytes = 0;
 	uint64_t log_bytes = bench_dir_bytes(log_dir, ".seg");
-	sl_tt_snapshot_usage(p, &points, &snap_bytes);
+	struct sl_snapshot_usage su;
+	if (sl_proj_snapshot_usage(&su, p) == SL_OK) {
+		points = su.points;
+		snap_bytes = su.bytes;
+	}
 	printf("log: %" PRIu64 " events, %.1f MB of segments; views projected in %.2f s "
 	       "(snapshots included)\n", last, (double)log_bytes / 1e6, proj_s);
 
@@ -237,9 +221,9 @@ int bench_timetravel(int argc, char **argv)
 			/* What is timed is writing the database, not deleting the
 			 * previous run's (a gigabyte, on ext4 ~0.5 s). */
 			unlink(out);
-			t0 = now_s();
+			t0 = cli_mono_s();
 			rc = sl_tt_write_db(p, n, out, snaps ? 0 : SL_TT_NO_SNAPSHOTS, &rep);
-			double dt = now_s() - t0;
+			double dt = cli_mono_s() - t0;
 			if (rc != SL_OK) {
 				cli_err("bench", "%s", sl_proj_errmsg(p));
 				goto out;
@@ -273,9 +257,9 @@ int bench_timetravel(int argc, char **argv)
 		struct count cnt = { 0 };
 		for (int r = 0; r < R; r++) {
 			cnt = (struct count){ 0 };
-			t0 = now_s();
+			t0 = cli_mono_s();
 			rc = sl_audit_run(p, job, NULL, count_entry, &cnt);
-			aud[r] = now_s() - t0;
+			aud[r] = cli_mono_s() - t0;
 			if (rc != SL_OK) {
 				cli_err("bench", "%s", sl_proj_errmsg(p));
 				free(job);
@@ -293,7 +277,7 @@ int bench_timetravel(int argc, char **argv)
 out:
 	sl_proj_close(p);
 	if (tmp)
-		bench_rmrf(tmp);
+		sl_proj_remove_tree(tmp);
 	free(tmp);
 	free(log_dir);
 	free(db);

@@ -36,6 +36,8 @@
 #include "event_internal.h"
 #include "log.h"
 #include "projector.h"
+#include "jobmap.h"
+#include "views.h"
 #include "timefmt.h"
 #include "workload.h"
 
@@ -44,20 +46,13 @@
 #define BASELINE_PAGE_SIZE 16384
 #define BASELINE_CACHE_KIB 24576
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- the reference log -------------------------------------------------- */
 
 /* ---- the baseline: one statement per change ----------------------------- */
 
-/* Job states by id: a plain chained hash table, never evicted. */
+/* Job states by id, never evicted. */
 struct bjob {
-	struct bjob *next;
+	struct sl_jobmap_node node;
 	char *id;
 	struct sl_job_state st;
 };
@@ -65,27 +60,22 @@ struct bjob {
 struct baseline {
 	sqlite3 *db;
 	sqlite3_stmt *job, *sheet, *exec, *event, *del_hist, *del_sheets, *del_job, *pos;
-	struct bjob **buckets;
-	size_t n_buckets;
+	struct sl_jobmap jobs;          /* of struct bjob */
 };
 
 static struct bjob *bjob_get(struct baseline *b, const char *id)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (const char *s = id; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	struct bjob **pp = &b->buckets[h % b->n_buckets];
-	for (struct bjob *j = *pp; j; j = j->next)
-		if (strcmp(j->id, id) == 0)
-			return j;
+	struct sl_jobmap_node *n = sl_jobmap_find(&b->jobs, id);
+	if (n)
+		return SL_CONTAINER_OF(n, struct bjob, node);
 	struct bjob *j = calloc(1, sizeof *j);
 	if (!j || !(j->id = strdup(id))) {
 		free(j);
 		return NULL;
 	}
 	sl_state_init(&j->st);
-	j->next = *pp;
-	*pp = j;
+	j->node.key = j->id;
+	sl_jobmap_insert(&b->jobs, &j->node);
 	return j;
 }
 
@@ -151,9 +141,7 @@ static int baseline_open(struct baseline *b, const char *path, const char *log_i
 				 SL_STATE_N_SHEET_COLUMNS, "job_id, sheet_num");
 	char pragmas[256], err[512];
 	int rc = SL_ESQLITE;
-	b->n_buckets = 16384;
-	b->buckets = calloc(b->n_buckets, sizeof b->buckets[0]);
-	if (!job || !sheet || !b->buckets) {
+	if (!job || !sheet || sl_jobmap_init(&b->jobs, 16384) != SL_OK) {
 		rc = SL_ENOMEM;
 		goto out;
 	}
@@ -199,17 +187,16 @@ static void baseline_close(struct baseline *b)
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		sqlite3_finalize(all[i]);
 	sqlite3_close(b->db);
-	for (size_t i = 0; b->buckets && i < b->n_buckets; i++) {
-		struct bjob *j = b->buckets[i];
-		while (j) {
-			struct bjob *next = j->next;
-			sl_state_free(&j->st);
-			free(j->id);
-			free(j);
-			j = next;
-		}
+	struct sl_jobmap_node *n = b->jobs.buckets ? sl_jobmap_next(&b->jobs, NULL) : NULL;
+	while (n) {
+		struct sl_jobmap_node *next = sl_jobmap_next(&b->jobs, n);
+		struct bjob *j = SL_CONTAINER_OF(n, struct bjob, node);
+		sl_state_free(&j->st);
+		free(j->id);
+		free(j);
+		n = next;
 	}
-	free(b->buckets);
+	sl_jobmap_fini(&b->jobs);
 }
 
 /* One event: its statelog_events row, then each row it changes. */
@@ -372,7 +359,7 @@ static int run_child(bool rebuild, const char *log_dir, const char *db, struct r
 	if (pid == 0) {
 		close(fds[0]);
 		struct result r = { 0 };
-		double t0 = now_s();
+		double t0 = cli_mono_s();
 		if (rebuild) {
 			struct sl_proj_options o;
 			struct sl_proj_stats st;
@@ -386,7 +373,7 @@ static int run_child(bool rebuild, const char *log_dir, const char *db, struct r
 		} else {
 			r.rc = run_baseline(log_dir, db, &r.events);
 		}
-		r.seconds = now_s() - t0;
+		r.seconds = cli_mono_s() - t0;
 		struct rusage ru;
 		getrusage(RUSAGE_SELF, &ru);
 		r.maxrss_kib = ru.ru_maxrss;
@@ -465,7 +452,7 @@ int bench_rebuild(int argc, char **argv)
 		cli_err("bench", "unexpected argument '%s'", argv[optind]);
 		return SL_EXIT_USAGE;
 	}
-	char *work = bench_tmpdir(base);
+	char *work = cli_tmpdir(base, "bench");
 	char *log_dir = NULL, *db = NULL;
 	double *t_reb = calloc(runs, sizeof(double)), *t_base = calloc(runs, sizeof(double));
 	long peak_kib = 0;
@@ -482,10 +469,10 @@ int bench_rebuild(int argc, char **argv)
 	} else if (asprintf(&log_dir, "%s/reference.log", work) > 0) {
 		cli_note("generating a log of %" PRIu64 " reference events in %s...\n", events,
 			log_dir);
-		double t0 = now_s();
+		double t0 = cli_mono_s();
 		if ((rc = bench_reference_log(log_dir, events, seed)) != SL_OK)
 			goto out;
-		cli_note("generated in %.1f s\n", now_s() - t0);
+		cli_note("generated in %.1f s\n", cli_mono_s() - t0);
 	}
 	if (!log_dir || asprintf(&db, "%s/views.db", work) < 0) {
 		rc = SL_ENOMEM;
@@ -536,7 +523,7 @@ int bench_rebuild(int argc, char **argv)
 out:
 	if (work) {
 		if (log_opt || rc == SL_OK)
-			bench_rmrf(work);
+			sl_proj_remove_tree(work);
 		else
 			fprintf(stderr, "scratch files left in %s\n", work);
 	}

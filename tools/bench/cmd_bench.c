@@ -22,52 +22,8 @@
 #include "crc32c.h"
 #include "event_internal.h"
 #include "log.h"
+#include "views.h"
 #include "workload.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-double bench_median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-void bench_rmrf(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-char *bench_tmpdir(const char *base)
-{
-	char *p;
-	const char *t = base ? base : getenv("TMPDIR");
-	if (asprintf(&p, "%s/statelog-bench-XXXXXX", t ? t : "/tmp") < 0)
-		return NULL;
-	if (!mkdtemp(p)) {
-		free(p);
-		return NULL;
-	}
-	return p;
-}
 
 int bench_events(uint64_t n, uint64_t seed, bool times, struct bench_events *out)
 {
@@ -217,7 +173,7 @@ static int open_bench_log(const char *base, enum sl_durability d, int level,
 			  struct bench_events *b, char **dir, sl_log **log)
 {
 	sync();  /* start every run with nothing left to write back */
-	*dir = bench_tmpdir(base);
+	*dir = cli_tmpdir(base, "bench");
 	if (!*dir)
 		return SL_EIO;
 	struct sl_log_options o;
@@ -241,17 +197,17 @@ static int run_log_append(const char *base, struct bench_events *b, uint64_t n,
 	int rc = open_bench_log(base, d, level, b, &dir, &log);
 	if (rc)
 		goto out;
-	double t0 = now_s();
+	double t0 = cli_mono_s();
 	for (uint64_t i = 0; i < n && rc == SL_OK; i++)
 		rc = sl_log_append(log, &b->ev[i], 1, NULL);
 	int crc = sl_log_close(log);
-	out->seconds = now_s() - t0;
+	out->seconds = cli_mono_s() - t0;
 	out->events = n;
 	if (!rc)
 		rc = crc;
 out:
 	if (dir)
-		bench_rmrf(dir);
+		sl_proj_remove_tree(dir);
 	free(dir);
 	return rc;
 }
@@ -263,7 +219,7 @@ static int run_plain_append(const char *base, struct bench_events *b, uint64_t n
 			    struct append_run *out)
 {
 	sync_all();
-	char *dir = bench_tmpdir(base);
+	char *dir = cli_tmpdir(base, "bench");
 	if (!dir)
 		return SL_EIO;
 	char path[4400];
@@ -276,7 +232,7 @@ static int run_plain_append(const char *base, struct bench_events *b, uint64_t n
 	}
 	size_t cap = 1 << 16, len = 0;
 	uint8_t *buf = malloc(cap);
-	double t0 = now_s();
+	double t0 = cli_mono_s();
 	for (uint64_t i = 0; i < n; i++) {
 		size_t sz = sl_event_encoded_size(b->ev[i]);
 		if (len + 8 + sz > cap || sync) {
@@ -306,12 +262,12 @@ static int run_plain_append(const char *base, struct bench_events *b, uint64_t n
 	if (rc == SL_OK && sync && fdatasync(fd) < 0)
 		rc = SL_EIO;
 	close(fd);
-	out->seconds = now_s() - t0;
+	out->seconds = cli_mono_s() - t0;
 	out->events = n;
 	free(buf);
 out:
 	if (dir)
-		bench_rmrf(dir);
+		sl_proj_remove_tree(dir);
 	free(dir);
 	return rc;
 }
@@ -342,7 +298,7 @@ static int run_threads(const char *base, struct bench_events *b, uint64_t n, int
 		goto out;
 	pthread_t *th = calloc((size_t)threads, sizeof(*th));
 	struct thr_arg *args = calloc((size_t)threads, sizeof(*args));
-	double t0 = now_s();
+	double t0 = cli_mono_s();
 	for (int t = 0; t < threads; t++) {
 		args[t] = (struct thr_arg){ log, b, n * (uint64_t)t / (uint64_t)threads,
 					    n * (uint64_t)(t + 1) / (uint64_t)threads, SL_OK, NULL };
@@ -353,7 +309,7 @@ static int run_threads(const char *base, struct bench_events *b, uint64_t n, int
 		if (args[t].rc && !rc)
 			rc = args[t].rc;
 	}
-	out->seconds = now_s() - t0;
+	out->seconds = cli_mono_s() - t0;
 	out->events = n;
 	int crc = sl_log_close(log);
 	if (!rc)
@@ -362,7 +318,7 @@ static int run_threads(const char *base, struct bench_events *b, uint64_t n, int
 	free(args);
 out:
 	if (dir)
-		bench_rmrf(dir);
+		sl_proj_remove_tree(dir);
 	free(dir);
 	return rc;
 }
@@ -435,10 +391,10 @@ static int run_sizes(const char *base, struct bench_events *b, int level, struct
 		rc = sl_log_append(log, &b->ev[i], 1, NULL);
 	/* Sizes once every commit is packed (the background compactor's work,
 	 * finished here); the time it takes is reported separately. */
-	double t0 = now_s();
+	double t0 = cli_mono_s();
 	if (rc == SL_OK)
 		rc = sl_log_compact(log);
-	out->compact_seconds = now_s() - t0;
+	out->compact_seconds = cli_mono_s() - t0;
 	int crc = sl_log_close(log);
 	if (rc || (rc = crc))
 		goto out;
@@ -449,7 +405,7 @@ static int run_sizes(const char *base, struct bench_events *b, int level, struct
 	sl_reader *r;
 	if ((rc = sl_reader_open(&r, dir, NULL, err, sizeof(err))))
 		goto out;
-	t0 = now_s();
+	t0 = cli_mono_s();
 	struct sl_record rec;
 	uint64_t cnt = 0;
 	int got;
@@ -462,14 +418,14 @@ static int run_sizes(const char *base, struct bench_events *b, int level, struct
 		sl_event_free(ev);
 		cnt++;
 	}
-	out->read_seconds = now_s() - t0;
+	out->read_seconds = cli_mono_s() - t0;
 	out->read_events = cnt;
 	sl_reader_close(r);
 	if (got < 0)
 		rc = got;
 out:
 	if (dir)
-		bench_rmrf(dir);
+		sl_proj_remove_tree(dir);
 	free(dir);
 	return rc;
 }
@@ -508,7 +464,7 @@ static double prose_ratio(struct bench_events *b)
 
 static const char bench_help[] =
 	"usage: statelog bench [log|rebuild|backend|timetravel] [OPTIONS]\n\n"
-	"Measures figures on the reference workload (../shared/WORKLOAD.md), each\n"
+	"Measures figures on the reference workload (tools/workload/WORKLOAD.md), each\n"
 	"beside a baseline measured in the same run; medians of --runs runs.\n\n"
 	"  statelog bench log [--events N] [--sync-events N] [--runs N] [--dir BASE]\n"
 	"      durability none vs buffered write() of framed records; durability\n"

@@ -21,9 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "history.h"
 #include "backend.h"
-#include "bench.h"
 #include "cli.h"
 #include "drive.h"
 #include "event_internal.h"
@@ -53,13 +52,6 @@ static void check(bool ok, const char *fmt, ...)
 	fflush(stdout);
 	if (!ok)
 		failures++;
-}
-
-static int64_t wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* The workload's pids are made up: treat them as alive, so that loading a
@@ -101,7 +93,7 @@ static int run_workload(sl_backend *be, uint64_t seed, uint64_t events, int fd, 
 	sl_event *ev;
 	while (rc == SL_OK && sl_workload_next(w, &ev) == 1) {
 		enum sl_drive_call call;
-		rc = sl_drive_event(d, be, ev, wall_us(), &call);
+		rc = sl_drive_event(d, be, ev, sl_time_now_us(), &call);
 		if (rc != SL_OK)
 			break;
 		if (call != SL_DRIVE_SKIPPED)
@@ -224,7 +216,7 @@ int cmd_demo(int argc, char **argv)
 			free(base);
 			return SL_EXIT_FAIL;
 		}
-	} else if (!(base = bench_tmpdir(NULL))) {
+	} else if (!(base = cli_tmpdir(NULL, "demo"))) {
 		cli_err("demo", "cannot create a temporary directory: %s", strerror(errno));
 		return SL_EXIT_FAIL;
 	}

@@ -6,15 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jobmap.h"
+
 struct job_model {
+	struct sl_jobmap_node node;     /* in sl_drive.jobs, keyed by id */
 	char *id;
 	struct sl_job_state st;
 	int64_t last_us;
 };
 
 struct sl_drive {
-	struct job_model *jobs;   /* open addressing on the id's hash */
-	size_t cap, n;
+	struct sl_jobmap jobs;          /* of struct job_model */
 	int64_t last_exec_id;
 };
 
@@ -23,22 +25,10 @@ int64_t sl_drive_last_execution_id(const sl_drive *d)
 	return d->last_exec_id;
 }
 
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
-	return h;
-}
-
 int sl_drive_new(sl_drive **out)
 {
 	sl_drive *d = calloc(1, sizeof(*d));
-	if (!d)
-		return SL_ENOMEM;
-	d->cap = 64;
-	d->jobs = calloc(d->cap, sizeof(*d->jobs));
-	if (!d->jobs) {
+	if (!d || sl_jobmap_init(&d->jobs, 64) != SL_OK) {
 		free(d);
 		return SL_ENOMEM;
 	}
@@ -50,53 +40,35 @@ void sl_drive_free(sl_drive *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->cap; i++)
-		if (d->jobs[i].id) {
-			free(d->jobs[i].id);
-			sl_state_free(&d->jobs[i].st);
-		}
-	free(d->jobs);
+	struct sl_jobmap_node *n = sl_jobmap_next(&d->jobs, NULL);
+	while (n) {
+		struct sl_jobmap_node *next = sl_jobmap_next(&d->jobs, n);
+		struct job_model *m = SL_CONTAINER_OF(n, struct job_model, node);
+		free(m->id);
+		sl_state_free(&m->st);
+		free(m);
+		n = next;
+	}
+	sl_jobmap_fini(&d->jobs);
 	free(d);
 }
 
-static struct job_model *slot(struct job_model *jobs, size_t cap, const char *id)
-{
-	size_t i = (size_t)(hash(id) & (cap - 1));
-	while (jobs[i].id && strcmp(jobs[i].id, id) != 0)
-		i = (i + 1) & (cap - 1);
-	return &jobs[i];
-}
-
+/* The orchestrator's model of job id, made (empty) when create and it has
+ * none; NULL when it has none or out of memory. */
 static struct job_model *model_of(sl_drive *d, const char *id, bool create)
 {
-	struct job_model *m = slot(d->jobs, d->cap, id);
-	if (m->id || !create)
-		return m->id ? m : NULL;
-	if (2 * (d->n + 1) > d->cap) {
-		size_t cap = d->cap * 2;
-		struct job_model *jobs = calloc(cap, sizeof(*jobs));
-		if (!jobs)
-			return NULL;
-		for (size_t i = 0; i < d->cap; i++)
-			if (d->jobs[i].id)
-				*slot(jobs, cap, d->jobs[i].id) = d->jobs[i];
-		free(d->jobs);
-		d->jobs = jobs;
-		d->cap = cap;
-		m = slot(d->jobs, d->cap, id);
-	}
-	if (!(m->id = strdup(id)))
+	struct sl_jobmap_node *n = sl_jobmap_find(&d->jobs, id);
+	if (n || !create)
+		return n ? SL_CONTAINER_OF(n, struct job_model, node) : NULL;
+	struct job_model *m = calloc(1, sizeof *m);
+	if (!m || !(m->id = strdup(id))) {
+		free(m);
 		return NULL;
+	}
 	sl_state_init(&m->st);
-	m->last_us = 0;
-	d->n++;
+	m->node.key = m->id;
+	sl_jobmap_insert(&d->jobs, &m->node);
 	return m;
-}
-
-const struct sl_job_state *sl_drive_state(sl_drive *d, const char *job_id)
-{
-	struct job_model *m = model_of(d, job_id, false);
-	return m ? &m->st : NULL;
 }
 
 int sl_drive_call(sl_backend *be, const sl_event *ev, struct sl_job_state *st)

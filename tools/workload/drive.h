@@ -27,10 +27,6 @@ typedef struct sl_drive sl_drive;
 int sl_drive_new(sl_drive **out);
 void sl_drive_free(sl_drive *d);  /* NULL ok */
 
-/* The orchestrator's in-memory state of a job, NULL when it has none.
- * Borrowed: valid until the next sl_drive_event(). */
-const struct sl_job_state *sl_drive_state(sl_drive *d, const char *job_id);
-
 /* The intention call for a state-change event, or save(st) when there is
  * none.  The event's sheet numbers and fields are passed as they are. */
 int sl_drive_call(sl_backend *be, const sl_event *ev, struct sl_job_state *st);

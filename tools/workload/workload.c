@@ -1,5 +1,5 @@
 /* workload.c: the scheduler and the per-job state machine of the reference
- * workload (../shared/WORKLOAD.md, the model in ../shared/seed/MODEL.md).
+ * workload (WORKLOAD.md, the model in projector/model/MODEL.md).
  *
  * `in_flight` slots each hold a running job.  Every job knows the simulated
  * instant of its next event; sl_workload_next() picks the slot whose next
@@ -28,6 +28,8 @@
  */
 #include "workload_internal.h"
 #include "event_internal.h"
+
+#include "hash.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -352,16 +354,6 @@ static void hex64(char *dst, uint64_t x)
 	dst[16] = '\0';
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++) {
-		h ^= (uint8_t)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* A JSON list of strings, Python separators.  The names come from
  * vocab.c tables, which hold no character JSON would escape. */
 static void json_list(char *dst, size_t cap, const char *const *items, uint32_t n)
@@ -403,7 +395,7 @@ static int step_create(struct sl_workload *w, struct job *j)
 	memcpy(j->rules, cfg.rules, sizeof(j->rules));
 	j->n_rules = cfg.n_rules;
 	j->timeout_seconds = cfg.timeout_seconds;
-	hex64(w->config_hash, fnv1a(w->snapshot));
+	hex64(w->config_hash, sl_hash_str(w->snapshot));
 
 	Statelog__JobCreated *b = &w->body.job_created;
 	*b = (Statelog__JobCreated)STATELOG__JOB_CREATED__INIT;

@@ -1,4 +1,4 @@
-/* workload.h: the deterministic reference workload (../shared/WORKLOAD.md).
+/* workload.h: the deterministic reference workload (WORKLOAD.md).
  *
  * A generator simulates an orchestrator running many jobs at once and
  * produces the events it would append, one at a time, interleaved the way a

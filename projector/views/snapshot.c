@@ -1,10 +1,11 @@
-/* snapshot.c: the snapshot store of time travel (snapshot.h): taking points
- * after catch-up transactions, pruning them, and finding sound ones.
+/* snapshot.c: the snapshot store beside the views (snapshot.h): taking
+ * points after catch-up transactions (through a commit hook), pruning them,
+ * and finding sound ones for time travel.
  *
  * Statements are prepared when used: a point is taken every few thousand
  * events, and a time-travel call makes a handful of queries.
  */
-#include "snapshot.h"
+#include "views_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "image.h"
 #include "timefmt.h"
 
 #define SNAP_FORMAT 1
@@ -47,8 +49,8 @@ struct sl_snap {
 	 * database as of a point may read entries of many points). */
 	uint64_t verified[SNAP_VERIFIED];
 	size_t n_verified;
-	uint64_t errors;
-	char errmsg[512];
+	uint64_t failures;              /* points that could not be taken */
+	char errmsg[512];               /* the last failure */
 };
 
 void sl_snap_options_init(struct sl_snap_options *o)
@@ -60,20 +62,20 @@ void sl_snap_options_init(struct sl_snap_options *o)
 	};
 }
 
-void sl_tt_note(struct sl_tt_report *rep, bool foreign, const char *fmt, ...)
+void sl_snap_note(struct sl_snap_notes *notes, bool foreign, const char *fmt, ...)
 {
-	if (!rep)
+	if (!notes)
 		return;
-	if (!rep->note[0]) {
+	if (!notes->note[0]) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(rep->note, sizeof rep->note, fmt, ap);
+		vsnprintf(notes->note, sizeof notes->note, fmt, ap);
 		va_end(ap);
 	}
 	if (foreign)
-		rep->foreign++;
+		notes->foreign++;
 	else
-		rep->damaged++;
+		notes->damaged++;
 }
 
 static void snap_msg(struct sl_snap *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -86,7 +88,7 @@ static void snap_msg(struct sl_snap *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-int sl_snap_new(struct sl_snap **out, const char *db_path)
+static int snap_new(struct sl_snap **out, const char *db_path)
 {
 	struct sl_snap *s = calloc(1, sizeof *s);
 	if (!s || asprintf(&s->path, "%s.snapshots", db_path) < 0) {
@@ -98,13 +100,35 @@ int sl_snap_new(struct sl_snap **out, const char *db_path)
 	return SL_OK;
 }
 
-void sl_snap_free(struct sl_snap *s)
+static void snap_free(void *ctx)
 {
+	struct sl_snap *s = ctx;
 	if (!s)
 		return;
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
+}
+
+static bool snap_break_due(void *ctx, uint64_t pos);
+static void snap_committed(void *ctx, sl_proj *p, uint64_t pos, uint32_t crc);
+
+int sl_snap_attach(struct sl_proj *p, bool coarse)
+{
+	struct sl_snap *s;
+	int rc = snap_new(&s, p->db_path);
+	if (rc != SL_OK)
+		return rc;
+	s->coarse = coarse;
+	struct sl_proj_hook h = {
+		.break_due = snap_break_due, .committed = snap_committed, .free = snap_free, .ctx = s,
+	};
+	if ((rc = sl_proj_add_hook(p, &h)) != SL_OK) {
+		snap_free(s);
+		return rc;
+	}
+	p->snap = s;
+	return SL_OK;
 }
 
 void sl_snap_begin(struct sl_snap *s)
@@ -113,16 +137,19 @@ void sl_snap_begin(struct sl_snap *s)
 		s->n_verified = 0;
 }
 
-void sl_snap_configure(struct sl_snap *s, const struct sl_snap_options *o)
+int sl_proj_set_snapshots(sl_proj *p, const struct sl_snap_options *o)
 {
-	s->o = *o;
-	s->have_bounds = false;
-	s->backoff = 0;
-}
-
-const char *sl_snap_errmsg(const struct sl_snap *s)
-{
-	return s->errmsg;
+	if (!o || o->every == 0 || o->keep_last == 0)
+		return SL_EINVAL;
+	if (!p->snap) {
+		int rc = sl_snap_attach(p, false);
+		if (rc != SL_OK)
+			return rc;
+	}
+	p->snap->o = *o;
+	p->snap->have_bounds = false;
+	p->snap->backoff = 0;
+	return SL_OK;
 }
 
 /* ---- checksums ----------------------------------------------------------- */
@@ -167,8 +194,7 @@ static uint32_t entry_crc(const char *log_id, uint64_t seq, uint32_t commit_crc,
 
 static int sql_fail(struct sl_snap *s, const char *what)
 {
-	snap_msg(s, "%s: %s: %s", s->path, what, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-	return SL_ESQLITE;
+	return sl_sql_fail(s->errmsg, sizeof s->errmsg, s->db, s->path, what);
 }
 
 static int exec(struct sl_snap *s, const char *sql, const char *what)
@@ -179,7 +205,7 @@ static int exec(struct sl_snap *s, const char *sql, const char *what)
 /* Opens the store (creating it when `create`), and makes it this log's: a
  * store of another log is emptied (its points could never be used) and
  * reported.  SL_ENOTFOUND when it does not exist and create is false. */
-static int snap_open(struct sl_snap *s, bool create, const char *log_id, struct sl_tt_report *rep)
+static int snap_open(struct sl_snap *s, bool create, const char *log_id, struct sl_snap_notes *rep)
 {
 	int rc = SL_OK;
 	sqlite3_stmt *st = NULL;
@@ -210,7 +236,7 @@ static int snap_open(struct sl_snap *s, bool create, const char *log_id, struct 
 	const char *have = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
 	bool foreign = have && strcmp(have, log_id) != 0;
 	if (foreign) {
-		sl_tt_note(rep, true, "%s: snapshots of log %s, not of this log (%s): discarded",
+		sl_snap_note(rep, true, "%s: snapshots of log %s, not of this log (%s): discarded",
 			   s->path, have, log_id);
 		snap_msg(s, "%s: snapshots of log %s, not of this log (%s): discarded", s->path,
 			 have, log_id);
@@ -222,12 +248,20 @@ static int snap_open(struct sl_snap *s, bool create, const char *log_id, struct 
 		goto fail;
 	}
 	if (!have || foreign) {
-		char *sql = sqlite3_mprintf("BEGIN IMMEDIATE; DELETE FROM snap_points; "
-					    "DELETE FROM snap_entries; INSERT OR REPLACE INTO snap_meta "
-					    "VALUES ('format', %d), ('log_id', %Q); COMMIT",
-					    SNAP_FORMAT, log_id);
-		rc = sql ? exec(s, sql, "claiming the store") : SL_ENOMEM;
-		sqlite3_free(sql);
+		if ((rc = exec(s, "BEGIN IMMEDIATE; DELETE FROM snap_points; DELETE FROM "
+			       "snap_entries", "claiming the store")) == SL_OK &&
+		    (rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO snap_meta VALUES "
+					     "('format', ?1), ('log_id', ?2)", -1, &st, NULL) ==
+			  SQLITE_OK ? SL_OK : sql_fail(s, "claiming the store")) == SL_OK) {
+			sqlite3_bind_int(st, 1, SNAP_FORMAT);
+			sqlite3_bind_text(st, 2, log_id, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				rc = sql_fail(s, "claiming the store");
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc == SL_OK)
+			rc = exec(s, "COMMIT", "claiming the store");
 		if (rc != SL_OK) {
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
@@ -242,7 +276,7 @@ fail:
 				sqlite3_errcode(s->db) == SQLITE_CORRUPT)) {
 		sqlite3_close(s->db);
 		s->db = NULL;
-		sl_tt_note(rep, false, "%s: not a readable snapshot store: discarded", s->path);
+		sl_snap_note(rep, false, "%s: not a readable snapshot store: discarded", s->path);
 		if (unlink(s->path) == 0)
 			return snap_open(s, create, log_id, rep);
 	}
@@ -286,7 +320,7 @@ static void refresh_bounds(struct sl_snap *s, uint64_t pos)
 	sqlite3_finalize(st);
 }
 
-bool sl_snap_due(struct sl_snap *s, uint64_t pos)
+static bool snap_due(struct sl_snap *s, uint64_t pos)
 {
 	if (!s || s->o.disabled || pos < s->backoff)
 		return false;
@@ -295,15 +329,13 @@ bool sl_snap_due(struct sl_snap *s, uint64_t pos)
 	return pos >= s->prev + s->o.every;
 }
 
-bool sl_snap_break_due(struct sl_snap *s, uint64_t pos)
+/* The hook's break_due: a transaction ends at a mark, so that the point is
+ * taken where it is due, unless the store is coarse (a rebuild, whose long
+ * transactions are its speed, takes its points at their ends instead). */
+static bool snap_break_due(void *ctx, uint64_t pos)
 {
-	return s && !s->coarse && sl_snap_due(s, pos);
-}
-
-void sl_snap_set_coarse(struct sl_snap *s)
-{
-	if (s)
-		s->coarse = true;
+	struct sl_snap *s = ctx;
+	return !s->coarse && snap_due(s, pos);
 }
 
 /* A statement on db with integer parameters bound; NULL on failure. */
@@ -372,29 +404,25 @@ out:
 }
 
 /* Writes the entry of one job as of seq. */
-static int put_entry(struct sl_snap *s, sqlite3_stmt *ins, struct sl_views *v,
-		     struct sl_cache *cache, const char *log_id, uint64_t seq, uint32_t commit_crc,
-		     const char *job)
+static int put_entry(struct sl_snap *s, sqlite3_stmt *ins, struct sl_proj *p, uint64_t seq,
+		     uint32_t commit_crc, const char *job)
 {
 	struct sl_job_state st;
-	sl_state_init(&st);
-	struct sl_cent *e = cache ? sl_cache_find(cache, job) : NULL;
-	int rc = e && e->st.presence == SL_JOB_LIVE ? sl_state_copy(&st, &e->st)
-						     : sl_views_load_job(v, job, &st);
-	if (rc == SL_ENOTFOUND) {
+	int rc = sl_proj_committed_state(&st, p, job);
+	if (rc == SL_OK && st.presence != SL_JOB_LIVE) {
 		/* No row: deleted (or refused from the start); only job_created
 		 * can follow, as on a deleted state. */
-		sl_state_init(&st);
+		sl_state_free(&st);
 		st.presence = SL_JOB_DELETED;
 		rc = (st.id = strdup(job)) ? SL_OK : SL_ENOMEM;
 	} else if (rc != SL_OK) {
-		snap_msg(s, "%s: job %s: %s", s->path, job, v->errmsg);
+		snap_msg(s, "%s: job %s: %s", s->path, job, p->errmsg);
 		return rc;
 	}
 	uint8_t *img = NULL;
 	size_t len = 0;
 	if (rc == SL_OK)
-		rc = sl_snap_encode(&st, &img, &len);
+		rc = sl_image_encode(&img, &len, &st);
 	sl_state_free(&st);
 	if (rc != SL_OK) {
 		snap_msg(s, "%s: job %s: %s", s->path, job, sl_strerror(rc));
@@ -403,7 +431,7 @@ static int put_entry(struct sl_snap *s, sqlite3_stmt *ins, struct sl_views *v,
 	sqlite3_bind_text(ins, 1, job, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(ins, 2, (sqlite3_int64)seq);
 	sqlite3_bind_blob(ins, 3, img, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 4, entry_crc(log_id, seq, commit_crc, job, img, len));
+	sqlite3_bind_int64(ins, 4, entry_crc(p->log_id, seq, commit_crc, job, img, len));
 	int st2 = sqlite3_step(ins);
 	sqlite3_reset(ins);
 	sqlite3_clear_bindings(ins);
@@ -498,9 +526,10 @@ out:
 }
 
 /* Takes the point; the caller handles failure. */
-static int take(struct sl_snap *s, struct sl_views *v, struct sl_cache *cache,
-		const char *log_id, uint64_t pos, uint32_t crc)
+static int take(struct sl_snap *s, struct sl_proj *p, uint64_t pos, uint32_t crc)
 {
+	const char *log_id = p->log_id;
+	sqlite3 *vdb = p->db;
 	sqlite3_stmt *tq = NULL, *jobs = NULL, *ins = NULL, *hq = NULL, *pt = NULL;
 	char *ties = NULL;
 	char t[SL_TIME_BUFSZ];
@@ -509,7 +538,7 @@ static int take(struct sl_snap *s, struct sl_views *v, struct sl_cache *cache,
 	if (rc != SL_OK)
 		return rc;
 	/* The time of pos (a seq lost to a repair has no row: no point there). */
-	if (!(tq = prep(v->db, "SELECT time FROM statelog_events WHERE seq = ?"))) {
+	if (!(tq = prep(vdb, "SELECT time FROM statelog_events WHERE seq = ?"))) {
 		rc = sql_fail(s, "reading the views");
 		goto out;
 	}
@@ -523,11 +552,11 @@ static int take(struct sl_snap *s, struct sl_views *v, struct sl_cache *cache,
 	}
 	if ((rc = exec(s, "BEGIN IMMEDIATE", "beginning")))
 		goto out;
-	jobs = prep(v->db, "SELECT DISTINCT job_id FROM statelog_events WHERE seq > ? AND seq <= ? "
+	jobs = prep(vdb, "SELECT DISTINCT job_id FROM statelog_events WHERE seq > ? AND seq <= ? "
 		    "AND job_id IS NOT NULL");
 	ins = prep(s->db, "INSERT OR REPLACE INTO snap_entries (job_id, seq, state, crc) "
 		   "VALUES (?, ?, ?, ?)");
-	hq = prep(v->db, "SELECT seq FROM sqlite_sequence WHERE name = 'execution_history'");
+	hq = prep(vdb, "SELECT seq FROM sqlite_sequence WHERE name = 'execution_history'");
 	pt = prep(s->db, "INSERT OR REPLACE INTO snap_points (seq, log_id, commit_crc, time_us, "
 		  "hist_seq, ties, kept, crc) VALUES (?, ?, ?, ?, ?, ?, 1, ?)");
 	if (!jobs || !ins || !hq || !pt) {
@@ -538,8 +567,7 @@ static int take(struct sl_snap *s, struct sl_views *v, struct sl_cache *cache,
 	sqlite3_bind_int64(jobs, 2, (sqlite3_int64)pos);
 	int st;
 	while ((st = sqlite3_step(jobs)) == SQLITE_ROW) {
-		if ((rc = put_entry(s, ins, v, cache, log_id, pos, crc,
-				    (const char *)sqlite3_column_text(jobs, 0))))
+		if ((rc = put_entry(s, ins, p, pos, crc, (const char *)sqlite3_column_text(jobs, 0))))
 			goto rollback;
 	}
 	if (st != SQLITE_DONE) {
@@ -552,7 +580,7 @@ static int take(struct sl_snap *s, struct sl_views *v, struct sl_cache *cache,
 		rc = sql_fail(s, "reading sqlite_sequence");
 		goto rollback;
 	}
-	if ((rc = tie_ids(v->db, pos, t, &ties))) {
+	if ((rc = tie_ids(vdb, pos, t, &ties))) {
 		sql_fail(s, "reading the history rows of the point's instant");
 		goto rollback;
 	}
@@ -582,19 +610,22 @@ out:
 	return rc;
 }
 
-void sl_snap_take(struct sl_snap *s, struct sl_views *v, struct sl_cache *cache,
-		  const char *log_id, uint64_t pos, uint32_t crc)
+/* The hook's committed: takes a point at pos when one is due.  A failure
+ * is not the projector's: it is counted and kept (sl_proj_snapshot_usage()),
+ * and catch-up goes on. */
+static void snap_committed(void *ctx, sl_proj *p, uint64_t pos, uint32_t crc)
 {
-	if (!sl_snap_due(s, pos))
+	struct sl_snap *s = ctx;
+	if (!snap_due(s, pos))
 		return;
-	if (take(s, v, cache, log_id, pos, crc) == SL_OK) {
+	if (take(s, p, pos, crc) == SL_OK) {
 		s->prev = pos;
 		if (s->next <= pos)
 			s->next = UINT64_MAX;
 		return;
 	}
-	/* Not the projector's failure: try again a period later. */
-	s->errors++;
+	/* Try again a period later. */
+	s->failures++;
 	s->backoff = pos + s->o.every;
 }
 
@@ -633,7 +664,7 @@ static void discard_point(struct sl_snap *s, uint64_t seq)
  * noted and the point discarded) when it fails. */
 static int check_point(struct sl_snap *s, sqlite3_stmt *st, const char *log_id,
 		       struct sl_fetch *f, struct sl_snap_point *out, bool *sound,
-		       struct sl_tt_report *rep)
+		       struct sl_snap_notes *rep)
 {
 	*sound = false;
 	uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
@@ -644,17 +675,17 @@ static int check_point(struct sl_snap *s, sqlite3_stmt *st, const char *log_id,
 	const char *ties = (const char *)sqlite3_column_text(st, 5);
 	uint32_t crc = (uint32_t)sqlite3_column_int64(st, 6);
 	if (!plog || !ties) {
-		sl_tt_note(rep, false, "%s: point %" PRIu64 ": damaged (missing columns): discarded",
+		sl_snap_note(rep, false, "%s: point %" PRIu64 ": damaged (missing columns): discarded",
 			   s->path, seq);
 		return SL_OK;
 	}
 	if (strcmp(plog, log_id) != 0) {
-		sl_tt_note(rep, true, "%s: point %" PRIu64 ": of log %s, not this one: discarded",
+		sl_snap_note(rep, true, "%s: point %" PRIu64 ": of log %s, not this one: discarded",
 			   s->path, seq, plog);
 		return SL_OK;
 	}
 	if (point_crc(seq, plog, ccrc, time_us, hist, ties) != crc) {
-		sl_tt_note(rep, false, "%s: point %" PRIu64 ": checksum mismatch: discarded",
+		sl_snap_note(rep, false, "%s: point %" PRIu64 ": checksum mismatch: discarded",
 			   s->path, seq);
 		return SL_OK;
 	}
@@ -665,9 +696,9 @@ static int check_point(struct sl_snap *s, sqlite3_stmt *st, const char *log_id,
 	for (size_t i = 0; i < s->n_verified && !known; i++)
 		known = s->verified[i] == seq;
 	if (!known)
-		rc = sl_fetch_crc(f, seq, &lcrc, &ltime);
+		rc = sl_fetch_crc(&lcrc, &ltime, f, seq);
 	if (rc == SL_ENOTFOUND || (rc == SL_OK && (lcrc != ccrc || ltime != time_us))) {
-		sl_tt_note(rep, false, "%s: point %" PRIu64 ": does not match the log "
+		sl_snap_note(rep, false, "%s: point %" PRIu64 ": does not match the log "
 			   "(its commit there differs): discarded", s->path, seq);
 		return SL_OK;
 	}
@@ -688,8 +719,8 @@ static int check_point(struct sl_snap *s, sqlite3_stmt *st, const char *log_id,
 #define POINT_COLS "seq, log_id, commit_crc, time_us, hist_seq, ties, crc"
 #define POINT_COLS_P "seq, p.log_id, p.commit_crc, p.time_us, p.hist_seq, p.ties, p.crc"
 
-int sl_snap_find_point(struct sl_snap *s, const char *log_id, uint64_t max_seq,
-		       struct sl_fetch *f, struct sl_snap_point *out, struct sl_tt_report *rep)
+int sl_snap_find_point(struct sl_snap_point *out, struct sl_snap *s, const char *log_id,
+		       uint64_t max_seq, struct sl_fetch *f, struct sl_snap_notes *rep)
 {
 	int rc = snap_open(s, false, log_id, rep);
 	if (rc != SL_OK)
@@ -724,9 +755,9 @@ int sl_snap_find_point(struct sl_snap *s, const char *log_id, uint64_t max_seq,
 	return rc;
 }
 
-int sl_snap_find_state(struct sl_snap *s, const char *log_id, const char *job_id,
-		       uint64_t max_seq, struct sl_fetch *f, uint64_t *seq_out,
-		       struct sl_job_state *out, struct sl_tt_report *rep)
+int sl_snap_find_state(struct sl_job_state *out, uint64_t *seq_out, struct sl_snap *s,
+		       const char *log_id, const char *job_id, uint64_t max_seq,
+		       struct sl_fetch *f, struct sl_snap_notes *rep)
 {
 	int rc = snap_open(s, false, log_id, rep);
 	if (rc != SL_OK)
@@ -748,7 +779,7 @@ int sl_snap_find_state(struct sl_snap *s, const char *log_id, const char *job_id
 		struct sl_snap_point pt = { 0 };
 		const char *drop = "DELETE FROM snap_entries WHERE seq = ?1 AND job_id = ?2";
 		if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-			sl_tt_note(rep, false, "%s: job %s at %" PRIu64 ": its point is gone: "
+			sl_snap_note(rep, false, "%s: job %s at %" PRIu64 ": its point is gone: "
 				   "discarded", s->path, job_id, seq);
 		} else if ((rc = check_point(s, st, log_id, f, &pt, &sound, rep)) != SL_OK) {
 			break;
@@ -760,15 +791,15 @@ int sl_snap_find_state(struct sl_snap *s, const char *log_id, const char *job_id
 			uint32_t crc = (uint32_t)sqlite3_column_int64(st, 9);
 			struct sl_job_state js;
 			if (!img || entry_crc(log_id, seq, pt.commit_crc, job_id, img, len) != crc) {
-				sl_tt_note(rep, false, "%s: job %s at %" PRIu64 ": checksum mismatch: "
+				sl_snap_note(rep, false, "%s: job %s at %" PRIu64 ": checksum mismatch: "
 					   "discarded", s->path, job_id, seq);
-			} else if ((rc = sl_snap_decode(&js, img, len)) == SL_OK) {
+			} else if ((rc = sl_image_decode(&js, img, len)) == SL_OK) {
 				sl_snap_point_free(&pt);
 				*seq_out = seq;
 				*out = js;
 				break;
 			} else if (rc == SL_ECORRUPT) {
-				sl_tt_note(rep, false, "%s: job %s at %" PRIu64 ": not a state image: "
+				sl_snap_note(rep, false, "%s: job %s at %" PRIu64 ": not a state image: "
 					   "discarded", s->path, job_id, seq);
 				rc = SL_OK;
 			} else {
@@ -792,7 +823,21 @@ int sl_snap_find_state(struct sl_snap *s, const char *log_id, const char *job_id
 	return rc;
 }
 
-int sl_snap_usage(struct sl_snap *s, uint64_t *points, uint64_t *bytes)
+static int snap_usage(struct sl_snap *s, uint64_t *points, uint64_t *bytes);
+
+int sl_proj_snapshot_usage(struct sl_snapshot_usage *out, sl_proj *p)
+{
+	*out = (struct sl_snapshot_usage){ 0 };
+	if (!p->snap)
+		return SL_OK;
+	out->failures = p->snap->failures;
+	snprintf(out->last_failure, sizeof out->last_failure, "%s", p->snap->errmsg);
+	return snap_usage(p->snap, &out->points, &out->bytes);
+}
+
+/* The number of kept points, and the bytes of the store file (with its
+ * -wal). */
+static int snap_usage(struct sl_snap *s, uint64_t *points, uint64_t *bytes)
 {
 	*points = 0;
 	*bytes = 0;

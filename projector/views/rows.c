@@ -1,8 +1,8 @@
-/* views.c: the SQL side of the projector (views.h): creating the schema of
+/* rows.c: the SQL side of the views (rows.h): creating the schema of
  * schema/views.sql, and writing and reading job, sheet, history and event
  * rows with statements prepared once per connection.
  *
- * Encodings, as the original backend writes them (seed/MODEL.md):
+ * Encodings, as the original writes them (projector/model/MODEL.md):
  *  - times: sl_time_format(), ISO-8601 with "+00:00", no fraction when it
  *    is zero;
  *  - JSON columns: the JSON text the state holds, unchanged (NULL and "[]"
@@ -14,7 +14,7 @@
  * tests/projector/test_views.c); values are always bound, never formatted
  * into SQL.
  */
-#include "views.h"
+#include "rows.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,7 +37,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-int sl_views_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+int sl_rows_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
@@ -49,7 +49,7 @@ int sl_views_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 
 /* ---- creating the schema ----------------------------------------------- */
 
-int sl_views_create(sqlite3 *db, const char *log_id_hex, int64_t now_us,
+int sl_rows_create(sqlite3 *db, const char *log_id_hex, int64_t now_us,
 		    char *err, size_t errlen)
 {
 	char now[SL_TIME_BUFSZ];
@@ -89,9 +89,9 @@ out:
 
 /* ---- statelog_meta ----------------------------------------------------- */
 
-int sl_views_read_meta(sqlite3 *db, struct sl_views_meta *out, char *err, size_t errlen)
+int sl_rows_read_meta(sqlite3 *db, struct sl_rows_meta *out, char *err, size_t errlen)
 {
-	struct sl_views_meta m = { 0 };
+	struct sl_rows_meta m = { 0 };
 	sqlite3_stmt *st = NULL;
 	int rc = SL_OK;
 	if (sqlite3_prepare_v2(db, "SELECT count(*), count(CASE WHEN name = 'statelog_meta' "
@@ -204,7 +204,7 @@ static void build_select(struct sqlbuf *b, const char *table, const struct sl_st
 	sb_add(b, " FROM %s WHERE %s", table, where);
 }
 
-static int prep(struct sl_views *v, sqlite3_stmt **out, const char *sql)
+static int prep(struct sl_rows *v, sqlite3_stmt **out, const char *sql)
 {
 	if (sqlite3_prepare_v3(v->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) == SQLITE_OK)
 		return SL_OK;
@@ -213,9 +213,9 @@ static int prep(struct sl_views *v, sqlite3_stmt **out, const char *sql)
 	return SL_ESQLITE;
 }
 
-int sl_views_prepare(struct sl_views *v, sqlite3 *db)
+int sl_rows_prepare(struct sl_rows *v, sqlite3 *db)
 {
-	*v = (struct sl_views){ .db = db };
+	*v = (struct sl_rows){ .db = db };
 	struct sqlbuf job = { .n = 0 }, sheet = { .n = 0 }, get_job = { .n = 0 },
 		      get_sheets = { .n = 0 };
 	build_upsert(&job, "jobs", NULL, sl_state_job_columns, SL_STATE_N_JOB_COLUMNS, "id");
@@ -226,9 +226,9 @@ int sl_views_prepare(struct sl_views *v, sqlite3 *db)
 		     "job_id = ? ORDER BY sheet_num");
 	struct sqlbuf event = { .n = 0 }, events = { .n = 0 }, exec = { .n = 0 }, execs = { .n = 0 };
 	build_insert(&event, EVENT_INSERT, EVENT_ROW, 1);
-	build_insert(&events, EVENT_INSERT, EVENT_ROW, SL_VIEWS_EVENT_ROWS);
+	build_insert(&events, EVENT_INSERT, EVENT_ROW, SL_ROWS_EVENTS_PER_STMT);
 	build_insert(&exec, EXEC_INSERT, EXEC_ROW, 1);
-	build_insert(&execs, EXEC_INSERT, EXEC_ROW, SL_VIEWS_EXEC_ROWS);
+	build_insert(&execs, EXEC_INSERT, EXEC_ROW, SL_ROWS_EXECS_PER_STMT);
 	if (job.overflow || sheet.overflow || get_job.overflow || get_sheets.overflow ||
 	    event.overflow || events.overflow || exec.overflow || execs.overflow) {
 		set_err(v->errmsg, sizeof v->errmsg, "a statement outgrew its buffer");
@@ -247,13 +247,13 @@ int sl_views_prepare(struct sl_views *v, sqlite3 *db)
 	    (rc = prep(v, &v->del_sheets, "DELETE FROM sheets WHERE job_id = ?")) ||
 	    (rc = prep(v, &v->del_job, "DELETE FROM jobs WHERE id = ?")) ||
 	    (rc = prep(v, &v->set_meta, "UPDATE statelog_meta SET value = ? WHERE key = ?"))) {
-		sl_views_finalize(v);
+		sl_rows_finalize(v);
 		return rc;
 	}
 	return SL_OK;
 }
 
-void sl_views_finalize(struct sl_views *v)
+void sl_rows_finalize(struct sl_rows *v)
 {
 	sqlite3_stmt **all[] = {
 		&v->put_job, &v->put_sheet, &v->put_exec, &v->put_execs, &v->put_event,
@@ -270,7 +270,7 @@ void sl_views_finalize(struct sl_views *v)
 
 /* Steps a statement that returns no rows, then resets it and clears its
  * bindings (so no borrowed text outlives the call). */
-static int run(struct sl_views *v, sqlite3_stmt *st, const char *what)
+static int run(struct sl_rows *v, sqlite3_stmt *st, const char *what)
 {
 	int s = sqlite3_step(st);
 	int rc = SL_OK;
@@ -283,7 +283,7 @@ static int run(struct sl_views *v, sqlite3_stmt *st, const char *what)
 	return rc;
 }
 
-static int bind_fail(struct sl_views *v, sqlite3_stmt *st, const char *what)
+static int bind_fail(struct sl_rows *v, sqlite3_stmt *st, const char *what)
 {
 	set_err(v->errmsg, sizeof v->errmsg, "%s: binding: %s", what, sqlite3_errmsg(v->db));
 	sqlite3_reset(st);
@@ -294,7 +294,7 @@ static int bind_fail(struct sl_views *v, sqlite3_stmt *st, const char *what)
 /* Binds the catalogue columns of row to parameters first.. of st.  Times
  * are formatted into tbuf (one slot per column), which must outlive the
  * step.  SL_EINVAL (message set) for a time that cannot be written. */
-static int bind_row(struct sl_views *v, sqlite3_stmt *st, int first,
+static int bind_row(struct sl_rows *v, sqlite3_stmt *st, int first,
 		    const struct sl_state_column *cols, size_t n, const void *row,
 		    char (*tbuf)[SL_TIME_BUFSZ], const char *what)
 {
@@ -337,7 +337,7 @@ static int bind_row(struct sl_views *v, sqlite3_stmt *st, int first,
 	return SL_OK;
 }
 
-int sl_views_put_job(struct sl_views *v, const struct sl_job_state *st)
+int sl_rows_put_job(struct sl_rows *v, const struct sl_job_state *st)
 {
 	char tbuf[SL_STATE_N_JOB_COLUMNS][SL_TIME_BUFSZ];
 	int rc = bind_row(v, v->put_job, 1, sl_state_job_columns, SL_STATE_N_JOB_COLUMNS, st,
@@ -345,7 +345,7 @@ int sl_views_put_job(struct sl_views *v, const struct sl_job_state *st)
 	return rc ? rc : run(v, v->put_job, "writing a jobs row");
 }
 
-int sl_views_put_sheet(struct sl_views *v, const char *job_id, const struct sl_sheet_state *sh)
+int sl_rows_put_sheet(struct sl_rows *v, const char *job_id, const struct sl_sheet_state *sh)
 {
 	char tbuf[SL_STATE_N_SHEET_COLUMNS][SL_TIME_BUFSZ];
 	if (sqlite3_bind_text(v->put_sheet, 1, job_id, -1, SQLITE_STATIC) != SQLITE_OK)
@@ -361,11 +361,11 @@ static int bind_opt_i64(sqlite3_stmt *st, int p, protobuf_c_boolean has, int64_t
 	return has ? sqlite3_bind_int64(st, p, x) : sqlite3_bind_null(st, p);
 }
 
-int sl_views_put_executions(struct sl_views *v, const struct sl_views_exec *rows, size_t n)
+int sl_rows_put_executions(struct sl_rows *v, const struct sl_rows_exec *rows, size_t n)
 {
 	const char *what = "writing execution_history rows";
 	while (n > 0) {
-		size_t k = n >= SL_VIEWS_EXEC_ROWS ? SL_VIEWS_EXEC_ROWS : 1;
+		size_t k = n >= SL_ROWS_EXECS_PER_STMT ? SL_ROWS_EXECS_PER_STMT : 1;
 		sqlite3_stmt *st = k > 1 ? v->put_execs : v->put_exec;
 		for (size_t i = 0; i < k; i++) {
 			const sl_event *ev = rows[i].ev;
@@ -395,14 +395,14 @@ int sl_views_put_executions(struct sl_views *v, const struct sl_views_exec *rows
 	return SL_OK;
 }
 
-int sl_views_put_events(struct sl_views *v, const struct sl_views_event *rows, size_t n)
+int sl_rows_put_events(struct sl_rows *v, const struct sl_rows_event *rows, size_t n)
 {
 	const char *what = "writing statelog_events rows";
 	while (n > 0) {
-		size_t k = n >= SL_VIEWS_EVENT_ROWS ? SL_VIEWS_EVENT_ROWS : 1;
+		size_t k = n >= SL_ROWS_EVENTS_PER_STMT ? SL_ROWS_EVENTS_PER_STMT : 1;
 		sqlite3_stmt *st = k > 1 ? v->put_events : v->put_event;
 		for (size_t i = 0; i < k; i++) {
-			const struct sl_views_event *r = &rows[i];
+			const struct sl_rows_event *r = &rows[i];
 			int b = 5 * (int)i;
 			if (sqlite3_bind_int64(st, b + 1, (sqlite3_int64)r->seq) ||
 			    sqlite3_bind_text(st, b + 2, r->time, -1, SQLITE_STATIC) ||
@@ -420,7 +420,7 @@ int sl_views_put_events(struct sl_views *v, const struct sl_views_event *rows, s
 	return SL_OK;
 }
 
-int sl_views_delete_job(struct sl_views *v, const char *job_id)
+int sl_rows_delete_job(struct sl_rows *v, const char *job_id)
 {
 	sqlite3_stmt *del[] = { v->del_history, v->del_sheets, v->del_job };
 	for (size_t i = 0; i < 3; i++) {
@@ -433,7 +433,7 @@ int sl_views_delete_job(struct sl_views *v, const char *job_id)
 	return SL_OK;
 }
 
-int sl_views_set_position(struct sl_views *v, uint64_t seq, uint32_t crc)
+int sl_rows_set_position(struct sl_rows *v, uint64_t seq, uint32_t crc)
 {
 	sqlite3_stmt *st = v->set_meta;
 	const char *what = "writing the position";
@@ -453,7 +453,7 @@ int sl_views_set_position(struct sl_views *v, uint64_t seq, uint32_t crc)
 
 /* Reads the columns of the current result row of st into row.  Text is
  * allocated first and handed to the row by sl_state_column_put(). */
-static int read_row(struct sl_views *v, sqlite3_stmt *st, const struct sl_state_column *cols,
+static int read_row(struct sl_rows *v, sqlite3_stmt *st, const struct sl_state_column *cols,
 		    size_t n, void *row, const char *job_id)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -507,7 +507,7 @@ bad:
 	return SL_OK;
 }
 
-int sl_views_load_job(struct sl_views *v, const char *job_id, struct sl_job_state *out)
+int sl_rows_load_job(struct sl_rows *v, const char *job_id, struct sl_job_state *out)
 {
 	struct sl_job_state st;
 	sl_state_init(&st);

@@ -1,25 +1,30 @@
-/* project_internal.h: what project.c (the handle, open, catch-up) and
- * rebuild.c (rebuilding into a new file) share.  Internal to projector/. */
-#ifndef SL_PROJECT_INTERNAL_H
-#define SL_PROJECT_INTERNAL_H
+/* views_internal.h: what the files of views/ share; nothing outside
+ * views/ includes it (the layers above use views.h).
+ *
+ * The handle (struct sl_proj) is used by one thread at a time.  Its
+ * invariants: pos/pos_crc are the position committed in the database (in
+ * the current transaction while one is open); the states cache holds, for
+ * each job it has, what the database holds plus the changes of the open
+ * transaction (cache.h); hooks are called in the order they were added.
+ */
+#ifndef SL_VIEWS_INTERNAL_H
+#define SL_VIEWS_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "cache.h"
 #include "feed.h"
-#include "projector.h"
+#include "rows.h"
 #include "views.h"
-
-struct sl_snap;
 
 /* Page size of the views: pages of 16 KiB hold most execution records
  * (prompt and output, about 4 KB) in one leaf page instead of a chain of
  * overflow pages. */
 #define SL_PROJ_PAGE_SIZE 16384
 #define SL_PROJ_BUSY_MS 10000
-/* Events whose rows are written together (a multiple of SL_VIEWS_EVENT_ROWS). */
-#define SL_PROJ_PEND (4 * SL_VIEWS_EVENT_ROWS)
+/* Events whose rows are written together (a multiple of SL_ROWS_EVENTS_PER_STMT). */
+#define SL_PROJ_PEND (4 * SL_ROWS_EVENTS_PER_STMT)
 
 struct sl_proj {
 	char *log_dir;
@@ -30,20 +35,22 @@ struct sl_proj {
 	sl_reader *reader;
 	char log_id[2 * SL_LOG_ID_SIZE + 1];
 	sqlite3 *db;
-	struct sl_views v;
+	struct sl_rows v;
 	sqlite3_stmt *begin, *commit, *rollback, *get_pos;
 	struct sl_cache cache;
 	uint64_t pos;                   /* last applied seq, as committed */
 	uint32_t pos_crc;
+	struct sl_proj_hook hooks[SL_PROJ_MAX_HOOKS];
+	size_t n_hooks;
 	/* Events applied in the current transaction whose statelog_events
 	 * rows (and execution_history rows, where pend_exec says so) are not
 	 * written yet: they go several to a statement (views.h). */
 	struct sl_feed_item pend[SL_PROJ_PEND];
 	bool pend_exec[SL_PROJ_PEND];
 	size_t n_pend;
-	/* Time travel's snapshot store (snapshot.h): points are taken after
-	 * the commit that passes each mark.  NULL: none (time travel's own
-	 * handles). */
+	/* The snapshot store (snapshot.h), following catch-up through a hook
+	 * of its own; NULL: none (opts.no_snapshots, or a handle that builds
+	 * a file as of a point). */
 	struct sl_snap *snap;
 	/* copy_if_read_only: the private directory holding db_path (then a
 	 * copy), removed on close, and the caller's database; both NULL when
@@ -63,7 +70,11 @@ struct sl_proj_run {
 	uint64_t done, total;           /* progress */
 };
 
-void sl_proj_msg(struct sl_proj *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* sl_proj_set_error(), shorter. */
+#define sl_proj_msg sl_proj_set_error
+
+/* An SQLite failure of p's connection, as sl_sql_fail(). */
+int sl_proj_sql_fail(struct sl_proj *p, const char *what);
 
 /* ---- a private copy of views that cannot be written (privcopy.c) ---- */
 
@@ -76,14 +87,8 @@ bool sl_proj_views_unwritable(const char *path);
  * there, each in one read transaction; p->db_path becomes the copy. */
 int sl_proj_copy_views(struct sl_proj *p);
 
-/* Removes the directory tree at path, as far as it can. */
-void sl_proj_remove_tree(const char *path);
-
 /* Removes the private copy, if any. */
 void sl_proj_copy_remove(struct sl_proj *p);
-
-/* In msg, the copy's path becomes the caller's, marked "(private copy)". */
-void sl_proj_name_original(const struct sl_proj *p, char *msg, size_t len);
 
 /* A new handle (no reader, no connection).  SL_ENOMEM. */
 int sl_proj_alloc(struct sl_proj **out, const char *log_dir, const char *db_path,
@@ -102,14 +107,12 @@ int sl_proj_open_conn(struct sl_proj *p, int cache_kib, const char *vfs);
 int sl_proj_attach(struct sl_proj *p);
 
 /* Finalizes the statements, closes p->db, empties the cache. */
-void sl_proj_detach(struct sl_proj *p);
+int sl_proj_detach(struct sl_proj *p);
 
 /* Applies what the log holds after p->pos, up to run->limit, in
  * transactions.  SL_EUNKNOWN (run->unknown_* set) at an event of an
  * unknown type unless opts.skip_unknown: its transaction is rolled back. */
 int sl_proj_catch_up_to(struct sl_proj *p, struct sl_proj_run *run);
-
-int64_t sl_proj_now_us(void);
 
 
 /* Indexes built at the end rather than kept up to date row by row
@@ -126,5 +129,11 @@ void sl_proj_deferred_free(struct sl_deferred *d);
 int sl_proj_defer_indexes(struct sl_proj *p, struct sl_deferred *d);
 /* Creates them again. */
 int sl_proj_create_deferred(struct sl_proj *p, const struct sl_deferred *d);
+
+/* Gives p a snapshot store beside p->db_path (snapshot.c), taking its
+ * points through a commit hook.  A coarse store ends no transaction for a
+ * point (a rebuild, whose long transactions are its speed, takes its points
+ * at their ends).  SL_ENOMEM, SL_EINVAL (too many hooks). */
+int sl_snap_attach(struct sl_proj *p, bool coarse);
 
 #endif

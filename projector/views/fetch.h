@@ -1,5 +1,6 @@
-/* fetch.h: reading chosen events of a log by sequence number (internal to
- * projector/), for the audit and time travel.
+/* fetch.h: reading chosen events of a log by sequence number (views.h
+ * offers it to the layers above), for the audit, time travel and the
+ * snapshot store.
  *
  * They know which events they want from the statelog_events index of the
  * views (job_id, seq), and ask for them in increasing order.  A seek
@@ -41,9 +42,9 @@ void sl_fetch_init(struct sl_fetch *f, sl_reader *r);
  * SL_ENOTFOUND when the log does not hold it (past the end, or lost to a
  * repair), SL_ECORRUPT for damage or an event that does not decode; the
  * message is in f->errmsg. */
-int sl_fetch_event(struct sl_fetch *f, uint64_t seq, sl_event **out, uint32_t *crc);
+int sl_fetch_event(sl_event **out, struct sl_fetch *f, uint64_t seq, uint32_t *crc);
 
 /* The commit crc of the event numbered seq (without decoding it). */
-int sl_fetch_crc(struct sl_fetch *f, uint64_t seq, uint32_t *crc, int64_t *time_us);
+int sl_fetch_crc(uint32_t *crc, int64_t *time_us, struct sl_fetch *f, uint64_t seq);
 
 #endif

@@ -40,7 +40,7 @@ static int fetch_record(struct sl_fetch *f, uint64_t seq, struct sl_record *rec)
 	}
 }
 
-int sl_fetch_event(struct sl_fetch *f, uint64_t seq, sl_event **out, uint32_t *crc)
+int sl_fetch_event(sl_event **out, struct sl_fetch *f, uint64_t seq, uint32_t *crc)
 {
 	struct sl_record rec;
 	int rc = fetch_record(f, seq, &rec);
@@ -55,7 +55,7 @@ int sl_fetch_event(struct sl_fetch *f, uint64_t seq, sl_event **out, uint32_t *c
 	return rc;
 }
 
-int sl_fetch_crc(struct sl_fetch *f, uint64_t seq, uint32_t *crc, int64_t *time_us)
+int sl_fetch_crc(uint32_t *crc, int64_t *time_us, struct sl_fetch *f, uint64_t seq)
 {
 	struct sl_record rec;
 	int rc = fetch_record(f, seq, &rec);

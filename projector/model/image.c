@@ -1,5 +1,5 @@
-/* snapcodec.c: a job's state as a compact image, for the snapshot store
- * (snapshot.h).  Written generically from the column catalogue (state.h),
+/* image.c: a job's state as a compact image (image.h), for the snapshot
+ * store.  Written generically from the column catalogue (state.h),
  * so a column added there needs nothing here.
  *
  * Image version 1, before compression (one zstd frame with its size):
@@ -11,7 +11,9 @@
  * REAL the 8 bytes of its bit pattern, little-endian; every other type a
  * zigzag varint.
  */
-#include "snapshot.h"
+#include "image.h"
+
+#include <stdbool.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +90,7 @@ static void put_value(struct buf *b, const struct sl_state_column *c, const void
 	}
 }
 
-int sl_snap_encode(const struct sl_job_state *st, uint8_t **out, size_t *len)
+int sl_image_encode(uint8_t **out, size_t *len, const struct sl_job_state *st)
 {
 	struct buf b = { 0 };
 	uint8_t head[2] = { IMG_VERSION, (uint8_t)st->presence };
@@ -247,7 +249,7 @@ static int decode_raw(struct sl_job_state *st, struct rd *r)
 	return r->p == r->end ? SL_OK : SL_ECORRUPT;
 }
 
-int sl_snap_decode(struct sl_job_state *out, const void *img, size_t len)
+int sl_image_decode(struct sl_job_state *out, const void *img, size_t len)
 {
 	unsigned long long n = ZSTD_getFrameContentSize(img, len);
 	if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > IMG_MAX)
