@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check_exports.py NM LIBRARY INCLUDEDIR CC...: libstatelog.so exports
+"""check_exports.py NM LIBRARY INCLUDEDIR GCC...: libstatelog.so exports
 exactly the public API.
 
 The exported symbols are what `nm -D --defined-only` lists.  The public
