@@ -135,7 +135,9 @@ check "history sheet 0" 2 "$sl" history "$job" --log "$dl" --sheet 0
 check "stats --json" 0 "$sl" stats "$job" --log "$dl" --json
 has "stats keys" out "total_sheets"
 check "audit" 0 "$sl" audit "$job" --log "$dl"
-has "audit lists the creation" out "job_created"
+has "audit tells the creation" out "created \""
+check "audit --full" 0 "$sl" audit "$job" --log "$dl" --full
+has "audit --full lists the creation" out "job_created"
 check "audit --json" 0 "$sl" audit "$job" --log "$dl" --json
 check "audit unknown job" 4 "$sl" audit no-such-job --log "$dl"
 check "at" 0 "$sl" at --seq 100 --out "$tmp/at.db" --log "$dl"
