@@ -82,6 +82,12 @@ struct sl_audit_entry;
  * before (0 for the first).  *out is owned (free()); SL_ENOMEM. */
 int cli_audit_story(const struct sl_audit_entry *e, uint32_t prev_life, char **out);
 
+/* Writes the timeline page of job (cmd_timeline.c) at path, replaced whole;
+ * *bytes gets its size.  p's views are used as they are.  An SL_* code,
+ * the message in err (naming the file and the cause). */
+int cli_timeline_write_job(struct sl_proj *p, const char *job, const char *path,
+			   uint64_t *bytes, char *err, size_t errlen);
+
 /* Monotonic seconds, for timing what a command does. */
 double cli_mono_s(void);
 
