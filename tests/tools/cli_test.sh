@@ -35,7 +35,7 @@ has() {  # has NAME FILE TEXT: FILE (out or err) contains TEXT
 	fi
 }
 
-for c in init append dump verify repair project rebuild jobs show history stats audit at import bench demo; do
+for c in init append dump verify repair project rebuild jobs show history stats audit timeline at import bench demo; do
 	check "$c --help" 0 "$sl" "$c" --help
 	has "$c --help says usage" out "usage: statelog $c"
 	check "$c --bogus" 2 "$sl" "$c" --bogus-option
@@ -116,6 +116,9 @@ check "log from environment" 0 "$sl" verify
 unset STATELOG_LOG
 check "demo" 0 "$sl" demo "$tmp/demo"
 has "demo all good" out "All good"
+has "demo writes the failed job's timeline" out "timeline.html (.* KB; open it in a browser)"
+if [ -s "$tmp/demo/timeline.html" ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL the demo wrote no timeline page"; fi
 
 # the demo's log: the dashboard commands, the audit, time travel
 dl="$tmp/demo/demo.log"
