@@ -69,6 +69,25 @@ struct sl_value;
 void cli_audit_value(const struct sl_state_column *c, bool absent, const struct sl_value *v,
 		     char *buf, size_t len);
 
+struct json_t;
+/* An audited value as JSON: null, a number, a boolean, a time as ISO-8601
+ * text, or text (cmd_audit.c).  New reference; NULL when out of memory. */
+struct json_t *cli_audit_json_value(const struct sl_state_column *c, bool absent,
+				    const struct sl_value *v);
+
+struct sl_audit_entry;
+/* The line of an audit entry in the job's story (`statelog audit`), or
+ * *out NULL when the event is not part of the story (a pid set, a save
+ * that changed no status or message).  prev_life: the life of the entry
+ * before (0 for the first).  *out is owned (free()); SL_ENOMEM. */
+int cli_audit_story(const struct sl_audit_entry *e, uint32_t prev_life, char **out);
+
+/* Writes the timeline page of job (cmd_timeline.c) at path, replaced whole;
+ * *bytes gets its size.  p's views are used as they are.  An SL_* code,
+ * the message in err (naming the file and the cause). */
+int cli_timeline_write_job(struct sl_proj *p, const char *job, const char *path,
+			   uint64_t *bytes, char *err, size_t errlen);
+
 /* Monotonic seconds, for timing what a command does. */
 double cli_mono_s(void);
 
@@ -92,6 +111,7 @@ int cmd_project(int argc, char **argv);  /* cmd_views.c */
 int cmd_rebuild(int argc, char **argv);  /* cmd_views.c */
 int cmd_audit(int argc, char **argv);    /* cmd_audit.c */
 int cmd_at(int argc, char **argv);       /* cmd_at.c */
+int cmd_timeline(int argc, char **argv); /* cmd_timeline.c */
 int bench_timetravel(int argc, char **argv);  /* bench_timetravel.c */
 
 #endif

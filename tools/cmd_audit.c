@@ -1,6 +1,16 @@
-/* cmd_audit.c: `statelog audit JOB`, a job's timeline: every event, when,
- * which sheet, and each column it changed, before and after (audit.h).
- * A table for people, or --json: one JSON object per event, one per line.
+/* cmd_audit.c: `statelog audit JOB`, how a job evolved (history.h).
+ *
+ * Three forms of the one walk of the job's events (sl_audit_run()):
+ *   - the story (the default): one line per event a person cares about
+ *     (status changes, attempts and their outcome, execution records,
+ *     failures with their message, pauses, resumes, zombie recoveries,
+ *     deletes and creations), written by cli_audit_story();
+ *   - --full: every event and every column it changed, before -> after;
+ *   - --json: one JSON object per event, one per line (keys in statelog(1)).
+ * A save that only re-stamps a time (history.h, SL_AUDIT_RESTAMP_US) is
+ * not shown as a change in any form; --json lists it apart ("restamped").
+ * The story and the JSON values are shared with `statelog timeline`
+ * (cli.h), so the page and the command say the same thing.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,28 +27,43 @@
 #include "timefmt.h"
 
 static const char audit_help[] =
-	"usage: statelog audit JOB [--sheet N] [--from SEQ] [--to SEQ] [--since TIME]\n"
-	"                      [--until TIME] [--json] [--log DIR] [--db PATH]\n\n"
-	"Prints a job's timeline: every event of the job in order, with its sequence\n"
-	"number, time, type and sheet, and every column it changed, before -> after.\n"
-	"Deleted jobs stay auditable; a job deleted and created again shows each life\n"
-	"(numbered from 1).  An event the rules refused is listed as refused.\n"
+	"usage: statelog audit JOB [--full | --json] [--sheet N] [--from SEQ] [--to SEQ]\n"
+	"                      [--since TIME] [--until TIME] [--log DIR] [--db PATH]\n\n"
+	"Tells how a job evolved.  By default, its story: one line per event that\n"
+	"matters (status changes, each attempt's start and outcome with its exit\n"
+	"code and duration, execution records, failures with their message,\n"
+	"pauses, resumes, zombie recoveries, deletes), with its sequence number,\n"
+	"time (UTC) and sheet.  Deleted jobs stay auditable; a job deleted and\n"
+	"created again shows each life (numbered from 1).  A save that only\n"
+	"re-stamps a time (by less than a second) is not shown as a change.\n"
+	"  --full          every event, and every column it changed, before -> after\n"
+	"  --json          one JSON object per event, one per line: seq, time, time_us,\n"
+	"                  job_id, life, type, sheet, refused, story, body, changes,\n"
+	"                  restamped (see statelog(1))\n"
 	"  --sheet N       only the events about sheet N\n"
 	"  --from SEQ      only events from sequence number SEQ on\n"
 	"  --to SEQ        only events up to SEQ\n"
 	"  --since TIME    only events at or after TIME (ISO-8601, or -2h, -3d, ...)\n"
 	"  --until TIME    only events at or before TIME\n"
-	"  --json          one JSON object per event, one per line\n"
 	"The filters choose what is shown: before-values always come from all the\n"
-	"job's earlier events.  Exits 4 when the log has no such job.\n";
+	"job's earlier events.\n"
+	"Exits 0 on success, 1 on a failure (I/O, the database), 2 on bad arguments,\n"
+	"3 on damage found in the log, 4 when the log has no such job or the job\n"
+	"never had sheet N.\n";
 
 /* Longest text value shown in the table (the JSON has them whole). */
 #define SHOW_MAX 60
+/* Longest message in a story line, and of a prompt or an output. */
+#define STORY_MSG_MAX 120
+#define STORY_TEXT_MAX 40
+
+enum audit_form { FORM_STORY, FORM_FULL, FORM_JSON };
 
 struct audit_out {
-	bool json;
+	enum audit_form form;
 	const char *job;
-	uint64_t shown;
+	uint64_t seen, shown;
+	uint32_t life;
 };
 
 /* A value for the table: NULL, a number, a time, or quoted text cut at
@@ -95,7 +120,8 @@ void cli_audit_value(const struct sl_state_column *c, bool absent, const struct 
 	}
 }
 
-static json_t *json_value(const struct sl_state_column *c, bool absent, const struct sl_value *v)
+json_t *cli_audit_json_value(const struct sl_state_column *c, bool absent,
+			     const struct sl_value *v)
 {
 	char t[SL_TIME_BUFSZ];
 	if (absent || v->null)
@@ -112,54 +138,357 @@ static json_t *json_value(const struct sl_state_column *c, bool absent, const st
 	}
 }
 
-static int print_json_entry(const struct audit_out *o, const struct sl_audit_entry *e)
+/* ---- the story ------------------------------------------------------------ */
+
+/* Appends s to f on one line, cut at max characters (code points). */
+static void put_text(FILE *f, const char *s, size_t max)
 {
-	char t[SL_TIME_BUFSZ];
-	json_t *d = json_object(), *ch = json_array();
-	if (!d || !ch) {
-		json_decref(d);
-		json_decref(ch);
+	size_t n = 0;
+	for (; *s && (n < max || ((unsigned char)*s & 0xC0) == 0x80); s++) {
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+		fputc(*s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s, f);
+	}
+	if (*s)
+		fputs("...", f);
+}
+
+static void put_seconds(FILE *f, double s)
+{
+	char b[64];
+	if (sl_json_format_real(s, b, sizeof b) != SL_OK)
+		snprintf(b, sizeof b, "%g", s);
+	fprintf(f, "%s s", b);
+}
+
+/* The change of column `name` of row `sheet` (0: the job), not a re-stamp;
+ * NULL when the event did not change it. */
+static const struct sl_audit_change *find_change(const struct sl_audit_entry *e, int64_t sheet,
+						 const char *name)
+{
+	for (size_t i = 0; i < e->n_changes; i++) {
+		const struct sl_audit_change *c = &e->changes[i];
+		if (c->column && !c->restamp && c->sheet == sheet && strcmp(c->column->name, name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static int64_t attempt_of(const struct sl_audit_entry *e)
+{
+	const struct sl_sheet_state *s =
+		e->after->presence == SL_JOB_LIVE ? sl_state_find_sheet(e->after, e->sheet) : NULL;
+	return s ? s->attempt_count : 0;
+}
+
+/* "; job running -> paused" when the event changed the job's status, or the
+ * sheet's status of a save. */
+static void put_status_change(FILE *f, const struct sl_audit_entry *e, int64_t sheet,
+			      const char *sep)
+{
+	const struct sl_audit_change *c = find_change(e, sheet, "status");
+	if (!c || c->before_absent)
+		return;
+	fprintf(f, "%s%s %s -> %s", sep, sheet ? "sheet" : "job", c->before.s, c->after.s);
+}
+
+/* A save's story: the statuses and the messages it changed; nothing when it
+ * changed neither. */
+static void story_save(FILE *f, const struct sl_audit_entry *e)
+{
+	const char *sep = "saved: ";
+	for (size_t i = 0; i < e->n_changes; i++) {
+		const struct sl_audit_change *c = &e->changes[i];
+		if (!c->column || c->restamp || c->before_absent)
+			continue;
+		bool status = strcmp(c->column->name, "status") == 0;
+		bool msg = strcmp(c->column->name, "error_message") == 0;
+		bool total = !c->sheet && strcmp(c->column->name, "total_sheets") == 0;
+		if (!status && !msg && !total)
+			continue;
+		fprintf(f, "%s%s%s", sep, c->sheet ? "sheet " : "job ", c->column->name);
+		if (status || total) {
+			char b[64], a[64];
+			cli_audit_value(c->column, false, &c->before, b, sizeof b);
+			cli_audit_value(c->column, false, &c->after, a, sizeof a);
+			fprintf(f, " %s -> %s", b, a);
+		} else if (c->after.null) {
+			fputs(" cleared", f);
+		} else {
+			fputs(": ", f);
+			put_text(f, c->after.s, STORY_MSG_MAX);
+		}
+		sep = ", ";
+	}
+}
+
+static void story_body(FILE *f, const struct sl_audit_entry *e, uint32_t prev_life)
+{
+	const sl_event *ev = e->event;
+	switch (ev->body_case) {
+	case STATELOG__EVENT__BODY_JOB_CREATED: {
+		const Statelog__JobCreated *b = ev->job_created;
+		fputs(e->life > 1 && e->life != prev_life ? "created again" : "created", f);
+		if (b->name) {
+			fputs(" \"", f);
+			put_text(f, b->name, STORY_MSG_MAX);
+			fputc('"', f);
+		}
+		fprintf(f, ": %" PRId64 " sheets", b->total_sheets);
+		if (e->life > 1)
+			fprintf(f, " (life %" PRIu32 ")", e->life);
+		return;
+	}
+	case STATELOG__EVENT__BODY_JOB_CONFIG_CHANGED: {
+		fputs("configuration changed", f);
+		const char *sep = ": ";
+		for (size_t i = 0; i < e->n_changes; i++) {
+			const struct sl_audit_change *c = &e->changes[i];
+			if (!c->column || c->sheet || strcmp(c->column->name, "updated_at") == 0)
+				continue;
+			char b[160], a[160];
+			cli_audit_value(c->column, false, &c->before, b, sizeof b);
+			cli_audit_value(c->column, false, &c->after, a, sizeof a);
+			fprintf(f, "%s%s %s -> %s", sep, c->column->name, b, a);
+			sep = ", ";
+		}
+		return;
+	}
+	case STATELOG__EVENT__BODY_SHEET_STARTED:
+		fprintf(f, "attempt %" PRId64 " started", attempt_of(e));
+		put_status_change(f, e, 0, "; ");
+		return;
+	case STATELOG__EVENT__BODY_SHEET_COMPLETED: {
+		const Statelog__SheetCompleted *b = ev->sheet_completed;
+		fprintf(f, "attempt %" PRId64 " completed", attempt_of(e));
+		if (b->has_duration_seconds) {
+			fputs(" in ", f);
+			put_seconds(f, b->duration_seconds);
+		}
+		if (b->has_validation_passed && !b->validation_passed)
+			fputs(", validation not passed", f);
+		put_status_change(f, e, 0, "; ");
+		return;
+	}
+	case STATELOG__EVENT__BODY_SHEET_FAILED: {
+		const Statelog__SheetFailed *b = ev->sheet_failed;
+		const struct sl_sheet_state *s = sl_state_find_sheet(e->after, e->sheet);
+		fprintf(f, "attempt %" PRId64 " failed", attempt_of(e));
+		if (s && s->error_category)
+			fprintf(f, " [%s]", s->error_category);
+		if (b->has_duration_seconds) {
+			fputs(" after ", f);
+			put_seconds(f, b->duration_seconds);
+		}
+		if (b->has_exit_code)
+			fprintf(f, ", exit %" PRId64, b->exit_code);
+		if (b->has_exit_signal)
+			fprintf(f, ", signal %" PRId64, b->exit_signal);
+		if (b->exit_reason)
+			fprintf(f, " (%s)", b->exit_reason);
+		if (s && s->error_message) {
+			fputs(": ", f);
+			put_text(f, s->error_message, STORY_MSG_MAX);
+		}
+		put_status_change(f, e, 0, "; ");
+		return;
+	}
+	case STATELOG__EVENT__BODY_SHEET_SKIPPED:
+		fputs("skipped", f);
+		if (ev->sheet_skipped->reason && *ev->sheet_skipped->reason) {
+			fputs(": ", f);
+			put_text(f, ev->sheet_skipped->reason, STORY_MSG_MAX);
+		}
+		return;
+	case STATELOG__EVENT__BODY_JOB_PAUSED:
+	case STATELOG__EVENT__BODY_JOB_CANCELLED: {
+		bool paused = ev->body_case == STATELOG__EVENT__BODY_JOB_PAUSED;
+		const char *why = paused ? ev->job_paused->reason : ev->job_cancelled->reason;
+		fputs(paused ? "paused" : "cancelled", f);
+		put_status_change(f, e, 0, " (");
+		if (find_change(e, 0, "status"))
+			fputc(')', f);
+		if (why && *why) {
+			fputs(": ", f);
+			put_text(f, why, STORY_MSG_MAX);
+		}
+		return;
+	}
+	case STATELOG__EVENT__BODY_JOB_RESUMED:
+	case STATELOG__EVENT__BODY_JOB_COMPLETED:
+		fputs(ev->body_case == STATELOG__EVENT__BODY_JOB_RESUMED ? "resumed" : "completed", f);
+		put_status_change(f, e, 0, " (");
+		if (find_change(e, 0, "status"))
+			fputc(')', f);
+		return;
+	case STATELOG__EVENT__BODY_JOB_FAILED:
+		fputs("job failed", f);
+		put_status_change(f, e, 0, " (");
+		if (find_change(e, 0, "status"))
+			fputc(')', f);
+		if (ev->job_failed->message) {
+			fputs(": ", f);
+			put_text(f, ev->job_failed->message, STORY_MSG_MAX);
+		}
+		return;
+	case STATELOG__EVENT__BODY_ZOMBIE_RECOVERED: {
+		const Statelog__ZombieRecovered *b = ev->zombie_recovered;
+		fputs("zombie recovered", f);
+		if (b->has_pid)
+			fprintf(f, ": pid %" PRId64 " gone", b->pid);
+		put_status_change(f, e, 0, "; ");
+		return;
+	}
+	case STATELOG__EVENT__BODY_EXECUTION_RECORDED: {
+		const Statelog__ExecutionRecorded *b = ev->execution_recorded;
+		fprintf(f, "attempt %" PRId64 " recorded", b->attempt_num);
+		if (b->has_execution_id)
+			fprintf(f, " (record %" PRId64 ")", b->execution_id);
+		if (b->has_exit_code)
+			fprintf(f, ": exit %" PRId64, b->exit_code);
+		else
+			fputs(": no exit code", f);
+		if (b->has_duration_seconds) {
+			fputs(", ", f);
+			put_seconds(f, b->duration_seconds);
+		}
+		if (b->prompt) {
+			fputs(", prompt \"", f);
+			put_text(f, b->prompt, STORY_TEXT_MAX);
+			fputc('"', f);
+		}
+		if (b->output) {
+			fputs(", output \"", f);
+			put_text(f, b->output, STORY_TEXT_MAX);
+			fputc('"', f);
+		}
+		return;
+	}
+	case STATELOG__EVENT__BODY_RATE_LIMIT_WAIT:
+		fputs("rate-limit wait", f);
+		if (ev->rate_limit_wait->has_wait_seconds) {
+			fputs(" of ", f);
+			put_seconds(f, ev->rate_limit_wait->wait_seconds);
+		}
+		return;
+	case STATELOG__EVENT__BODY_JOB_DELETED:
+		fprintf(f, "deleted (life %" PRIu32 " ends)", e->life);
+		return;
+	case STATELOG__EVENT__BODY_JOB_FIELDS_SET:
+	case STATELOG__EVENT__BODY_SHEET_FIELDS_SET:
+		story_save(f, e);
+		return;
+	default:
+		return;                 /* pid_set: not part of the story */
+	}
+}
+
+int cli_audit_story(const struct sl_audit_entry *e, uint32_t prev_life, char **out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return SL_ENOMEM;
+	if (e->refused)
+		fprintf(f, "%s refused by the rules: nothing changed", e->type);
+	else
+		story_body(f, e, prev_life);
+	if (fclose(f) != 0) {
+		free(buf);
 		return SL_ENOMEM;
 	}
+	if (len == 0) {
+		free(buf);
+		buf = NULL;
+	}
+	*out = buf;
+	return SL_OK;
+}
+
+/* ---- the three forms ------------------------------------------------------- */
+
+static json_t *change_json(const struct sl_audit_change *c)
+{
+	json_t *x = json_object();
+	if (!x)
+		return NULL;
+	json_object_set_new(x, "row", json_string(c->sheet ? "sheet" : "job"));
+	if (c->sheet)
+		json_object_set_new(x, "sheet", json_integer(c->sheet));
+	json_object_set_new(x, "column", json_string(c->column ? c->column->name : "presence"));
+	json_object_set_new(x, "before", cli_audit_json_value(c->column, c->before_absent, &c->before));
+	json_object_set_new(x, "after", cli_audit_json_value(c->column, c->after_absent, &c->after));
+	if (c->before_absent)
+		json_object_set_new(x, "before_absent", json_true());
+	if (c->after_absent)
+		json_object_set_new(x, "after_absent", json_true());
+	return x;
+}
+
+static int print_json_entry(const struct audit_out *o, const struct sl_audit_entry *e,
+			    const char *story)
+{
+	char t[SL_TIME_BUFSZ];
+	json_t *d = json_object(), *ch = json_array(), *rs = json_array(), *ev = NULL;
+	int rc = SL_ENOMEM;
+	if (!d || !ch || !rs)
+		goto out;
 	json_object_set_new(d, "seq", json_integer((json_int_t)e->seq));
 	json_object_set_new(d, "time", sl_time_format(e->time_us, t, sizeof t) == SL_OK
-				       ? json_string(t) : json_integer(e->time_us));
+				       ? json_string(t) : json_null());
+	json_object_set_new(d, "time_us", json_integer(e->time_us));
 	json_object_set_new(d, "job_id", json_string(o->job));
 	json_object_set_new(d, "life", json_integer(e->life));
 	json_object_set_new(d, "type", json_string(e->type));
 	json_object_set_new(d, "sheet", e->sheet ? json_integer(e->sheet) : json_null());
 	json_object_set_new(d, "refused", json_boolean(e->refused));
+	json_object_set_new(d, "story", story ? json_string(story) : json_null());
+	/* The body as `statelog dump --json` writes it. */
+	if ((rc = sl_event_to_json(e->event, &ev)) != SL_OK)
+		goto out;
+	json_t *body = json_object_get(ev, "body");
+	json_object_set(d, "body", body ? body : json_null());
+	rc = SL_ENOMEM;
 	for (size_t i = 0; i < e->n_changes; i++) {
 		const struct sl_audit_change *c = &e->changes[i];
-		json_t *x = json_object();
-		json_object_set_new(x, "row", json_string(c->sheet ? "sheet" : "job"));
-		if (c->sheet)
-			json_object_set_new(x, "sheet", json_integer(c->sheet));
-		json_object_set_new(x, "column", json_string(c->column ? c->column->name : "presence"));
-		json_object_set_new(x, "before", json_value(c->column, c->before_absent, &c->before));
-		json_object_set_new(x, "after", json_value(c->column, c->after_absent, &c->after));
-		if (c->before_absent)
-			json_object_set_new(x, "before_absent", json_true());
-		if (c->after_absent)
-			json_object_set_new(x, "after_absent", json_true());
-		json_array_append_new(ch, x);
+		json_t *x = change_json(c);
+		if (!x || json_array_append_new(c->restamp ? rs : ch, x) != 0)
+			goto out;
 	}
-	json_object_set_new(d, "changes", ch);
+	json_object_set(d, "changes", ch);
+	json_object_set(d, "restamped", rs);
 	char *s = sl_json_dumps(d);
-	json_decref(d);
 	if (!s)
-		return SL_ENOMEM;
+		goto out;
 	puts(s);
 	free(s);
-	return SL_OK;
+	rc = SL_OK;
+out:
+	json_decref(ev);
+	json_decref(ch);
+	json_decref(rs);
+	json_decref(d);
+	return rc;
 }
 
-static int print_entry(void *ctx, const struct sl_audit_entry *e)
+/* "2026-11-26 02:49:38.504" (UTC, milliseconds) for the story. */
+static void short_time(int64_t us, char *buf, size_t len)
 {
-	struct audit_out *o = ctx;
-	o->shown++;
-	if (o->json)
-		return print_json_entry(o, e);
+	char t[SL_TIME_BUFSZ];
+	if (sl_time_format(us - us % 1000, t, sizeof t) != SL_OK) {
+		snprintf(buf, len, "%" PRId64, us);
+		return;
+	}
+	/* 2026-11-26T02:49:38.504000+00:00, or without a fraction */
+	char frac[8] = ".000";
+	const char *dot = strchr(t, '.');
+	if (dot)
+		snprintf(frac, sizeof frac, "%.4s", dot);
+	snprintf(buf, len, "%.10s %.8s%s", t, t + 11, frac);
+}
+
+static void print_full_entry(const struct sl_audit_entry *e, const char *story)
+{
 	char t[SL_TIME_BUFSZ], sheet[32] = "";
 	if (sl_time_format(e->time_us, t, sizeof t) != SL_OK)
 		snprintf(t, sizeof t, "%" PRId64, e->time_us);
@@ -167,9 +496,13 @@ static int print_entry(void *ctx, const struct sl_audit_entry *e)
 		snprintf(sheet, sizeof sheet, "  sheet %" PRId64, e->sheet);
 	printf("#%-8" PRIu64 " %-32s  life %" PRIu32 "  %s%s%s\n", e->seq, t, e->life, e->type,
 	       sheet, e->refused ? "  (refused by the rules: nothing changed)" : "");
+	if (story && e->event->body_case == STATELOG__EVENT__BODY_EXECUTION_RECORDED)
+		printf("    %s\n", story);
 	for (size_t i = 0; i < e->n_changes; i++) {
 		const struct sl_audit_change *c = &e->changes[i];
 		char row[32], b[160], a[160];
+		if (c->restamp)
+			continue;
 		if (c->sheet)
 			snprintf(row, sizeof row, "sheet %" PRId64, c->sheet);
 		else
@@ -178,7 +511,39 @@ static int print_entry(void *ctx, const struct sl_audit_entry *e)
 		cli_audit_value(c->column, c->after_absent, &c->after, a, sizeof a);
 		printf("    %-10s %-27s %s -> %s\n", row, c->column ? c->column->name : "presence", b, a);
 	}
-	return 0;
+}
+
+static int print_entry(void *ctx, const struct sl_audit_entry *e)
+{
+	struct audit_out *o = ctx;
+	char *story = NULL;
+	int rc = cli_audit_story(e, o->life, &story);
+	o->life = e->life;
+	o->seen++;
+	if (rc != SL_OK)
+		return rc;
+	switch (o->form) {
+	case FORM_JSON:
+		rc = print_json_entry(o, e, story);
+		o->shown++;
+		break;
+	case FORM_FULL:
+		print_full_entry(e, story);
+		o->shown++;
+		break;
+	case FORM_STORY:
+		if (story) {
+			char t[40], sheet[32] = "job";
+			short_time(e->time_us, t, sizeof t);
+			if (e->sheet)
+				snprintf(sheet, sizeof sheet, "sheet %" PRId64, e->sheet);
+			printf("#%-8" PRIu64 " %s  %-10s %s\n", e->seq, t, sheet, story);
+			o->shown++;
+		}
+		break;
+	}
+	free(story);
+	return rc;
 }
 
 int cmd_audit(int argc, char **argv)
@@ -190,6 +555,7 @@ int cmd_audit(int argc, char **argv)
 		{ "since", required_argument, NULL, 'S' },
 		{ "until", required_argument, NULL, 'U' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "full", no_argument, NULL, 'F' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
@@ -198,6 +564,7 @@ int cmd_audit(int argc, char **argv)
 	struct sl_audit_filter f = { 0 };
 	struct audit_out o = { 0 };
 	const char *log = NULL, *db = NULL;
+	bool json = false, full = false;
 	int c, idx = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
@@ -208,7 +575,8 @@ int cmd_audit(int argc, char **argv)
 		case 't': ok = cli_parse_u64(optarg, &f.to_seq) && f.to_seq >= 1; break;
 		case 'S': f.has_since = ok = cli_parse_time(optarg, &f.since_us); break;
 		case 'U': f.has_until = ok = cli_parse_time(optarg, &f.until_us); break;
-		case 'j': o.json = true; break;
+		case 'j': json = true; break;
+		case 'F': full = true; break;
 		case 'l': log = optarg; break;
 		case 'D': db = optarg; break;
 		case 'h': fputs(audit_help, stdout); return SL_EXIT_OK;
@@ -219,6 +587,10 @@ int cmd_audit(int argc, char **argv)
 			return SL_EXIT_USAGE;
 		}
 	}
+	if (json && full) {
+		cli_err("audit", "--full and --json exclude each other");
+		return SL_EXIT_USAGE;
+	}
 	if (optind >= argc) {
 		cli_err("audit", "missing JOB; see 'statelog audit --help'");
 		return SL_EXIT_USAGE;
@@ -227,6 +599,7 @@ int cmd_audit(int argc, char **argv)
 		cli_err("audit", "unexpected argument '%s'", argv[optind + 1]);
 		return SL_EXIT_USAGE;
 	}
+	o.form = json ? FORM_JSON : full ? FORM_FULL : FORM_STORY;
 	o.job = argv[optind];
 	sl_proj *p = NULL;
 	int rc = cli_open_views("audit", log, db, &p);
@@ -239,8 +612,11 @@ int cmd_audit(int argc, char **argv)
 	if (rc != SL_OK) {
 		cli_err("audit", "%s", sl_proj_errmsg(p)[0] ? sl_proj_errmsg(p) : sl_strerror(rc));
 		ex = cli_exit_for(rc);
-	} else if (!o.json && o.shown == 0) {
+	} else if (o.form != FORM_JSON && o.seen == 0) {
 		printf("(no event of job %s matches)\n", o.job);
+	} else if (o.form == FORM_STORY) {
+		printf("(%" PRIu64 " of %" PRIu64 " events told; --full lists every change)\n",
+		       o.shown, o.seen);
 	}
 	sl_proj_close(p);
 	return ex;

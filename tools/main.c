@@ -26,7 +26,8 @@ static const struct command commands[] = {
 	{ "show", cmd_show, "print the whole state of a job and its sheets" },
 	{ "history", cmd_history, "print a job's execution history, newest first" },
 	{ "stats", cmd_stats, "print a job's statistics" },
-	{ "audit", cmd_audit, "print a job's timeline: every event and the columns it changed" },
+	{ "audit", cmd_audit, "tell how a job evolved: its story, or every change (--full)" },
+	{ "timeline", cmd_timeline, "write a job's timeline, or the fleet's, as one web page" },
 	{ "at", cmd_at, "write the whole database as it was at a sequence number or a time" },
 	{ "import", cmd_import, "bootstrap a new log from the original backend's database or JSON files" },
 };

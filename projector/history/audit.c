@@ -11,6 +11,10 @@
  * event that names no sheet is compared over every sheet.  That no event
  * changes another sheet's row is the rules' own invariant, which the
  * projector relies on as well (project.c) and the tests check.
+ *
+ * A save's change of a time by less than SL_AUDIT_RESTAMP_US is marked a
+ * re-stamp (history.h): still listed, so that a reader that replays the
+ * changes gets the exact state, but readers for people leave it out.
  */
 #include "history_internal.h"
 #include "event_internal.h"
@@ -35,6 +39,8 @@ struct sl_audit {
 	struct sl_audit_change *ch;
 	size_t n_ch, cap_ch;
 	struct sl_audit_entry e;
+	bool sheet_known;               /* the filter's sheet existed at some point */
+	int64_t max_sheets;             /* the highest total_sheets seen */
 	char errmsg[1024];
 };
 
@@ -147,6 +153,19 @@ int sl_audit_open(sl_audit **out, sl_proj *p, const char *job_id,
 
 /* ---- the changes ----------------------------------------------------------- */
 
+/* Whether the change of c from b to v is a save re-stamping a time. */
+static bool is_restamp(const struct sl_audit *a, const struct sl_state_column *c,
+		       const struct sl_value *b, const struct sl_value *v)
+{
+	Statelog__Event__BodyCase k = a->ev->body_case;
+	if (k != STATELOG__EVENT__BODY_JOB_FIELDS_SET && k != STATELOG__EVENT__BODY_SHEET_FIELDS_SET)
+		return false;
+	if (!c || c->type != SL_COL_TIME || strcmp(c->name, "updated_at") == 0 || b->null || v->null)
+		return false;
+	int64_t d = v->i > b->i ? v->i - b->i : b->i - v->i;
+	return d < SL_AUDIT_RESTAMP_US;
+}
+
 static int add_change(struct sl_audit *a, const struct sl_state_column *c, int64_t sheet,
 		      bool b_abs, const struct sl_value *b, bool a_abs, const struct sl_value *v)
 {
@@ -160,7 +179,7 @@ static int add_change(struct sl_audit *a, const struct sl_state_column *c, int64
 	}
 	a->ch[a->n_ch++] = (struct sl_audit_change){
 		.column = c, .sheet = sheet, .before_absent = b_abs, .after_absent = a_abs,
-		.before = *b, .after = *v,
+		.restamp = !b_abs && !a_abs && is_restamp(a, c, b, v), .before = *b, .after = *v,
 	};
 	return SL_OK;
 }
@@ -238,6 +257,20 @@ static bool listed(const struct sl_audit *a, uint64_t seq, int64_t time_us, int6
 	       (!f->sheet || sheet == f->sheet);
 }
 
+/* Notes whether the filter's sheet exists now: named by the event, within
+ * total_sheets, or a row of it. */
+static void note_sheet(struct sl_audit *a, int64_t sheet)
+{
+	const struct sl_job_state *st = &a->cur;
+	if (st->presence == SL_JOB_LIVE && st->total_sheets > a->max_sheets)
+		a->max_sheets = st->total_sheets;
+	if (!a->f.sheet || a->sheet_known)
+		return;
+	a->sheet_known = sheet == a->f.sheet ||
+			 (st->presence == SL_JOB_LIVE && (a->f.sheet <= st->total_sheets ||
+							  sl_state_find_sheet(st, a->f.sheet)));
+}
+
 /* Applies ev to prev, which then equals cur again. */
 static int catch_up_prev(struct sl_audit *a)
 {
@@ -277,6 +310,7 @@ int sl_audit_next(sl_audit *a, const struct sl_audit_entry **out)
 		if (a->ev_applied && !was_live && a->cur.presence == SL_JOB_LIVE)
 			a->life++;
 		int64_t sheet = sl_event_sheet(ev);
+		note_sheet(a, sheet);
 		if (!listed(a, seq, ev->time_us, sheet)) {
 			if ((rc = catch_up_prev(a)) != SL_OK)
 				return rc;
@@ -290,10 +324,15 @@ int sl_audit_next(sl_audit *a, const struct sl_audit_entry **out)
 		a->e = (struct sl_audit_entry){
 			.seq = seq, .time_us = ev->time_us, .type = sl_event_type_name(ev),
 			.sheet = sheet, .life = a->life, .refused = !a->ev_applied, .event = ev,
-			.changes = a->ch, .n_changes = a->n_ch,
+			.changes = a->ch, .n_changes = a->n_ch, .after = &a->cur,
 		};
 		*out = &a->e;
 		return 1;
+	}
+	if (a->f.sheet && !a->sheet_known) {
+		audit_msg(a, "%s: job '%s' has no sheet %" PRId64 " (its sheets: 1..%" PRId64 ")",
+			  sl_proj_db_path(a->p), a->job, a->f.sheet, a->max_sheets);
+		return SL_ENOTFOUND;
 	}
 	return 0;
 }

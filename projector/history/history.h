@@ -117,6 +117,15 @@ struct sl_audit_filter {
 	int64_t since_us, until_us;
 };
 
+/* A whole-state save (job_fields_set, sheet_fields_set) that moves a time
+ * column by less than this, from one instant to another, only re-stamps
+ * it: the orchestrator stamps its copy of the state when it decides (a
+ * sheet starts), the log stamps the event a few microseconds later when it
+ * commits, and the orchestrator's next save writes its own stamp back.
+ * Such a change is marked `restamp` (updated_at never is: every event sets
+ * it).  Not part of any format: a reading aid. */
+#define SL_AUDIT_RESTAMP_US 1000000
+
 /* One column an event changed.  `column` is NULL for the job's existence
  * itself (before/after .s = "absent", "live" or "deleted"); when a row came
  * or went, the side without it has row_absent set and a NULL value.
@@ -125,6 +134,7 @@ struct sl_audit_change {
 	const struct sl_state_column *column;   /* sl_state_job_columns or _sheet_ */
 	int64_t sheet;                  /* 0: the jobs row */
 	bool before_absent, after_absent;
+	bool restamp;                   /* a save re-stamped a time (see above) */
 	struct sl_value before, after;
 };
 
@@ -140,6 +150,7 @@ struct sl_audit_entry {
 	const sl_event *event;
 	const struct sl_audit_change *changes;
 	size_t n_changes;
+	const struct sl_job_state *after;   /* the job once the event applied */
 };
 
 /* Starts the audit of job_id on p's views and log.  filter may be NULL.
@@ -149,7 +160,10 @@ SL_API int sl_audit_open(sl_audit **out, sl_proj *p, const char *job_id,
 			 const struct sl_audit_filter *filter);
 
 /* The next entry: 1 with *out set, 0 at the end, or a negative SL_* code
- * (the message in sl_audit_errmsg()). */
+ * (the message in sl_audit_errmsg()).  With a sheet filter, the end is
+ * SL_ENOTFOUND when the job never had that sheet: it was above total_sheets
+ * in every state of the job, no row of it existed, and no event named it
+ * (up to to_seq). */
 SL_API int sl_audit_next(sl_audit *a, const struct sl_audit_entry **out);
 
 /* The last error, "" when none.  Borrowed. */

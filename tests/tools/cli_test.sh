@@ -35,7 +35,7 @@ has() {  # has NAME FILE TEXT: FILE (out or err) contains TEXT
 	fi
 }
 
-for c in init append dump verify repair project rebuild jobs show history stats audit at import bench demo; do
+for c in init append dump verify repair project rebuild jobs show history stats audit timeline at import bench demo; do
 	check "$c --help" 0 "$sl" "$c" --help
 	has "$c --help says usage" out "usage: statelog $c"
 	check "$c --bogus" 2 "$sl" "$c" --bogus-option
@@ -116,6 +116,9 @@ check "log from environment" 0 "$sl" verify
 unset STATELOG_LOG
 check "demo" 0 "$sl" demo "$tmp/demo"
 has "demo all good" out "All good"
+has "demo writes the failed job's timeline" out "timeline.html (.* KB; open it in a browser)"
+if [ -s "$tmp/demo/timeline.html" ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL the demo wrote no timeline page"; fi
 
 # the demo's log: the dashboard commands, the audit, time travel
 dl="$tmp/demo/demo.log"
@@ -135,7 +138,9 @@ check "history sheet 0" 2 "$sl" history "$job" --log "$dl" --sheet 0
 check "stats --json" 0 "$sl" stats "$job" --log "$dl" --json
 has "stats keys" out "total_sheets"
 check "audit" 0 "$sl" audit "$job" --log "$dl"
-has "audit lists the creation" out "job_created"
+has "audit tells the creation" out "created \""
+check "audit --full" 0 "$sl" audit "$job" --log "$dl" --full
+has "audit --full lists the creation" out "job_created"
 check "audit --json" 0 "$sl" audit "$job" --log "$dl" --json
 check "audit unknown job" 4 "$sl" audit no-such-job --log "$dl"
 check "at" 0 "$sl" at --seq 100 --out "$tmp/at.db" --log "$dl"

@@ -6,7 +6,8 @@
  *   4. the views caught up, and a dashboard-like summary;
  *   5. the audit of a job that failed and was retried, and that job as it
  *      was just after the failure (time travel);
- *   6. the database deleted, rebuilt from the log, every query the same.
+ *   6. the database deleted, rebuilt from the log, every query the same;
+ *   7. the failed job's timeline written as a web page (statelog timeline).
  * Exits 1 when any check fails. */
 #include <errno.h>
 #include <getopt.h>
@@ -179,7 +180,8 @@ static const char demo_help[] =
 	"the views up and prints a summary of the jobs, prints the audit of a job\n"
 	"that failed and was retried and shows it as it was after the failure, then\n"
 	"deletes the database, rebuilds it from the log and shows that every query\n"
-	"answers the same.  Exits 1 if a check fails.\n";
+	"answers the same, and ends by writing the failed job's timeline as a web\n"
+	"page (DIR/timeline.html, see 'statelog timeline').  Exits 1 if a check fails.\n";
 
 int cmd_demo(int argc, char **argv)
 {
@@ -448,6 +450,23 @@ int cmd_demo(int argc, char **argv)
 	      "and history (%zu bytes of answers compared)", jobs_after, la);
 	free(before);
 	free(after);
+
+	/* 7. */
+	step("The failed job's timeline, as a page");
+	if (failed_job[0]) {
+		char page[4400];
+		uint64_t bytes = 0;
+		sl_proj *pt = NULL;
+		struct sl_proj_options po;
+		sl_proj_options_init(&po);
+		snprintf(page, sizeof(page), "%s/timeline.html", base);
+		rc = sl_proj_open(&pt, log, db, &po, NULL, err, sizeof(err));
+		if (rc == SL_OK)
+			rc = cli_timeline_write_job(pt, failed_job, page, &bytes, err, sizeof(err));
+		check(rc == SL_OK, "the timeline of %s: %s (%.0f KB; open it in a browser)%s%s",
+		      failed_job, page, (double)bytes / 1e3, rc ? ": " : "", rc ? err : "");
+		sl_proj_close(pt);
+	}
 
 out:
 	if (be)

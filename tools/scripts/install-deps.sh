@@ -1,10 +1,12 @@
 #!/bin/sh
 # install-deps.sh: installs the Debian 12 packages statelog needs to build,
-# test and fuzz, when any is missing.  Run as root (or with sudo).
+# test and fuzz, when any is missing (chromium: the timeline test renders
+# its pages in it, headless; time: the timeline benchmark).  Run as root
+# (or with sudo).
 set -eu
 pkgs="meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
       libsqlite3-dev sqlite3 libprotobuf-c-dev protobuf-c-compiler
-      libzstd-dev libjansson-dev libcriterion-dev valgrind"
+      libzstd-dev libjansson-dev libcriterion-dev valgrind chromium time"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
