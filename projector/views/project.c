@@ -256,9 +256,13 @@ static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
 		}
 		if (m.has_meta || m.n_tables > 0 || pass > 0)
 			break;
-		/* Empty: create the views (sl_proj_open_conn() set the page size).
-		 * A process that won the race has created them. */
-		if (sl_rows_exec(p->db, "BEGIN IMMEDIATE", msg, sizeof msg) ||
+		/* Empty: create the views (sl_proj_open_conn() set the page size),
+		 * in WAL mode from the first write, so that the live views never
+		 * have a rollback journal (a crash mid-creation leaves a WAL that
+		 * SQLite ignores, not a hot journal that a copy of the file would
+		 * need).  A process that won the race has created them. */
+		if (sl_rows_exec(p->db, "PRAGMA journal_mode = WAL", msg, sizeof msg) ||
+		    sl_rows_exec(p->db, "BEGIN IMMEDIATE", msg, sizeof msg) ||
 		    sl_rows_read_meta(p->db, &m, msg, sizeof msg) ||
 		    (m.n_tables == 0 && sl_rows_create(p->db, p->log_id, sl_time_now_us(), msg,
 							sizeof msg)) ||

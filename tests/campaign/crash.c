@@ -477,17 +477,26 @@ static void rm_db(const char *db)
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", db);
 	unlink(p);
+	snprintf(p, sizeof p, "%s-journal", db);
+	unlink(p);
 }
 
+/* A copy of a database as a crash left it: the file, and its WAL or hot
+ * rollback journal (either is part of its state; -shm is not). */
 static int copy_db(const char *from, const char *to)
 {
 	char a[4200], b[4200];
 	rm_db(to);
 	if (camp_copy(from, to, true) != 0)
 		return -1;
-	snprintf(a, sizeof a, "%s-wal", from);
-	snprintf(b, sizeof b, "%s-wal", to);
-	return camp_copy(a, b, true);
+	static const char *const sfx[] = { "-wal", "-journal" };
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(a, sizeof a, "%s%s", from, sfx[i]);
+		snprintf(b, sizeof b, "%s%s", to, sfx[i]);
+		if (camp_copy(a, b, true) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Appends the reference workload's events [skip, skip + n) to the log in dir
