@@ -1,0 +1,627 @@
+/* constraints.c: the constraints the original's model (its pydantic
+ * CheckpointState and SheetState, read back by load() and list_jobs())
+ * puts on each stored value, written once per column of the catalogue
+ * (state.c, `check`) and used by the rules for every event field that
+ * carries a column and by diff for every value it emits.
+ *
+ * What is checked, column by column (a value breaking one makes the
+ * original's load() raise, so statelog never stores it):
+ *   every TEXT       valid UTF-8 (the original's sqlite3 module decodes
+ *                    every text strictly);
+ *   NOT NULL         jobs: id, name, status, total_sheets,
+ *                    last_completed_sheet, total_retry_count,
+ *                    rate_limit_waits, created_at, updated_at; sheets:
+ *                    sheet_num, status, attempt_count, completion_attempts,
+ *                    similar_outcomes_count, success_without_retry;
+ *   total_sheets     >= 1 (CheckpointState: ge=1);
+ *   sheet_num        >= 1 (SheetState: ge=1);
+ *   confidence_score 0 <= x <= 1, so NaN and infinities are refused too
+ *                    (pydantic refuses NaN under a bound);
+ *   status           a JobStatus / SheetStatus;
+ *   error_category   an ErrorCategory value; outcome_category an
+ *                    OutcomeCategory value; exit_reason an ExitReason value;
+ *                    execution_mode normal, completion or retry (exact,
+ *                    lower-case strings);
+ *   every time       SL_TIME_MIN_US..SL_TIME_MAX_US (years 0001..9999:
+ *                    what Python's datetime and the views can hold);
+ *   config_snapshot  '' (read as None), or JSON null or an object;
+ *   passed_validations, failed_validations, learned_patterns
+ *                    '' or a JSON value Python finds false (null, false, 0,
+ *                    0.0, "", [], {}: the original reads them `or []`), or
+ *                    a list whose every item is a string;
+ *   validation_details '' or null, or a list whose every item is an object
+ *                    with `passed`, itself a boolean as pydantic reads one
+ *                    (below), and whose typed keys, when present, have
+ *                    their types (ValidationDetailDict): rule_type and
+ *                    checked_at strings; description, path, pattern,
+ *                    actual_value, expected_value, error_message,
+ *                    failure_reason, failure_category, suggested_fix,
+ *                    error_type strings or null; check_duration_ms and
+ *                    confidence numbers; confidence_factors an object of
+ *                    numbers.  Other keys are free (the model drops them);
+ *   outcome_data     '' or null, or an object whose escalation_record_id,
+ *                    when present, is a string and escalation_skipped a
+ *                    boolean (OutcomeDataDict).
+ * The other columns carry no constraint in the original's model beyond
+ * their type, which the event's and the state's types already give:
+ * attempt_count, completion_attempts, similar_outcomes_count,
+ * total_retry_count, rate_limit_waits, last_completed_sheet, current_sheet,
+ * pid, exit_code and exit_signal are any integer (no bound: a negative
+ * attempt_count loads), last_pass_percentage and
+ * execution_duration_seconds any real (NaN and infinities included).
+ * Refusing more than the original would refuse what it writes and reads.
+ *
+ * Reading a value as pydantic does in its default (lax) mode, inside the
+ * JSON columns:
+ *   a boolean  true, false, the numbers 0 and 1 (also 0.0, 1.0), or the
+ *              strings "0", "1", and, in any case, f, n, no, off, false, t,
+ *              y, yes, on, true;
+ *   a number   any JSON number, true or false, or a string that reads as a
+ *              float (spaces around allowed, '_' between digits, inf,
+ *              infinity, nan in any case);
+ *   a string   a JSON string only.
+ *
+ * JSON as Python's json module writes and reads it: NaN, Infinity and
+ * -Infinity are numbers; integers and reals of any size are numbers; \u
+ * escapes of lone surrogates and of NUL are text.  jansson reads none of
+ * these, so when it refuses a document, the document is read again from a
+ * copy where each such token is replaced by one of the same length that it
+ * reads (a NaN, an infinity or a number too large for a double by the
+ * number 2, which is a number, true in Python and neither 0 nor 1, like
+ * each of them; a lone surrogate by U+FFFD; NUL by U+0001).  Shapes are all
+ * that is looked at, so the replacement changes no answer; positions in a
+ * "not valid JSON" reason stay those of the original text.
+ */
+#include "model_internal.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timefmt.h"
+
+#define JSON_FLAGS (JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL)
+
+/* ---- reading JSON as Python does ---------------------------------------- */
+
+static bool hex4(const char *s, size_t left, unsigned *out)
+{
+	unsigned v = 0;
+	if (left < 4)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+		unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+			     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+			     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
+		if (d == 16)
+			return false;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return true;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Length of the JSON number at s (RFC 8259 grammar), 0 when there is none. */
+static size_t number_span(const char *s, size_t left)
+{
+	size_t i = 0;
+	if (i < left && s[i] == '-')
+		i++;
+	if (i >= left || !is_digit(s[i]))
+		return 0;
+	if (s[i] == '0')
+		i++;
+	else
+		while (i < left && is_digit(s[i]))
+			i++;
+	if (i + 1 < left && s[i] == '.' && is_digit(s[i + 1])) {
+		i++;
+		while (i < left && is_digit(s[i]))
+			i++;
+	}
+	if (i < left && (s[i] == 'e' || s[i] == 'E')) {
+		size_t j = i + 1;
+		if (j < left && (s[j] == '+' || s[j] == '-'))
+			j++;
+		if (j < left && is_digit(s[j])) {
+			while (j < left && is_digit(s[j]))
+				j++;
+			i = j;
+		}
+	}
+	return i;
+}
+
+/* The number 2 padded with spaces to n bytes. */
+static void put_placeholder(char *s, size_t n)
+{
+	s[0] = '2';
+	memset(s + 1, ' ', n - 1);
+}
+
+/* Whether jansson refuses the number s[0..n) as too large. */
+static bool number_overflows(const char *s, size_t n)
+{
+	json_error_t e;
+	json_t *v = json_loadb(s, n, JSON_FLAGS, &e);
+	json_decref(v);
+	return !v && json_error_code(&e) == json_error_numeric_overflow;
+}
+
+/* *out = a copy of text with what Python reads and jansson does not
+ * replaced (see the file comment); *changed tells whether anything was.
+ * SL_ENOMEM. */
+static int python_copy(const char *text, char **out, bool *changed)
+{
+	static const struct { const char *word; size_t len; } words[] = {
+		{ "NaN", 3 }, { "Infinity", 8 }, { "-Infinity", 9 },
+	};
+	size_t len = strlen(text);
+	char *s = malloc(len + 1);
+	if (!s)
+		return SL_ENOMEM;
+	memcpy(s, text, len + 1);
+	*changed = false;
+	bool in_string = false;
+	size_t i = 0;
+	while (i < len) {
+		char c = s[i];
+		if (in_string) {
+			unsigned u, lo;
+			if (c == '"')
+				in_string = false;
+			if (c != '\\') {
+				i++;
+				continue;
+			}
+			if (i + 1 >= len || s[i + 1] != 'u' || !hex4(s + i + 2, len - i - 2, &u)) {
+				i += 2;
+				continue;
+			}
+			if (u >= 0xd800 && u <= 0xdbff && i + 12 <= len && s[i + 6] == '\\' &&
+			    s[i + 7] == 'u' && hex4(s + i + 8, len - i - 8, &lo) &&
+			    lo >= 0xdc00 && lo <= 0xdfff) {
+				i += 12;        /* a pair: one code point */
+				continue;
+			}
+			if (u >= 0xd800 && u <= 0xdfff) {
+				memcpy(s + i + 2, "fffd", 4);
+				*changed = true;
+			} else if (u == 0) {
+				memcpy(s + i + 2, "0001", 4);
+				*changed = true;
+			}
+			i += 6;
+			continue;
+		}
+		if (c == '"') {
+			in_string = true;
+			i++;
+			continue;
+		}
+		bool word = false;
+		for (size_t w = 0; w < sizeof words / sizeof words[0] && !word; w++)
+			if (len - i >= words[w].len && memcmp(s + i, words[w].word, words[w].len) == 0) {
+				put_placeholder(s + i, words[w].len);
+				*changed = word = true;
+				i += words[w].len;
+			}
+		if (word)
+			continue;
+		size_t n = number_span(s + i, len - i);
+		if (n && number_overflows(s + i, n)) {
+			put_placeholder(s + i, n);
+			*changed = true;
+		}
+		i += n ? n : 1;
+	}
+	*out = s;
+	return SL_OK;
+}
+
+/* *doc = text parsed as Python's json.loads() would read it.  SL_EINVAL
+ * with err filled when it is not JSON; SL_ENOMEM. */
+static int load_json(const char *text, json_t **doc, json_error_t *err)
+{
+	*doc = json_loads(text, JSON_FLAGS, err);
+	if (*doc)
+		return SL_OK;
+	if (json_error_code(err) == json_error_out_of_memory)
+		return SL_ENOMEM;
+	char *copy;
+	bool changed;
+	if (python_copy(text, &copy, &changed) != SL_OK)
+		return SL_ENOMEM;
+	int rc = SL_EINVAL;
+	if (changed) {
+		json_error_t e2;
+		*doc = json_loads(copy, JSON_FLAGS, &e2);
+		if (*doc)
+			rc = SL_OK;
+		else if (json_error_code(&e2) == json_error_out_of_memory)
+			rc = SL_ENOMEM;
+		else
+			*err = e2;
+	}
+	free(copy);
+	return rc;
+}
+
+/* ---- pydantic's lax reading of scalars ---------------------------------- */
+
+/* Whether s[0..n) equals the lower-case word w[0..n) in any ASCII case (not
+ * strncasecmp: that follows the locale). */
+static bool ascii_word(const char *s, const char *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+		if (c != w[i])
+			return false;
+	}
+	return true;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static bool lax_bool(const json_t *v)
+{
+	static const char *const words[] = {
+		"f", "n", "no", "off", "false", "t", "y", "yes", "on", "true",
+	};
+	if (json_is_boolean(v))
+		return true;
+	if (json_is_real(v))    /* every number: JSON_DECODE_INT_AS_REAL */
+		return json_real_value(v) == 0.0 || json_real_value(v) == 1.0;
+	if (!json_is_string(v))
+		return false;
+	const char *s = json_string_value(v);
+	if (strlen(s) != json_string_length(v))        /* holds a NUL */
+		return false;
+	if (strcmp(s, "0") == 0 || strcmp(s, "1") == 0)
+		return true;
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strlen(words[i]) == json_string_length(v) &&
+		    ascii_word(s, words[i], strlen(words[i])))
+			return true;
+	return false;
+}
+
+/* Whether s[0..len) reads as a float the way pydantic reads a string for a
+ * float field (Rust's f64 parser on the trimmed text; '_' allowed between
+ * two digits). */
+static bool float_text(const char *s, size_t len)
+{
+	while (len && is_space(*s))
+		s++, len--;
+	while (len && is_space(s[len - 1]))
+		len--;
+	for (size_t k = 0; k < len; k++)
+		if (s[k] == '_' && (k == 0 || k + 1 == len || !is_digit(s[k - 1]) ||
+				    !is_digit(s[k + 1])))
+			return false;
+	size_t i = 0;
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		i++;
+	size_t rest = len - i;
+	if ((rest == 3 && ascii_word(s + i, "inf", 3)) ||
+	    (rest == 8 && ascii_word(s + i, "infinity", 8)) ||
+	    (rest == 3 && ascii_word(s + i, "nan", 3)))
+		return true;
+	size_t digits = 0;
+	for (; i < len && (is_digit(s[i]) || s[i] == '_'); i++)
+		digits += s[i] != '_';
+	if (i < len && s[i] == '.')
+		for (i++; i < len && (is_digit(s[i]) || s[i] == '_'); i++)
+			digits += s[i] != '_';
+	if (digits == 0)
+		return false;
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t exp_digits = 0;
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (; i < len && (is_digit(s[i]) || s[i] == '_'); i++)
+			exp_digits += s[i] != '_';
+		if (exp_digits == 0)
+			return false;
+	}
+	return i == len;
+}
+
+static bool lax_number(const json_t *v)
+{
+	if (json_is_real(v) || json_is_boolean(v))
+		return true;
+	return json_is_string(v) && float_text(json_string_value(v), json_string_length(v));
+}
+
+/* What v is, for a reason: "null", "true", "a number", "the string 'x'". */
+static const char *describe(const json_t *v, char buf[SL_QUOTE_SIZE + 16])
+{
+	char q[SL_QUOTE_SIZE];
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "a list";
+	case JSON_STRING:
+		snprintf(buf, SL_QUOTE_SIZE + 16, "the string %s", sl_quote(q, json_string_value(v)));
+		return buf;
+	case JSON_INTEGER:
+	case JSON_REAL: return "a number";
+	case JSON_TRUE: return "true";
+	case JSON_FALSE: return "false";
+	default: return "null";
+	}
+}
+
+/* ---- the JSON columns -------------------------------------------------- */
+
+enum lax { LAX_STR, LAX_STR_OR_NULL, LAX_NUMBER, LAX_BOOL, LAX_NUMBER_MAP };
+
+struct typed_key {
+	const char *key;
+	enum lax type;
+};
+
+/* ValidationDetailDict; `passed` (the one required key) first. */
+static const struct typed_key detail_keys[] = {
+	{ "passed", LAX_BOOL },
+	{ "rule_type", LAX_STR }, { "description", LAX_STR_OR_NULL },
+	{ "path", LAX_STR_OR_NULL }, { "pattern", LAX_STR_OR_NULL },
+	{ "actual_value", LAX_STR_OR_NULL }, { "expected_value", LAX_STR_OR_NULL },
+	{ "error_message", LAX_STR_OR_NULL }, { "checked_at", LAX_STR },
+	{ "check_duration_ms", LAX_NUMBER }, { "confidence", LAX_NUMBER },
+	{ "confidence_factors", LAX_NUMBER_MAP }, { "failure_reason", LAX_STR_OR_NULL },
+	{ "failure_category", LAX_STR_OR_NULL }, { "suggested_fix", LAX_STR_OR_NULL },
+	{ "error_type", LAX_STR_OR_NULL },
+};
+
+/* OutcomeDataDict. */
+static const struct typed_key outcome_keys[] = {
+	{ "escalation_record_id", LAX_STR }, { "escalation_skipped", LAX_BOOL },
+};
+
+static const char *lax_name(enum lax t)
+{
+	switch (t) {
+	case LAX_STR: return "a string";
+	case LAX_STR_OR_NULL: return "a string or null";
+	case LAX_BOOL: return "a boolean";
+	default: return "a number";
+	}
+}
+
+/* Checks the typed keys of obj; `what` names it in the reason ("outcome_data",
+ * "validation_details item 2").  required: the first key must be there. */
+static int check_keys(const json_t *obj, const struct typed_key *keys, size_t n, bool required,
+		      const char *what, char *reason, size_t len)
+{
+	char d[SL_QUOTE_SIZE + 16], q[SL_QUOTE_SIZE];
+	for (size_t i = 0; i < n; i++) {
+		const json_t *v = json_object_get(obj, keys[i].key);
+		if (!v) {
+			if (i == 0 && required) {
+				snprintf(reason, len, "%s has no '%s'", what, keys[i].key);
+				return SL_EINVAL;
+			}
+			continue;
+		}
+		bool ok;
+		switch (keys[i].type) {
+		case LAX_STR: ok = json_is_string(v); break;
+		case LAX_STR_OR_NULL: ok = json_is_string(v) || json_is_null(v); break;
+		case LAX_NUMBER: ok = lax_number(v); break;
+		case LAX_BOOL: ok = lax_bool(v); break;
+		case LAX_NUMBER_MAP: {
+			ok = json_is_object(v);
+			const char *k;
+			const json_t *x;
+			json_object_foreach((json_t *)v, k, x) {
+				if (!lax_number(x)) {
+					snprintf(reason, len, "%s: '%s' has %s for %s, not a number", what,
+						 keys[i].key, describe(x, d), sl_quote(q, k));
+					return SL_EINVAL;
+				}
+			}
+			break;
+		}
+		default: ok = false; break;
+		}
+		if (!ok) {
+			if (keys[i].type == LAX_BOOL && json_is_real(v))
+				snprintf(reason, len, "%s: '%s' is a number other than 0 and 1, not a boolean",
+					 what, keys[i].key);
+			else
+				snprintf(reason, len, "%s: '%s' is %s, not %s", what, keys[i].key,
+					 describe(v, d),
+					 keys[i].type == LAX_NUMBER_MAP ? "an object" : lax_name(keys[i].type));
+			return SL_EINVAL;
+		}
+	}
+	return SL_OK;
+}
+
+/* Whether Python finds the value false (`x or []` gives []). */
+static bool python_false(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_NULL:
+	case JSON_FALSE: return true;
+	case JSON_REAL: return json_real_value(v) == 0.0;
+	case JSON_STRING: return json_string_length(v) == 0;
+	case JSON_ARRAY: return json_array_size(v) == 0;
+	case JSON_OBJECT: return json_object_size(v) == 0;
+	default: return false;
+	}
+}
+
+static int check_shape(enum sl_column_check kind, const char *name, const json_t *doc,
+		       char *reason, size_t len)
+{
+	char d[SL_QUOTE_SIZE + 16];
+	char what[96];
+	size_t i;
+	const json_t *item;
+	switch (kind) {
+	case SL_CHECK_JSON_OBJECT:
+		if (json_is_null(doc) || json_is_object(doc))
+			return SL_OK;
+		snprintf(reason, len, "%s is %s, not an object", name, describe(doc, d));
+		return SL_EINVAL;
+	case SL_CHECK_JSON_OUTCOME_DATA:
+		if (json_is_null(doc))
+			return SL_OK;
+		if (!json_is_object(doc)) {
+			snprintf(reason, len, "%s is %s, not an object", name, describe(doc, d));
+			return SL_EINVAL;
+		}
+		return check_keys(doc, outcome_keys, sizeof outcome_keys / sizeof outcome_keys[0],
+				  false, name, reason, len);
+	case SL_CHECK_JSON_TEXT_LIST:
+		if (python_false(doc))
+			return SL_OK;
+		if (!json_is_array(doc)) {
+			snprintf(reason, len, "%s is %s, not a list", name, describe(doc, d));
+			return SL_EINVAL;
+		}
+		json_array_foreach(doc, i, item) {
+			if (!json_is_string(item)) {
+				snprintf(reason, len, "%s item %zu is %s, not a string", name, i,
+					 describe(item, d));
+				return SL_EINVAL;
+			}
+		}
+		return SL_OK;
+	case SL_CHECK_JSON_VALIDATION_DETAILS:
+		if (json_is_null(doc))
+			return SL_OK;
+		if (!json_is_array(doc)) {
+			snprintf(reason, len, "%s is %s, not a list", name, describe(doc, d));
+			return SL_EINVAL;
+		}
+		json_array_foreach(doc, i, item) {
+			snprintf(what, sizeof what, "%s item %zu", name, i);
+			if (!json_is_object(item)) {
+				snprintf(reason, len, "%s is %s, not an object", what, describe(item, d));
+				return SL_EINVAL;
+			}
+			int rc = check_keys(item, detail_keys,
+					    sizeof detail_keys / sizeof detail_keys[0], true, what,
+					    reason, len);
+			if (rc != SL_OK)
+				return rc;
+		}
+		return SL_OK;
+	default:
+		return SL_OK;
+	}
+}
+
+static int check_json(enum sl_column_check kind, const char *name, const char *text,
+		      char *reason, size_t len)
+{
+	/* '' is what the original reads as None (or [] for the lists). */
+	if (!text[0])
+		return SL_OK;
+	json_t *doc;
+	json_error_t e;
+	int rc = load_json(text, &doc, &e);
+	if (rc == SL_EINVAL)
+		snprintf(reason, len, "%s is not valid JSON (line %d, column %d: %s)", name, e.line,
+			 e.column, e.text);
+	if (rc != SL_OK)
+		return rc;
+	rc = check_shape(kind, name, doc, reason, len);
+	json_decref(doc);
+	return rc;
+}
+
+/* ---- the one entry point ----------------------------------------------- */
+
+static int check_name(const char *const *names, const char *what, const char *name,
+		      const char *value, char *reason, size_t len)
+{
+	if (sl_state_name_in(names, value))
+		return SL_OK;
+	char q[SL_QUOTE_SIZE];
+	size_t o = (size_t)snprintf(reason, len, "%s %s is not %s (", name, sl_quote(q, value), what);
+	for (size_t i = 0; names[i] && o < len; i++)
+		o += (size_t)snprintf(reason + o, len - o, "%s%s", i ? ", " : "", names[i]);
+	if (o < len)
+		snprintf(reason + o, len - o, ")");
+	return SL_EINVAL;
+}
+
+int sl_state_column_check(const struct sl_state_column *c, const struct sl_value *v,
+			  char *reason, size_t len)
+{
+	if (v->null) {
+		if (c->nullable)
+			return SL_OK;
+		snprintf(reason, len, "%s cannot be NULL (a NOT NULL column)", c->name);
+		return SL_EINVAL;
+	}
+	if (c->type == SL_COL_TEXT && !sl_utf8_valid(v->s)) {
+		snprintf(reason, len, "%s is not valid UTF-8", c->name);
+		return SL_EINVAL;
+	}
+	char t[SL_TIME_TEXT_SIZE];
+	switch (c->check) {
+	case SL_CHECK_NONE:
+		return SL_OK;
+	case SL_CHECK_MIN_1:
+		if (v->i >= 1)
+			return SL_OK;
+		snprintf(reason, len, "%s %" PRId64 " is below 1", c->name, v->i);
+		return SL_EINVAL;
+	case SL_CHECK_UNIT_INTERVAL:
+		if (v->d >= 0.0 && v->d <= 1.0)         /* false for NaN */
+			return SL_OK;
+		snprintf(reason, len, "%s %.15g is outside 0..1", c->name, v->d);
+		return SL_EINVAL;
+	case SL_CHECK_TIME:
+		if (v->i >= SL_TIME_MIN_US && v->i <= SL_TIME_MAX_US)
+			return SL_OK;
+		snprintf(reason, len, "%s %s is outside the years 0001..9999", c->name,
+			 sl_time_text(t, v->i));
+		return SL_EINVAL;
+	case SL_CHECK_JOB_STATUS:
+		if ((uint64_t)v->i < SL_JOB_STATUS_COUNT)
+			return SL_OK;
+		snprintf(reason, len, "%s %" PRId64 " is not a JobStatus", c->name, v->i);
+		return SL_EINVAL;
+	case SL_CHECK_SHEET_STATUS:
+		if ((uint64_t)v->i < SL_SHEET_STATUS_COUNT)
+			return SL_OK;
+		snprintf(reason, len, "%s %" PRId64 " is not a SheetStatus", c->name, v->i);
+		return SL_EINVAL;
+	case SL_CHECK_ERROR_CATEGORY:
+		return check_name(sl_error_category_names, "an ErrorCategory", c->name, v->s,
+				  reason, len);
+	case SL_CHECK_OUTCOME_CATEGORY:
+		return check_name(sl_outcome_category_names, "an OutcomeCategory", c->name, v->s,
+				  reason, len);
+	case SL_CHECK_EXIT_REASON:
+		return check_name(sl_exit_reason_names, "an ExitReason", c->name, v->s, reason, len);
+	case SL_CHECK_EXECUTION_MODE:
+		return check_name(sl_execution_mode_names, "an execution mode", c->name, v->s,
+				  reason, len);
+	case SL_CHECK_JSON_OBJECT:
+	case SL_CHECK_JSON_TEXT_LIST:
+	case SL_CHECK_JSON_VALIDATION_DETAILS:
+	case SL_CHECK_JSON_OUTCOME_DATA:
+		return check_json(c->check, c->name, v->s, reason, len);
+	}
+	return SL_OK;
+}
