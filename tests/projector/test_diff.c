@@ -1,8 +1,11 @@
 /* test_diff.c: tests of projector/diff.c: a whole-state save becomes the few
- * events that sl_state_apply() turns back into that state.  The main check
- * runs on random states from a small seeded generator that fills every
- * column through the catalogue; every event also goes through the on-disk
- * encoding (sl_event_encode / sl_event_decode) before it is applied.
+ * events that sl_rules_apply() turns back into that state (with the
+ * load-time invariants applied).  The main check runs on random states from
+ * a small seeded generator that fills every column through the catalogue
+ * with values its constraint accepts; every event also goes through the
+ * on-disk encoding (sl_event_encode / sl_event_decode) before it is
+ * applied.  A state the constraints refuse is refused by diff with the
+ * column named and the reason the rules give for the same value.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -13,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_json.h"
 #include "state.h"
+#include "timefmt.h"
 
 #define T0 INT64_C(1764125378504474)
 #define NOW (T0 + INT64_C(86400000000))
@@ -42,18 +47,58 @@ static bool chance(unsigned one_in)
 }
 
 static const char *const texts[] = {
-	"[]", "", "{}", "x", "[\"lint\", \"tests pass\"]", "{\"retries\": 3, \"a\": [1, 2]}",
-	"héllo wörld ✓ 日本語", "a/b:c@d", "line\nbreak\ttab", "[{\"passed\": true}]",
+	"", "x", "héllo wörld ✓ 日本語", "a/b:c@d", "line\nbreak\ttab", "[not json",
 	"rate_limit", "success_retry", "Unknown failure (no error message recorded)",
+};
+static const char *const objects[] = {  /* config_snapshot */
+	"", "null", "{}", "{\"retries\": 3, \"a\": [1, 2]}", "{\"x\": NaN, \"big\": 1e999}",
+};
+static const char *const lists[] = {    /* passed/failed_validations, learned_patterns */
+	"[]", "", "null", "{}", "[\"lint\", \"tests pass\"]", "[\"\\u00e9t\\u00e9\"]",
+};
+static const char *const details[] = {  /* validation_details */
+	"[]", "", "null", "[{\"passed\": true}]", "[{\"rule\": \"x\", \"passed\": false}, {\"passed\": 1}]",
+};
+static const char *const outcomes[] = { /* outcome_data */
+	"{}", "", "null", "{\"files\": 3}", "{\"escalation_skipped\": true}",
 };
 static const char *const ids[] = {
 	"job-1", "team/nightly:2026-11-26@host", "ünïcødé/ジョブ", "a:b@c/d", "x",
 };
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+static size_t n_names(const char *const *names)
+{
+	size_t n = 0;
+	while (names[n])
+		n++;
+	return n;
+}
+
+/* A random text its column's constraint accepts. */
+static const char *random_text(const struct sl_state_column *c)
+{
+	switch (c->check) {
+	case SL_CHECK_JSON_OBJECT: return objects[rnd() % N_OF(objects)];
+	case SL_CHECK_JSON_TEXT_LIST: return lists[rnd() % N_OF(lists)];
+	case SL_CHECK_JSON_VALIDATION_DETAILS: return details[rnd() % N_OF(details)];
+	case SL_CHECK_JSON_OUTCOME_DATA: return outcomes[rnd() % N_OF(outcomes)];
+	case SL_CHECK_ERROR_CATEGORY:
+		return sl_error_category_names[rnd() % n_names(sl_error_category_names)];
+	case SL_CHECK_OUTCOME_CATEGORY:
+		return sl_outcome_category_names[rnd() % n_names(sl_outcome_category_names)];
+	case SL_CHECK_EXIT_REASON:
+		return sl_exit_reason_names[rnd() % n_names(sl_exit_reason_names)];
+	case SL_CHECK_EXECUTION_MODE:
+		return sl_execution_mode_names[rnd() % n_names(sl_execution_mode_names)];
+	default: return texts[rnd() % N_OF(texts)];
+	}
+}
+
 static void random_value(const struct sl_state_column *c, struct sl_value *v, char **owned)
 {
 	static const double reals[] = { 0.0, -0.0, 0.5, 12.25, 1e300, -3.75, 100.0 };
+	static const double unit[] = { 0.0, -0.0, 0.5, 1.0, 0.92 };
 	*owned = NULL;
 	*v = (struct sl_value){ 0 };
 	if (c->nullable && chance(4)) {
@@ -62,19 +107,22 @@ static void random_value(const struct sl_state_column *c, struct sl_value *v, ch
 	}
 	switch (c->type) {
 	case SL_COL_TEXT:
-		*owned = strdup(texts[rnd() % N_OF(texts)]);
+		*owned = strdup(random_text(c));
 		v->s = *owned;
 		break;
 	case SL_COL_INT:
 		v->i = chance(20) ? (chance(2) ? INT64_MAX : INT64_MIN) : (int64_t)(rnd() % 300) - 3;
-		if (strcmp(c->name, "total_sheets") == 0)
-			v->i = (int64_t)(rnd() % 120);  /* apply refuses < 0 */
+		if (c->check == SL_CHECK_MIN_1)
+			v->i = 1 + (int64_t)(rnd() % 120);      /* total_sheets >= 1 */
 		break;
 	case SL_COL_TIME:
 		v->i = T0 + (int64_t)(rnd() % INT64_C(1000000000000));
 		break;
 	case SL_COL_REAL:
-		v->d = chance(10) ? NAN : reals[rnd() % N_OF(reals)];
+		if (c->check == SL_CHECK_UNIT_INTERVAL)
+			v->d = unit[rnd() % N_OF(unit)];
+		else
+			v->d = chance(10) ? NAN : reals[rnd() % N_OF(reals)];
 		break;
 	case SL_COL_BOOL:
 		v->i = (int64_t)(rnd() % 2);
@@ -108,7 +156,8 @@ static void add_random_sheet(struct sl_job_state *st, int64_t n, unsigned one_in
 	scramble(sl_state_sheet_columns, SL_STATE_N_SHEET_COLUMNS, sh, one_in);
 }
 
-/* A live job with every column random and a random set of sheets. */
+/* A live job with every column random and a random set of sheets, as the
+ * rules leave one: with the load-time invariants (at T0). */
 static void random_job(struct sl_job_state *st)
 {
 	sl_state_init(st);
@@ -120,6 +169,7 @@ static void random_job(struct sl_job_state *st)
 	for (int64_t n = 1; n <= max; n++)
 		if (!chance(5))
 			add_random_sheet(st, n, 2);
+	cr_assert_eq(sl_rules_invariants(st, T0), SL_OK, "invariants");
 }
 
 /* want = cur with a few columns and sheets changed and sheets added; every
@@ -152,7 +202,8 @@ static sl_event *through_the_wire(const sl_event *ev, uint64_t seq)
 }
 
 /* Diffs cur -> want, applies the events to a copy of cur (or to nothing),
- * and checks the result is want; returns the number of events. */
+ * and checks the result is want with the invariants applied at the events'
+ * time (state.h); returns the number of events. */
 static size_t round_trip(const struct sl_job_state *cur, const struct sl_job_state *want,
 			 const char *what)
 {
@@ -174,10 +225,14 @@ static size_t round_trip(const struct sl_job_state *cur, const struct sl_job_sta
 			     sl_event_type_name(wire), rc, sl_strerror(rc));
 		sl_event_free(wire);
 	}
+	struct sl_job_state expect;
+	cr_assert_eq(sl_state_copy(&expect, want), SL_OK, "%s: copy want", what);
+	cr_assert_eq(sl_rules_invariants(&expect, NOW), SL_OK, "%s: invariants", what);
 	int64_t sheet = 0;
-	const char *d = sl_state_first_difference(&got, want, SL_STATE_IGNORE_UPDATED_AT, &sheet);
+	const char *d = sl_state_first_difference(&got, &expect, SL_STATE_IGNORE_UPDATED_AT, &sheet);
 	cr_assert_null(d, "%s: after %zu events, column %s differs (sheet %" PRId64 ")",
 		       what, n, d, sheet);
+	sl_state_free(&expect);
 	int64_t want_updated = n ? NOW : cur->updated_at_us;
 	cr_assert_eq(got.updated_at_us, want_updated, "%s: updated_at after %zu events", what, n);
 	sl_events_free(evs, n);
@@ -247,6 +302,7 @@ static void hundred_sheets(struct sl_job_state *st)
 		sh->has_exit_code = n < 100;
 		sh->validation_details = strdup("[{\"rule\": \"x\", \"passed\": true}]");
 	}
+	cr_assert_eq(sl_rules_invariants(st, T0), SL_OK, "invariants");
 }
 
 Test(diff, one_changed_sheet_of_a_hundred_is_one_event)
