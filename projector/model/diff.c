@@ -280,15 +280,17 @@ static int check_want(const struct sl_job_state *cur, const struct sl_job_state 
 				 "0001..9999", sl_time_text(t, now_us));
 	for (size_t i = 0; i < want->n_sheets; i++) {
 		const struct sl_sheet_state *sh = &want->sheets[i];
+		bool ordered = i == 0 || sh->sheet_num > sh[-1].sheet_num;
+		if (sh->sheet_num >= 1 && ordered)
+			continue;       /* the usual case, without formatting a name */
 		char prefix[48];
 		snprintf(prefix, sizeof prefix, "sheets[%" PRId64 "].", sh->sheet_num);
 		v = (struct sl_value){ .i = sh->sheet_num };
 		if ((rc = check_column(SL_SHEET_COL(SHEET_NUM), &v, prefix, why)) != SL_OK)
 			return rc;
-		if (i > 0 && sh->sheet_num <= sh[-1].sheet_num)
-			return sl_refuse(why, SL_EINVAL, prefix, "sheet_num", "sheet %" PRId64
-					 " is out of order or repeated (after sheet %" PRId64 ")",
-					 sh->sheet_num, sh[-1].sheet_num);
+		return sl_refuse(why, SL_EINVAL, prefix, "sheet_num", "sheet %" PRId64
+				 " is out of order or repeated (after sheet %" PRId64 ")",
+				 sh->sheet_num, sh[-1].sheet_num);
 	}
 	return SL_OK;
 }

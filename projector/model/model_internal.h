@@ -67,6 +67,19 @@ const char *sl_time_text(char buf[SL_TIME_TEXT_SIZE], int64_t us);
  * overlong forms, no surrogates, nothing above U+10FFFF. */
 bool sl_utf8_valid(const char *s);
 
+/* ---- the JSON columns (constraints.c) ---------------------------------- */
+
+/* The scanner that only accepts: true when text is certainly a document
+ * of the shape `kind` (an SL_CHECK_JSON_* check) that the full check
+ * accepts; false says nothing.  For sl_state_column_check() and the test
+ * that holds it to the full check. */
+bool sl_json_shape_fast(enum sl_column_check kind, const char *text);
+
+/* The full check (jansson, with Python's JSON): SL_OK, SL_EINVAL with the
+ * reason naming `name`, SL_ENOMEM.  text is not ''. */
+int sl_json_shape_full(enum sl_column_check kind, const char *name, const char *text,
+		       char *reason, size_t len);
+
 /* ---- the rules ---------------------------------------------------------- */
 
 /* The one body of sl_rules_apply() and sl_rules_check(): with dry set it

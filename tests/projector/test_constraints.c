@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model_internal.h"
 #include "state.h"
 #include "timefmt.h"
 
@@ -188,6 +189,11 @@ ParameterizedTestParameters(constraints, column_values)
 		OK_T(VD, true, D1("\"check_duration_ms\": \".5e-3\"")),
 		OK_T(VD, true, D1("\"check_duration_ms\": true")),
 		OK_T(VD, true, D1("\"confidence\": 123456789012345678901234567890")),
+		OK_T(VD, true, "[{\"p\\u0061ssed\": true, \"r\\u00e9gle\": \"\\u00e9t\\u00e9\"}]"),
+		NO_T(VD, true, "[{\"p\\u0061ssed\": 2}]", "validation_details item 0: 'passed' is a "
+		     "number other than 0 and 1, not a boolean"),
+		NO_T(VD, true, "[{\"passed\": true, \"passed\": 2}]", "validation_details item 0: "
+		     "'passed' is a number other than 0 and 1, not a boolean"),
 		NO_T(VD, true, "{}", "validation_details is an object, not a list"),
 		NO_T(VD, true, "false", "validation_details is false, not a list"),
 		NO_T(VD, true, "[1]", "validation_details item 0 is a number, not an object"),
@@ -327,4 +333,116 @@ Test(constraints, every_column_has_the_documented_check)
 		}
 	}
 	cr_assert_eq(checked, sizeof want / sizeof want[0], "every listed column found");
+}
+
+/* ---- the fast path never accepts what the full check refuses ------------- */
+
+static const enum sl_column_check json_kinds[] = {
+	SL_CHECK_JSON_OBJECT, SL_CHECK_JSON_TEXT_LIST, SL_CHECK_JSON_VALIDATION_DETAILS,
+	SL_CHECK_JSON_OUTCOME_DATA,
+};
+
+/* Whether the fast path and the full check agree as they must: fast
+ * accepts => full accepts. */
+static void agree(enum sl_column_check kind, const char *doc, const char *what)
+{
+	if (!sl_json_shape_fast(kind, doc))
+		return;
+	char reason[SL_REFUSAL_REASON_SIZE] = "";
+	int rc = sl_json_shape_full(kind, "x", doc, reason, sizeof reason);
+	cr_assert_eq(rc, SL_OK, "%s: kind %d, the scanner accepts '%s', the full check refuses: %s",
+		     what, kind, doc, reason);
+}
+
+/* The documents the workload and the original write are taken by the fast
+ * path (else it would save nothing). */
+Test(constraints, the_fast_path_takes_the_usual_documents)
+{
+	static const struct { enum sl_column_check kind; const char *doc; } usual[] = {
+		{ SL_CHECK_JSON_OBJECT, "{\"name\": \"nightly\", \"workers\": 4, \"rules\": "
+		  "[{\"name\": \"lint\", \"cmd\": \"ruff check src/\"}], \"t\": 0.5, \"n\": null}" },
+		{ SL_CHECK_JSON_OBJECT, "null" },
+		{ SL_CHECK_JSON_OBJECT, "{\"prompt\": \"\\u00e9t\\u00e9 \\u2713\", \"a\\u00e9\": [true, false]}" },
+		{ SL_CHECK_JSON_TEXT_LIST, "[]" },
+		{ SL_CHECK_JSON_TEXT_LIST, "[\"lint\", \"tests\"]" },
+		{ SL_CHECK_JSON_TEXT_LIST, " {} " },
+		{ SL_CHECK_JSON_VALIDATION_DETAILS, "[{\"rule\": \"lint\", \"passed\": true, \"output\": "
+		  "\"All checks passed!\"}, {\"rule\": \"tests\", \"passed\": false}]" },
+		{ SL_CHECK_JSON_VALIDATION_DETAILS, "[{\"passed\": 1, \"rule_type\": \"file\", "
+		  "\"description\": null, \"check_duration_ms\": 12.5, \"confidence\": \"0.9\", "
+		  "\"confidence_factors\": {\"a\": 1, \"b\": 0.25}}]" },
+		{ SL_CHECK_JSON_OUTCOME_DATA, "{\"files_changed\": 3, \"lines\": 41}" },
+		{ SL_CHECK_JSON_OUTCOME_DATA, "{\"escalation_record_id\": \"r\", "
+		  "\"escalation_skipped\": \"no\"}" },
+	};
+	for (size_t i = 0; i < sizeof usual / sizeof usual[0]; i++) {
+		cr_assert(sl_json_shape_fast(usual[i].kind, usual[i].doc), "fast path for '%s'",
+			  usual[i].doc);
+		agree(usual[i].kind, usual[i].doc, "usual");
+	}
+}
+
+/* Every JSON row of the table above, under every shape. */
+ParameterizedTestParameters(constraints, fast_path_agrees_on_the_table)
+{
+	return constraints_column_values_param();
+}
+
+ParameterizedTest(struct value_row *row, constraints, fast_path_agrees_on_the_table)
+{
+	if (row->kind != 't' || !row->text[0])
+		return;
+	for (size_t k = 0; k < sizeof json_kinds / sizeof json_kinds[0]; k++)
+		agree(json_kinds[k], row->text, row->column);
+}
+
+/* Documents mutated at random: a byte replaced, removed or inserted, a
+ * stretch repeated; the scanner must never accept what jansson refuses. */
+Test(constraints, fast_path_agrees_on_mutated_documents, .timeout = 120)
+{
+	static const char *const seeds[] = {
+		"[{\"rule\": \"lint\", \"passed\": true, \"output\": \"ok\"}, {\"passed\": 0}]",
+		"[{\"passed\": \"yes\", \"confidence\": 0.5, \"confidence_factors\": {\"a\": 1}}]",
+		"[\"lint\", \"tests pass\", \"a\\\"b\"]",
+		"{\"escalation_record_id\": \"r-1\", \"escalation_skipped\": false, \"x\": [1, {}]}",
+		"{\"name\": \"nightly\", \"rules\": [{\"cmd\": \"a\\\\b\"}], \"n\": -0.25, \"z\": null}",
+		"{}", "[]", "null", "0", "\"\"",
+		"[\"caf\\u00e9\", \"\\ud83d\\ude00\", \"\\u0001\"]",
+		"[{\"p\\u0061ssed\": true, \"\\u00e9\": \"\\u2713\"}]",
+	};
+	static const char alphabet[] = "{}[]\",:0123456789.-+eE tfnrualsp\\/ \n\txudD0";
+	uint64_t r = 0x9E3779B97F4A7C15ull;
+	char doc[256];
+	for (int i = 0; i < 200000; i++) {
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		const char *seed = seeds[r % (sizeof seeds / sizeof seeds[0])];
+		size_t len = strlen(seed);
+		memcpy(doc, seed, len + 1);
+		for (int m = 0; m < 1 + (int)((r >> 8) % 3); m++) {
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			size_t at = (size_t)(r >> 16) % (len + 1);        /* the end too */
+			char c = alphabet[(r >> 40) % (sizeof alphabet - 1)];
+			switch ((r >> 4) % 4) {
+			case 0: if (at < len) doc[at] = c; break;
+			case 1: if (at < len) { memmove(doc + at, doc + at + 1, len - at); len--; } break;
+			case 2:
+				if (len + 1 < sizeof doc) {
+					memmove(doc + at + 1, doc + at, len - at + 1);
+					doc[at] = c;
+					len++;
+				}
+				break;
+			default: {
+				size_t n = (size_t)(r >> 24) % 8;
+				if (at + n <= len && len + n < sizeof doc) {
+					memmove(doc + at + n, doc + at, len - at + 1);
+					len += n;
+				}
+				break;
+			}
+			}
+		}
+		for (size_t k = 0; k < sizeof json_kinds / sizeof json_kinds[0]; k++)
+			agree(json_kinds[k], doc, "mutated");
+	}
 }
