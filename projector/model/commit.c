@@ -7,19 +7,21 @@
  * job for every save would cost more than the save, so the scratch shares
  * with the caller's state everything the commit does not change:
  *  - the job row's text is copied (a few strings);
- *  - the sheets array is copied shallowly (the structs, not their text), so
- *    an untouched sheet's text pointers are the caller's;
- *  - before an event that may change sheet n (a sheet event: the rules
- *    change the job row and at most the one sheet sl_event_sheet() names,
- *    apply.c), sheet n's text is copied ("unshared");
- *  - job_deleted frees every sheet of the scratch, so before it the shared
- *    sheets are dropped from the scratch without being freed.
+ *  - the sheets array is the caller's until an event that may change a
+ *    sheet is applied (a sheet event other than the last, which is only
+ *    checked): then the array is copied shallowly (the structs, not their
+ *    text), so an untouched sheet's text pointers stay the caller's; the
+ *    usual save (job_fields_set, sheet_fields_set) never copies it;
+ *  - before an event that may change sheet n (the rules change the job row
+ *    and at most the one sheet sl_event_sheet() names, apply.c), sheet n's
+ *    text is copied ("unshared");
+ *  - job_created and job_deleted free every sheet of the state, so before
+ *    them the scratch drops its sheets without freeing the caller's.
  * A text pointer of the scratch is the caller's exactly when it equals the
  * pointer in the same column of the caller's sheet of the same number: a
  * copy is a live allocation distinct from every live string of the
  * caller's.  That is how the scratch is freed at the end, and how a sheet
- * is found shared.  The cost: one memcpy of the sheet structs, plus the
- * commit's own work.
+ * is found shared.
  */
 #include "model_internal.h"
 
@@ -74,36 +76,64 @@ static void release_sheets(struct sl_job_state *sc, const struct sl_job_state *o
 	sc->n_sheets = 0;
 }
 
-/* The scratch: orig's job row with text of its own, orig's sheets shared. */
-static int scratch_init(struct sl_job_state *sc, const struct sl_job_state *orig)
+/* The scratch: orig's job row with text of its own, orig's sheets (the
+ * array itself until own_array). */
+struct scratch {
+	struct sl_job_state st;
+	bool own_array;
+};
+
+static int scratch_init(struct scratch *sc, const struct sl_job_state *orig)
 {
-	*sc = *orig;
-	sc->sheets = NULL;
-	sc->n_sheets = sc->cap_sheets = 0;
+	sc->st = *orig;
+	sc->own_array = false;
 	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++) {
 		const struct sl_state_column *c = &sl_state_job_columns[i];
 		if (c->type == SL_COL_TEXT)
-			*TEXT_AT(sc, c) = NULL;
+			*TEXT_AT(&sc->st, c) = NULL;
 	}
 	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++) {
 		const struct sl_state_column *c = &sl_state_job_columns[i];
 		const char *s = c->type == SL_COL_TEXT
 				? *(char *const *)((const char *)orig + c->offset) : NULL;
-		if (s && !(*TEXT_AT(sc, c) = strdup(s)))
+		if (s && !(*TEXT_AT(&sc->st, c) = strdup(s)))
 			return SL_ENOMEM;
-	}
-	if (orig->n_sheets) {
-		sc->sheets = malloc(orig->n_sheets * sizeof sc->sheets[0]);
-		if (!sc->sheets)
-			return SL_ENOMEM;
-		memcpy(sc->sheets, orig->sheets, orig->n_sheets * sizeof sc->sheets[0]);
-		sc->n_sheets = sc->cap_sheets = orig->n_sheets;
 	}
 	return SL_OK;
 }
 
+/* The scratch's own copy of the sheets array (the structs). */
+static int own_array(struct scratch *sc)
+{
+	if (sc->own_array)
+		return SL_OK;
+	struct sl_sheet_state *copy = NULL;
+	if (sc->st.n_sheets) {
+		copy = malloc(sc->st.n_sheets * sizeof copy[0]);
+		if (!copy)
+			return SL_ENOMEM;
+		memcpy(copy, sc->st.sheets, sc->st.n_sheets * sizeof copy[0]);
+	}
+	sc->st.sheets = copy;
+	sc->st.cap_sheets = sc->st.n_sheets;
+	sc->own_array = true;
+	return SL_OK;
+}
+
+/* Forgets the sheets without freeing the caller's. */
+static void drop_sheets(struct scratch *sc, const struct sl_job_state *orig)
+{
+	if (sc->own_array) {
+		release_sheets(&sc->st, orig);
+		return;
+	}
+	sc->st.sheets = NULL;
+	sc->st.n_sheets = sc->st.cap_sheets = 0;
+	sc->own_array = true;
+}
+
 /* Readies the scratch for ev: what the rules will change must be its own. */
-static int scratch_prepare(struct sl_job_state *sc, const struct sl_job_state *orig,
+static int scratch_prepare(struct scratch *sc, const struct sl_job_state *orig,
 			   const sl_event *ev)
 {
 	switch (ev->body_case) {
@@ -111,14 +141,17 @@ static int scratch_prepare(struct sl_job_state *sc, const struct sl_job_state *o
 	case STATELOG__EVENT__BODY_JOB_CREATED:
 		/* Both free the whole state (job_created only a state without
 		 * sheets, but a state made by hand may have some). */
-		release_sheets(sc, orig);
+		drop_sheets(sc, orig);
 		return SL_OK;
 	case STATELOG__EVENT__BODY_SHEET_STARTED:
 	case STATELOG__EVENT__BODY_SHEET_COMPLETED:
 	case STATELOG__EVENT__BODY_SHEET_FAILED:
 	case STATELOG__EVENT__BODY_SHEET_SKIPPED:
 	case STATELOG__EVENT__BODY_SHEET_FIELDS_SET: {
-		struct sl_sheet_state *sh = sl_state_find_sheet(sc, sl_event_sheet(ev));
+		int rc = own_array(sc);
+		if (rc != SL_OK)
+			return rc;
+		struct sl_sheet_state *sh = sl_state_find_sheet(&sc->st, sl_event_sheet(ev));
 		return sh ? unshare_sheet(sh, orig) : SL_OK;
 	}
 	default:
@@ -126,16 +159,16 @@ static int scratch_prepare(struct sl_job_state *sc, const struct sl_job_state *o
 	}
 }
 
-static void scratch_free(struct sl_job_state *sc, const struct sl_job_state *orig)
+static void scratch_free(struct scratch *sc, const struct sl_job_state *orig)
 {
-	release_sheets(sc, orig);
-	sl_state_free(sc);      /* the job row's text and the array: its own */
+	drop_sheets(sc, orig);
+	sl_state_free(&sc->st);         /* the job row's text and the array: its own */
 }
 
 int sl_rules_check_commit(const struct sl_job_state *st, sl_event *const *evs, size_t n,
 			  size_t *failed, struct sl_refusal *why)
 {
-	struct sl_job_state sc;
+	struct scratch sc;
 	size_t i = 0;
 	int rc;
 	sl_refusal_clear(why);
@@ -150,14 +183,14 @@ int sl_rules_check_commit(const struct sl_job_state *st, sl_event *const *evs, s
 	}
 	for (; i < n; i++) {
 		if (i + 1 == n) {
-			rc = sl_rules_check(&sc, evs[i], why);
+			rc = sl_rules_check(&sc.st, evs[i], why);
 			break;
 		}
 		if ((rc = scratch_prepare(&sc, st, evs[i])) != SL_OK) {
 			sl_refuse(why, rc, NULL, NULL, "out of memory");
 			break;
 		}
-		if ((rc = sl_rules_apply(&sc, evs[i], why)) != SL_OK)
+		if ((rc = sl_rules_apply(&sc.st, evs[i], why)) != SL_OK)
 			break;
 	}
 	scratch_free(&sc, st);
