@@ -1,7 +1,8 @@
-/* test_constraints.c: tests of projector/model/constraints.c, the
- * constraints of the original's model on every column
+/* test_constraints.c: tests of projector/model/constraints.c and
+ * jsonshape.c, the constraints of the original's model on every column
  * (sl_state_column_check()): one table of values, accepted and refused,
- * with the exact reason of each refusal.
+ * with the exact reason of each refusal; and the JSON scanner held to the
+ * full check.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
