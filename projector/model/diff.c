@@ -11,13 +11,22 @@
  * To keep it, the diff of a new job is taken against the state the
  * job_created itself gives (applied with sl_state_apply(), not guessed),
  * and the diff of a new sheet against a fresh sl_sheet_init() row.
+ *
+ * Every value an event carries is first held to its column's constraint by
+ * sl_state_column_check(), the function the rules call for the same field
+ * of the same event, so a refused save names the column and gives the
+ * rules' reason, and the events always apply.  The values that do not
+ * differ from cur are not looked at: they are in the log already.
  */
-#include "state.h"
-#include "event_internal.h"
+#include "model_internal.h"
 
 #include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "timefmt.h"
 
 /* Field number of `cleared` in JobFieldsSet and SheetFieldsSet. */
 #define SL_FIELD_CLEARED 100
@@ -119,24 +128,37 @@ static int msg_clear(ProtobufCMessage *msg, uint32_t f)
 	return SL_OK;
 }
 
+/* Holds value v of column c of want to the column's constraint; the field
+ * named in *why is prefix + the column's name. */
+static int check_column(const struct sl_state_column *c, const struct sl_value *v,
+			const char *prefix, struct sl_refusal *why)
+{
+	char reason[SL_REFUSAL_REASON_SIZE];
+	int rc = sl_state_column_check(c, v, reason, sizeof reason);
+	return rc == SL_EINVAL ? sl_refuse(why, rc, prefix, c->name, "%s", reason) : rc;
+}
+
 /* Puts into msg every column of the catalogue where `from` and `to`
- * differ: the new value, or its field number in `cleared` for a NULL.
- * Keys and updated_at (which apply sets) are left out.  *n_diff counts. */
+ * differ, after checking the new value: the value, or its field number in
+ * `cleared` for a NULL.  Keys and updated_at (which apply sets) are left
+ * out.  *n_diff counts.  prefix names the row in a refusal. */
 static int diff_row(ProtobufCMessage *msg, const struct sl_state_column *cat, size_t n,
-		    const void *from, const void *to, size_t *n_diff)
+		    const void *from, const void *to, size_t *n_diff, const char *prefix,
+		    struct sl_refusal *why)
 {
 	*n_diff = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct sl_state_column *c = &cat[i];
-		if (c->key || c->field == 0 ||
-		    (cat == sl_state_job_columns && strcmp(c->name, "updated_at") == 0))
+		if (c->key || c->field == 0 || c == SL_JOB_COL(UPDATED_AT))
 			continue;
 		struct sl_value a, b;
 		sl_state_column_get(c, from, &a);
 		sl_state_column_get(c, to, &b);
 		if (sl_state_column_value_equal(c, &a, &b))
 			continue;
-		int rc = b.null ? msg_clear(msg, c->field) : msg_put(msg, c->field, &b);
+		int rc = check_column(c, &b, prefix, why);
+		if (rc == SL_OK)
+			rc = b.null ? msg_clear(msg, c->field) : msg_put(msg, c->field, &b);
 		if (rc != SL_OK)
 			return rc;
 		(*n_diff)++;
@@ -168,7 +190,7 @@ static int job_created(sl_event **out, const struct sl_job_state *want, int64_t 
 
 /* The job_fields_set from `from` to `want`; *out = NULL when none differ. */
 static int job_fields(sl_event **out, const struct sl_job_state *from,
-		      const struct sl_job_state *want, int64_t now)
+		      const struct sl_job_state *want, int64_t now, struct sl_refusal *why)
 {
 	*out = NULL;
 	Statelog__JobFieldsSet *m = malloc(sizeof *m);
@@ -177,7 +199,7 @@ static int job_fields(sl_event **out, const struct sl_job_state *from,
 	statelog__job_fields_set__init(m);
 	size_t n_diff;
 	int rc = diff_row(&m->base, sl_state_job_columns, SL_STATE_N_JOB_COLUMNS,
-			  from, want, &n_diff);
+			  from, want, &n_diff, "", why);
 	if (rc != SL_OK || n_diff == 0) {
 		statelog__job_fields_set__free_unpacked(m, NULL);
 		return rc;
@@ -189,7 +211,7 @@ static int job_fields(sl_event **out, const struct sl_job_state *from,
 /* The sheet_fields_set that makes `from` (NULL: no row yet) into `to`;
  * *out = NULL when the row exists and is equal. */
 static int sheet_fields(sl_event **out, const char *job_id, const struct sl_sheet_state *from,
-			const struct sl_sheet_state *to, int64_t now)
+			const struct sl_sheet_state *to, int64_t now, struct sl_refusal *why)
 {
 	*out = NULL;
 	if (from && sl_sheet_equal(from, to))
@@ -207,8 +229,10 @@ static int sheet_fields(sl_event **out, const char *job_id, const struct sl_shee
 		m->has_sheet_num = 1;
 		m->sheet_num = to->sheet_num;
 		size_t n_diff;
+		char prefix[48];
+		snprintf(prefix, sizeof prefix, "sheets[%" PRId64 "].", to->sheet_num);
 		rc = diff_row(&m->base, sl_state_sheet_columns, SL_STATE_N_SHEET_COLUMNS,
-			      from ? from : &fresh, to, &n_diff);
+			      from ? from : &fresh, to, &n_diff, prefix, why);
 		if (rc != SL_OK) {
 			statelog__sheet_fields_set__free_unpacked(m, NULL);
 			m = NULL;
@@ -226,51 +250,98 @@ static int sheet_fields(sl_event **out, const char *job_id, const struct sl_shee
 
 /* ---- the entry points -------------------------------------------------- */
 
-/* Whether want is a state whose events apply() accepts: an event it would
- * refuse must never reach the log.  The sheet order is the invariant of
- * state.c, checked here because a caller may fill the array itself. */
-static bool want_is_valid(const struct sl_job_state *want)
+/* The checks of want that are not about one value: a live job with an id
+ * and a name, the same job as cur, sheets in order, a time the rules take.
+ * (The sheet order is the invariant of state.c, checked here because a
+ * caller may fill the array itself.) */
+static int check_want(const struct sl_job_state *cur, const struct sl_job_state *want,
+		      int64_t now_us, struct sl_refusal *why)
 {
-	if (want->presence != SL_JOB_LIVE || !want->id || !want->name ||
-	    want->total_sheets < 0 || (unsigned)want->status >= SL_JOB_STATUS_COUNT)
-		return false;
+	char q[SL_QUOTE_SIZE], q2[SL_QUOTE_SIZE], t[SL_TIME_TEXT_SIZE];
+	struct sl_value v;
+	int rc;
+	if (want->presence != SL_JOB_LIVE)
+		return sl_refuse(why, SL_EINVAL, "presence", NULL,
+				 "the state to save is not a live job");
+	if (!want->id)
+		return sl_refuse(why, SL_EINVAL, "id", NULL, "the state to save has no id");
+	sl_state_column_get(SL_JOB_COL(ID), want, &v);
+	if ((rc = check_column(SL_JOB_COL(ID), &v, "", why)) != SL_OK)
+		return rc;
+	if (cur && cur->id && strcmp(cur->id, want->id) != 0)
+		return sl_refuse(why, SL_EINVAL, "id", NULL, "the state to save is job %s, the "
+				 "current state is job %s", sl_quote(q, want->id),
+				 sl_quote(q2, cur->id));
+	sl_state_column_get(SL_JOB_COL(NAME), want, &v);
+	if ((rc = check_column(SL_JOB_COL(NAME), &v, "", why)) != SL_OK)
+		return rc;
+	if (now_us < SL_TIME_MIN_US || now_us > SL_TIME_MAX_US)
+		return sl_refuse(why, SL_EINVAL, "time_us", NULL, "time_us %s is outside the years "
+				 "0001..9999", sl_time_text(t, now_us));
 	for (size_t i = 0; i < want->n_sheets; i++) {
 		const struct sl_sheet_state *sh = &want->sheets[i];
-		if (sh->sheet_num < 1 || (i > 0 && sh->sheet_num <= sh[-1].sheet_num) ||
-		    (unsigned)sh->status >= SL_SHEET_STATUS_COUNT)
-			return false;
+		bool ordered = i == 0 || sh->sheet_num > sh[-1].sheet_num;
+		if (sh->sheet_num >= 1 && ordered)
+			continue;       /* the usual case, without formatting a name */
+		char prefix[48];
+		snprintf(prefix, sizeof prefix, "sheets[%" PRId64 "].", sh->sheet_num);
+		v = (struct sl_value){ .i = sh->sheet_num };
+		if ((rc = check_column(SL_SHEET_COL(SHEET_NUM), &v, prefix, why)) != SL_OK)
+			return rc;
+		return sl_refuse(why, SL_EINVAL, prefix, "sheet_num", "sheet %" PRId64
+				 " is out of order or repeated (after sheet %" PRId64 ")",
+				 sh->sheet_num, sh[-1].sheet_num);
 	}
-	return true;
+	return SL_OK;
 }
 
-int sl_state_diff(const struct sl_job_state *cur, const struct sl_job_state *want,
-		  int64_t now_us, sl_event ***out, size_t *n_out)
+/* A new job: the columns its job_created carries, all of them. */
+static int check_created(const struct sl_job_state *want, struct sl_refusal *why)
 {
-	if (!want_is_valid(want))
-		return SL_EINVAL;
-	if (cur && cur->id && strcmp(cur->id, want->id) != 0)
-		return SL_EINVAL;
+	static const enum sl_job_column_index carried[] = {
+		SL_JC_NAME, SL_JC_TOTAL_SHEETS, SL_JC_CONFIG_HASH, SL_JC_CONFIG_SNAPSHOT,
+		SL_JC_CONFIG_PATH, SL_JC_CREATED_AT,
+	};
+	for (size_t i = 0; i < sizeof carried / sizeof carried[0]; i++) {
+		const struct sl_state_column *c = &sl_state_job_columns[carried[i]];
+		struct sl_value v;
+		sl_state_column_get(c, want, &v);
+		int rc = check_column(c, &v, "", why);
+		if (rc != SL_OK)
+			return rc;
+	}
+	return SL_OK;
+}
 
+int sl_state_diff_checked(const struct sl_job_state *cur, const struct sl_job_state *want,
+			  int64_t now_us, sl_event ***out, size_t *n_out,
+			  struct sl_refusal *why)
+{
 	struct event_list l = { 0 };
 	struct sl_job_state base;
 	sl_state_init(&base);
 	const struct sl_job_state *from = cur;
 	sl_event *ev = NULL;
-	int rc = SL_OK;
+	int rc;
 
+	sl_refusal_clear(why);
+	if ((rc = check_want(cur, want, now_us, why)) != SL_OK)
+		goto fail;
 	if (!cur || cur->presence != SL_JOB_LIVE) {
 		/* Diff against what the job_created really gives. */
+		if ((rc = check_created(want, why)) != SL_OK)
+			goto fail;
 		rc = job_created(&ev, want, now_us);
 		if (rc == SL_OK && (rc = list_push(&l, ev)) != SL_OK)
 			sl_event_free(ev);
 		if (rc == SL_OK)
-			rc = sl_state_apply(&base, ev);
+			rc = sl_rules_apply(&base, ev, why);
 		if (rc != SL_OK)
 			goto fail;
 		from = &base;
 	}
 
-	rc = job_fields(&ev, from, want, now_us);
+	rc = job_fields(&ev, from, want, now_us, why);
 	if (rc == SL_OK && ev && (rc = list_push(&l, ev)) != SL_OK)
 		sl_event_free(ev);
 	if (rc != SL_OK)
@@ -281,7 +352,7 @@ int sl_state_diff(const struct sl_job_state *cur, const struct sl_job_state *wan
 	for (size_t i = 0; i < want->n_sheets; i++) {
 		const struct sl_sheet_state *to = &want->sheets[i];
 		rc = sheet_fields(&ev, want->id, sl_state_find_sheet(from, to->sheet_num),
-				  to, now_us);
+				  to, now_us, why);
 		if (rc == SL_OK && ev && (rc = list_push(&l, ev)) != SL_OK)
 			sl_event_free(ev);
 		if (rc != SL_OK)
@@ -297,9 +368,17 @@ int sl_state_diff(const struct sl_job_state *cur, const struct sl_job_state *wan
 	*n_out = l.n;
 	return SL_OK;
 fail:
+	if (rc == SL_ENOMEM)
+		sl_refuse(why, rc, NULL, NULL, "out of memory");
 	sl_state_free(&base);
 	sl_events_free(l.v, l.n);
 	return rc;
+}
+
+int sl_state_diff(const struct sl_job_state *cur, const struct sl_job_state *want,
+		  int64_t now_us, sl_event ***out, size_t *n_out)
+{
+	return sl_state_diff_checked(cur, want, now_us, out, n_out, NULL);
 }
 
 int sl_state_touch_event(sl_event **out, const char *job_id, int64_t now_us)

@@ -4,10 +4,16 @@
  * A struct sl_job_state holds every column of the `jobs` row and every row
  * of `sheets` for one job.  It is what the backend loads and saves, what the
  * projector writes into the views, and what time travel and the audit
- * rebuild by replaying a job's events through sl_state_apply().  The rules of
- * the model live in apply.c and nowhere else (MODEL.md "One place for the
- * rules"); diff.c turns a whole-state save into the few events that apply()
- * turns back into that state.
+ * rebuild by replaying a job's events through sl_rules_apply().  The rules of
+ * the model live in apply.c and nowhere else (MODEL.md, "Rules of the model"): every door that must accept or refuse an event (the backend API,
+ * `statelog append`, import, the projector, time travel, the audit) runs
+ * that one function, or its dry run sl_rules_check(), and gets the same
+ * answer with the same reason (struct sl_refusal).  The constraints the
+ * original's model puts on each stored value are written once, per column
+ * of the catalogue (constraints.c), and used both by the rules, for every
+ * event field that carries a column, and by diff.c, which turns a
+ * whole-state save into the few events that the rules turn back into that
+ * state.
  *
  * Nothing here touches SQLite, files or the clock: time comes from the
  * event (its time_us), so replaying the same events gives the same state.
@@ -221,26 +227,102 @@ SL_API int sl_sheet_copy(struct sl_sheet_state *out, const struct sl_sheet_state
 
 SL_API bool sl_sheet_equal(const struct sl_sheet_state *a, const struct sl_sheet_state *b);
 
-/* ---- the rules (apply.c) ----------------------------------------------- */
+/* ---- the rules (apply.c, commit.c) ------------------------------------ */
+
+/* Why the rules refused an event, or diff a state.  Filled by every
+ * function below that takes one (the pointer may be NULL: no detail).
+ *   code    SL_OK when nothing was refused, else the return value:
+ *           SL_EINVAL    a bad event (or state value) for this state;
+ *           SL_ENOTFOUND an event for a job that does not exist: never
+ *                        created, or deleted (and not created again);
+ *           SL_EEXIST    a job_created for a job that exists (is live);
+ *           SL_EUNKNOWN  an event of a type this build does not know;
+ *           SL_ENOMEM    out of memory (field "", reason "out of memory").
+ *   field   what is wrong, as a path into the event ("job_id", "time_us",
+ *           "body" for the body as a whole, "body.sheet_num",
+ *           "body.cleared", "body.confidence_score") or into a state given
+ *           to diff ("id", "total_sheets", "sheets[3].confidence_score");
+ *           "" when nothing is.
+ *   reason  one line of UTF-8 without a final period, naming the value and
+ *           the rule: "sheet 9 is outside 1..3", "confidence_score 1.5 is
+ *           outside 0..1", "no job 'x' (it was deleted at
+ *           2026-11-26T02:49:38+00:00)".  Text from the event is quoted,
+ *           cut to a few dozen bytes, control characters shown as \xNN.
+ * The same event on the same state gives the same code, field and reason
+ * from every entry point (test_rules.c). */
+#define SL_REFUSAL_FIELD_SIZE 64
+#define SL_REFUSAL_REASON_SIZE 320
+struct sl_refusal {
+	int code;
+	char field[SL_REFUSAL_FIELD_SIZE];
+	char reason[SL_REFUSAL_REASON_SIZE];
+};
 
 /* Applies one event to the state of its job, following MODEL.md "Rules of
- * the model".  Pure: the outcome depends only on *st and *ev; every time
- * written comes from ev->time_us.
+ * the model" and the constraints of the original's model (the full list is
+ * in apply.c and constraints.c).  Pure: the outcome depends only on *st and
+ * *ev; every time written comes from ev->time_us, never from the clock, so
+ * replaying the same events gives the same state.
  *
  * On success every event but execution_recorded (which only adds a history
  * row, as the original's record_execution() does) sets updated_at to
  * ev->time_us (a job_fields_set carrying updated_at_us sets that value
- * instead).  On failure *st is left
- * exactly as it was.  Returns:
- *   SL_EUNKNOWN  the event's body is of a type this build does not know;
- *   SL_EINVAL    the event is not valid for this state (the cases are listed
- *                in apply.c: no job_id, no time, a job_id other than the
- *                state's, an event for a job that is absent or deleted, a
- *                job_created for a live job, a sheet number out of range, a
- *                required field missing, a bad status name, a NOT NULL
- *                column cleared, a field both set and cleared);
- *   SL_ENOMEM.
+ * instead), and the state keeps the load-time invariants of the original
+ * (sl_rules_invariants()), filled from ev->time_us.  On failure *st is left
+ * exactly as it was and *why (if not NULL) says why.  Returns SL_OK or the
+ * codes of struct sl_refusal.
  * st may be a fresh sl_state_init() state: a job_created gives it its id. */
+SL_API int sl_rules_apply(struct sl_job_state *st, const sl_event *ev, struct sl_refusal *why);
+
+/* The dry run of sl_rules_apply(): the same code, stopped just before its
+ * first change to the state, so it returns the same code and refusal
+ * (SL_ENOMEM aside, which depends on the moment) and never changes *st. */
+SL_API int sl_rules_check(const struct sl_job_state *st, const sl_event *ev, struct sl_refusal *why);
+
+/* The dry run of a whole commit: evs[0..n) checked in order, each against
+ * the state the ones before it leave (the events of one save: job_created,
+ * job_fields_set, sheet_fields_set, ...).  *st is never changed; the
+ * earlier events are applied to a private copy that shares the unchanged
+ * sheets with *st, so the cost is that of the commit, not of the job.
+ * On refusal *failed (if not NULL) is the index of the refused event and
+ * *why says why.  Events must carry their times like any event checked: a
+ * door checking events the log has not timed yet gives them the time it
+ * asks the log for (no rule depends on the time beyond its range). */
+SL_API int sl_rules_check_commit(const struct sl_job_state *st, sl_event *const *evs, size_t n,
+			  size_t *failed, struct sl_refusal *why);
+
+/* How far ahead of the clock an event's time may be: one day.  Clocks of
+ * the hosts writing one log may disagree by seconds, not by days; a time
+ * further ahead is a bug or a typo, and the log never goes back in time, so
+ * one such event would carry every later event with it. */
+#define SL_RULES_FUTURE_WINDOW_US (INT64_C(86400) * 1000000)
+
+/* The one check that needs the clock, for the doors that take events from
+ * outside (append, import, the backend): SL_EINVAL when the event carries a
+ * time_us more than SL_RULES_FUTURE_WINDOW_US ahead of now_us (field
+ * "time_us").  Pure: the caller passes the clock.  An event without a time
+ * (the log gives it one) passes.  Only the event time is held to the
+ * window: the *_at_us fields are data (an import may carry a clock's
+ * mistake the original accepted); the rules hold them, like the event
+ * time, to SL_TIME_MIN_US..SL_TIME_MAX_US (what the views can write). */
+SL_API int sl_rules_check_time(const sl_event *ev, int64_t now_us, struct sl_refusal *why);
+
+/* The original's load-time invariants (its model validators), applied to
+ * every live row of st with the time now_us:
+ *   a running job has started_at (now_us when missing) and no completed_at;
+ *   a completed sheet has completed_at (now_us when missing);
+ *   an in_progress sheet has started_at (now_us when missing);
+ *   a failed sheet has an error_message ("Unknown failure (no error message
+ *   recorded)" when NULL; "" is a message, as in the original).
+ * The rules keep them after every event (with the event's time), so a
+ * state they produced never needs this; it is for states made by hand and
+ * says what the rules do.  SL_ENOMEM (st unchanged). */
+SL_API int sl_rules_invariants(struct sl_job_state *st, int64_t now_us);
+
+/* The old entry point of the rules: sl_rules_apply() without the reason,
+ * and with SL_ENOTFOUND and SL_EEXIST reported as SL_EINVAL, as callers
+ * written before the refusal codes expect (the projector, time travel and
+ * the audit count an SL_EINVAL event as refused and go on). */
 SL_API int sl_state_apply(struct sl_job_state *st, const sl_event *ev);
 
 /* MODEL.md "next sheet" for a live job: *out = the sheet to run next, or 0
@@ -275,9 +357,17 @@ SL_API bool sl_state_pid_alive(int64_t pid, void *ctx);
  * sl_state_touch_event()).
  *
  * Invariant (tests/projector/test_diff.c): applying the events to a copy of
- * cur gives a state equal to want in every column except updated_at, which
- * is the time of the last event; and a sheet that cur has and want lacks is
- * kept as it is (the original's save only ever upserts sheet rows).
+ * cur gives want with the load-time invariants applied at now_us
+ * (sl_rules_invariants(want, now_us)) in every column except updated_at,
+ * which is the time of the last event; and a sheet that cur has and want
+ * lacks is kept as it is (the original's save only ever upserts sheet
+ * rows).  So a want that breaks an invariant is stored as the original
+ * would load it: a running job without started_at gets now_us, a running
+ * job's completed_at is dropped, a completed (in_progress) sheet without
+ * completed_at (started_at) gets now_us, a failed sheet without a message
+ * gets the default message.  (When only the invariant's column differs from
+ * cur, e.g. want clears a running job's started_at, the event clears it and
+ * the rules fill it again with now_us.)
  * updated_at is never emitted: apply sets it.  id, created_at and
  * description are compared like the other columns: the original's save
  * leaves created_at and description of an existing job alone, so the
@@ -286,12 +376,24 @@ SL_API bool sl_state_pid_alive(int64_t pid, void *ctx);
  * Each event has job_id = want->id and time_us = now_us (the log assigns the
  * real time when it appends), seq unset.  *out is an owned array of *n_out
  * owned events (NULL when there are none): free with sl_events_free().
- * The events always apply cleanly to cur: SL_EINVAL when want is not a
- * live job with an id and a name, has total_sheets < 0, a status out of
- * range or sheets out of order, or when cur is a job with another id;
- * SL_ENOMEM. */
+ * The events always apply cleanly to cur: want is refused (SL_EINVAL, with
+ * *why naming the column, e.g. "sheets[3].confidence_score", and the same
+ * reason the rules give for that value in an event) when it is not a live
+ * job with an id, when cur is a job with another id, when its sheets are
+ * out of order or numbered below 1, when now_us is outside
+ * SL_TIME_MIN_US..SL_TIME_MAX_US, or when a value the events would carry
+ * breaks the constraint of its column (sl_state_column_check(): NOT NULL,
+ * total_sheets >= 1, the enumerations, confidence_score in 0..1, times in
+ * range, the shapes of the JSON columns, UTF-8).  Only the values that
+ * differ from cur are checked (the others are in the log already, and the
+ * events do not carry them): a save costs what it changes.  SL_ENOMEM. */
+SL_API int sl_state_diff_checked(const struct sl_job_state *cur, const struct sl_job_state *want,
+			  int64_t now_us, sl_event ***out, size_t *n_out,
+			  struct sl_refusal *why);
+
+/* sl_state_diff_checked() without the reason (the old entry point). */
 SL_API int sl_state_diff(const struct sl_job_state *cur, const struct sl_job_state *want,
-			 int64_t now_us, sl_event ***out, size_t *n_out);
+		  int64_t now_us, sl_event ***out, size_t *n_out);
 
 /* An empty job_fields_set for job_id at now_us: applying it changes nothing
  * but updated_at.  The original's save bumps updated_at even when nothing
@@ -319,6 +421,27 @@ enum sl_column_type {
 	SL_COL_SHEET_STATUS,    /* enum sl_sheet_status, stored as its name */
 };
 
+/* The constraint the original's model puts on a column's values (beyond
+ * its type and NOT NULL), checked by sl_state_column_check().  Every TEXT
+ * value must also be valid UTF-8: the original's sqlite3 module cannot read
+ * anything else back. */
+enum sl_column_check {
+	SL_CHECK_NONE = 0,              /* any value of the type */
+	SL_CHECK_MIN_1,                 /* an integer >= 1 (total_sheets) */
+	SL_CHECK_UNIT_INTERVAL,         /* a real in 0..1, not NaN (confidence_score) */
+	SL_CHECK_TIME,                  /* SL_TIME_MIN_US..SL_TIME_MAX_US */
+	SL_CHECK_JOB_STATUS,            /* a JobStatus */
+	SL_CHECK_SHEET_STATUS,          /* a SheetStatus */
+	SL_CHECK_ERROR_CATEGORY,        /* one of sl_error_category_names */
+	SL_CHECK_OUTCOME_CATEGORY,      /* one of sl_outcome_category_names */
+	SL_CHECK_EXIT_REASON,           /* one of sl_exit_reason_names */
+	SL_CHECK_EXECUTION_MODE,        /* one of sl_execution_mode_names */
+	SL_CHECK_JSON_OBJECT,           /* dict[str, Any] | None (config_snapshot) */
+	SL_CHECK_JSON_TEXT_LIST,        /* list[str], read with `or []` */
+	SL_CHECK_JSON_VALIDATION_DETAILS, /* list[ValidationDetailDict] | None */
+	SL_CHECK_JSON_OUTCOME_DATA,     /* OutcomeDataDict | None */
+};
+
 struct sl_state_column {
 	const char *name;               /* the SQL column name */
 	uint32_t field;                 /* field number in *FieldsSet, 0 if none */
@@ -328,6 +451,7 @@ struct sl_state_column {
 	bool json;                      /* JSON text */
 	size_t offset;                  /* of the value in the struct */
 	size_t has_offset;              /* of the has_ flag (nullable non-text) */
+	enum sl_column_check check;     /* the original's constraint on it */
 };
 
 #define SL_STATE_N_JOB_COLUMNS 18
@@ -350,6 +474,18 @@ SL_API void sl_state_column_get(const struct sl_state_column *c, const void *row
 /* Whether two values of column c are equal (doubles by bit pattern). */
 SL_API bool sl_state_column_value_equal(const struct sl_state_column *c,
 					const struct sl_value *a, const struct sl_value *b);
+
+/* Whether v is a value the original's model accepts in column c: NULL
+ * only in a nullable column, then c->check and, for text, UTF-8 (the list
+ * of constraints is in constraints.c).  On refusal returns SL_EINVAL and
+ * writes one line into reason[0..len) that starts with the column's name
+ * and says what is wrong ("confidence_score 1.5 is outside 0..1").
+ * SL_ENOMEM when a JSON document cannot be parsed for lack of memory.
+ * For the status columns v->i is the enum value.  The one place where the
+ * value constraints live: the rules call it for every event field that
+ * carries a column, sl_state_diff_checked() for every value it emits. */
+SL_API int sl_state_column_check(const struct sl_state_column *c, const struct sl_value *v,
+			  char *reason, size_t len);
 
 /* Writes v into column c of row, freeing the old text.  For TEXT, owned is
  * a string the row takes over (v->s is ignored); it must be NULL exactly

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model_internal.h"
 #include "event_internal.h"
 #include "state.h"
 
@@ -241,6 +242,8 @@ Test(apply, job_created_needs_name_and_total)
 	ev->job_created->has_total_sheets = 0;
 	expect_refused(ev, SL_EINVAL, "job_created without total_sheets");
 	expect_refused(ev_created(T0, "x", -1), SL_EINVAL, "job_created with total_sheets -1");
+	expect_refused(ev_created(T0, "x", 0), SL_EINVAL, "job_created with total_sheets 0 "
+		       "(the original's model: total_sheets >= 1)");
 }
 
 Test(apply, deleted_then_created_again_has_no_stale_sheets)
@@ -722,14 +725,14 @@ Test(apply, job_fields_set_presence)
 	m->status = xs("paused_at_chain");
 	m->has_total_retry_count = 1;
 	m->total_retry_count = 9;
-	m->config_snapshot = xs("[]");
+	m->config_snapshot = xs("{}");
 	add_cleared(&m->n_cleared, &m->cleared, 10);    /* error_message */
 	add_cleared(&m->n_cleared, &m->cleared, 6);     /* config_hash */
 	add_cleared(&m->n_cleared, &m->cleared, 55);    /* a newer schema's field */
-	APPLY_OK(ev, "job_fields_set(status, retries, snapshot []; clear 10, 6, 55)");
+	APPLY_OK(ev, "job_fields_set(status, retries, snapshot {}; clear 10, 6, 55)");
 	cr_assert_eq(st.status, SL_JOB_PAUSED_AT_CHAIN, "status set");
 	cr_assert_eq(st.total_retry_count, 9, "total_retry_count set");
-	cr_assert_str_eq(st.config_snapshot, "[]", "config_snapshot \"[]\" kept as text");
+	cr_assert_str_eq(st.config_snapshot, "{}", "config_snapshot \"{}\" kept as text");
 	cr_assert_null(st.error_message, "error_message cleared");
 	cr_assert_null(st.config_hash, "config_hash cleared");
 	cr_assert(st.has_pid && st.pid == 5, "absent pid: unchanged");
@@ -1035,6 +1038,51 @@ Test(apply, catalogue_matches_the_events)
 		     "every SheetFieldsSet field has a column (plus cleared)");
 	cr_assert_eq(tables[0].desc->n_fields, SL_STATE_N_JOB_COLUMNS,
 		     "every JobFieldsSet field has a column (id has none; plus cleared)");
+}
+
+/* model_internal.h names the catalogue's positions; they must be right. */
+Test(apply, catalogue_positions)
+{
+	static const struct { int index; const char *name; } jobs[] = {
+		{ SL_JC_ID, "id" }, { SL_JC_NAME, "name" }, { SL_JC_DESCRIPTION, "description" },
+		{ SL_JC_STATUS, "status" }, { SL_JC_TOTAL_SHEETS, "total_sheets" },
+		{ SL_JC_LAST_COMPLETED_SHEET, "last_completed_sheet" },
+		{ SL_JC_CURRENT_SHEET, "current_sheet" }, { SL_JC_CONFIG_HASH, "config_hash" },
+		{ SL_JC_CONFIG_SNAPSHOT, "config_snapshot" }, { SL_JC_PID, "pid" },
+		{ SL_JC_ERROR_MESSAGE, "error_message" },
+		{ SL_JC_TOTAL_RETRY_COUNT, "total_retry_count" },
+		{ SL_JC_RATE_LIMIT_WAITS, "rate_limit_waits" }, { SL_JC_CREATED_AT, "created_at" },
+		{ SL_JC_UPDATED_AT, "updated_at" }, { SL_JC_STARTED_AT, "started_at" },
+		{ SL_JC_COMPLETED_AT, "completed_at" }, { SL_JC_CONFIG_PATH, "config_path" },
+	};
+	static const struct { int index; const char *name; } sheets[] = {
+		{ SL_SC_SHEET_NUM, "sheet_num" }, { SL_SC_STATUS, "status" },
+		{ SL_SC_ATTEMPT_COUNT, "attempt_count" }, { SL_SC_EXIT_CODE, "exit_code" },
+		{ SL_SC_ERROR_MESSAGE, "error_message" }, { SL_SC_ERROR_CATEGORY, "error_category" },
+		{ SL_SC_VALIDATION_PASSED, "validation_passed" },
+		{ SL_SC_VALIDATION_DETAILS, "validation_details" },
+		{ SL_SC_COMPLETION_ATTEMPTS, "completion_attempts" },
+		{ SL_SC_PASSED_VALIDATIONS, "passed_validations" },
+		{ SL_SC_FAILED_VALIDATIONS, "failed_validations" },
+		{ SL_SC_LAST_PASS_PERCENTAGE, "last_pass_percentage" },
+		{ SL_SC_EXECUTION_MODE, "execution_mode" }, { SL_SC_OUTCOME_DATA, "outcome_data" },
+		{ SL_SC_CONFIDENCE_SCORE, "confidence_score" },
+		{ SL_SC_LEARNED_PATTERNS, "learned_patterns" },
+		{ SL_SC_SIMILAR_OUTCOMES_COUNT, "similar_outcomes_count" },
+		{ SL_SC_SUCCESS_WITHOUT_RETRY, "success_without_retry" },
+		{ SL_SC_OUTCOME_CATEGORY, "outcome_category" }, { SL_SC_STARTED_AT, "started_at" },
+		{ SL_SC_COMPLETED_AT, "completed_at" },
+		{ SL_SC_EXECUTION_DURATION_SECONDS, "execution_duration_seconds" },
+		{ SL_SC_EXIT_SIGNAL, "exit_signal" }, { SL_SC_EXIT_REASON, "exit_reason" },
+	};
+	cr_assert_eq(sizeof jobs / sizeof jobs[0], SL_STATE_N_JOB_COLUMNS, "every job column");
+	cr_assert_eq(sizeof sheets / sizeof sheets[0], SL_STATE_N_SHEET_COLUMNS, "every sheet column");
+	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++)
+		cr_assert_str_eq(sl_state_job_columns[jobs[i].index].name, jobs[i].name,
+				 "job column %d", jobs[i].index);
+	for (size_t i = 0; i < SL_STATE_N_SHEET_COLUMNS; i++)
+		cr_assert_str_eq(sl_state_sheet_columns[sheets[i].index].name, sheets[i].name,
+				 "sheet column %d", sheets[i].index);
 }
 
 Test(apply, status_names)
