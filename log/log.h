@@ -98,9 +98,14 @@ struct sl_commit_info {
 	int64_t time_us;            /* time of the last event */
 };
 
+/* The last microsecond a log time may be: 9999-12-31T23:59:59.999999Z, the
+ * last the views (and the original) can write as a date. */
+#define SL_LOG_TIME_MAX_US INT64_C(253402300799999999)
+
 /* Appends events[0..n) as one commit.  Each event gets the next sequence
  * number and a time: its own when it has one (sl_event_set_time(); it must
- * not be earlier than the log's last time: SL_EINVAL), else the current
+ * not be earlier than the log's last time, nor before 1970 or after
+ * SL_LOG_TIME_MAX_US, the end of the year 9999: SL_EINVAL), else the current
  * time (never earlier than the log's last time).  The sequence number and
  * the time are written back into each event (sl_event_seq(),
  * sl_event_time_us()).  With durability `always` the commit is on disk

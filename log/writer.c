@@ -707,6 +707,13 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 			       " is earlier than the log's last time %" PRId64, i, t, prev);
 			return SL_EINVAL;
 		}
+		/* A time no reader can write as a date (after 9999-12-31) would
+		 * carry every later event with it: refused, as a time going back. */
+		if (t > SL_LOG_TIME_MAX_US) {
+			sl_msg(log->err, sizeof(log->err), "append: event %zu: time %" PRId64
+			       " is after the year 9999", i, t);
+			return SL_EINVAL;
+		}
 		log->times[i] = prev = t;
 	}
 	/* The payload: per event, varint time delta, varint length, bytes.  Its

@@ -718,8 +718,9 @@ static int set_field(struct parse *ps, ProtobufCMessage *m, const ProtobufCField
 	return rc;
 }
 
-/* Fills a "cleared" list from a list of field names.  Runs after every other
- * body key, so that a field both set and cleared is seen. */
+/* Fills a "cleared" list from a list of field names.  A field both set and
+ * cleared is the JSON form of an event the rules refuse: it is read as
+ * written, and refused by them (model/apply.c) at every door. */
 static int set_cleared(struct parse *ps, ProtobufCMessage *m,
 		       const ProtobufCFieldDescriptor *lf, json_t *list)
 {
@@ -749,8 +750,6 @@ static int set_cleared(struct parse *ps, ProtobufCMessage *m,
 		if (!cf || cf == lf || cf->label == PROTOBUF_C_LABEL_REPEATED)
 			return fail(ps, "body.%s[%zu]: \"%s\" is not a field of %s that can be cleared",
 				    lf->name, i, shown(name, b), ps->type);
-		if (sl_event_field_present(m, cf))
-			return fail(ps, "body.%s: \"%s\" is both set and cleared", lf->name, cf->name);
 		for (size_t j = 0; j < *count; j++)
 			if (ids[j] == cf->id)
 				return fail(ps, "body.%s: \"%s\" is listed twice", lf->name, cf->name);

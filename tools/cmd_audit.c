@@ -389,7 +389,10 @@ int cli_audit_story(const struct sl_audit_entry *e, uint32_t prev_life, char **o
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return SL_ENOMEM;
-	if (e->refused)
+	if (e->refused && e->refusal && e->refusal->reason[0])
+		fprintf(f, "%s refused by the rules (%s): nothing changed", e->type,
+			e->refusal->reason);
+	else if (e->refused)
 		fprintf(f, "%s refused by the rules: nothing changed", e->type);
 	else
 		story_body(f, e, prev_life);
@@ -494,8 +497,11 @@ static void print_full_entry(const struct sl_audit_entry *e, const char *story)
 		snprintf(t, sizeof t, "%" PRId64, e->time_us);
 	if (e->sheet)
 		snprintf(sheet, sizeof sheet, "  sheet %" PRId64, e->sheet);
-	printf("#%-8" PRIu64 " %-32s  life %" PRIu32 "  %s%s%s\n", e->seq, t, e->life, e->type,
-	       sheet, e->refused ? "  (refused by the rules: nothing changed)" : "");
+	printf("#%-8" PRIu64 " %-32s  life %" PRIu32 "  %s%s%s%s%s%s\n", e->seq, t, e->life,
+	       e->type, sheet, e->refused ? "  (refused by the rules" : "",
+	       e->refused && e->refusal && e->refusal->reason[0] ? ": " : "",
+	       e->refused && e->refusal ? e->refusal->reason : "",
+	       e->refused ? "; nothing changed)" : "");
 	if (story && e->event->body_case == STATELOG__EVENT__BODY_EXECUTION_RECORDED)
 		printf("    %s\n", story);
 	for (size_t i = 0; i < e->n_changes; i++) {

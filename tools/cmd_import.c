@@ -145,6 +145,10 @@ int cmd_import(int argc, char **argv)
 	printf("  %" PRIu64 " events in %" PRIu64 " commits, %s to %s\n", r.events, r.commits,
 	       t0, t1);
 	printf("checked %s: %" PRIu64 " rows answer as the source did\n", db, r.rows_compared);
+	if (r.fixes)
+		printf("  %" PRIu64 " value(s) read back as the original's load() returns them "
+		       "(its load-time invariants): %s%s\n", r.fixes, r.fixes_note,
+		       r.fixes > 3 ? "; ..." : "");
 	code = SL_EXIT_OK;
 done:
 	sl_import_free(imp);

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "event_internal.h"
 #include "event_json.h"
+#include "backend.h"
 #include "log.h"
 #include "timefmt.h"
 
@@ -121,14 +122,23 @@ int cmd_init(int argc, char **argv)
 /* ---- append ---- */
 
 static const char append_help[] =
-	"usage: statelog append [--log DIR] [--durability always|interval|none] [--batch N]\n\n"
+	"usage: statelog append [--log DIR] [--db PATH] [--durability always|interval|none]\n"
+	"                       [--batch N]\n\n"
 	"Reads events as JSON lines on standard input, one object per line:\n"
 	"  {\"job_id\": \"j1\", \"type\": \"sheet_started\", \"body\": {\"sheet_num\": 1}}\n"
-	"optionally with \"time\" (ISO-8601) or \"time_us\".  Every line is checked before\n"
-	"anything is written: a malformed line is an error naming its line number, and\n"
-	"then nothing of the input is appended.  The whole input is one commit (all or\n"
-	"nothing) unless --batch N splits it into commits of N events.  Blank lines are\n"
-	"skipped.  Prints the sequence numbers given.\n";
+	"optionally with \"time\" (ISO-8601) or \"time_us\" (at most a day ahead of the\n"
+	"clock).  Every line is checked before anything is written: a malformed line\n"
+	"is an error naming its line number, and the rules of the model (the ones every\n"
+	"call of the backend API is held to) check each event against its job's latest\n"
+	"state, as the events before it in the input leave it; a refused event is named\n"
+	"with the rules' reason, and then nothing of the input is appended.  The whole\n"
+	"input is one commit (all or nothing) unless --batch N splits it into commits of\n"
+	"N events.  Blank lines are skipped.  Prints the sequence numbers given.\n"
+	"--db: the views database the jobs' states are read from (default: beside the\n"
+	"log, DIR with .log replaced by .db).\n\n"
+	"Exit codes: 0 appended, 2 bad input or refused by the rules (nothing appended),\n"
+	"3 damaged log, 4 an event for a job that does not exist, 5 another writer holds\n"
+	"the log, 1 any other failure.\n";
 
 int cmd_append(int argc, char **argv)
 {
@@ -136,10 +146,11 @@ int cmd_append(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "durability", required_argument, NULL, 'd' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *logopt = NULL;
+	const char *logopt = NULL, *dbopt = NULL;
 	struct sl_log_options o;
 	sl_log_options_init(&o);
 	uint64_t batch = 0;
@@ -148,6 +159,7 @@ int cmd_append(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "l:d:b:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': logopt = optarg; break;
+		case 'D': dbopt = optarg; break;
 		case 'd':
 			if (!parse_durability(optarg, &o.durability)) {
 				cli_err("append", "--durability: expected always, interval or none, not '%s'", optarg);
@@ -214,10 +226,17 @@ int cmd_append(int argc, char **argv)
 		status = SL_EXIT_USAGE;
 		goto out;
 	}
-	sl_log *log;
+	/* The backend: the rules of the model hold every event to what the
+	 * API's calls are held to, against the jobs' latest states. */
+	sl_backend *be;
 	struct sl_recovery_report rep;
+	struct sl_backend_options bo;
+	sl_backend_options_init(&bo);
+	bo.durability = o.durability;
+	bo.db_path = cli_db_path(dir, dbopt);
+	bo.report = &rep;
 	char err[1024] = "";
-	int rc = sl_log_open(&log, dir, &o, &rep, err, sizeof(err));
+	int rc = sl_backend_open(&be, dir, &bo, err, sizeof(err));
 	if (rc) {
 		cli_err("append", "%s", err);
 		status = cli_exit_for(rc);
@@ -230,22 +249,34 @@ int cmd_append(int argc, char **argv)
 	for (size_t i = 0; i < n && rc == SL_OK; i += batch) {
 		size_t k = n - i < batch ? n - i : batch;
 		struct sl_commit_info info;
-		rc = sl_log_append(log, evs + i, k, &info);
+		rc = sl_backend_append(&info, be, evs + i, k);
 		if (rc == SL_OK) {
 			if (!first)
 				first = info.first_seq;
 			last = info.last_seq;
 		} else {
-			cli_err("append", "%s%s%s", sl_log_errmsg(log)[0] ? sl_log_errmsg(log) : sl_strerror(rc),
-				i ? "; appended before the failure: " : " (nothing appended)",
-				i ? "see below" : "");
+			/* The backend says "append: event K (...)", K counted
+			 * in this commit: said here as counted in the input. */
+			const char *m = sl_backend_errmsg(be);
+			if (strncmp(m, "append: ", 8) == 0)
+				m += 8;
+			if (i)
+				cli_err("append", "in the commit of events %zu-%zu: %s; the %zu "
+					"before it were appended (see below)", i + 1, i + k,
+					m[0] ? m : sl_strerror(rc), i);
+			else
+				cli_err("append", "%s (nothing appended)", m[0] ? m : sl_strerror(rc));
 		}
 	}
-	int crc = sl_log_close(log);
+	int crc = sl_backend_close(be);
 	if (rc == SL_OK && crc != SL_OK) {
 		cli_err("append", "%s: closing: %s", dir, sl_strerror(crc));
 		rc = crc;
 	}
+	/* Refused by the rules: bad input (exit 2), but for an event of a job
+	 * that does not exist (exit 4), as everywhere. */
+	if (sl_rules_refused(rc) && rc != SL_ENOTFOUND)
+		rc = SL_EINVAL;
 	if (first)
 		printf("appended %" PRIu64 " event(s): seq %" PRIu64 "-%" PRIu64 "\n", last - first + 1,
 		       first, last);

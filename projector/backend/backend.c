@@ -12,7 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "timefmt.h"
 
 #define DEFAULT_CACHE_JOBS 256
 
@@ -209,41 +210,6 @@ int sl_backend_load(struct sl_job_state *out, sl_backend *be, const char *job_id
 	return rc;
 }
 
-/* The checks of sl_state_diff(), made first so the message can say which
- * one failed. */
-static int check_state(const sl_backend *be, const struct sl_job_state *st)
-{
-	if (!st->name)
-		return sl_be_fail(be, SL_EINVAL, "save: job '%s': no name", st->id);
-	if (st->total_sheets < 0)
-		return sl_be_fail(be, SL_EINVAL, "save: job '%s': total_sheets %" PRId64 " is negative",
-			       st->id, st->total_sheets);
-	if ((unsigned)st->status >= SL_JOB_STATUS_COUNT)
-		return sl_be_fail(be, SL_EINVAL, "save: job '%s': status %d is not a JobStatus",
-			       st->id, (int)st->status);
-	for (size_t i = 0; i < st->n_sheets; i++) {
-		const struct sl_sheet_state *sh = &st->sheets[i];
-		if (sh->sheet_num < 1)
-			return sl_be_fail(be, SL_EINVAL, "save: job '%s': sheet number %" PRId64
-				       " is below 1", st->id, sh->sheet_num);
-		if (i > 0 && sh->sheet_num <= sh[-1].sheet_num)
-			return sl_be_fail(be, SL_EINVAL, "save: job '%s': sheet %" PRId64
-				       " is out of order or repeated", st->id, sh->sheet_num);
-		if ((unsigned)sh->status >= SL_SHEET_STATUS_COUNT)
-			return sl_be_fail(be, SL_EINVAL, "save: job '%s': sheet %" PRId64
-				       ": status %d is not a SheetStatus", st->id, sh->sheet_num,
-				       (int)sh->status);
-	}
-	return SL_OK;
-}
-
-static int64_t wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int sl_backend_save(sl_backend *be, struct sl_job_state *state)
 {
 	struct sl_be_entry *e = NULL;
@@ -255,7 +221,7 @@ int sl_backend_save(sl_backend *be, struct sl_job_state *state)
 	if (!state)
 		return sl_be_fail(be, SL_EINVAL, "save: no state");
 	if ((rc = sl_be_check_id(be, "save", state->id)) != SL_OK ||
-	    (rc = sl_be_check_writable(be, "save")) != SL_OK || (rc = check_state(be, state)) != SL_OK)
+	    (rc = sl_be_check_writable(be, "save")) != SL_OK)
 		return rc;
 	if ((rc = sl_be_entry_acquire(be, state->id, &e)) != SL_OK)
 		return rc;
@@ -269,10 +235,10 @@ int sl_backend_save(sl_backend *be, struct sl_job_state *state)
 	want.description = exists ? e->st.description : NULL;
 	if (exists)
 		want.created_at_us = e->st.created_at_us;
-	rc = sl_state_diff(&e->st, &want, wall_us(), &evs, &n);
+	struct sl_refusal why;
+	rc = sl_state_diff(&evs, &n, &e->st, &want, sl_time_now_us(), &why);
 	if (rc != SL_OK) {
-		sl_be_fail(be, rc, "save: job '%s': %s", state->id,
-			rc == SL_EINVAL ? "the state cannot be saved" : sl_strerror(rc));
+		sl_be_refused(be, "save", state->id, &why);
 		goto out;
 	}
 	if (!exists && state->created_at_us == 0) {

@@ -6,7 +6,7 @@
  * demand, before every call that reads them (history, counts, statistics,
  * query_jobs, list_jobs).  Job states are served from an in-memory cache
  * kept current by applying the events this handle appends with
- * sl_state_apply(), the one place for the rules; a job not in the cache is
+ * sl_rules_apply(), the one place for the rules; a job not in the cache is
  * read from the caught-up views.  So every committed event is visible to the
  * next call (read-your-writes), and load() costs a copy, not a query.
  *
@@ -15,10 +15,15 @@
  * calls on different jobs proceed together, and their appends share the
  * log's fsyncs (group commit).
  *
- * Errors: 0 or a negative SL_* code (sl_error.h).  Bad input is SL_EINVAL
- * (an empty job id, a sheet number outside 1..total_sheets, an unknown
- * status name, a mutation on a read-only handle); a job that does not exist
- * is SL_ENOTFOUND.  sl_backend_errmsg() gives one line naming the input.
+ * Errors: 0 or a negative SL_* code (sl_error.h).  Every call that appends
+ * runs the rules of the model on the job's state first, in a dry run
+ * (sl_rules_check(), state.h), so nothing they refuse is appended and the
+ * call fails with their code and reason: SL_ENOTFOUND for a job that does
+ * not exist, SL_EINVAL for what the model does not allow (a sheet number
+ * below 1, a value outside its column's constraint, ...).  Bad arguments
+ * are SL_EINVAL too (an empty job id, an unknown status name, a mutation on
+ * a read-only handle).  sl_backend_errmsg() gives one line naming the input
+ * and, for a refusal, the field and the rules' reason.
  * Out-parameters come first and are set only on success.  Nothing here
  * prints or exits.
  */
@@ -178,15 +183,16 @@ SL_API int sl_backend_next_sheet(int64_t *out, sl_backend *be, const char *job_i
  * "Unknown error"), "in_progress" sheet_started.  Any other status the
  * original knows changes nothing but updated_at (its save still runs): one
  * touch event is appended.  Loads the job first as load() does.
- * SL_EINVAL for an unknown status name or a sheet outside 1..total_sheets;
- * SL_ENOTFOUND for an unknown job. */
+ * SL_EINVAL for an unknown status name or a sheet below 1; SL_ENOTFOUND for
+ * an unknown job.  A sheet past total_sheets gets its row, as in the
+ * original. */
 SL_API int sl_backend_mark_sheet_status(sl_backend *be, const char *job_id, int64_t sheet_num,
 					const char *status, const char *error_message);
 
 /* One attempt to record.  Strings are borrowed for the call. */
 struct sl_execution_record {
 	const char *job_id;
-	int64_t sheet_num;              /* 1..total_sheets */
+	int64_t sheet_num;              /* any: history has no key on sheets */
 	int64_t attempt_num;
 	const char *prompt;             /* NULL: None */
 	const char *output;             /* NULL: None */
@@ -201,8 +207,7 @@ struct sl_execution_record {
  * reopening and deletes; two threads recording at once may append theirs in
  * either order.  Unless full_execution_text, the prompt is cut to its first
  * SL_BACKEND_PROMPT_CHARS and the output to its last SL_BACKEND_OUTPUT_CHARS
- * characters.  SL_ENOTFOUND for an unknown job, SL_EINVAL for a sheet
- * outside 1..total_sheets. */
+ * characters.  SL_ENOTFOUND for an unknown job. */
 SL_API int sl_backend_record_execution(int64_t *out, sl_backend *be, const struct sl_execution_record *rec);
 
 /* One row of execution_history.  Owns its strings. */
@@ -223,8 +228,8 @@ struct sl_execution_row {
 /* The job's execution history, newest first (executed_at, then id),
  * optionally of one sheet (sheet_num 0: every sheet), at most limit rows
  * (0: SL_BACKEND_HISTORY_LIMIT; negative: no limit).  A job that does not
- * exist has no history (*n_out = 0), as in the original.  SL_EINVAL for a
- * negative sheet_num, or one past total_sheets of a job that exists.
+ * exist, or a sheet it does not have, has no history (*n_out = 0), as in
+ * the original.  SL_EINVAL for a negative sheet_num.
  * *out is owned (NULL when empty): sl_backend_history_free(). */
 SL_API int sl_backend_history(struct sl_execution_row **out, size_t *n_out, sl_backend *be,
 			      const char *job_id, int64_t sheet_num, int64_t limit);
@@ -281,8 +286,9 @@ SL_API int sl_backend_query_jobs(struct sl_job_summary **out, size_t *n_out, sl_
 SL_API void sl_backend_summaries_free(struct sl_job_summary *rows, size_t n);
 
 /* ---- intention calls: exactly one event each --------------------------- */
-/* Each returns SL_ENOTFOUND for an unknown job and SL_EINVAL for a sheet
- * outside 1..total_sheets; the rules: projector/model/MODEL.md, apply.c.
+/* Each returns SL_ENOTFOUND for an unknown job and SL_EINVAL for what the
+ * rules refuse (a sheet below 1, a value outside its column's constraint;
+ * projector/model/MODEL.md).
  * Unlike load() they do not recover a zombie first: the caller is the
  * job's runner. */
 
@@ -326,6 +332,23 @@ SL_API int sl_backend_pid_set(sl_backend *be, const char *job_id, int64_t pid);
 /* sheet_num 0: no sheet.  SL_EINVAL for a negative or NaN wait. */
 SL_API int sl_backend_rate_limit_wait(sl_backend *be, const char *job_id, int64_t sheet_num,
 				      double wait_seconds);
+
+/* ---- events from outside ---------------------------------------------- */
+
+/* Appends evs[0..n) (any jobs, any types: the form `statelog append` reads)
+ * as one commit, after the rules have accepted every one of them in order,
+ * each against its job's state as the events before it in evs leave it.
+ * The door for events made outside the API; it holds them to exactly the
+ * rules the calls above are held to.  An event with a time keeps it (the
+ * log moves it forward if it is older than the log's last; SL_EINVAL when it
+ * is more than SL_RULES_FUTURE_WINDOW_US ahead of the clock); one without
+ * gets the commit's.  Refusal: the rules' code, nothing appended, and the
+ * message "append: event K (TYPE) of job 'J': FIELD: REASON" with K
+ * counted from 1.  On success the events hold their sequence numbers and
+ * times, and *info (may be NULL) the commit's.  An execution id at or above
+ * the next one record_execution() would give moves that one past it. */
+SL_API int sl_backend_append(struct sl_commit_info *info, sl_backend *be, sl_event *const *evs,
+			     size_t n);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,7 @@
  * The cache.  One entry per job id seen, holding the job's state exactly as
  * the log says it is.  An entry is filled from the views (caught up first)
  * when first used, and from then on kept current by applying, with
- * sl_state_apply(), every event this handle appends for the job, right
+ * sl_rules_apply(), every event this handle appends for the job, right
  * after the append returns.  Since this handle is the log's only writer and
  * every append for a job happens under that job's entry lock, the entry can
  * never miss an event.  The views are only read on a miss, so load() of a
@@ -30,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "timefmt.h"
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -171,39 +173,50 @@ int sl_be_job_begin(sl_backend *be, const char *what, const char *job_id, struct
 		rc = sl_be_entry_acquire(be, job_id, &e);
 	if (rc != SL_OK)
 		return rc;
-	if (e->st.presence != SL_JOB_LIVE) {
-		sl_be_entry_release(be, e);
-		return sl_be_fail(be, SL_ENOTFOUND, "%s: no job '%s'", what, job_id);
-	}
 	*out = e;
 	return SL_OK;
 }
 
-int sl_be_check_sheet(const sl_backend *be, const char *what, const struct sl_be_entry *e,
-		       int64_t sheet_num)
+int sl_be_refused(const sl_backend *be, const char *what, const char *job_id,
+		  const struct sl_refusal *why)
 {
-	if (sheet_num < 1 || sheet_num > e->st.total_sheets)
-		return sl_be_fail(be, SL_EINVAL, "%s: job '%s': sheet %" PRId64 " is outside 1..%"
-			       PRId64, what, e->id, sheet_num, e->st.total_sheets);
-	return SL_OK;
+	/* The rules' codes are the API's: SL_ENOTFOUND for a job that does not
+	 * exist, SL_EINVAL (SL_EEXIST) for a call the model does not allow. */
+	return sl_be_fail(be, why->code, "%s: job '%s': %s%s%s", what, job_id, why->field,
+			  why->field[0] ? ": " : "", why->reason);
 }
 
 /* Appends evs[0..n) as one commit for the job of e (locked), then applies
- * them to its cached state.  The log assigns every time.  *info may be
- * NULL. */
+ * them to its cached state.  The rules run first, in a dry run on the
+ * cached state, so nothing they refuse is ever appended; the log then
+ * assigns every time.  *info may be NULL. */
 int sl_be_job_append(sl_backend *be, const char *what, struct sl_be_entry *e,
 		      sl_event **evs, size_t n, struct sl_commit_info *info)
 {
 	struct sl_commit_info ci;
+	struct sl_refusal why;
+	size_t failed;
+	/* The rules look at an event's time only to see that the views can
+	 * write it: the clock stands in for the time the log will give. */
+	int64_t now = sl_time_now_us();
 	for (size_t i = 0; i < n; i++) {
-		evs[i]->has_time_us = 0;
+		evs[i]->has_time_us = 1;
+		evs[i]->time_us = now;
 		evs[i]->has_seq = 0;
 	}
-	int rc = sl_log_append(be->log, evs, n, &ci);
+	int rc = n == 1 ? sl_rules_check(&e->st, evs[0], &why)
+			: sl_rules_check_commit(&e->st, evs, n, &failed, &why);
+	if (rc == SL_ENOMEM)
+		return sl_be_fail(be, rc, "%s: job '%s': out of memory", what, e->id);
+	if (rc != SL_OK)
+		return sl_be_refused(be, what, e->id, &why);
+	for (size_t i = 0; i < n; i++)
+		evs[i]->has_time_us = 0;
+	rc = sl_log_append(be->log, evs, n, &ci);
 	if (rc != SL_OK)
 		return sl_be_fail(be, rc, "%s: job '%s': %s", what, e->id, sl_log_errmsg(be->log));
 	for (size_t i = 0; i < n; i++) {
-		if (sl_state_apply(&e->st, evs[i]) != SL_OK) {
+		if (sl_rules_apply(&e->st, evs[i], NULL) != SL_OK) {
 			/* Cannot happen for events checked before appending, but
 			 * if it does the commit is in the log all the same: forget
 			 * the cached state and read it from the views next time,

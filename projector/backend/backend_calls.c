@@ -35,8 +35,6 @@ int sl_backend_mark_sheet_status(sl_backend *be, const char *job_id, int64_t she
 		rc = sl_be_fail(be, SL_EIO, "%s: job '%s': cached state lost", what, job_id);
 		goto out;
 	}
-	if ((rc = sl_be_check_sheet(be, what, e, sheet_num)) != SL_OK)
-		goto out;
 	switch (s) {
 	case SL_SHEET_COMPLETED: {
 		Statelog__SheetCompleted b = STATELOG__SHEET_COMPLETED__INIT;
@@ -113,8 +111,6 @@ int sl_backend_record_execution(int64_t *out, sl_backend *be, const struct sl_ex
 		return sl_be_fail(be, SL_EINVAL, "%s: no record", what);
 	if ((rc = sl_be_job_begin(be, what, rec->job_id, &e)) != SL_OK)
 		return rc;
-	if ((rc = sl_be_check_sheet(be, what, e, rec->sheet_num)) != SL_OK)
-		goto out;
 
 	Statelog__ExecutionRecorded b = STATELOG__EXECUTION_RECORDED__INIT;
 	b.has_sheet_num = b.has_attempt_num = 1;
@@ -154,17 +150,16 @@ out:
 
 /* ---- intention calls --------------------------------------------------- */
 
-/* One event of `type` for a job that must exist; sheet_num is checked
- * against 1..total_sheets when check is set. */
-static int intention(sl_backend *be, const char *what, const char *job_id, bool check,
-		     int64_t sheet_num, Statelog__Event__BodyCase type, void *body)
+/* One event of `type` for job_id: the rules check it (the job must exist,
+ * its sheet number be 1 or more, ...) before it is appended. */
+static int intention(sl_backend *be, const char *what, const char *job_id,
+		     Statelog__Event__BodyCase type, void *body)
 {
 	struct sl_be_entry *e;
 	int rc = sl_be_job_begin(be, what, job_id, &e);
 	if (rc != SL_OK)
 		return rc;
-	if (!check || (rc = sl_be_check_sheet(be, what, e, sheet_num)) == SL_OK)
-		rc = sl_be_append_one(be, what, e, type, body);
+	rc = sl_be_append_one(be, what, e, type, body);
 	sl_be_entry_release(be, e);
 	return rc;
 }
@@ -174,8 +169,7 @@ int sl_backend_sheet_started(sl_backend *be, const char *job_id, int64_t sheet_n
 	Statelog__SheetStarted b = STATELOG__SHEET_STARTED__INIT;
 	b.has_sheet_num = 1;
 	b.sheet_num = sheet_num;
-	return intention(be, "sheet_started", job_id, true, sheet_num,
-			 STATELOG__EVENT__BODY_SHEET_STARTED, &b);
+	return intention(be, "sheet_started", job_id, STATELOG__EVENT__BODY_SHEET_STARTED, &b);
 }
 
 int sl_backend_sheet_completed(sl_backend *be, const char *job_id, int64_t sheet_num,
@@ -191,8 +185,7 @@ int sl_backend_sheet_completed(sl_backend *be, const char *job_id, int64_t sheet
 		b.has_duration_seconds = c->has_duration_seconds;
 		b.duration_seconds = c->duration_seconds;
 	}
-	return intention(be, "sheet_completed", job_id, true, sheet_num,
-			 STATELOG__EVENT__BODY_SHEET_COMPLETED, &b);
+	return intention(be, "sheet_completed", job_id, STATELOG__EVENT__BODY_SHEET_COMPLETED, &b);
 }
 
 int sl_backend_sheet_failed(sl_backend *be, const char *job_id, int64_t sheet_num,
@@ -212,8 +205,7 @@ int sl_backend_sheet_failed(sl_backend *be, const char *job_id, int64_t sheet_nu
 		b.has_duration_seconds = f->has_duration_seconds;
 		b.duration_seconds = f->duration_seconds;
 	}
-	return intention(be, "sheet_failed", job_id, true, sheet_num,
-			 STATELOG__EVENT__BODY_SHEET_FAILED, &b);
+	return intention(be, "sheet_failed", job_id, STATELOG__EVENT__BODY_SHEET_FAILED, &b);
 }
 
 int sl_backend_sheet_skipped(sl_backend *be, const char *job_id, int64_t sheet_num,
@@ -223,68 +215,57 @@ int sl_backend_sheet_skipped(sl_backend *be, const char *job_id, int64_t sheet_n
 	b.has_sheet_num = 1;
 	b.sheet_num = sheet_num;
 	b.reason = (char *)reason;
-	return intention(be, "sheet_skipped", job_id, true, sheet_num,
-			 STATELOG__EVENT__BODY_SHEET_SKIPPED, &b);
+	return intention(be, "sheet_skipped", job_id, STATELOG__EVENT__BODY_SHEET_SKIPPED, &b);
 }
 
 int sl_backend_job_paused(sl_backend *be, const char *job_id, const char *reason)
 {
 	Statelog__JobPaused b = STATELOG__JOB_PAUSED__INIT;
 	b.reason = (char *)reason;
-	return intention(be, "job_paused", job_id, false, 0, STATELOG__EVENT__BODY_JOB_PAUSED, &b);
+	return intention(be, "job_paused", job_id, STATELOG__EVENT__BODY_JOB_PAUSED, &b);
 }
 
 int sl_backend_job_failed(sl_backend *be, const char *job_id, const char *message)
 {
 	Statelog__JobFailed b = STATELOG__JOB_FAILED__INIT;
 	b.message = (char *)message;
-	return intention(be, "job_failed", job_id, false, 0, STATELOG__EVENT__BODY_JOB_FAILED, &b);
+	return intention(be, "job_failed", job_id, STATELOG__EVENT__BODY_JOB_FAILED, &b);
 }
 
 int sl_backend_job_resumed(sl_backend *be, const char *job_id)
 {
 	Statelog__JobResumed b = STATELOG__JOB_RESUMED__INIT;
-	return intention(be, "job_resumed", job_id, false, 0, STATELOG__EVENT__BODY_JOB_RESUMED, &b);
+	return intention(be, "job_resumed", job_id, STATELOG__EVENT__BODY_JOB_RESUMED, &b);
 }
 
 int sl_backend_job_completed(sl_backend *be, const char *job_id)
 {
 	Statelog__JobCompleted b = STATELOG__JOB_COMPLETED__INIT;
-	return intention(be, "job_completed", job_id, false, 0,
-			 STATELOG__EVENT__BODY_JOB_COMPLETED, &b);
+	return intention(be, "job_completed", job_id, STATELOG__EVENT__BODY_JOB_COMPLETED, &b);
 }
 
 int sl_backend_job_cancelled(sl_backend *be, const char *job_id, const char *reason)
 {
 	Statelog__JobCancelled b = STATELOG__JOB_CANCELLED__INIT;
 	b.reason = (char *)reason;
-	return intention(be, "job_cancelled", job_id, false, 0,
-			 STATELOG__EVENT__BODY_JOB_CANCELLED, &b);
+	return intention(be, "job_cancelled", job_id, STATELOG__EVENT__BODY_JOB_CANCELLED, &b);
 }
 
 int sl_backend_pid_set(sl_backend *be, const char *job_id, int64_t pid)
 {
-	if (pid <= 0)
-		return sl_be_fail(be, SL_EINVAL, "pid_set: pid %" PRId64 " is not a process id", pid);
 	Statelog__PidSet b = STATELOG__PID_SET__INIT;
 	b.has_pid = 1;
 	b.pid = pid;
-	return intention(be, "pid_set", job_id, false, 0, STATELOG__EVENT__BODY_PID_SET, &b);
+	return intention(be, "pid_set", job_id, STATELOG__EVENT__BODY_PID_SET, &b);
 }
 
 int sl_backend_rate_limit_wait(sl_backend *be, const char *job_id, int64_t sheet_num,
 			       double wait_seconds)
 {
-	if (!(wait_seconds >= 0) || isinf(wait_seconds))
-		return sl_be_fail(be, SL_EINVAL, "rate_limit_wait: wait of %g seconds", wait_seconds);
-	if (sheet_num < 0)
-		return sl_be_fail(be, SL_EINVAL, "rate_limit_wait: sheet %" PRId64 " is negative",
-			       sheet_num);
 	Statelog__RateLimitWait b = STATELOG__RATE_LIMIT_WAIT__INIT;
 	b.has_wait_seconds = 1;
 	b.wait_seconds = wait_seconds;
 	b.has_sheet_num = sheet_num != 0;
 	b.sheet_num = sheet_num;
-	return intention(be, "rate_limit_wait", job_id, sheet_num != 0, sheet_num,
-			 STATELOG__EVENT__BODY_RATE_LIMIT_WAIT, &b);
+	return intention(be, "rate_limit_wait", job_id, STATELOG__EVENT__BODY_RATE_LIMIT_WAIT, &b);
 }

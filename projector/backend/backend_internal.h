@@ -34,7 +34,6 @@ enum sl_be_stmt {
 	BE_ST_HISTORY_ALL,
 	BE_ST_HISTORY_SHEET,
 	BE_ST_HISTORY_COUNT,
-	BE_ST_JOB_TOTAL,
 	BE_ST_STATS_JOB,
 	BE_ST_STATS_EXEC,
 	BE_ST_QUERY,
@@ -100,14 +99,15 @@ int sl_be_entry_acquire(sl_backend *be, const char *job_id, struct sl_be_entry *
 /* Unlocks and unpins an entry; may drop idle entries over the cache size. */
 void sl_be_entry_release(sl_backend *be, struct sl_be_entry *e);
 
-/* sl_be_entry_acquire() for a call that appends to a job that must exist:
- * SL_EINVAL for an empty id or a read-only handle, SL_ENOTFOUND for a job
- * that does not exist. */
+/* sl_be_entry_acquire() for a call that appends: SL_EINVAL for an empty id
+ * or a read-only handle.  Whether the job exists is the rules' to say, when
+ * the call's event is checked (SL_ENOTFOUND). */
 int sl_be_job_begin(sl_backend *be, const char *what, const char *job_id, struct sl_be_entry **out);
 
-/* SL_EINVAL with a message unless 1 <= sheet_num <= total_sheets. */
-int sl_be_check_sheet(const sl_backend *be, const char *what, const struct sl_be_entry *e,
-		   int64_t sheet_num);
+/* Sets the message of a call the rules refused ("<what>: job 'J': <field>:
+ * <reason>") and returns the rules' code. */
+int sl_be_refused(const sl_backend *be, const char *what, const char *job_id,
+		  const struct sl_refusal *why);
 
 /* Appends evs[0..n) as one commit for e's job (e locked), the log giving
  * every event its time, then applies them to the cached state.  info may be

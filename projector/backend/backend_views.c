@@ -31,8 +31,6 @@ static const char *const stmt_sql[BE_N_STMT] = {
 		" ORDER BY executed_at DESC, id DESC LIMIT ?2",
 	[BE_ST_HISTORY_COUNT] =
 		"SELECT COUNT(*) FROM execution_history WHERE job_id = ?1",
-	[BE_ST_JOB_TOTAL] =
-		"SELECT total_sheets FROM jobs WHERE id = ?1",
 	[BE_ST_STATS_JOB] =
 		"SELECT total_sheets, last_completed_sheet, total_retry_count FROM jobs WHERE id = ?1",
 	[BE_ST_STATS_EXEC] =
@@ -295,27 +293,10 @@ int sl_backend_history(struct sl_execution_row **out, size_t *n_out, sl_backend 
 		return rc;
 	if (sheet_num < 0)
 		return sl_be_fail(be, SL_EINVAL, "history: sheet %" PRId64 " is negative", sheet_num);
+	/* Any sheet, as the original: a sheet a job does not have (or a job
+	 * that does not exist) simply has no history. */
 	if ((rc = views_begin(be, "history")) != SL_OK)
 		return rc;
-	if (sheet_num > 0) {
-		/* A sheet past the end of a job that exists is a mistake; a job
-		 * that does not exist simply has no history (the original). */
-		st = be->stmt[BE_ST_JOB_TOTAL];
-		bind_text(st, 1, job_id);
-		s = sqlite3_step(st);
-		if (s == SQLITE_ROW && sheet_num > sqlite3_column_int64(st, 0)) {
-			rc = sl_be_fail(be, SL_EINVAL, "history: job '%s': sheet %" PRId64
-				     " is outside 1..%" PRId64, job_id, sheet_num,
-				     (int64_t)sqlite3_column_int64(st, 0));
-			goto out;
-		}
-		if (s != SQLITE_ROW && s != SQLITE_DONE) {
-			rc = sql_fail(be, "history");
-			goto out;
-		}
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-	}
 	st = be->stmt[sheet_num > 0 ? BE_ST_HISTORY_SHEET : BE_ST_HISTORY_ALL];
 	bind_text(st, 1, job_id);
 	sqlite3_bind_int64(st, 2, limit == 0 ? SL_BACKEND_HISTORY_LIMIT : limit < 0 ? -1 : limit);

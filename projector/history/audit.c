@@ -4,7 +4,7 @@
  * Two states walk the job's events: `cur` has every event up to the entry
  * returned applied, `prev` every event but that one.  The entry's changes
  * are the columns where they differ.  At the next call prev catches up by
- * applying the same event (sl_state_apply() is pure, so prev becomes equal
+ * applying the same event (sl_rules_apply() is pure, so prev becomes equal
  * to cur without copying a job of a hundred sheets at every event).
  *
  * Which rows to compare: the jobs row, and the sheet the event names; an
@@ -34,6 +34,7 @@ struct sl_audit {
 	struct sl_fetch fetch;
 	struct sl_job_state prev, cur;
 	sl_event *ev;                   /* the event of the entry returned */
+	struct sl_refusal why;          /* why the rules refused it */
 	bool ev_applied;
 	uint32_t life;
 	struct sl_audit_change *ch;
@@ -275,7 +276,7 @@ static void note_sheet(struct sl_audit *a, int64_t sheet)
 static int catch_up_prev(struct sl_audit *a)
 {
 	int rc = SL_OK;
-	if (a->ev && a->ev_applied && (rc = sl_state_apply(&a->prev, a->ev)) != SL_OK)
+	if (a->ev && a->ev_applied && (rc = sl_rules_apply(&a->prev, a->ev, NULL)) != SL_OK)
 		audit_msg(a, "seq %" PRIu64 ": applying it again: %s", a->ev->seq, sl_strerror(rc));
 	sl_event_free(a->ev);
 	a->ev = NULL;
@@ -301,8 +302,8 @@ int sl_audit_next(sl_audit *a, const struct sl_audit_entry **out)
 			break;
 		}
 		bool was_live = a->cur.presence == SL_JOB_LIVE;
-		rc = sl_event_unknown_type(ev) ? SL_EINVAL : sl_state_apply(&a->cur, ev);
-		if (rc != SL_OK && rc != SL_EINVAL) {
+		rc = sl_rules_apply(&a->cur, ev, &a->why);
+		if (rc != SL_OK && !sl_rules_refused(rc) && rc != SL_EUNKNOWN) {
 			audit_msg(a, "seq %" PRIu64 ": %s", seq, sl_strerror(rc));
 			return rc;
 		}
@@ -323,7 +324,8 @@ int sl_audit_next(sl_audit *a, const struct sl_audit_entry **out)
 		}
 		a->e = (struct sl_audit_entry){
 			.seq = seq, .time_us = ev->time_us, .type = sl_event_type_name(ev),
-			.sheet = sheet, .life = a->life, .refused = !a->ev_applied, .event = ev,
+			.sheet = sheet, .life = a->life, .refused = !a->ev_applied,
+			.refusal = a->ev_applied ? NULL : &a->why, .event = ev,
 			.changes = a->ch, .n_changes = a->n_ch, .after = &a->cur,
 		};
 		*out = &a->e;

@@ -3,7 +3,7 @@
  * it fast, and how one job evolved, event by event (the audit).
  *
  * Everything here is derived from the log through the one function that
- * applies an event (sl_state_apply(), state.h) and the projector's own
+ * applies an event (sl_rules_apply(), state.h) and the projector's own
  * catch-up: a job as of seq N is its events up to N applied in order; the
  * database as of N is what projecting the log cut at N gives, row for row.
  *
@@ -33,7 +33,7 @@
  * The audit.  For one job, the ordered timeline of its events: each one's
  * sequence number, time, type and sheet, and every column it changed, with
  * the value before and after.  The values come from applying each event to the job's
- * state with sl_state_apply() (state.h), the one place for the rules, and
+ * state with sl_rules_apply() (state.h), the one place for the rules, and
  * comparing the columns before and after through the column catalogue: no
  * rule is restated here.
  *
@@ -146,7 +146,9 @@ struct sl_audit_entry {
 	int64_t sheet;                  /* 0: about the whole job */
 	uint32_t life;                  /* 1 from the first creation, +1 at each
 					   creation after a deletion; 0 before any */
-	bool refused;                   /* the rules refused it: nothing changed */
+	bool refused;                   /* the rules refused it (or its type is one
+					   this build does not know): nothing changed */
+	const struct sl_refusal *refusal; /* why, when refused */
 	const sl_event *event;
 	const struct sl_audit_change *changes;
 	size_t n_changes;

@@ -146,7 +146,7 @@ static int replay(sl_proj *p, struct sl_fetch *f, struct sl_job_state *st,
 			sl_proj_set_error(p, "%s: %s", sl_proj_log_dir(p), f->errmsg);
 			return rc;
 		}
-		rc = sl_event_unknown_type(ev) ? SL_EINVAL : sl_state_apply(st, ev);
+		rc = sl_rules_apply(st, ev, NULL);
 		if (rc == SL_OK && kept && ev->body_case == STATELOG__EVENT__BODY_EXECUTION_RECORDED) {
 			sl_event **k = realloc(*kept, (*n_kept + 1) * sizeof *k);
 			if (!k) {
@@ -159,7 +159,7 @@ static int replay(sl_proj *p, struct sl_fetch *f, struct sl_job_state *st,
 			continue;
 		}
 		sl_event_free(ev);
-		if (rc != SL_OK && rc != SL_EINVAL)
+		if (rc != SL_OK && !sl_rules_refused(rc) && rc != SL_EUNKNOWN)
 			return rc;
 	}
 	return SL_OK;

@@ -13,7 +13,7 @@
  *    execution_recorded events), and the fields events at updated_at;
  *  - the job_fields_set goes last and carries updated_at_us, so the jobs
  *    row's updated_at is the source's whatever the event times are;
- *  - every job's events are checked in memory with sl_state_apply() against
+ *  - every job's events are checked in memory with sl_rules_apply() against
  *    the state read before anything is written.
  *
  * Atomicity: the log is built in ".<name>.import-XXXXXX" beside the target
@@ -143,6 +143,17 @@ bool sl_imp_valid_json(const char *text, size_t len, char *why, size_t whylen)
 	return false;
 }
 
+int sl_imp_check_value(const struct sl_state_column *c, struct sl_value *v, char *owned,
+		       char *why, size_t whylen)
+{
+	if (c->type == SL_COL_TEXT)
+		v->s = owned;
+	int rc = sl_state_column_check(c, v, why, whylen);
+	if (rc != SL_OK)
+		free(owned);
+	return rc;
+}
+
 void sl_imp_value_text(const struct sl_state_column *c, const void *row, char *buf, size_t len)
 {
 	struct sl_value v;
@@ -213,6 +224,9 @@ void sl_import_free(sl_import *imp)
 	for (size_t i = 0; i < imp->n_sources; i++)
 		free(imp->sources[i]);
 	free(imp->sources);
+	for (size_t i = 0; i < imp->n_fixes; i++)
+		free(imp->fixes[i].job_id);
+	free(imp->fixes);
 	if (imp->src) {
 		sqlite3_exec(imp->src, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close(imp->src);
@@ -340,6 +354,77 @@ static void vec_free(struct event_vec *l)
 	*l = (struct event_vec){ 0 };
 }
 
+bool sl_imp_is_fixed(const struct sl_import *imp, const char *job_id, int64_t sheet_num,
+		     const char *column)
+{
+	for (size_t i = 0; i < imp->n_fixes; i++) {
+		const struct sl_imp_fix *f = &imp->fixes[i];
+		if (f->sheet_num == sheet_num && strcmp(f->column, column) == 0 &&
+		    strcmp(f->job_id, job_id) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Records that column c of a row of job `job` (sheet 0: the job row) reads
+ * back as after (a row of expect) where the source has before. */
+static int add_fix(struct sl_import *imp, const char *job, int64_t sheet,
+		   const struct sl_state_column *c, const void *before, const void *after)
+{
+	if (imp->n_fixes == imp->cap_fixes) {
+		size_t cap = imp->cap_fixes ? 2 * imp->cap_fixes : 16;
+		struct sl_imp_fix *v = realloc(imp->fixes, cap * sizeof *v);
+		if (!v)
+			return SL_ENOMEM;
+		imp->fixes = v;
+		imp->cap_fixes = cap;
+	}
+	char *id = strdup(job);
+	if (!id)
+		return SL_ENOMEM;
+	imp->fixes[imp->n_fixes++] = (struct sl_imp_fix){ id, sheet, c->name };
+	imp->rep.fixes++;
+	if (imp->rep.fixes > 3)
+		return SL_OK;
+	char a[64], b[64], where[64] = "";
+	sl_imp_value_text(c, before, a, sizeof a);
+	sl_imp_value_text(c, after, b, sizeof b);
+	if (sheet)
+		snprintf(where, sizeof where, " sheet %" PRId64, sheet);
+	size_t len = strlen(imp->rep.fixes_note);
+	snprintf(imp->rep.fixes_note + len, sizeof imp->rep.fixes_note - len,
+		 "%sjob '%s'%s %s: %s -> %s", len ? "; " : "", job, where, c->name, a, b);
+	return SL_OK;
+}
+
+/* Records every cell in which expect (the job as the original's load()
+ * returns it) differs from want (as read).  The invariants change values
+ * only, never which rows there are. */
+static int note_fixes(struct sl_import *imp, const struct sl_job_state *want,
+		      const struct sl_job_state *expect)
+{
+	int rc = SL_OK;
+	struct sl_value a, b;
+	for (size_t k = 0; k < SL_STATE_N_JOB_COLUMNS && rc == SL_OK; k++) {
+		const struct sl_state_column *c = &sl_state_job_columns[k];
+		sl_state_column_get(c, want, &a);
+		sl_state_column_get(c, expect, &b);
+		if (!sl_state_column_value_equal(c, &a, &b))
+			rc = add_fix(imp, want->id, 0, c, want, expect);
+	}
+	assert(want->n_sheets == expect->n_sheets);
+	for (size_t i = 0; i < want->n_sheets && rc == SL_OK; i++)
+		for (size_t k = 0; k < SL_STATE_N_SHEET_COLUMNS && rc == SL_OK; k++) {
+			const struct sl_state_column *c = &sl_state_sheet_columns[k];
+			sl_state_column_get(c, &want->sheets[i], &a);
+			sl_state_column_get(c, &expect->sheets[i], &b);
+			if (!sl_state_column_value_equal(c, &a, &b))
+				rc = add_fix(imp, want->id, want->sheets[i].sheet_num, c,
+					     &want->sheets[i], &expect->sheets[i]);
+		}
+	return rc;
+}
+
 /* Appends the events that recreate job j to l, checking in memory that
  * they give back exactly the state read. */
 static int job_events(struct sl_import *imp, const struct sl_imp_job *j, struct event_vec *l)
@@ -352,12 +437,23 @@ static int job_events(struct sl_import *imp, const struct sl_imp_job *j, struct 
 
 	sl_event **evs = NULL, *touch = NULL;
 	size_t n = 0;
-	struct sl_job_state check;
+	struct sl_job_state check, expect;
+	struct sl_refusal why;
 	sl_state_init(&check);
-	int rc = sl_state_diff(NULL, want, t_fields, &evs, &n);
+	sl_state_init(&expect);
+	int rc = sl_state_diff(&evs, &n, NULL, want, t_fields, &why);
 	if (rc != SL_OK) {
-		rc = sl_imp_fail(imp, rc, "%s: job '%s': cannot be turned into events (%s)",
-			      j->source, want->id, sl_strerror(rc));
+		rc = sl_imp_fail(imp, rc, "%s: job '%s': cannot be turned into events: %s%s%s",
+				 j->source, want->id, why.field, why.field[0] ? ": " : "",
+				 why.reason);
+		goto done;
+	}
+	/* What the rules will make of it: the row, with the original's load-time
+	 * invariants kept at the time of its fields. */
+	if ((rc = sl_state_copy(&expect, want)) != SL_OK ||
+	    (rc = sl_rules_invariants(&expect, t_fields)) != SL_OK ||
+	    (rc = note_fixes(imp, want, &expect)) != SL_OK) {
+		rc = sl_imp_fail(imp, rc, "out of memory");
 		goto done;
 	}
 	assert(n >= 1 && evs[0]->body_case == STATELOG__EVENT__BODY_JOB_CREATED);
@@ -381,14 +477,15 @@ static int job_events(struct sl_import *imp, const struct sl_imp_job *j, struct 
 	fields->job_fields_set->updated_at_us = want->updated_at_us;
 
 	for (size_t i = 0; i < n + (touch != NULL) && rc == SL_OK; i++)
-		rc = sl_state_apply(&check, i < n ? evs[i] : touch);
+		rc = sl_rules_apply(&check, i < n ? evs[i] : touch, &why);
 	int64_t sheet = 0;
-	const char *col = rc == SL_OK ? sl_state_first_difference(&check, want, 0, &sheet) : NULL;
+	const char *col = rc == SL_OK ? sl_state_first_difference(&check, &expect, 0, &sheet)
+				      : NULL;
 	if (rc != SL_OK || col) {
 		/* The model refused its own inverse: a bug, not the source's fault. */
 		rc = sl_imp_fail(imp, rc != SL_OK ? rc : SL_EINVAL,
-			      "%s: job '%s': its events do not give it back (%s, sheet %" PRId64
-			      ")", j->source, want->id, col ? col : sl_strerror(rc), sheet);
+				 "%s: job '%s': its events do not give it back (%s, sheet %" PRId64
+				 ")", j->source, want->id, col ? col : why.reason, sheet);
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -406,6 +503,7 @@ nomem:
 	rc = sl_imp_fail(imp, SL_ENOMEM, "out of memory");
 done:
 	sl_state_free(&check);
+	sl_state_free(&expect);
 	sl_events_free(evs, n);
 	sl_event_free(touch);
 	return rc;

@@ -88,6 +88,12 @@ struct sl_import_report {
 	uint64_t events, commits;
 	int64_t first_time_us, last_time_us;   /* of the events (0: none) */
 	uint64_t rows_compared;  /* rows of jobs, sheets and execution_history */
+	/* Values the original's load() would change as it reads the row (its
+	 * load-time invariants: an in_progress sheet without started_at gets
+	 * one, a running job loses completed_at, ...).  The events carry the
+	 * value load() returns; the comparison accepts it in those cells. */
+	uint64_t fixes;
+	char fixes_note[512];    /* the first few: "job 'J' sheet N started_at: NULL -> T; ..." */
 	char log_id[2 * SL_LOG_ID_SIZE + 1];
 };
 

@@ -419,9 +419,8 @@ static int read_jobs(struct sl_import *imp)
 				free(owned);
 				snprintf(why, sizeof why, "an empty job id");
 				rc = SL_EINVAL;
-			} else if (rc == SL_OK && strcmp(c->name, "total_sheets") == 0 && v.i < 0) {
-				snprintf(why, sizeof why, "a negative total_sheets");
-				rc = SL_EINVAL;
+			} else if (rc == SL_OK) {
+				rc = sl_imp_check_value(c, &v, owned, why, sizeof why);
 			}
 			if (rc == SL_EINVAL)
 				rc = damaged_value(imp, &w, c->name, s, (int)i, why);
@@ -487,6 +486,8 @@ static int read_sheets(struct sl_import *imp)
 			struct sl_value v;
 			char *owned;
 			rc = db_get(c, s, (int)i + 1, &v, &owned, why, sizeof why);
+			if (rc == SL_OK)
+				rc = sl_imp_check_value(c, &v, owned, why, sizeof why);
 			if (rc == SL_EINVAL)
 				rc = damaged_value(imp, &w, c->name, s, (int)i + 1, why);
 			else if (rc == SL_ENOMEM)
@@ -828,6 +829,8 @@ static int compare_table(struct sl_import *imp, sqlite3 *db, const struct table_
 			if (value_same(a, b, (int)i))
 				continue;
 			locate(imp, t, a, &w);
+			if (t->id_col < 0 && sl_imp_is_fixed(imp, w.job_id, w.sheet_num, t->cols[i]))
+				continue;       /* as the original's load() reads it */
 			sl_imp_copy_field(w.column, sizeof w.column, t->cols[i]);
 			column_text(a, (int)i, w.value, sizeof w.value);
 			column_text(b, (int)i, w.projected, sizeof w.projected);

@@ -34,6 +34,14 @@ struct sl_imp_job {
 
 enum sl_imp_kind { IMP_NONE = 0, IMP_DB, IMP_JSON };
 
+/* A cell whose value the load-time invariants changed (see fixes in
+ * struct sl_import_report): the projection holds the changed value. */
+struct sl_imp_fix {
+	char *job_id;                   /* owned */
+	int64_t sheet_num;              /* 0: the job row */
+	const char *column;             /* static (the column table) */
+};
+
 struct sl_import {
 	struct sl_import_options opts;
 	enum sl_imp_kind kind;
@@ -52,6 +60,9 @@ struct sl_import {
 					   first_attempt_success (v1-v3) */
 	uint64_t history_bytes;         /* prompt and output text, for progress */
 	uint64_t progress_total;        /* bytes of all events, for progress */
+
+	struct sl_imp_fix *fixes;
+	size_t n_fixes, cap_fixes;
 
 	struct sl_import_report rep;
 	bool written;                   /* sl_import_write() was called */
@@ -98,6 +109,19 @@ int sl_imp_sort_jobs(struct sl_import *imp);
  * original) writes the time it denotes: SL_OK with *us set, or SL_EINVAL
  * with why filled ("unparsable timestamp", "not in the original's form ..."). */
 int sl_imp_parse_time(const char *text, bool canonical, int64_t *us, char *why, size_t whylen);
+
+/* Holds a value read from a source to its column's constraint, the one the
+ * rules hold every event to (sl_state_column_check()): SL_EINVAL with why
+ * when the original's model refuses it (so its load() could never have read
+ * it back), SL_ENOMEM.  owned is the text of a TEXT column (v->s is set to
+ * it); on refusal it is freed. */
+int sl_imp_check_value(const struct sl_state_column *c, struct sl_value *v, char *owned,
+		       char *why, size_t whylen);
+
+/* Whether the cell (job, sheet 0 for the job row, column) was changed by
+ * the load-time invariants as the events were made. */
+bool sl_imp_is_fixed(const struct sl_import *imp, const char *job_id, int64_t sheet_num,
+		     const char *column);
 
 /* Whether text (len bytes) is JSON the original could have written. */
 bool sl_imp_valid_json(const char *text, size_t len, char *why, size_t whylen);

@@ -188,10 +188,13 @@ static int put_key(struct sl_import *imp, struct sl_import_problem *w,
 		sl_imp_copy_field(w->column, sizeof w->column, key);
 		return sl_imp_damage(imp, w, "an empty job id");
 	}
-	if (strcmp(c->name, "total_sheets") == 0 && val.i < 0) {
+	char why2[256];
+	if ((rc = sl_imp_check_value(c, &val, owned, why2, sizeof why2)) != SL_OK) {
+		if (rc == SL_ENOMEM)
+			return sl_imp_fail(imp, rc, "out of memory");
 		sl_imp_copy_field(w->column, sizeof w->column, key);
 		json_text(v, w->value, sizeof w->value);
-		return sl_imp_damage(imp, w, "a negative total_sheets ('%s')", w->value);
+		return sl_imp_damage(imp, w, "%s", why2);
 	}
 	sl_state_column_put(c, row, &val, owned);
 	return SL_OK;
@@ -385,8 +388,9 @@ static int count_rows(struct sl_import *imp, sqlite3 *db, const char *sql, uint6
 int sl_imp_json_compare(struct sl_import *imp, sl_proj *p)
 {
 	int rc = SL_OK;
-	struct sl_job_state got;
+	struct sl_job_state got, want;
 	sl_state_init(&got);
+	sl_state_init(&want);
 	for (size_t i = 0; i < imp->n_jobs && rc == SL_OK; i++) {
 		const struct sl_imp_job *j = &imp->jobs[i];
 		struct sl_import_problem w = { 0 };
@@ -402,8 +406,16 @@ int sl_imp_json_compare(struct sl_import *imp, sl_proj *p)
 			rc = sl_imp_fail(imp, rc, "the projected database: %s", sl_proj_errmsg(p));
 			break;
 		}
+		/* As the original's load() reads it (its load-time invariants, at
+		 * the time the events were made with: see job_events()). */
+		sl_state_free(&want);
+		if (sl_state_copy(&want, &j->st) != SL_OK ||
+		    sl_rules_invariants(&want, j->st.updated_at_us) != SL_OK) {
+			rc = sl_imp_fail(imp, SL_ENOMEM, "out of memory");
+			break;
+		}
 		int64_t sheet = 0;
-		const char *col = sl_state_first_difference(&j->st, &got, 0, &sheet);
+		const char *col = sl_state_first_difference(&want, &got, 0, &sheet);
 		if (col) {
 			w.sheet_num = sheet;
 			sl_imp_copy_field(w.column, sizeof w.column, col);
@@ -430,6 +442,7 @@ int sl_imp_json_compare(struct sl_import *imp, sl_proj *p)
 		sl_imp_progress(imp, "comparing", i + 1, imp->n_jobs);
 	}
 	sl_state_free(&got);
+	sl_state_free(&want);
 	if (rc != SL_OK)
 		return rc;
 	/* Nothing more than the files either. */

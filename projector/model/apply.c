@@ -38,6 +38,7 @@
 #include "model_internal.h"
 
 #include <assert.h>
+#include <float.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,15 +98,18 @@ static int check_real(const struct sl_state_column *c, protobuf_c_boolean has, d
 	return has ? check_value(c, &v, field, why) : SL_OK;
 }
 
-/* A sheet number a typed sheet event may name: 1..total_sheets. */
-static int check_sheet(const struct sl_job_state *st, protobuf_c_boolean has, int64_t n,
-		       struct sl_refusal *why)
+/* A sheet number a typed sheet event may name: 1 or more.  Not bounded by
+ * total_sheets: the original's mark_sheet_*() make a row for any sheet
+ * number (a sheet started after total_sheets was lowered, or
+ * mark_sheet_status() on sheet 5 of a 3-sheet job), and its SheetState
+ * only requires sheet_num >= 1. */
+static int check_sheet(protobuf_c_boolean has, int64_t n, struct sl_refusal *why)
 {
 	if (!has)
 		return sl_refuse(why, SL_EINVAL, "body.", "sheet_num", "the event names no sheet");
-	if (n < 1 || n > st->total_sheets)
+	if (n < 1)
 		return sl_refuse(why, SL_EINVAL, "body.", "sheet_num",
-				 "sheet %" PRId64 " is outside 1..%" PRId64, n, st->total_sheets);
+				 "sheet %" PRId64 " is below 1", n);
 	return SL_OK;
 }
 
@@ -544,26 +548,23 @@ static int rule_zombie(struct sl_job_state *st, const Statelog__ZombieRecovered 
 
 /* ---- sheets ------------------------------------------------------------ */
 
-/* Whether every one of sheets 1..total_sheets has a row and is completed.
- * O(sheets): the array is sorted without duplicates, so counting the
- * completed ones in range is enough. */
+/* The original's test of a finished job: at least total_sheets rows, and
+ * every row completed (rows above total_sheets count too). */
 static bool all_sheets_completed(const struct sl_job_state *st)
 {
-	int64_t done = 0;
-	for (size_t i = 0; i < st->n_sheets; i++) {
-		const struct sl_sheet_state *sh = &st->sheets[i];
-		if (sh->sheet_num <= st->total_sheets && sh->status == SL_SHEET_COMPLETED)
-			done++;
-	}
-	return done == st->total_sheets;
+	if ((int64_t)st->n_sheets < st->total_sheets)
+		return false;
+	for (size_t i = 0; i < st->n_sheets; i++)
+		if (st->sheets[i].status != SL_SHEET_COMPLETED)
+			return false;
+	return true;
 }
 
-/* SheetStarted (MODEL "sheet started").  Refused: sheet_num absent or out
- * of 1..total_sheets. */
+/* SheetStarted (MODEL "sheet started").  Refused: sheet_num absent or below 1. */
 static int rule_sheet_started(struct sl_job_state *st, const Statelog__SheetStarted *m,
 			      int64_t now, bool dry, struct sl_refusal *why)
 {
-	int rc = check_sheet(st, m->has_sheet_num, m->sheet_num, why);
+	int rc = check_sheet(m->has_sheet_num, m->sheet_num, why);
 	struct sl_sheet_state *sh;
 	if (rc != SL_OK || dry || (rc = sl_state_add_sheet(st, m->sheet_num, &sh)) != SL_OK)
 		return rc;
@@ -582,7 +583,7 @@ static int rule_sheet_started(struct sl_job_state *st, const Statelog__SheetStar
 }
 
 /* SheetCompleted (MODEL "sheet completed").  Refused: sheet_num absent or
- * out of 1..total_sheets; validation_details that its column refuses.  As
+ * below 1; validation_details that its column refuses.  As
  * in the original: validation_passed defaults to true, validation_details
  * is replaced (absent = NULL), the duration is kept when the event has
  * none. */
@@ -590,7 +591,7 @@ static int rule_sheet_completed(struct sl_job_state *st, const Statelog__SheetCo
 				int64_t now, bool dry, struct sl_refusal *why)
 {
 	int rc;
-	if ((rc = check_sheet(st, m->has_sheet_num, m->sheet_num, why)) ||
+	if ((rc = check_sheet(m->has_sheet_num, m->sheet_num, why)) ||
 	    (rc = check_text(SL_SHEET_COL(VALIDATION_DETAILS), m->validation_details,
 			     "validation_details", why)) ||
 	    (rc = check_real(SL_SHEET_COL(EXECUTION_DURATION_SECONDS), m->has_duration_seconds,
@@ -625,19 +626,19 @@ static int rule_sheet_completed(struct sl_job_state *st, const Statelog__SheetCo
 	return SL_OK;
 }
 
-/* SheetFailed (MODEL "sheet failed").  Refused: sheet_num absent or out of
- * 1..total_sheets; an exit_reason that is not an ExitReason (the original
- * stores it unchecked and then cannot load the job).  As in the original:
+/* SheetFailed (MODEL "sheet failed").  Refused: sheet_num absent or below
+ * 1; an exit_reason that is not an ExitReason (the original stores it
+ * unchecked and then cannot load the job).  As in the original:
  * an unknown category (or "") is stored as NULL, not refused; exit code,
  * signal and reason are replaced (absent = NULL), the duration is kept when
- * the event has none; the job's status is left alone.  An absent or empty
- * message gives the default message (MODEL.md; the original stores "" as
- * given). */
+ * the event has none; the job's status is left alone; the message is
+ * stored as given ("" too), and a missing one gets the default message, as
+ * the original's validator gives it. */
 static int rule_sheet_failed(struct sl_job_state *st, const Statelog__SheetFailed *m,
 			     int64_t now, bool dry, struct sl_refusal *why)
 {
 	int rc;
-	if ((rc = check_sheet(st, m->has_sheet_num, m->sheet_num, why)) ||
+	if ((rc = check_sheet(m->has_sheet_num, m->sheet_num, why)) ||
 	    (rc = check_text(SL_SHEET_COL(ERROR_MESSAGE), m->message, "message", why)) ||
 	    (rc = check_int(SL_SHEET_COL(EXIT_CODE), m->has_exit_code, m->exit_code, "exit_code",
 			    why)) ||
@@ -647,8 +648,9 @@ static int rule_sheet_failed(struct sl_job_state *st, const Statelog__SheetFaile
 	    (rc = check_real(SL_SHEET_COL(EXECUTION_DURATION_SECONDS), m->has_duration_seconds,
 			     m->duration_seconds, "duration_seconds", why)))
 		return rc;
-	const char *text = m->message && m->message[0] ? m->message
-						       : SL_DEFAULT_FAILURE_MESSAGE;
+	/* As the original's mark_sheet_failed() and its validator: the message
+	 * as given, "" included; only a missing one gets the default. */
+	const char *text = m->message ? m->message : SL_DEFAULT_FAILURE_MESSAGE;
 	const char *cat = sl_state_name_in(sl_error_category_names, m->category)
 			  ? m->category : NULL;
 	char *msg = NULL, *category = NULL, *reason = NULL;
@@ -685,14 +687,13 @@ fail:
 	return rc;
 }
 
-/* SheetSkipped (MODEL "sheet skipped").  Refused: sheet_num absent or out
- * of 1..total_sheets.  As in the original: an empty or absent reason leaves
+/* SheetSkipped (MODEL "sheet skipped").  Refused: sheet_num absent or below 1.  As in the original: an empty or absent reason leaves
  * error_message alone, and current_sheet is cleared. */
 static int rule_sheet_skipped(struct sl_job_state *st, const Statelog__SheetSkipped *m,
 			      int64_t now, bool dry, struct sl_refusal *why)
 {
 	int rc;
-	if ((rc = check_sheet(st, m->has_sheet_num, m->sheet_num, why)) ||
+	if ((rc = check_sheet(m->has_sheet_num, m->sheet_num, why)) ||
 	    (rc = check_text(SL_SHEET_COL(ERROR_MESSAGE), m->reason, "reason", why)))
 		return rc;
 	char *reason = NULL;
@@ -726,9 +727,14 @@ static int rule_body(struct sl_job_state *st, const sl_event *ev, bool dry,
 	case STATELOG__EVENT__BODY_JOB_CONFIG_CHANGED:
 		return rule_config_changed(st, ev->job_config_changed, dry, why);
 	case STATELOG__EVENT__BODY_PID_SET:
-		/* Refused without a pid: clearing it is a job_fields_set. */
+		/* Refused without a pid (clearing it is a job_fields_set), or with
+		 * one no process can have: this is the running orchestrator's own
+		 * pid, which zombie detection asks the kernel about. */
 		if (!ev->pid_set->has_pid)
 			return sl_refuse(why, SL_EINVAL, "body.", "pid", "a pid_set needs a pid");
+		if (ev->pid_set->pid < 1 || ev->pid_set->pid > INT32_MAX)
+			return sl_refuse(why, SL_EINVAL, "body.", "pid", "pid %" PRId64 " is not a "
+					 "process id", ev->pid_set->pid);
 		if ((rc = check_int(SL_JOB_COL(PID), 1, ev->pid_set->pid, "pid", why)) || dry)
 			return rc;
 		st->has_pid = true;
@@ -802,10 +808,18 @@ static int rule_body(struct sl_job_state *st, const sl_event *ev, bool dry,
 			return sl_refuse(why, SL_EINVAL, "body.", "attempt_num",
 					 "an execution_recorded needs attempt_num");
 		return SL_OK;
-	case STATELOG__EVENT__BODY_RATE_LIMIT_WAIT:
+	case STATELOG__EVENT__BODY_RATE_LIMIT_WAIT: {
+		/* A wait is a length of time; its sheet, when named, a sheet. */
+		const Statelog__RateLimitWait *m = ev->rate_limit_wait;
+		if (m->has_wait_seconds && !(m->wait_seconds >= 0 && m->wait_seconds <= DBL_MAX))
+			return sl_refuse(why, SL_EINVAL, "body.", "wait_seconds", "a wait of %g "
+					 "seconds", m->wait_seconds);
+		if (m->has_sheet_num && (rc = check_sheet(1, m->sheet_num, why)))
+			return rc;
 		if (!dry)
 			st->rate_limit_waits++;
 		return SL_OK;
+	}
 	case STATELOG__EVENT__BODY_JOB_DELETED:
 		if (!dry)
 			job_deleted(st);
@@ -904,10 +918,9 @@ int sl_rules_check(const struct sl_job_state *st, const sl_event *ev, struct sl_
 	return sl_rules_run((struct sl_job_state *)st, ev, true, why);
 }
 
-int sl_state_apply(struct sl_job_state *st, const sl_event *ev)
+bool sl_rules_refused(int rc)
 {
-	int rc = sl_rules_run(st, ev, false, NULL);
-	return rc == SL_ENOTFOUND || rc == SL_EEXIST ? SL_EINVAL : rc;
+	return rc == SL_EINVAL || rc == SL_ENOTFOUND || rc == SL_EEXIST;
 }
 
 int sl_rules_check_time(const sl_event *ev, int64_t now_us, struct sl_refusal *why)

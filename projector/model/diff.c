@@ -9,7 +9,7 @@
  *   apply(copy of cur, diff(cur, want)) == want, except updated_at (the
  *   time of the last event) and sheets that cur has and want lacks (kept).
  * To keep it, the diff of a new job is taken against the state the
- * job_created itself gives (applied with sl_state_apply(), not guessed),
+ * job_created itself gives (applied with sl_rules_apply(), not guessed),
  * and the diff of a new sheet against a fresh sl_sheet_init() row.
  *
  * Every value an event carries is first held to its column's constraint by
@@ -313,9 +313,8 @@ static int check_created(const struct sl_job_state *want, struct sl_refusal *why
 	return SL_OK;
 }
 
-int sl_state_diff_checked(const struct sl_job_state *cur, const struct sl_job_state *want,
-			  int64_t now_us, sl_event ***out, size_t *n_out,
-			  struct sl_refusal *why)
+int sl_state_diff(sl_event ***out, size_t *n_out, const struct sl_job_state *cur,
+		  const struct sl_job_state *want, int64_t now_us, struct sl_refusal *why)
 {
 	struct event_list l = { 0 };
 	struct sl_job_state base;
@@ -373,12 +372,6 @@ fail:
 	sl_state_free(&base);
 	sl_events_free(l.v, l.n);
 	return rc;
-}
-
-int sl_state_diff(const struct sl_job_state *cur, const struct sl_job_state *want,
-		  int64_t now_us, sl_event ***out, size_t *n_out)
-{
-	return sl_state_diff_checked(cur, want, now_us, out, n_out, NULL);
 }
 
 int sl_state_touch_event(sl_event **out, const char *job_id, int64_t now_us)

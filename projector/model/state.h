@@ -319,11 +319,12 @@ SL_API int sl_rules_check_time(const sl_event *ev, int64_t now_us, struct sl_ref
  * says what the rules do.  SL_ENOMEM (st unchanged). */
 SL_API int sl_rules_invariants(struct sl_job_state *st, int64_t now_us);
 
-/* The old entry point of the rules: sl_rules_apply() without the reason,
- * and with SL_ENOTFOUND and SL_EEXIST reported as SL_EINVAL, as callers
- * written before the refusal codes expect (the projector, time travel and
- * the audit count an SL_EINVAL event as refused and go on). */
-SL_API int sl_state_apply(struct sl_job_state *st, const sl_event *ev);
+/* Whether rc, from the rules, means they refused the event (a bad event,
+ * one for a job that does not exist, a job created twice), as opposed to
+ * an event this build does not know or a failure (out of memory).  The
+ * projector, time travel and the audit count a refused event and go on: it
+ * changes nothing, in the model and in the views. */
+SL_API bool sl_rules_refused(int rc);
 
 /* MODEL.md "next sheet" for a live job: *out = the sheet to run next, or 0
  * when there is none.  Returns SL_EINVAL (and leaves *out) when st is not a
@@ -387,13 +388,8 @@ SL_API bool sl_state_pid_alive(int64_t pid, void *ctx);
  * range, the shapes of the JSON columns, UTF-8).  Only the values that
  * differ from cur are checked (the others are in the log already, and the
  * events do not carry them): a save costs what it changes.  SL_ENOMEM. */
-SL_API int sl_state_diff_checked(const struct sl_job_state *cur, const struct sl_job_state *want,
-			  int64_t now_us, sl_event ***out, size_t *n_out,
-			  struct sl_refusal *why);
-
-/* sl_state_diff_checked() without the reason (the old entry point). */
-SL_API int sl_state_diff(const struct sl_job_state *cur, const struct sl_job_state *want,
-		  int64_t now_us, sl_event ***out, size_t *n_out);
+SL_API int sl_state_diff(sl_event ***out, size_t *n_out, const struct sl_job_state *cur,
+			 const struct sl_job_state *want, int64_t now_us, struct sl_refusal *why);
 
 /* An empty job_fields_set for job_id at now_us: applying it changes nothing
  * but updated_at.  The original's save bumps updated_at even when nothing
@@ -483,7 +479,7 @@ SL_API bool sl_state_column_value_equal(const struct sl_state_column *c,
  * SL_ENOMEM when a JSON document cannot be parsed for lack of memory.
  * For the status columns v->i is the enum value.  The one place where the
  * value constraints live: the rules call it for every event field that
- * carries a column, sl_state_diff_checked() for every value it emits. */
+ * carries a column, sl_state_diff() for every value it emits. */
 SL_API int sl_state_column_check(const struct sl_state_column *c, const struct sl_value *v,
 			  char *reason, size_t len);
 

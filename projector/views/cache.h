@@ -1,7 +1,7 @@
 /* cache.h: the projector's job states in memory (internal to projector/).
  *
  * Catch-up coalesces: the states of the jobs a transaction touches are kept
- * here, events are applied to them with sl_state_apply(), and each changed
+ * here, events are applied to them with sl_rules_apply(), and each changed
  * jobs row and each changed sheets row is written once, when the
  * transaction ends (or earlier, when the cache outgrows its budget).
  *

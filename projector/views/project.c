@@ -7,7 +7,7 @@
  *  - every event gets its statelog_events row, and an execution record its
  *    execution_history row;
  *  - the states of the jobs touched are loaded once (cache.c) and the
- *    events applied with sl_state_apply(); a job deletion deletes its rows
+ *    events applied with sl_rules_apply(); a job deletion deletes its rows
  *    at once (so the history written before it goes too);
  *  - when the transaction ends each changed jobs row and each changed
  *    sheets row is written once, then the position (last_seq and the crc
@@ -554,14 +554,22 @@ static int project_event(struct sl_proj *p, struct sl_feed *feed, const struct s
 		return SL_OK;
 	}
 	struct sl_cent *e = NULL;
+	struct sl_refusal why;
 	int rc = ev->job_id ? get_entry(p, ev->job_id, &e) : SL_OK;
 	if (rc != SL_OK)
 		return rc;
-	rc = e ? sl_state_apply(&e->st, ev) : SL_EINVAL;
-	if (rc == SL_EINVAL) {
+	if (e) {
+		rc = sl_rules_apply(&e->st, ev, &why);
+	} else {
+		rc = SL_EINVAL;
+		why = (struct sl_refusal){ .code = rc, .field = "job_id", .reason = "no job_id" };
+	}
+	if (sl_rules_refused(rc)) {
 		/* Refused by the rules: the model does not change, nor do the views. */
-		if (!run->st.rejected_events++)
+		if (!run->st.rejected_events++) {
 			run->st.first_rejected_seq = it->seq;
+			run->st.first_refusal = why;
+		}
 		return SL_OK;
 	}
 	if (rc != SL_OK)

@@ -15,7 +15,7 @@
  * rebuild, when the database is found ahead of or foreign to the log)
  * brings them back to what the log says.
  *
- * Every rule of the model comes from sl_state_apply() (state.h): the
+ * Every rule of the model comes from sl_rules_apply() (state.h): the
  * projector loads the affected job states, applies events in memory, and
  * writes each changed row once per transaction.
  */
@@ -83,11 +83,12 @@ struct sl_proj_stats {
 	uint64_t unknown_events;      /* events of unknown types (stop catch-up:
 					 SL_EUNKNOWN; counted by rebuild --force) */
 	uint64_t gaps;                /* sequence numbers lost to a repair */
-	uint64_t rejected_events;     /* events the rules refuse (sl_state_apply()
+	uint64_t rejected_events;     /* events the rules refuse (sl_rules_apply()
 					 says SL_EINVAL: e.g. a sheet event for a
 					 deleted job): listed in statelog_events,
 					 they change no view, as in the model */
 	uint64_t first_rejected_seq;  /* the first of them (0: none) */
+	struct sl_refusal first_refusal; /* why the rules refused it */
 };
 
 /* Opens (creating when missing) the database at db_path for the log in

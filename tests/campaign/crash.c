@@ -154,7 +154,7 @@ static int64_t drive(sl_backend *be, uint64_t seed, uint64_t events, uint64_t fr
 		m->last_us = t > m->last_us ? t : m->last_us + 1;
 		ev->has_time_us = 1;
 		ev->time_us = m->last_us;
-		int arc = sl_state_apply(&m->st, ev);
+		int arc = sl_rules_apply(&m->st, ev, NULL);
 		ev->has_time_us = 0;
 		ev->time_us = 0;
 		if (arc == SL_OK && step >= from) {

@@ -159,7 +159,7 @@ static int64_t now;
 
 static int apply_free(sl_event *ev)
 {
-	int rc = sl_state_apply(&st, ev);
+	int rc = sl_rules_apply(&st, ev, NULL);
 	sl_event_free(ev);
 	return rc;
 }
@@ -230,7 +230,7 @@ Test(apply, job_created_with_created_at_us)
 
 Test(apply, job_created_on_a_live_job_is_refused)
 {
-	expect_refused(ev_created(T0 + 1, "again", 5), SL_EINVAL, "job_created on live job");
+	expect_refused(ev_created(T0 + 1, "again", 5), SL_EEXIST, "job_created on live job");
 }
 
 Test(apply, job_created_needs_name_and_total)
@@ -254,9 +254,9 @@ Test(apply, deleted_then_created_again_has_no_stale_sheets)
 	cr_assert_eq(st.presence, SL_JOB_DELETED, "job_deleted -> deleted");
 	cr_assert_str_eq(st.id, JOB, "a deleted job keeps its id");
 	cr_assert(st.n_sheets == 0 && !st.name && !st.has_pid, "a deleted job keeps nothing else");
-	expect_refused(ev_sheet(now + 1, STATELOG__EVENT__BODY_SHEET_STARTED, 1), SL_EINVAL,
+	expect_refused(ev_sheet(now + 1, STATELOG__EVENT__BODY_SHEET_STARTED, 1), SL_ENOTFOUND,
 		       "sheet_started on a deleted job");
-	expect_refused(ev_job(now + 1, STATELOG__EVENT__BODY_JOB_DELETED), SL_EINVAL,
+	expect_refused(ev_job(now + 1, STATELOG__EVENT__BODY_JOB_DELETED), SL_ENOTFOUND,
 		       "job_deleted on a deleted job");
 	APPLY_OK(ev_created(++now, "rerun", 7), "job_created after job_deleted");
 	cr_assert_eq(st.n_sheets, 0, "created again: no sheets of the deleted job");
@@ -270,11 +270,11 @@ Test(apply, deleted_then_created_again_has_no_stale_sheets)
 Test(apply, events_for_an_absent_job_are_refused)
 {
 	sl_state_free(&st);
-	expect_refused(ev_sheet(T0, STATELOG__EVENT__BODY_SHEET_STARTED, 1), SL_EINVAL,
+	expect_refused(ev_sheet(T0, STATELOG__EVENT__BODY_SHEET_STARTED, 1), SL_ENOTFOUND,
 		       "sheet_started on an absent job");
-	expect_refused(ev_job(T0, STATELOG__EVENT__BODY_EXECUTION_RECORDED), SL_EINVAL,
+	expect_refused(ev_job(T0, STATELOG__EVENT__BODY_EXECUTION_RECORDED), SL_ENOTFOUND,
 		       "execution_recorded on an absent job");
-	expect_refused(ev_pid(T0, 1), SL_EINVAL, "pid_set on an absent job");
+	expect_refused(ev_pid(T0, 1), SL_ENOTFOUND, "pid_set on an absent job");
 }
 
 Test(apply, envelope_must_name_this_job_and_a_time)
@@ -304,13 +304,13 @@ Test(apply, unknown_event_type_is_reported)
 	cr_assert_eq(sl_event_unknown_type(ev), 40, "body field 40 is unknown");
 	struct sl_job_state other;
 	sl_state_init(&other);
-	cr_assert_eq(sl_state_apply(&other, ev), SL_EUNKNOWN, "unknown type on an absent job");
+	cr_assert_eq(sl_rules_apply(&other, ev, NULL), SL_EUNKNOWN, "unknown type on an absent job");
 	free(ev->job_id);
 	ev->job_id = xs(JOB);
 	expect_refused(ev, SL_EUNKNOWN, "unknown type (field 40) on a live job");
 	static const uint8_t none[] = { 0x1a, 0x01, 'j' };
 	cr_assert_eq(sl_event_decode(&ev, none, sizeof none, 10, T0 + 2), SL_OK, "decode none");
-	cr_assert_eq(sl_state_apply(&other, ev), SL_EINVAL, "an event with no body");
+	cr_assert_eq(sl_rules_apply(&other, ev, NULL), SL_EINVAL, "an event with no body");
 	sl_event_free(ev);
 }
 
@@ -320,18 +320,20 @@ struct bad_sheet_event {
 	bool absent;
 };
 
+/* A sheet number below 1, or none: refused.  One above total_sheets is a
+ * sheet like any other (the original's mark_sheet_*() make its row):
+ * sheet_above_the_total below. */
 ParameterizedTestParameters(apply, sheet_number_out_of_range)
 {
 	static struct bad_sheet_event rows[] = {
 		{ STATELOG__EVENT__BODY_SHEET_STARTED, 0, true },
 		{ STATELOG__EVENT__BODY_SHEET_STARTED, -1, false },
-		{ STATELOG__EVENT__BODY_SHEET_STARTED, 4, false },
+		{ STATELOG__EVENT__BODY_SHEET_STARTED, INT64_MIN, false },
 		{ STATELOG__EVENT__BODY_SHEET_COMPLETED, 0, false },
-		{ STATELOG__EVENT__BODY_SHEET_COMPLETED, 4, false },
 		{ STATELOG__EVENT__BODY_SHEET_COMPLETED, 0, true },
 		{ STATELOG__EVENT__BODY_SHEET_FAILED, 0, false },
-		{ STATELOG__EVENT__BODY_SHEET_FAILED, INT64_MAX, false },
-		{ STATELOG__EVENT__BODY_SHEET_SKIPPED, 4, false },
+		{ STATELOG__EVENT__BODY_SHEET_FAILED, -3, false },
+		{ STATELOG__EVENT__BODY_SHEET_SKIPPED, -4, false },
 		{ STATELOG__EVENT__BODY_SHEET_SKIPPED, 0, true },
 		{ STATELOG__EVENT__BODY_SHEET_FIELDS_SET, 0, false },
 		{ STATELOG__EVENT__BODY_SHEET_FIELDS_SET, -7, false },
@@ -366,6 +368,23 @@ ParameterizedTest(struct bad_sheet_event *row, apply, sheet_number_out_of_range)
 	snprintf(what, sizeof what, "%s with sheet_num %s%" PRId64 " (total 3)",
 		 sl_event_type_name(ev), row->absent ? "absent " : "", row->sheet_num);
 	expect_refused(ev, SL_EINVAL, what);
+}
+
+/* Sheet 4 of a 3-sheet job: a row like any other, as the original makes it;
+ * the job completes only when every row, 4 included, is completed. */
+Test(apply, sheet_above_the_total)
+{
+	APPLY_OK(ev_sheet(++now, STATELOG__EVENT__BODY_SHEET_STARTED, 4), "sheet_started(4)");
+	cr_assert_not_null(sl_state_find_sheet(&st, 4), "sheet 4 has a row");
+	cr_assert_eq(st.current_sheet, 4, "current_sheet 4");
+	for (int64_t n = 1; n <= 3; n++) {
+		APPLY_OK(ev_sheet(++now, STATELOG__EVENT__BODY_SHEET_STARTED, n), "start");
+		APPLY_OK(ev_sheet(++now, STATELOG__EVENT__BODY_SHEET_COMPLETED, n), "complete");
+	}
+	cr_assert_eq(st.status, SL_JOB_RUNNING, "sheet 4 still in progress: the job runs on");
+	APPLY_OK(ev_sheet(++now, STATELOG__EVENT__BODY_SHEET_COMPLETED, 4), "sheet_completed(4)");
+	cr_assert_eq(st.status, SL_JOB_COMPLETED, "every row completed: the job is");
+	cr_assert_eq(st.last_completed_sheet, 4, "last_completed_sheet 4");
 }
 
 /* ---- sheet started / completed / failed / skipped ----------------------- */
@@ -469,8 +488,8 @@ ParameterizedTestParameters(apply, job_completes_when_every_sheet_is_completed)
 		{ "CSC", 1, false },   /* skipped is not completed */
 		{ "PCC", 1, true },
 		{ "C", 1, false },     /* 2 and 3 have no row */
-		{ "CCCC", 3, true },   /* a row past total_sheets does not count... */
-		{ "CCFP", 3, true },   /* ...even one not completed (MODEL's rule) */
+		{ "CCCC", 3, true },   /* a row past total_sheets counts as any row... */
+		{ "CCFP", 3, false },  /* ...so one not completed keeps the job running */
 	};
 	return cr_make_param_array(struct completion_row, rows, sizeof rows / sizeof rows[0]);
 }
@@ -570,8 +589,8 @@ Test(apply, sheet_failed)
 		  "absent exit code, signal and reason -> NULL");
 	cr_assert_eq(sh->execution_duration_seconds, 3.25, "duration kept when absent");
 	APPLY_OK(ev_failed(++now, 3, "", "fatal"), "sheet_failed(3, \"\")");
-	cr_assert_str_eq(sl_state_find_sheet(&st, 3)->error_message,
-			 "Unknown failure (no error message recorded)", "empty message -> default");
+	cr_assert_str_eq(sl_state_find_sheet(&st, 3)->error_message, "",
+			 "an empty message is a message: kept, as the original keeps it");
 	cr_assert_eq(st.total_retry_count, 3, "three failures -> total_retry_count 3");
 	cr_assert_eq(st.status, SL_JOB_RUNNING, "still running after three failures");
 }

@@ -210,7 +210,7 @@ static size_t round_trip(const struct sl_job_state *cur, const struct sl_job_sta
 {
 	sl_event **evs = NULL;
 	size_t n = 0;
-	int rc = sl_state_diff(cur, want, NOW, &evs, &n);
+	int rc = sl_state_diff(&evs, &n, cur, want, NOW, NULL);
 	cr_assert_eq(rc, SL_OK, "%s: diff rc %d (%s)", what, rc, sl_strerror(rc));
 	struct sl_job_state got;
 	if (cur)
@@ -221,7 +221,7 @@ static size_t round_trip(const struct sl_job_state *cur, const struct sl_job_sta
 		cr_assert_str_eq(evs[i]->job_id, want->id, "%s: event %zu job_id", what, i);
 		cr_assert(evs[i]->has_time_us && evs[i]->time_us == NOW, "%s: event %zu time", what, i);
 		sl_event *wire = through_the_wire(evs[i], i + 1);
-		rc = sl_state_apply(&got, wire);
+		rc = sl_rules_apply(&got, wire, NULL);
 		cr_assert_eq(rc, SL_OK, "%s: apply event %zu (%s): rc %d (%s)", what, i,
 			     sl_event_type_name(wire), rc, sl_strerror(rc));
 		sl_event_free(wire);
@@ -315,7 +315,7 @@ Test(diff, one_changed_sheet_of_a_hundred_is_one_event)
 
 	sl_event **evs;
 	size_t n;
-	cr_assert_eq(sl_state_diff(&cur, &want, NOW, &evs, &n), SL_OK, "diff");
+	cr_assert_eq(sl_state_diff(&evs, &n, &cur, &want, NOW, NULL), SL_OK, "diff");
 	cr_assert_eq(n, 1, "100 sheets, sheet 100 changed: 1 event, got %zu", n);
 	cr_assert_eq(evs[0]->body_case, STATELOG__EVENT__BODY_SHEET_FIELDS_SET,
 		     "the event is a sheet_fields_set, got %s", sl_event_type_name(evs[0]));
@@ -348,7 +348,7 @@ Test(diff, null_and_empty_list_stay_distinct)
 
 	sl_event **evs;
 	size_t n;
-	cr_assert_eq(sl_state_diff(&cur, &want, NOW, &evs, &n), SL_OK, "diff");
+	cr_assert_eq(sl_state_diff(&evs, &n, &cur, &want, NOW, NULL), SL_OK, "diff");
 	cr_assert_eq(n, 2, "two sheets changed: 2 events, got %zu", n);
 	const Statelog__SheetFieldsSet *m = evs[0]->sheet_fields_set;
 	cr_assert(m->sheet_num == 5 && m->n_cleared == 1 && m->cleared[0] == 10 &&
@@ -377,7 +377,7 @@ Test(diff, new_job_starts_with_job_created)
 
 	sl_event **evs;
 	size_t n;
-	cr_assert_eq(sl_state_diff(NULL, &want, NOW, &evs, &n), SL_OK, "diff from nothing");
+	cr_assert_eq(sl_state_diff(&evs, &n, NULL, &want, NOW, NULL), SL_OK, "diff from nothing");
 	cr_assert_eq(n, 2, "job_created + a sheet row with defaults: 2 events, got %zu", n);
 	cr_assert_eq(evs[0]->body_case, STATELOG__EVENT__BODY_JOB_CREATED, "first: job_created");
 	const Statelog__JobCreated *c = evs[0]->job_created;
@@ -406,10 +406,10 @@ Test(diff, sheets_missing_from_want_are_kept)
 	want.rate_limit_waits = 3;
 	sl_event **evs;
 	size_t n;
-	cr_assert_eq(sl_state_diff(&cur, &want, NOW, &evs, &n), SL_OK, "diff");
+	cr_assert_eq(sl_state_diff(&evs, &n, &cur, &want, NOW, NULL), SL_OK, "diff");
 	cr_assert_eq(n, 1, "only the job changed: 1 event");
 	cr_assert_eq(sl_state_copy(&got, &cur), SL_OK, "copy");
-	cr_assert_eq(sl_state_apply(&got, evs[0]), SL_OK, "apply");
+	cr_assert_eq(sl_rules_apply(&got, evs[0], NULL), SL_OK, "apply");
 	cr_assert(got.n_sheets == 100 && got.rate_limit_waits == 3,
 		  "the 100 sheets stay; rate_limit_waits 3");
 	sl_events_free(evs, n);
@@ -457,7 +457,7 @@ Test(diff, touch_event_changes_only_updated_at)
 	sl_event *ev = NULL;
 	cr_assert_eq(sl_state_touch_event(&ev, cur.id, NOW), SL_OK, "touch event");
 	sl_event *wire = through_the_wire(ev, 1);
-	cr_assert_eq(sl_state_apply(&got, wire), SL_OK, "apply the touch");
+	cr_assert_eq(sl_rules_apply(&got, wire, NULL), SL_OK, "apply the touch");
 	cr_assert(sl_state_equal(&got, &cur, SL_STATE_IGNORE_UPDATED_AT), "touch changes nothing else");
 	cr_assert_eq(got.updated_at_us, NOW, "touch sets updated_at");
 	sl_event_free(ev);
@@ -475,28 +475,28 @@ Test(diff, refuses_what_is_not_a_save)
 	size_t n = 77;
 	free(want.id);
 	want.id = strdup("another-job");
-	cr_assert_eq(sl_state_diff(&cur, &want, NOW, &evs, &n), SL_EINVAL, "want has another id");
+	cr_assert_eq(sl_state_diff(&evs, &n, &cur, &want, NOW, NULL), SL_EINVAL, "want has another id");
 	free(want.id);
 	want.id = strdup(cur.id);
 	free(want.name);
 	want.name = NULL;
-	cr_assert_eq(sl_state_diff(NULL, &want, NOW, &evs, &n), SL_EINVAL, "want without a name");
+	cr_assert_eq(sl_state_diff(&evs, &n, NULL, &want, NOW, NULL), SL_EINVAL, "want without a name");
 	want.name = strdup("n");
 	want.presence = SL_JOB_DELETED;
-	cr_assert_eq(sl_state_diff(NULL, &want, NOW, &evs, &n), SL_EINVAL, "want not live");
+	cr_assert_eq(sl_state_diff(&evs, &n, NULL, &want, NOW, NULL), SL_EINVAL, "want not live");
 	want.presence = SL_JOB_LIVE;
 	want.total_sheets = -1;
-	cr_assert_eq(sl_state_diff(NULL, &want, NOW, &evs, &n), SL_EINVAL,
+	cr_assert_eq(sl_state_diff(&evs, &n, NULL, &want, NOW, NULL), SL_EINVAL,
 		     "a new job with total_sheets -1");
 	want.total_sheets = 100;
 	want.status = (enum sl_job_status)SL_JOB_STATUS_COUNT;
-	cr_assert_eq(sl_state_diff(&cur, &want, NOW, &evs, &n), SL_EINVAL, "job status out of range");
+	cr_assert_eq(sl_state_diff(&evs, &n, &cur, &want, NOW, NULL), SL_EINVAL, "job status out of range");
 	want.status = SL_JOB_RUNNING;
 	want.sheets[3].status = (enum sl_sheet_status)99;
-	cr_assert_eq(sl_state_diff(&cur, &want, NOW, &evs, &n), SL_EINVAL, "sheet status 99");
+	cr_assert_eq(sl_state_diff(&evs, &n, &cur, &want, NOW, NULL), SL_EINVAL, "sheet status 99");
 	want.sheets[3].status = SL_SHEET_PENDING;
 	want.sheets[3].sheet_num = 2;
-	cr_assert_eq(sl_state_diff(&cur, &want, NOW, &evs, &n), SL_EINVAL, "sheets out of order");
+	cr_assert_eq(sl_state_diff(&evs, &n, &cur, &want, NOW, NULL), SL_EINVAL, "sheets out of order");
 	want.sheets[3].sheet_num = 4;
 	cr_assert(evs == (sl_event **)&cur && n == 77, "outputs untouched on failure");
 	sl_events_free(NULL, 0);
@@ -598,13 +598,13 @@ ParameterizedTest(struct refused_row *row, diff, refused_save)
 	sl_event **evs = (sl_event **)&cur;     /* must stay untouched */
 	size_t n = 77;
 	struct sl_refusal why;
-	int rc = sl_state_diff_checked(row->new_job ? NULL : &cur, &want, now, &evs, &n, &why);
+	int rc = sl_state_diff(&evs, &n, row->new_job ? NULL : &cur, &want, now, &why);
 	cr_assert_eq(rc, SL_EINVAL, "%s: rc %d (%s)", row->what, rc, why.reason);
 	cr_assert_eq(why.code, SL_EINVAL, "%s: why.code", row->what);
 	cr_assert_str_eq(why.field, row->field, "%s: field '%s'", row->what, why.field);
 	cr_assert_str_eq(why.reason, row->reason, "%s: reason '%s'", row->what, why.reason);
 	cr_assert(evs == (sl_event **)&cur && n == 77, "%s: outputs untouched", row->what);
-	cr_assert_eq(sl_state_diff(row->new_job ? NULL : &cur, &want, now, &evs, &n), SL_EINVAL,
+	cr_assert_eq(sl_state_diff(&evs, &n, row->new_job ? NULL : &cur, &want, now, NULL), SL_EINVAL,
 		     "%s: the old entry point refuses too", row->what);
 	if (row->event[0]) {
 		/* The rules refuse the same value in an event with the same reason. */
@@ -636,7 +636,7 @@ Test(diff, a_stored_value_is_not_checked_again)
 	sl_event **evs;
 	size_t n;
 	struct sl_refusal why;
-	cr_assert_eq(sl_state_diff_checked(&cur, &want, NOW, &evs, &n, &why), SL_OK,
+	cr_assert_eq(sl_state_diff(&evs, &n, &cur, &want, NOW, &why), SL_OK,
 		     "diff: %s", why.reason);
 	cr_assert_eq(n, 1, "one event: the attempt count");
 	cr_assert(!evs[0]->sheet_fields_set->has_confidence_score, "the score is not carried");
@@ -666,7 +666,7 @@ Test(diff, want_breaking_an_invariant_is_stored_with_it_applied)
 
 	sl_event **evs;
 	size_t n;
-	cr_assert_eq(sl_state_diff(&cur, &want, NOW, &evs, &n), SL_OK, "diff");
+	cr_assert_eq(sl_state_diff(&evs, &n, &cur, &want, NOW, NULL), SL_OK, "diff");
 	cr_assert_eq(sl_state_copy(&got, &cur), SL_OK, "copy");
 	for (size_t i = 0; i < n; i++)
 		cr_assert_eq(sl_rules_apply(&got, evs[i], NULL), SL_OK, "apply %zu", i);

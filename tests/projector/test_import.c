@@ -161,9 +161,9 @@ static const char data_common[] =
 	" ('ジョブ-ü✓', 'Ünïcödé ジョブ', 'a description', 'completed', 2, 2, NULL, 'h', NULL,"
 	"  NULL, NULL, 0, 0, '2026-11-18T10:00:00.100000+00:00', '2026-11-18T11:00:00+00:00',"
 	"  '2026-11-18T10:00:00.100000+00:00', '2026-11-18T11:00:00+00:00'),"
-	" ('empty', 'No sheets yet', NULL, 'pending', 0, 0, NULL, NULL, NULL, NULL, NULL, 0, 0,"
+	" ('empty', 'No sheets yet', NULL, 'pending', 3, 0, NULL, NULL, NULL, NULL, NULL, 0, 0,"
 	"  '2026-11-22T00:00:00+00:00', '2026-11-22T00:00:00+00:00', NULL, NULL),"
-	" ('failed-job', 'Failed', NULL, 'failed', 2, 0, NULL, NULL, '[]', NULL, 'boom', 2, 0,"
+	" ('failed-job', 'Failed', NULL, 'failed', 2, 0, NULL, NULL, '{}', NULL, 'boom', 2, 0,"
 	"  '2026-11-17T00:00:00+00:00', '2026-11-17T01:00:00+00:00', '2026-11-17T00:00:00+00:00',"
 	"  '2026-11-17T01:00:00+00:00'),"
 	" ('cancelled-job', 'Cancelled', NULL, 'cancelled', 1, 0, NULL, NULL, NULL, NULL, NULL,"
@@ -176,7 +176,7 @@ static const char data_common[] =
 	" passed_validations, failed_validations, last_pass_percentage, execution_mode,"
 	" outcome_data, confidence_score, learned_patterns, similar_outcomes_count, @SUCCESS@,"
 	" outcome_category, started_at, completed_at) VALUES"
-	" ('nightly-build', 1, 'completed', 1, 0, NULL, NULL, 1, '{\"checks\": [1, 2]}', 0,"
+	" ('nightly-build', 1, 'completed', 1, 0, NULL, NULL, 1, '[{\"passed\": true, \"checks\": [1, 2]}]', 0,"
 	"  '[\"lint\", \"test\"]', '[]', 100.0, 'normal', '{\"score\": 1e-05}', 0.75,"
 	"  '[]', 2, 1, 'success_first_try', '2026-11-20T08:00:01.000001+00:00',"
 	"  '2026-11-20T08:10:00+00:00'),"
@@ -185,7 +185,7 @@ static const char data_common[] =
 	" ('ジョブ-ü✓', 1, 'completed', 1, 0, NULL, NULL, 0, NULL, 0, '[]', '[\"スペル\"]', 50.5,"
 	"  NULL, NULL, NULL, '[]', 0, 1, NULL, '2026-11-18T10:00:00.100000+00:00',"
 	"  '2026-11-18T10:30:00+00:00'),"
-	" ('ジョブ-ü✓', 2, 'completed', 3, 0, NULL, NULL, 1, '{}', 2, '[]', '[]', NULL,"
+	" ('ジョブ-ü✓', 2, 'completed', 3, 0, NULL, NULL, 1, '[]', 2, '[]', '[]', NULL,"
 	"  'completion', NULL, NULL, '[]', 0, 0, 'success_completion', NULL,"
 	"  '2026-11-18T11:00:00+00:00'),"
 	" ('failed-job', 1, 'failed', 3, 2, 'exit 2', 'transient', 0, NULL, 0, '[]', '[]', NULL,"
@@ -198,14 +198,17 @@ static const char data_common[] =
 	" ('all-statuses', 1, 'pending', '[]', '[]', '[]'),"
 	" ('all-statuses', 2, 'ready', NULL, NULL, NULL),"
 	" ('all-statuses', 3, 'dispatched', '[]', NULL, '[]'),"
-	" ('all-statuses', 4, 'in_progress', '[]', '[]', '[]'),"
 	" ('all-statuses', 5, 'waiting', '[]', '[]', '[]'),"
 	" ('all-statuses', 6, 'retry_scheduled', '[]', '[]', '[]'),"
 	" ('all-statuses', 7, 'fermata', '[]', '[]', '[]'),"
-	" ('all-statuses', 8, 'completed', '[]', '[]', '[]'),"
-	" ('all-statuses', 9, 'failed', '[]', '[]', '[]'),"
 	" ('all-statuses', 10, 'skipped', '[]', '[]', '[]'),"
 	" ('all-statuses', 11, 'cancelled', '[]', '[]', '[]');"
+	/* The load-time invariants kept: in_progress has started, completed has
+	 * ended, failed has a message (see load_time_invariants below). */
+	"INSERT INTO sheets (job_id, sheet_num, status, error_message, started_at, completed_at)"
+	" VALUES ('all-statuses', 4, 'in_progress', NULL, '2026-11-21T11:00:00+00:00', NULL),"
+	" ('all-statuses', 8, 'completed', NULL, NULL, '2026-11-21T11:30:00+00:00'),"
+	" ('all-statuses', 9, 'failed', 'it broke', NULL, NULL);"
 	"INSERT INTO execution_history (id, job_id, sheet_num, attempt_num, prompt, output,"
 	" exit_code, duration_seconds, executed_at) VALUES"
 	" (1, 'nightly-build', 1, 1, 'build it', 'ok', 0, 12.5, '2026-11-20T08:10:00+00:00'),"
@@ -634,7 +637,15 @@ static const struct damage damages[] = {
 	  "UPDATE execution_history SET output = 'a' || char(0) || 'b' WHERE id = 5",
 	  "nightly-build", 2, 5, "output", "NUL byte" },
 	{ "negative total_sheets", "UPDATE jobs SET total_sheets = -1 WHERE id = 'empty'",
-	  "empty", 0, 0, "total_sheets", "negative" },
+	  "empty", 0, 0, "total_sheets", "total_sheets -1 is below 1" },
+	{ "no sheets at all", "UPDATE jobs SET total_sheets = 0 WHERE id = 'empty'",
+	  "empty", 0, 0, "total_sheets", "total_sheets 0 is below 1" },
+	{ "confidence above 1", "UPDATE sheets SET confidence_score = 1.5 WHERE job_id = "
+	  "'nightly-build' AND sheet_num = 1", "nightly-build", 1, 0, "confidence_score",
+	  "confidence_score 1.5 is outside 0..1" },
+	{ "validation_details not a list", "UPDATE sheets SET validation_details = "
+	  "'{\"passed\": true}' WHERE job_id = 'nightly-build' AND sheet_num = 1",
+	  "nightly-build", 1, 0, "validation_details", "validation_details is an object, not a list" },
 };
 
 ParameterizedTestParameters(import, damaged_db)
@@ -724,19 +735,21 @@ static const char state_one[] =
 	" \"sheets\": {\n"
 	"  \"1\": {\"sheet_num\": 1, \"status\": \"completed\", \"attempt_count\": 1,\n"
 	"         \"exit_code\": 0, \"validation_passed\": true,\n"
-	"         \"validation_details\": {\"a\": [1, 2]}, \"passed_validations\": [\"ok\"],\n"
+	"         \"validation_details\": [{\"a\": [1, 2], \"passed\": true}],\n"
+	"         \"passed_validations\": [\"ok\"],\n"
 	"         \"failed_validations\": [], \"learned_patterns\": null,\n"
 	"         \"success_without_retry\": true, \"confidence_score\": 1,\n"
 	"         \"started_at\": \"2026-01-01T00:00:01+00:00\",\n"
 	"         \"completed_at\": \"2026-01-01T00:10:00.5+00:00\",\n"
 	"         \"execution_duration_seconds\": 599, \"exit_reason\": \"completed\"},\n"
 	"  \"2\": {\"status\": \"in_progress\", \"attempt_count\": 1,\n"
+	"         \"started_at\": \"2026-01-01T00:20:00+00:00\",\n"
 	"         \"first_attempt_success\": false, \"validation_passed\": null,\n"
 	"         \"some_new_field\": 7}}}\n";
 
 static const char state_two[] =
 	"{\"job_id\": \"job-2\", \"job_name\": \"Two\", \"created_at\": \"2026-01-03T00:00:00+00:00\",\n"
-	" \"updated_at\": \"2026-01-03T00:00:00+00:00\", \"total_sheets\": 0}\n";
+	" \"updated_at\": \"2026-01-03T00:00:00+00:00\", \"total_sheets\": 1}\n";
 
 static void write_file(const char *path, const char *text)
 {
@@ -797,7 +810,7 @@ Test(import, json_state_files)
 	/* The rows the original's save() would have written for these states. */
 	char *jobs = rows_text(dbpath, "SELECT * FROM jobs ORDER BY id");
 	cr_assert_str_eq(jobs,
-		"job-2|Two|NULL|pending|0|0|NULL|NULL|NULL|NULL|NULL|0|0|2026-01-03T00:00:00+00:00|"
+		"job-2|Two|NULL|pending|1|0|NULL|NULL|NULL|NULL|NULL|0|0|2026-01-03T00:00:00+00:00|"
 		"2026-01-03T00:00:00+00:00|NULL|NULL|NULL\n"
 		"jöb-1|One|NULL|running|3|1|2|NULL|"
 		"{\"x\": 1.0, \"\\u00e9\": \"\\u00fc\", \"list\": [1, 2.5, null, true]}|12|NULL|1|2|"
@@ -807,11 +820,11 @@ Test(import, json_state_files)
 	free(jobs);
 	char *sheets = rows_text(dbpath, "SELECT * FROM sheets ORDER BY job_id, sheet_num");
 	cr_assert_str_eq(sheets,
-		"jöb-1|1|completed|1|0|NULL|NULL|1|{\"a\": [1, 2]}|0|[\"ok\"]|[]|NULL|NULL|NULL|1.0|"
-		"NULL|0|1|NULL|2026-01-01T00:00:01+00:00|2026-01-01T00:10:00.500000+00:00|599.0|NULL|"
-		"completed\n"
+		"jöb-1|1|completed|1|0|NULL|NULL|1|[{\"a\": [1, 2], \"passed\": true}]|0|[\"ok\"]|[]|"
+		"NULL|NULL|NULL|1.0|NULL|0|1|NULL|2026-01-01T00:00:01+00:00|"
+		"2026-01-01T00:10:00.500000+00:00|599.0|NULL|completed\n"
 		"jöb-1|2|in_progress|1|NULL|NULL|NULL|NULL|NULL|0|[]|[]|NULL|NULL|NULL|NULL|[]|0|0|"
-		"NULL|NULL|NULL|NULL|NULL|NULL\n",
+		"NULL|2026-01-01T00:20:00+00:00|NULL|NULL|NULL|NULL\n",
 		"sheets rows:\n%s", sheets);
 	free(sheets);
 	char *history = rows_text(dbpath, "SELECT count(*) FROM execution_history");
@@ -933,4 +946,48 @@ ParameterizedTest(size_t *i, import, damaged_json)
 	char stray[256] = "";
 	cr_assert_eq(stray_entries(keep, stray, sizeof stray), 0, "%s: left behind: %s", d->name,
 		     stray);
+}
+
+/* Rows the original's load() changes as it reads them (its load-time
+ * invariants) are imported as load() returns them, each change reported. */
+Test(import, load_time_invariants_are_applied_and_reported)
+{
+	make_db(src, 4);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(src, &db), SQLITE_OK);
+	exec_sql(db, "UPDATE sheets SET started_at = NULL WHERE job_id = 'all-statuses'"
+		 " AND sheet_num = 4;"
+		 "UPDATE sheets SET completed_at = NULL WHERE job_id = 'all-statuses'"
+		 " AND sheet_num = 8;"
+		 "UPDATE sheets SET error_message = NULL WHERE job_id = 'all-statuses'"
+		 " AND sheet_num = 9;"
+		 "UPDATE jobs SET completed_at = '2026-11-20T09:00:00+00:00'"
+		 " WHERE id = 'nightly-build'", "break the invariants");
+	sqlite3_close(db);
+
+	sl_import *imp;
+	int rc = do_import_db(src, &imp);
+	cr_assert_eq(rc, SL_OK, "%s", sl_import_errmsg(imp));
+	struct sl_import_report r;
+	sl_import_get_report(imp, &r);
+	cr_assert_eq(r.fixes, 4, "fixes %" PRIu64 ": %s", r.fixes, r.fixes_note);
+	cr_assert(strstr(r.fixes_note, "job 'all-statuses' sheet 4 started_at: NULL -> "
+			 "2026-11-21T12:00:00+00:00"), "%s", r.fixes_note);
+	cr_assert(strstr(r.fixes_note, "job 'all-statuses' sheet 9 error_message: NULL -> "
+			 "Unknown failure"), "%s", r.fixes_note);
+	cr_assert_null(strstr(r.fixes_note, "nightly-build"), "only the first three: %s",
+		       r.fixes_note);
+	sl_import_free(imp);
+
+	char *rows = rows_text(dbpath, "SELECT sheet_num, started_at, completed_at, error_message"
+			       " FROM sheets WHERE job_id = 'all-statuses' AND sheet_num IN (4, 8, 9)"
+			       " ORDER BY sheet_num");
+	cr_assert_str_eq(rows,
+		"4|2026-11-21T12:00:00+00:00|NULL|NULL\n"
+		"8|NULL|2026-11-21T12:00:00+00:00|NULL\n"
+		"9|NULL|NULL|Unknown failure (no error message recorded)\n", "%s", rows);
+	free(rows);
+	rows = rows_text(dbpath, "SELECT completed_at FROM jobs WHERE id = 'nightly-build'");
+	cr_assert_str_eq(rows, "NULL\n", "%s", rows);
+	free(rows);
 }

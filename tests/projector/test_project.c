@@ -111,7 +111,7 @@ Test(project, incremental_equals_rebuild)
 	free(rebuilt);
 }
 
-/* The views hold exactly the states sl_state_apply() gives, event by event
+/* The views hold exactly the states sl_rules_apply() gives, event by event
  * (this checks which rows the projector thinks an event changes). */
 struct replayed {
 	char id[128];
@@ -144,7 +144,7 @@ Test(project, views_hold_the_rules_states)
 			sl_state_init(&jobs[k].st);
 			n_jobs++;
 		}
-		if (sl_state_apply(&jobs[k].st, ev) == SL_OK) {
+		if (sl_rules_apply(&jobs[k].st, ev, NULL) == SL_OK) {
 			if (ev->body_case == STATELOG__EVENT__BODY_EXECUTION_RECORDED)
 				jobs[k].executions++;
 			if (ev->body_case == STATELOG__EVENT__BODY_JOB_DELETED)

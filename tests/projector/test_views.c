@@ -279,7 +279,7 @@ static void write_job_log(void)
 		  t = T0 - 504474 + 2000000);                     /* whole second */
 	ph_append(log, ph_exec("job/1:a@b-é", 7, 1, 1, "Do the \"thing\"\n", "done ✓"), t += 1);
 	ev = ph_sheet("job/1:a@b-é", STATELOG__EVENT__BODY_SHEET_COMPLETED, 1);
-	ev->sheet_completed->validation_details = strdup("[{\"rule\": \"tests pass\", \"ok\": true}]");
+	ev->sheet_completed->validation_details = strdup("[{\"rule\": \"tests pass\", \"passed\": true}]");
 	ev->sheet_completed->has_duration_seconds = 1;
 	ev->sheet_completed->duration_seconds = 61.5;
 	ph_append(log, ev, t += 250);
@@ -333,7 +333,7 @@ ParameterizedTestParameters(views, encodings)
 		{ "SELECT validation_passed FROM sheets WHERE sheet_num = 1", "integer:1" },
 		{ "SELECT validation_passed FROM sheets WHERE sheet_num = 2", "null" },
 		{ "SELECT validation_details FROM sheets WHERE sheet_num = 1",
-		  "text:[{\"rule\": \"tests pass\", \"ok\": true}]" },
+		  "text:[{\"rule\": \"tests pass\", \"passed\": true}]" },
 		{ "SELECT passed_validations FROM sheets WHERE sheet_num = 1", "text:[\"tests pass\"]" },
 		{ "SELECT failed_validations FROM sheets WHERE sheet_num = 1", "text:[]" },
 		{ "SELECT learned_patterns FROM sheets WHERE sheet_num = 1", "null" },
@@ -404,7 +404,7 @@ Test(views, load_job_round_trip)
 	while (sl_reader_next(r, &rec) == 1) {
 		sl_event *ev;
 		cr_assert_eq(sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us), SL_OK);
-		cr_assert_eq(sl_state_apply(&want, ev), SL_OK, "apply seq %" PRIu64, rec.seq);
+		cr_assert_eq(sl_rules_apply(&want, ev, NULL), SL_OK, "apply seq %" PRIu64, rec.seq);
 		sl_event_free(ev);
 	}
 	sl_reader_close(r);

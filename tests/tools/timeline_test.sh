@@ -17,6 +17,7 @@ set -u
 sl=$1
 src=$2
 out=$3
+raw=$4   # tests/tools/raw_append: the log API alone, no rules
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
@@ -112,7 +113,17 @@ dom() {  # dom FILE_URL OUT: the DOM after the script, or a failure
 
 log="$tmp/t.log"
 check "init" 0 "$sl" init --log "$log"
-check "append the story" 0 "$sl" append --log "$log" <"$src/tests/tools/timeline_story.jsonl"
+# The story holds one event the rules refuse (line 23, sheet 0): `statelog
+# append` refuses it, so it goes in as a program with the log API alone
+# would write it, between the rest.
+story="$src/tests/tools/timeline_story.jsonl"
+sed -n 1,22p "$story" >"$tmp/story1"
+sed -n 23p "$story" >"$tmp/story2"
+sed -n '24,$p' "$story" >"$tmp/story3"
+check "append the story" 0 "$sl" append --log "$log" <"$tmp/story1"
+check "append: the refused event is refused" 2 "$sl" append --log "$log" <"$tmp/story2"
+check "the refused event, without the rules" 0 "$raw" "$log" <"$tmp/story2"
+check "append the rest of the story" 0 "$sl" append --log "$log" <"$tmp/story3"
 # after the story: 2026-11-26T12:00:00Z on
 python3 "$src/tools/bench/timeline_job.py" --job generated --sheets 60 --events 300 \
 	--start-us 1795694400000000 >"$tmp/gen.jsonl" 2>/dev/null

@@ -12,7 +12,7 @@
  *   execution_recorded -> record_execution(); job_deleted -> delete()
  * so the original saves the whole job and all its sheets about three times
  * per sheet (projector/model/MODEL.md).  Each thread holds, like the
- * orchestrator, the state of its jobs in memory (sl_state_apply() of the
+ * orchestrator, the state of its jobs in memory (sl_rules_apply() of the
  * event) and passes it to save().
  *
  * "Jobs of N sheets": every job is created with N sheet rows (the plan's
@@ -454,7 +454,7 @@ static int run_event(struct worker *w, sl_event *ev, int *kind)
 	m->last_us = now > m->last_us ? now : m->last_us + 1;
 	ev->has_time_us = 1;
 	ev->time_us = m->last_us;
-	rc = sl_state_apply(&m->st, ev);
+	rc = sl_rules_apply(&m->st, ev, NULL);
 	ev->has_time_us = 0;
 	if (rc != SL_OK) {
 		rc = SL_OK;     /* not a call the orchestrator would make */

@@ -4,7 +4,7 @@
  *
  * The straightforward replay (the baseline) is what one would write first,
  * honestly done: one thread reads and decodes each event, applies it with
- * sl_state_apply() to the job's state held in memory, and writes every row
+ * sl_rules_apply() to the job's state held in memory, and writes every row
  * the event changes with one prepared statement each, right away: the
  * statelog_events row, then the execution_history row, the deleted job's
  * rows, or the jobs row and the sheets row the event touched.  Transactions
@@ -218,8 +218,8 @@ static int baseline_event(struct baseline *b, const sl_event *ev, const char *ti
 	struct bjob *j = bjob_get(b, ev->job_id);
 	if (!j)
 		return SL_ENOMEM;
-	rc = sl_state_apply(&j->st, ev);
-	if (rc == SL_EINVAL)
+	rc = sl_rules_apply(&j->st, ev, NULL);
+	if (sl_rules_refused(rc))
 		return SL_OK;           /* refused by the rules: nothing changes */
 	if (rc != SL_OK)
 		return rc;

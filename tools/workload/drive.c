@@ -137,7 +137,7 @@ int sl_drive_event(sl_drive *d, sl_backend *be, sl_event *ev, int64_t now_us,
 	int64_t t = ev->time_us;
 	ev->has_time_us = 1;
 	ev->time_us = m->last_us;
-	int rc = sl_state_apply(&m->st, ev);
+	int rc = sl_rules_apply(&m->st, ev, NULL);
 	ev->has_time_us = had;
 	ev->time_us = t;
 	if (rc != SL_OK)

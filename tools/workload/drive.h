@@ -1,6 +1,6 @@
 /* drive.h: the reference workload run through the backend API, the way an
  * orchestrator makes its calls: for each workload event, the orchestrator
- * changes its state of the job in memory (sl_state_apply) and makes the
+ * changes its state of the job in memory (sl_rules_apply) and makes the
  * matching call:
  *   sheet_started/completed/failed/skipped, job_paused/resumed/failed/
  *   completed/cancelled, pid_set, rate_limit_wait -> the intention call;
