@@ -137,14 +137,14 @@ SL_API uint64_t sl_log_next_seq(sl_log *log);
 SL_API int64_t sl_log_last_time(sl_log *log);
 
 /* The log's random id (SL_LOG_ID_SIZE bytes), written into every segment. */
-SL_API void sl_log_id(const sl_log *log, uint8_t out[SL_LOG_ID_SIZE]);
+SL_API void sl_log_id(uint8_t out[SL_LOG_ID_SIZE], const sl_log *log);
 
 /* The last error of this handle, "" when none.  Borrowed: valid until the
  * next call on the handle. */
 SL_API const char *sl_log_errmsg(sl_log *log);
 
 /* Formats a log id as 32 lower-case hex digits plus NUL. */
-SL_API void sl_log_id_format(const uint8_t id[SL_LOG_ID_SIZE], char out[2 * SL_LOG_ID_SIZE + 1]);
+SL_API void sl_log_id_format(char out[2 * SL_LOG_ID_SIZE + 1], const uint8_t id[SL_LOG_ID_SIZE]);
 
 /* ---- Reading ---------------------------------------------------------- */
 
@@ -194,14 +194,14 @@ SL_API int sl_reader_seek_time(sl_reader *r, int64_t time_us);
  * is committed now (call again later to follow the tail: new commits and new
  * segments are picked up), or a negative SL_* code: SL_ECORRUPT when damage
  * is found, the message naming the segment and the offset. */
-SL_API int sl_reader_next(sl_reader *r, struct sl_record *out);
+SL_API int sl_reader_next(struct sl_record *out, sl_reader *r);
 
 /* The sequence number of the last event committed now (0 when empty),
  * rescanning the tail if the log grew. */
-SL_API int sl_reader_last_seq(sl_reader *r, uint64_t *out);
+SL_API int sl_reader_last_seq(uint64_t *out, sl_reader *r);
 
 /* The log id, as in every segment header. */
-SL_API void sl_reader_log_id(const sl_reader *r, uint8_t out[SL_LOG_ID_SIZE]);
+SL_API void sl_reader_log_id(uint8_t out[SL_LOG_ID_SIZE], const sl_reader *r);
 
 SL_API const char *sl_reader_errmsg(sl_reader *r);
 

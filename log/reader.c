@@ -60,7 +60,7 @@ const char *sl_reader_errmsg(sl_reader *r)
 	return r->err;
 }
 
-void sl_reader_log_id(const sl_reader *r, uint8_t out[SL_LOG_ID_SIZE])
+void sl_reader_log_id(uint8_t out[SL_LOG_ID_SIZE], const sl_reader *r)
 {
 	memcpy(out, r->log_id, SL_LOG_ID_SIZE);
 }
@@ -263,7 +263,7 @@ static int read_record(struct sl_reader *r)
 	}
 }
 
-int sl_reader_next(sl_reader *r, struct sl_record *out)
+int sl_reader_next(struct sl_record *out, sl_reader *r)
 {
 	for (;;) {
 		if (r->gap_pending) {
@@ -386,7 +386,7 @@ int sl_reader_seek_time(sl_reader *r, int64_t time_us)
 	return seek_in(r, i, 0, time_us, true);
 }
 
-int sl_reader_last_seq(sl_reader *r, uint64_t *out)
+int sl_reader_last_seq(uint64_t *out, sl_reader *r)
 {
 	int rc = relist(r);
 	if (rc)
@@ -471,7 +471,7 @@ int sl_log_verify(const char *dir, const struct sl_reader_options *opts,
 	rep->segments = 1;
 	struct sl_record rec;
 	int got;
-	while ((got = sl_reader_next(r, &rec)) == 1) {
+	while ((got = sl_reader_next(&rec, r)) == 1) {
 		if (rec.segment_first_seq != seen_seg) {
 			if (!index_fresh(r, seen_seg, &seen, false))
 				rep->stale_indexes++;

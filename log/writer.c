@@ -129,7 +129,7 @@ void sl_log_options_init(struct sl_log_options *o)
 	o->max_commit_size = SL_DEFAULT_MAX_COMMIT;
 }
 
-void sl_log_id_format(const uint8_t id[SL_LOG_ID_SIZE], char out[2 * SL_LOG_ID_SIZE + 1])
+void sl_log_id_format(char out[2 * SL_LOG_ID_SIZE + 1], const uint8_t id[SL_LOG_ID_SIZE])
 {
 	static const char hex[] = "0123456789abcdef";
 	for (int i = 0; i < SL_LOG_ID_SIZE; i++) {
@@ -898,7 +898,7 @@ int64_t sl_log_last_time(sl_log *log)
 	return v;
 }
 
-void sl_log_id(const sl_log *log, uint8_t out[SL_LOG_ID_SIZE])
+void sl_log_id(uint8_t out[SL_LOG_ID_SIZE], const sl_log *log)
 {
 	memcpy(out, log->log_id, SL_LOG_ID_SIZE);
 }

@@ -879,7 +879,7 @@ int sl_event_from_json_value(json_t *root, sl_event **out, char *err, size_t err
 			rc = fail(&ps, "time: expected an ISO-8601 time string, got %s", kind(time));
 			goto out;
 		}
-		if (string_has_nul(time) || sl_time_parse(json_string_value(time), &t) != SL_OK) {
+		if (string_has_nul(time) || sl_time_parse(&t, json_string_value(time)) != SL_OK) {
 			rc = fail(&ps, "time: \"%s\" is not an ISO-8601 time "
 				  "(like 2026-11-26T02:49:38.504474+00:00)",
 				  shown(json_string_value(time), b));
@@ -936,7 +936,7 @@ out:
 	return rc;
 }
 
-int sl_event_from_json(const char *text, size_t len, sl_event **out, char *err, size_t errlen)
+int sl_event_from_json(sl_event **out, const char *text, size_t len, char *err, size_t errlen)
 {
 	struct parse ps = { .err = err, .errlen = errlen, .type = NULL };
 	json_error_t je;

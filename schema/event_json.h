@@ -51,8 +51,8 @@ SL_API char *sl_event_to_json_line(const sl_event *ev);
  * problem, e.g. "body.sheet_num: expected an integer, got a string", or for
  * malformed JSON its line and column.  Returns SL_EINVAL or SL_ENOMEM;
  * *out is set only on success. */
-SL_API int sl_event_from_json(const char *text, size_t len, sl_event **out,
-			      char *err, size_t errlen);
+SL_API int sl_event_from_json(sl_event **out, const char *text, size_t len, char *err,
+			      size_t errlen);
 
 /* One line of text for people (`statelog dump`), no newline:
  *   #12 2026-11-26T02:49:38.504474+00:00 j1 sheet_completed sheet=3
@@ -65,7 +65,7 @@ SL_API int sl_event_from_json(const char *text, size_t len, sl_event **out,
  * UTF-8; strings over SL_TEXT_MAX_STRING bytes are cut there and followed by
  * "...(N bytes)".  A missing seq or time shows as "#-" or "-".
  * *out is owned by the caller (free()).  Returns SL_ENOMEM. */
-SL_API int sl_event_to_text(const sl_event *ev, char **out);
+SL_API int sl_event_to_text(char **out, const sl_event *ev);
 
 /* Strings longer than this are shortened by sl_event_to_text(). */
 #define SL_TEXT_MAX_STRING 60

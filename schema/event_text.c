@@ -224,7 +224,7 @@ static void put_body(FILE *fp, const ProtobufCMessage *body)
 	}
 }
 
-int sl_event_to_text(const sl_event *ev, char **out)
+int sl_event_to_text(char **out, const sl_event *ev)
 {
 	char *buf = NULL;
 	size_t size = 0;

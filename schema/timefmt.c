@@ -113,7 +113,7 @@ static bool take_char(const char **p, char c)
 	return true;
 }
 
-int sl_time_parse(const char *s, int64_t *out)
+int sl_time_parse(int64_t *out, const char *s)
 {
 	const char *p = s;
 	unsigned y, mo, d, h, mi, sec, frac = 0;
@@ -183,7 +183,7 @@ static bool take_number(const char **p, int64_t *out)
 	return true;
 }
 
-int sl_time_parse_relative(const char *s, int64_t now_us, int64_t *out)
+int sl_time_parse_relative(int64_t *out, const char *s, int64_t now_us)
 {
 	const char *p = s;
 	int64_t n, t;
@@ -208,7 +208,7 @@ int sl_time_parse_relative(const char *s, int64_t now_us, int64_t *out)
 		if (take_number(&p, &n) && *p == '\0')
 			t = n;
 		else
-			return sl_time_parse(s, out);
+			return sl_time_parse(out, s);
 	} else {
 		return SL_EINVAL;
 	}

@@ -44,7 +44,7 @@ SL_API int sl_time_format(int64_t us, char *buf, size_t len);
  * follow.  Returns SL_EINVAL for anything else, or for a time outside
  * SL_TIME_MIN_US..SL_TIME_MAX_US once converted to UTC.  *out is set only on
  * success. */
-SL_API int sl_time_parse(const char *s, int64_t *out);
+SL_API int sl_time_parse(int64_t *out, const char *s);
 
 /* The wall clock now, in microseconds since the epoch (CLOCK_REALTIME). */
 SL_API int64_t sl_time_now_us(void);
@@ -56,7 +56,7 @@ SL_API int64_t sl_time_now_us(void);
  *   any form sl_time_parse() accepts.
  * The result must lie within SL_TIME_MIN_US..SL_TIME_MAX_US.  Returns
  * SL_EINVAL otherwise; *out is set only on success. */
-SL_API int sl_time_parse_relative(const char *s, int64_t now_us, int64_t *out);
+SL_API int sl_time_parse_relative(int64_t *out, const char *s, int64_t now_us);
 
 #ifdef __cplusplus
 }

@@ -118,7 +118,7 @@ bool cli_parse_i64(const char *s, int64_t *out)
 
 bool cli_parse_time(const char *s, int64_t *out)
 {
-	return sl_time_parse_relative(s, sl_time_now_us(), out) == SL_OK;
+	return sl_time_parse_relative(out, s, sl_time_now_us()) == SL_OK;
 }
 
 static double last_progress;

@@ -128,7 +128,7 @@ int cmd_import(int argc, char **argv)
 	}
 
 	struct sl_import_report r;
-	sl_import_get_report(imp, &r);
+	sl_import_get_report(&r, imp);
 	char t0[SL_TIME_BUFSZ] = "-", t1[SL_TIME_BUFSZ] = "-";
 	if (r.events) {
 		sl_time_format(r.first_time_us, t0, sizeof t0);

@@ -108,8 +108,8 @@ int cmd_init(int argc, char **argv)
 	}
 	uint8_t id[SL_LOG_ID_SIZE];
 	char hex[2 * SL_LOG_ID_SIZE + 1];
-	sl_log_id(log, id);
-	sl_log_id_format(id, hex);
+	sl_log_id(id, log);
+	sl_log_id_format(hex, id);
 	rc = sl_log_close(log);
 	if (rc) {
 		cli_err("init", "%s: %s", dir, sl_strerror(rc));
@@ -209,7 +209,7 @@ int cmd_append(int argc, char **argv)
 			evs = nv;
 		}
 		char err[512] = "";
-		if (sl_event_from_json(line, l, &evs[n], err, sizeof(err)) != SL_OK) {
+		if (sl_event_from_json(&evs[n], line, l, err, sizeof(err)) != SL_OK) {
 			cli_err("append", "stdin:%" PRIu64 ": %s (nothing appended)", lineno, err);
 			status = SL_EXIT_USAGE;
 			goto out;
@@ -367,7 +367,7 @@ int cmd_dump(int argc, char **argv)
 	struct sl_record rec;
 	int got = rc ? rc : 0;
 	while (rc == SL_OK) {
-		got = sl_reader_next(r, &rec);
+		got = sl_reader_next(&rec, r);
 		if (got == 0 && follow) {
 			fflush(stdout);
 			usleep(100000);
@@ -400,7 +400,7 @@ int cmd_dump(int argc, char **argv)
 			if (json)
 				s = sl_event_to_json_line(ev);
 			else
-				sl_event_to_text(ev, &s);
+				sl_event_to_text(&s, ev);
 			if (!s) {
 				sl_event_free(ev);
 				cli_err("dump", "out of memory");

@@ -297,7 +297,7 @@ static int log_end(sl_proj *p, uint64_t *seq, int64_t *time_us, char *err, size_
 	if (s == SQLITE_ROW) {
 		*seq = (uint64_t)sqlite3_column_int64(st, 0);
 		const char *t = (const char *)sqlite3_column_text(st, 1);
-		if (!t || sl_time_parse(t, time_us) != SL_OK)
+		if (!t || sl_time_parse(time_us, t) != SL_OK)
 			*time_us = 0;
 	} else if (s != SQLITE_DONE) {
 		snprintf(err, errlen, "the views: %s", sqlite3_errmsg(sl_proj_db(p)));

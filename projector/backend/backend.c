@@ -359,7 +359,7 @@ int sl_backend_next_sheet(int64_t *out, sl_backend *be, const char *job_id)
 	if (be->read_only) {
 		rc = load_from_views(be, "next_sheet", job_id, &st);
 		if (rc == SL_OK) {
-			rc = sl_state_next_sheet(&st, &next);
+			rc = sl_state_next_sheet(&next, &st);
 			sl_state_free(&st);
 		}
 		if (rc == SL_ENOTFOUND)
@@ -375,7 +375,7 @@ int sl_backend_next_sheet(int64_t *out, sl_backend *be, const char *job_id)
 		if (rc == SL_OK && !e->loaded)
 			rc = sl_be_fail(be, SL_EIO, "next_sheet: job '%s': cached state lost", job_id);
 		if (rc == SL_OK)
-			rc = sl_state_next_sheet(&e->st, &next);
+			rc = sl_state_next_sheet(&next, &e->st);
 	}
 	sl_be_entry_release(be, e);
 	if (rc == SL_OK)

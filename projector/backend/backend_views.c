@@ -140,7 +140,7 @@ static int col_time(sl_backend *be, const char *what, sqlite3_stmt *st, int i,
 	const char *s = (const char *)sqlite3_column_text(st, i);
 	*has = s != NULL;
 	*out = 0;
-	if (s && sl_time_parse(s, out) != SL_OK)
+	if (s && sl_time_parse(out, s) != SL_OK)
 		return sl_be_fail(be, SL_ECORRUPT, "%s: column %s holds '%s', not a time", what,
 			       sqlite3_column_name(st, i), s);
 	return SL_OK;
@@ -166,7 +166,7 @@ int sl_be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state
 	if (rc != SL_OK)
 		return rc;
 	sl_state_init(&st);
-	rc = sl_proj_load_job(be->proj, job_id, &st);
+	rc = sl_proj_load_job(&st, be->proj, job_id);
 	if (rc == SL_ENOTFOUND) {
 		sl_state_free(&st);
 		sl_state_init(&st);

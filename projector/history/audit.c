@@ -193,9 +193,9 @@ static int diff_row(struct sl_audit *a, const struct sl_state_column *cols, size
 	for (size_t i = 0; i < n; i++) {
 		struct sl_value b = null, v = null;
 		if (before)
-			sl_state_column_get(&cols[i], before, &b);
+			sl_state_column_get(&b, &cols[i], before);
 		if (after)
-			sl_state_column_get(&cols[i], after, &v);
+			sl_state_column_get(&v, &cols[i], after);
 		if (before && after && sl_state_column_value_equal(&cols[i], &b, &v))
 			continue;
 		int rc = add_change(a, &cols[i], sheet, !before, &b, !after, &v);
@@ -283,7 +283,7 @@ static int catch_up_prev(struct sl_audit *a)
 	return rc;
 }
 
-int sl_audit_next(sl_audit *a, const struct sl_audit_entry **out)
+int sl_audit_next(const struct sl_audit_entry **out, sl_audit *a)
 {
 	int rc = catch_up_prev(a);
 	if (rc != SL_OK)
@@ -347,7 +347,7 @@ int sl_audit_run(sl_proj *p, const char *job_id, const struct sl_audit_filter *f
 	if (rc != SL_OK)
 		return rc;
 	const struct sl_audit_entry *e;
-	while ((rc = sl_audit_next(a, &e)) == 1)
+	while ((rc = sl_audit_next(&e, a)) == 1)
 		if ((rc = fn(ctx, e)) != 0)
 			break;
 	if (rc < 0 && a->errmsg[0])

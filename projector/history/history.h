@@ -166,7 +166,7 @@ SL_API int sl_audit_open(sl_audit **out, sl_proj *p, const char *job_id,
  * SL_ENOTFOUND when the job never had that sheet: it was above total_sheets
  * in every state of the job, no row of it existed, and no event named it
  * (up to to_seq). */
-SL_API int sl_audit_next(sl_audit *a, const struct sl_audit_entry **out);
+SL_API int sl_audit_next(const struct sl_audit_entry **out, sl_audit *a);
 
 /* The last error, "" when none.  Borrowed. */
 SL_API const char *sl_audit_errmsg(const sl_audit *a);

@@ -288,7 +288,7 @@ static int event_time(uint64_t *seq_out, int64_t *time_out, sl_proj *p, uint64_t
 	if (s == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(st, 1);
 		*seq_out = (uint64_t)sqlite3_column_int64(st, 0);
-		if (!t || sl_time_parse(t, time_out) != SL_OK) {
+		if (!t || sl_time_parse(time_out, t) != SL_OK) {
 			sl_proj_set_error(p, "%s: statelog_events seq %" PRIu64 ": bad time",
 					  sl_proj_db_path(p), *seq_out);
 			rc = SL_ECORRUPT;

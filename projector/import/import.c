@@ -109,7 +109,7 @@ int sl_imp_damage(struct sl_import *imp, const struct sl_import_problem *where,
 int sl_imp_parse_time(const char *text, bool canonical, int64_t *us, char *why, size_t whylen)
 {
 	int64_t t;
-	if (sl_time_parse(text, &t) != SL_OK) {
+	if (sl_time_parse(&t, text) != SL_OK) {
 		snprintf(why, whylen, "unparsable timestamp");
 		return SL_EINVAL;
 	}
@@ -157,7 +157,7 @@ int sl_imp_check_value(const struct sl_state_column *c, struct sl_value *v, char
 void sl_imp_value_text(const struct sl_state_column *c, const void *row, char *buf, size_t len)
 {
 	struct sl_value v;
-	sl_state_column_get(c, row, &v);
+	sl_state_column_get(&v, c, row);
 	if (v.null) {
 		snprintf(buf, len, "NULL");
 		return;
@@ -244,7 +244,7 @@ const struct sl_import_problem *sl_import_problem(const sl_import *imp)
 	return imp->has_problem ? &imp->problem : NULL;
 }
 
-void sl_import_get_report(const sl_import *imp, struct sl_import_report *out)
+void sl_import_get_report(struct sl_import_report *out, const sl_import *imp)
 {
 	*out = imp->rep;
 }
@@ -407,8 +407,8 @@ static int note_fixes(struct sl_import *imp, const struct sl_job_state *want,
 	struct sl_value a, b;
 	for (size_t k = 0; k < SL_STATE_N_JOB_COLUMNS && rc == SL_OK; k++) {
 		const struct sl_state_column *c = &sl_state_job_columns[k];
-		sl_state_column_get(c, want, &a);
-		sl_state_column_get(c, expect, &b);
+		sl_state_column_get(&a, c, want);
+		sl_state_column_get(&b, c, expect);
 		if (!sl_state_column_value_equal(c, &a, &b))
 			rc = add_fix(imp, want->id, 0, c, want, expect);
 	}
@@ -416,8 +416,8 @@ static int note_fixes(struct sl_import *imp, const struct sl_job_state *want,
 	for (size_t i = 0; i < want->n_sheets && rc == SL_OK; i++)
 		for (size_t k = 0; k < SL_STATE_N_SHEET_COLUMNS && rc == SL_OK; k++) {
 			const struct sl_state_column *c = &sl_state_sheet_columns[k];
-			sl_state_column_get(c, &want->sheets[i], &a);
-			sl_state_column_get(c, &expect->sheets[i], &b);
+			sl_state_column_get(&a, c, &want->sheets[i]);
+			sl_state_column_get(&b, c, &expect->sheets[i]);
 			if (!sl_state_column_value_equal(c, &a, &b))
 				rc = add_fix(imp, want->id, want->sheets[i].sheet_num, c,
 					     &want->sheets[i], &expect->sheets[i]);
@@ -804,8 +804,8 @@ int sl_import_write(sl_import *imp, const char *log_dir, const char *db_path,
 		goto fail;
 	}
 	uint8_t id[SL_LOG_ID_SIZE];
-	sl_log_id(w.log, id);
-	sl_log_id_format(id, imp->rep.log_id);
+	sl_log_id(id, w.log);
+	sl_log_id_format(imp->rep.log_id, id);
 	w.dir = log_dir;
 	w.batch = malloc(imp->opts.commit_events * sizeof *w.batch);
 	if (!w.batch) {

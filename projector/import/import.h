@@ -130,7 +130,7 @@ SL_API int sl_import_write(sl_import *imp, const char *log_dir, const char *db_p
 
 /* The report so far (the source version after a read, the counts after a
  * write), for a caller that wants to say what it read before failing. */
-SL_API void sl_import_get_report(const sl_import *imp, struct sl_import_report *out);
+SL_API void sl_import_get_report(struct sl_import_report *out, const sl_import *imp);
 
 /* The last error, "" when none.  Borrowed until the next call on imp. */
 SL_API const char *sl_import_errmsg(const sl_import *imp);

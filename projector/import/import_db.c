@@ -477,7 +477,7 @@ static int read_sheets(struct sl_import *imp)
 			break;
 		}
 		struct sl_sheet_state *sh;
-		if ((rc = sl_state_add_sheet(&j->st, w.sheet_num, &sh)) != SL_OK) {
+		if ((rc = sl_state_add_sheet(&sh, &j->st, w.sheet_num)) != SL_OK) {
 			rc = sl_imp_fail(imp, rc, "out of memory");
 			break;
 		}

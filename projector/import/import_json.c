@@ -250,7 +250,7 @@ static int read_sheets(struct sl_import *imp, struct sl_import_problem *w, struc
 					  w->value);
 		}
 		struct sl_sheet_state *sh;
-		if ((rc = sl_state_add_sheet(&j->st, n, &sh)) != SL_OK)
+		if ((rc = sl_state_add_sheet(&sh, &j->st, n)) != SL_OK)
 			return sl_imp_fail(imp, rc, "out of memory");
 		for (size_t i = 1; i < SL_STATE_N_SHEET_COLUMNS && rc == SL_OK; i++) {
 			const struct sl_state_column *c = &sl_state_sheet_columns[i];
@@ -397,7 +397,7 @@ int sl_imp_json_compare(struct sl_import *imp, sl_proj *p)
 		sl_imp_copy_field(w.source, sizeof w.source, j->source);
 		sl_imp_copy_field(w.job_id, sizeof w.job_id, j->st.id);
 		sl_state_free(&got);
-		rc = sl_proj_load_job(p, j->st.id, &got);
+		rc = sl_proj_load_job(&got, p, j->st.id);
 		if (rc == SL_ENOTFOUND) {
 			rc = sl_imp_damage(imp, &w, "the job is missing from the projected database");
 			break;

@@ -410,7 +410,7 @@ static int rule_sheet_fields(struct sl_job_state *st, const Statelog__SheetField
 		return SL_ENOMEM;
 	}
 	struct sl_sheet_state *sh;
-	if (dry || (rc = sl_state_add_sheet(st, m->sheet_num, &sh)) != SL_OK) {
+	if (dry || (rc = sl_state_add_sheet(&sh, st, m->sheet_num)) != SL_OK) {
 		changes_abort(&ch);
 		free(fill);
 		return rc;
@@ -566,7 +566,7 @@ static int rule_sheet_started(struct sl_job_state *st, const Statelog__SheetStar
 {
 	int rc = check_sheet(m->has_sheet_num, m->sheet_num, why);
 	struct sl_sheet_state *sh;
-	if (rc != SL_OK || dry || (rc = sl_state_add_sheet(st, m->sheet_num, &sh)) != SL_OK)
+	if (rc != SL_OK || dry || (rc = sl_state_add_sheet(&sh, st, m->sheet_num)) != SL_OK)
 		return rc;
 	st->has_current_sheet = true;
 	st->current_sheet = m->sheet_num;
@@ -601,7 +601,7 @@ static int rule_sheet_completed(struct sl_job_state *st, const Statelog__SheetCo
 	if (dup_opt(&details, m->validation_details) != SL_OK)
 		return SL_ENOMEM;
 	struct sl_sheet_state *sh;
-	if (dry || (rc = sl_state_add_sheet(st, m->sheet_num, &sh)) != SL_OK) {
+	if (dry || (rc = sl_state_add_sheet(&sh, st, m->sheet_num)) != SL_OK) {
 		free(details);
 		return rc;
 	}
@@ -660,7 +660,7 @@ static int rule_sheet_failed(struct sl_job_state *st, const Statelog__SheetFaile
 	    dup_opt(&reason, m->exit_reason))
 		goto fail;
 	rc = SL_OK;
-	if (dry || (rc = sl_state_add_sheet(st, m->sheet_num, &sh)) != SL_OK)
+	if (dry || (rc = sl_state_add_sheet(&sh, st, m->sheet_num)) != SL_OK)
 		goto fail;
 	sh->status = SL_SHEET_FAILED;
 	sh->has_completed_at = true;
@@ -700,7 +700,7 @@ static int rule_sheet_skipped(struct sl_job_state *st, const Statelog__SheetSkip
 	if (m->reason && m->reason[0] && dup_opt(&reason, m->reason) != SL_OK)
 		return SL_ENOMEM;
 	struct sl_sheet_state *sh;
-	if (dry || (rc = sl_state_add_sheet(st, m->sheet_num, &sh)) != SL_OK) {
+	if (dry || (rc = sl_state_add_sheet(&sh, st, m->sheet_num)) != SL_OK) {
 		free(reason);
 		return rc;
 	}
@@ -938,7 +938,7 @@ int sl_rules_check_time(const sl_event *ev, int64_t now_us, struct sl_refusal *w
 
 /* ---- queries ----------------------------------------------------------- */
 
-int sl_state_next_sheet(const struct sl_job_state *st, int64_t *out)
+int sl_state_next_sheet(int64_t *out, const struct sl_job_state *st)
 {
 	if (st->presence != SL_JOB_LIVE)
 		return SL_EINVAL;

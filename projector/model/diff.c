@@ -152,8 +152,8 @@ static int diff_row(ProtobufCMessage *msg, const struct sl_state_column *cat, si
 		if (c->key || c->field == 0 || c == SL_JOB_COL(UPDATED_AT))
 			continue;
 		struct sl_value a, b;
-		sl_state_column_get(c, from, &a);
-		sl_state_column_get(c, to, &b);
+		sl_state_column_get(&a, c, from);
+		sl_state_column_get(&b, c, to);
 		if (sl_state_column_value_equal(c, &a, &b))
 			continue;
 		int rc = check_column(c, &b, prefix, why);
@@ -265,14 +265,14 @@ static int check_want(const struct sl_job_state *cur, const struct sl_job_state 
 				 "the state to save is not a live job");
 	if (!want->id)
 		return sl_refuse(why, SL_EINVAL, "id", NULL, "the state to save has no id");
-	sl_state_column_get(SL_JOB_COL(ID), want, &v);
+	sl_state_column_get(&v, SL_JOB_COL(ID), want);
 	if ((rc = check_column(SL_JOB_COL(ID), &v, "", why)) != SL_OK)
 		return rc;
 	if (cur && cur->id && strcmp(cur->id, want->id) != 0)
 		return sl_refuse(why, SL_EINVAL, "id", NULL, "the state to save is job %s, the "
 				 "current state is job %s", sl_quote(q, want->id),
 				 sl_quote(q2, cur->id));
-	sl_state_column_get(SL_JOB_COL(NAME), want, &v);
+	sl_state_column_get(&v, SL_JOB_COL(NAME), want);
 	if ((rc = check_column(SL_JOB_COL(NAME), &v, "", why)) != SL_OK)
 		return rc;
 	if (now_us < SL_TIME_MIN_US || now_us > SL_TIME_MAX_US)
@@ -305,7 +305,7 @@ static int check_created(const struct sl_job_state *want, struct sl_refusal *why
 	for (size_t i = 0; i < sizeof carried / sizeof carried[0]; i++) {
 		const struct sl_state_column *c = &sl_state_job_columns[carried[i]];
 		struct sl_value v;
-		sl_state_column_get(c, want, &v);
+		sl_state_column_get(&v, c, want);
 		int rc = check_column(c, &v, "", why);
 		if (rc != SL_OK)
 			return rc;

@@ -69,7 +69,7 @@ static void put_varint(struct buf *b, uint64_t v)
 static void put_value(struct buf *b, const struct sl_state_column *c, const void *row)
 {
 	struct sl_value v;
-	sl_state_column_get(c, row, &v);
+	sl_state_column_get(&v, c, row);
 	uint8_t tag = v.null ? 0 : 1;
 	put(b, &tag, 1);
 	if (v.null)
@@ -236,7 +236,7 @@ static int decode_raw(struct sl_job_state *st, struct rd *r)
 				    (st->n_sheets && st->sheets[st->n_sheets - 1].sheet_num > num)))
 			rc = SL_ECORRUPT;       /* sheets come in order, once each */
 		if (rc == SL_OK)
-			rc = sl_state_add_sheet(st, num, &sh);
+			rc = sl_state_add_sheet(&sh, st, num);
 		for (size_t i = 0; i < SL_STATE_N_SHEET_COLUMNS; i++) {
 			if (rc == SL_OK)
 				sl_state_column_put(&sl_state_sheet_columns[i], sh, &vals[i], owned[i]);

@@ -194,8 +194,7 @@ const struct sl_state_column sl_state_sheet_columns[SL_STATE_N_SHEET_COLUMNS] = 
 #define AT(row, off, type) ((type *)((char *)(row) + (off)))
 #define CAT(row, off, type) ((const type *)((const char *)(row) + (off)))
 
-void sl_state_column_get(const struct sl_state_column *c, const void *row,
-			 struct sl_value *out)
+void sl_state_column_get(struct sl_value *out, const struct sl_state_column *c, const void *row)
 {
 	*out = (struct sl_value){ 0 };
 	if (c->type != SL_COL_TEXT && c->nullable && !*CAT(row, c->has_offset, bool)) {
@@ -319,8 +318,8 @@ static const char *row_first_difference(const struct sl_state_column *cols, size
 		    cols[i].offset == offsetof(struct sl_job_state, updated_at_us))
 			continue;
 		struct sl_value va, vb;
-		sl_state_column_get(&cols[i], a, &va);
-		sl_state_column_get(&cols[i], b, &vb);
+		sl_state_column_get(&va, &cols[i], a);
+		sl_state_column_get(&vb, &cols[i], b);
 		if (!sl_state_column_value_equal(&cols[i], &va, &vb))
 			return cols[i].name;
 	}
@@ -388,7 +387,7 @@ struct sl_sheet_state *sl_state_find_sheet(const struct sl_job_state *st, int64_
 	return i < st->n_sheets && st->sheets[i].sheet_num == n ? &st->sheets[i] : NULL;
 }
 
-int sl_state_add_sheet(struct sl_job_state *st, int64_t n, struct sl_sheet_state **out)
+int sl_state_add_sheet(struct sl_sheet_state **out, struct sl_job_state *st, int64_t n)
 {
 	if (n < 1)
 		return SL_EINVAL;

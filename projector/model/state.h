@@ -209,7 +209,7 @@ SL_API struct sl_sheet_state *sl_state_find_sheet(const struct sl_job_state *st,
 /* The sheet numbered n, added with the defaults of a new row (see
  * sl_sheet_init()) when it has none.  *out is borrowed from st.
  * SL_EINVAL when n < 1; SL_ENOMEM. */
-SL_API int sl_state_add_sheet(struct sl_job_state *st, int64_t n, struct sl_sheet_state **out);
+SL_API int sl_state_add_sheet(struct sl_sheet_state **out, struct sl_job_state *st, int64_t n);
 
 /* ---- sheet state ------------------------------------------------------- */
 
@@ -330,7 +330,7 @@ SL_API bool sl_rules_refused(int rc);
  * when there is none.  Returns SL_EINVAL (and leaves *out) when st is not a
  * live job: the caller answers 1 for an unknown job, as the original's
  * get_next_sheet() does, since it alone knows the job was looked up. */
-SL_API int sl_state_next_sheet(const struct sl_job_state *st, int64_t *out);
+SL_API int sl_state_next_sheet(int64_t *out, const struct sl_job_state *st);
 
 /* MODEL.md "zombie": a live job that is running, has a pid, and whose pid
  * pid_alive() reports dead.  pid_alive must answer true for a process that
@@ -464,8 +464,8 @@ struct sl_value {
 };
 
 /* Reads column c of row (a struct sl_job_state or sl_sheet_state). */
-SL_API void sl_state_column_get(const struct sl_state_column *c, const void *row,
-				struct sl_value *out);
+SL_API void sl_state_column_get(struct sl_value *out, const struct sl_state_column *c,
+				const void *row);
 
 /* Whether two values of column c are equal (doubles by bit pattern). */
 SL_API bool sl_state_column_value_equal(const struct sl_state_column *c,

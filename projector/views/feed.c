@@ -196,7 +196,7 @@ static int read_item(sl_reader *r, struct sl_time_cache *tc, struct sl_feed_item
 		     size_t msglen)
 {
 	struct sl_record rec;
-	int rc = sl_reader_next(r, &rec);
+	int rc = sl_reader_next(&rec, r);
 	if (rc <= 0) {
 		if (rc < 0)
 			snprintf(msg, msglen, "%s", sl_reader_errmsg(r));

@@ -21,7 +21,7 @@ static int fetch_record(struct sl_fetch *f, uint64_t seq, struct sl_record *rec)
 		f->seeks++;
 	}
 	for (;;) {
-		rc = sl_reader_next(f->r, rec);
+		rc = sl_reader_next(rec, f->r);
 		if (rc < 0) {
 			snprintf(f->errmsg, sizeof f->errmsg, "%s", sl_reader_errmsg(f->r));
 			f->next = 0;

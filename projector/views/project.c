@@ -117,8 +117,8 @@ int sl_proj_open_reader(struct sl_proj *p)
 	if (rc != SL_OK)
 		return rc;
 	uint8_t id[SL_LOG_ID_SIZE];
-	sl_reader_log_id(p->reader, id);
-	sl_log_id_format(id, p->log_id);
+	sl_reader_log_id(id, p->reader);
+	sl_log_id_format(p->log_id, id);
 	return SL_OK;
 }
 
@@ -220,7 +220,7 @@ static int check_position(struct sl_proj *p, uint64_t seq, uint32_t crc, bool *o
 	struct sl_record rec;
 	int rc = sl_reader_seek_seq(p->reader, seq);
 	if (rc == SL_OK)
-		rc = sl_reader_next(p->reader, &rec);
+		rc = sl_reader_next(&rec, p->reader);
 	if (rc < 0) {
 		sl_proj_msg(p, "%s", sl_reader_errmsg(p->reader));
 		return rc;
@@ -401,7 +401,7 @@ struct sl_snap *sl_proj_snapshots(sl_proj *p)
 
 int sl_proj_log_last_seq(uint64_t *out, sl_proj *p)
 {
-	int rc = sl_reader_last_seq(p->reader, out);
+	int rc = sl_reader_last_seq(out, p->reader);
 	if (rc != SL_OK)
 		sl_proj_msg(p, "%s", sl_reader_errmsg(p->reader));
 	return rc;
@@ -729,7 +729,7 @@ fail:
 int sl_proj_catch_up_to(struct sl_proj *p, struct sl_proj_run *run)
 {
 	uint64_t last = 0;
-	int rc = sl_reader_last_seq(p->reader, &last);
+	int rc = sl_reader_last_seq(&last, p->reader);
 	if (rc != SL_OK) {
 		sl_proj_msg(p, "%s", sl_reader_errmsg(p->reader));
 		return rc;
@@ -798,7 +798,7 @@ sqlite3 *sl_proj_db(sl_proj *p)
 	return p->db;
 }
 
-int sl_proj_load_job(sl_proj *p, const char *job_id, struct sl_job_state *out)
+int sl_proj_load_job(struct sl_job_state *out, sl_proj *p, const char *job_id)
 {
 	int rc = sl_rows_load_job(&p->v, job_id, out);
 	if (rc == SL_ENOTFOUND)

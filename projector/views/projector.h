@@ -128,7 +128,7 @@ SL_API uint64_t sl_proj_last_seq(sl_proj *p);
 SL_API sqlite3 *sl_proj_db(sl_proj *p);
 
 /* Reads a job's state from the views.  SL_ENOTFOUND when the job has no row. */
-SL_API int sl_proj_load_job(sl_proj *p, const char *job_id, struct sl_job_state *out);
+SL_API int sl_proj_load_job(struct sl_job_state *out, sl_proj *p, const char *job_id);
 
 SL_API const char *sl_proj_errmsg(sl_proj *p);
 

@@ -301,7 +301,7 @@ static int bind_row(struct sl_rows *v, sqlite3_stmt *st, int first,
 	for (size_t i = 0; i < n; i++) {
 		const struct sl_state_column *c = &cols[i];
 		struct sl_value val;
-		sl_state_column_get(c, row, &val);
+		sl_state_column_get(&val, c, row);
 		int p = first + (int)i, s;
 		if (val.null) {
 			s = sqlite3_bind_null(st, p);
@@ -475,7 +475,7 @@ static int read_row(struct sl_rows *v, sqlite3_stmt *st, const struct sl_state_c
 				val.d = sqlite3_column_double(st, (int)i);
 				break;
 			case SL_COL_TIME:
-				if (!text || sl_time_parse(text, &val.i) != SL_OK)
+				if (!text || sl_time_parse(&val.i, text) != SL_OK)
 					goto bad;
 				break;
 			case SL_COL_JOB_STATUS: {
@@ -529,7 +529,7 @@ int sl_rows_load_job(struct sl_rows *v, const char *job_id, struct sl_job_state 
 	while ((s = sqlite3_step(v->get_sheets)) == SQLITE_ROW) {
 		struct sl_sheet_state *sh;
 		int64_t n = sqlite3_column_int64(v->get_sheets, 0);
-		if ((rc = sl_state_add_sheet(&st, n, &sh)) == SL_EINVAL) {
+		if ((rc = sl_state_add_sheet(&sh, &st, n)) == SL_EINVAL) {
 			set_err(v->errmsg, sizeof v->errmsg, "job %s: a sheet numbered %lld",
 				job_id, (long long)n);
 			rc = SL_ECORRUPT;

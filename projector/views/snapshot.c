@@ -545,7 +545,7 @@ static int take(struct sl_snap *s, struct sl_proj *p, uint64_t pos, uint32_t crc
 	sqlite3_bind_int64(tq, 1, (sqlite3_int64)pos);
 	if (sqlite3_step(tq) != SQLITE_ROW || !sqlite3_column_text(tq, 0) ||
 	    snprintf(t, sizeof t, "%s", (const char *)sqlite3_column_text(tq, 0)) >= (int)sizeof t ||
-	    sl_time_parse(t, &time_us) != SL_OK) {
+	    sl_time_parse(&time_us, t) != SL_OK) {
 		snap_msg(s, "%s: seq %" PRIu64 " has no event row: no point there", s->path, pos);
 		rc = SL_ENOTFOUND;
 		goto out;

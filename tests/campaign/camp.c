@@ -237,7 +237,7 @@ int camp_read_events(struct camp_events *out, const char *dir, char *err, size_t
 		return rc;
 	size_t cap = 0;
 	struct sl_record rec;
-	while ((rc = sl_reader_next(r, &rec)) == 1) {
+	while ((rc = sl_reader_next(&rec, r)) == 1) {
 		if (rec.seq != out->n + 1 || !rec.data) {
 			snprintf(err, errlen, "%s: seq %" PRIu64 " after %" PRIu64, dir, rec.seq, out->n);
 			rc = SL_ECORRUPT;
@@ -280,7 +280,7 @@ int camp_check_prefix(const char *dir, const struct camp_events *ref, uint64_t w
 	struct sl_record rec;
 	uint64_t n = 0;
 	int rc, res = -1;
-	while ((rc = sl_reader_next(r, &rec)) == 1) {
+	while ((rc = sl_reader_next(&rec, r)) == 1) {
 		n++;
 		if (rec.seq != n || !rec.data) {
 			snprintf(msg, msglen, "seq %" PRIu64 " where %" PRIu64 " was due", rec.seq, n);

@@ -138,7 +138,7 @@ Test(bad_input, nul_in_a_job_id)
 			   " \"body\": {\"name\": \"x\", \"total_sheets\": 1}}";
 	sl_event *ev = NULL;
 	char err[512] = "";
-	int rc = sl_event_from_json(line, strlen(line), &ev, err, sizeof err);
+	int rc = sl_event_from_json(&ev, line, strlen(line), err, sizeof err);
 	cr_assert_eq(rc, SL_EINVAL, "\\u0000 refused (got %d)", rc);
 	cr_assert_neq(err[0], 0, "with a message");
 	cr_log_info("JSON \\u0000 in a job id: %s", err);
@@ -349,7 +349,7 @@ ParameterizedTest(int *i, bad_input, malformed_json_is_refused_with_a_position)
 	const char *line = lines[*i];
 	sl_event *ev = NULL;
 	char err[512] = "";
-	int rc = sl_event_from_json(line, strlen(line), &ev, err, sizeof err);
+	int rc = sl_event_from_json(&ev, line, strlen(line), err, sizeof err);
 	cr_assert_eq(rc, SL_EINVAL, "'%s' refused (%d)", line, rc);
 	cr_assert_null(ev);
 	cr_assert_neq(err[0], 0, "'%s': a message", line);
@@ -431,7 +431,7 @@ Test(bad_input, a_database_of_a_newer_view_schema_is_rebuilt)
 	cr_assert_eq(rc, SL_OK, "%s", err);
 	cr_assert(st.rebuilt, "rebuilt");
 	struct sl_job_state js;
-	cr_assert_eq(sl_proj_load_job(p, "j", &js), SL_OK, "the job is back");
+	cr_assert_eq(sl_proj_load_job(&js, p, "j"), SL_OK, "the job is back");
 	sl_state_free(&js);
 	sl_proj_close(p);
 	be = open_be(false);
@@ -520,7 +520,7 @@ Test(bad_input, every_door_leaves_the_descriptors_as_it_found_them)
 	fds_same(&was, "sl_reader_open of no log and a damaged one");
 	cr_assert_eq(sl_reader_open(&r, log_dir, NULL, err, sizeof err), SL_OK, "%s", err);
 	struct sl_record rec;
-	while (sl_reader_next(r, &rec) == 1)
+	while (sl_reader_next(&rec, r) == 1)
 		;
 	sl_reader_close(r);
 	fds_same(&was, "a reader opened, read to the end and closed");

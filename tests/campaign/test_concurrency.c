@@ -183,7 +183,7 @@ static int reader_child(const char *log, const char *done, const char *out)
 	for (;;) {
 		bool finished = access(done, F_OK) == 0;
 		int rc;
-		while ((rc = sl_reader_next(r, &rec)) == 1) {
+		while ((rc = sl_reader_next(&rec, r)) == 1) {
 			if (rec.seq != n + 1)
 				return 5;
 			sl_event *ev = NULL;
@@ -271,7 +271,7 @@ Test(campaign_concurrency, readers_and_a_projector_beside_a_writer)
 	sl_reader *r = NULL;
 	cr_assert_eq(sl_reader_open(&r, log, NULL, NULL, 0), SL_OK);
 	uint64_t last = 0;
-	cr_assert_eq(sl_reader_last_seq(r, &last), SL_OK);
+	cr_assert_eq(sl_reader_last_seq(&last, r), SL_OK);
 	sl_reader_close(r);
 	cr_assert_gt(last, 1000, "the writer appended (%" PRIu64 ")", last);
 	for (int i = 0; i < READERS; i++) {

@@ -161,7 +161,7 @@ static int read_all(const char *dir, const struct camp_events *ref, uint64_t *n,
 		return rc;
 	}
 	struct sl_record rec;
-	while ((rc = sl_reader_next(r, &rec)) == 1) {
+	while ((rc = sl_reader_next(&rec, r)) == 1) {
 		cr_assert_eq(rec.seq, *n + 1, "%s: seq %" PRIu64 " after %" PRIu64, trial, rec.seq, *n);
 		cr_assert_not_null(rec.data, "%s: a gap in a log never repaired", trial);
 		cr_assert(rec.seq <= ref->n && rec.len == ref->len[rec.seq - 1] &&

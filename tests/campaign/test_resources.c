@@ -94,7 +94,7 @@ static uint64_t count_events(const char *log)
 	struct sl_record rec;
 	uint64_t n = 0;
 	int rc;
-	while ((rc = sl_reader_next(r, &rec)) == 1)
+	while ((rc = sl_reader_next(&rec, r)) == 1)
 		cr_assert_eq(rec.seq, ++n, "contiguous");
 	cr_assert_eq(rc, 0, "clean end: %s", sl_reader_errmsg(r));
 	sl_reader_close(r);
@@ -267,7 +267,7 @@ static void read_only_wal(bool keep_shm)
 	cr_assert_eq(sl_proj_catch_up(p, NULL), SL_OK, "the copy catches up: %s",
 		     sl_proj_errmsg(p));
 	struct sl_job_state got;
-	cr_assert_eq(sl_proj_load_job(p, "walled", &got), SL_OK, "%s", sl_proj_errmsg(p));
+	cr_assert_eq(sl_proj_load_job(&got, p, "walled"), SL_OK, "%s", sl_proj_errmsg(p));
 	cr_assert_eq(got.total_sheets, 3);
 	sl_state_free(&got);
 	sl_proj_close(p);
@@ -303,18 +303,18 @@ Test(campaign_resources, log_deleted_under_a_running_reader)
 	sl_reader *r = NULL;
 	cr_assert_eq(sl_reader_open(&r, log, NULL, err, sizeof err), SL_OK, "%s", err);
 	struct sl_record rec;
-	cr_assert_eq(sl_reader_next(r, &rec), 1, "first event");
+	cr_assert_eq(sl_reader_next(&rec, r), 1, "first event");
 	be = backend(log, false, true, &rc, err, sizeof err);
 	cr_assert_eq(rc, SL_OK, "read-only backend: %s", err);
 	camp_rmrf(log);
 	/* The running reader finishes what it holds, then ends or reports;
 	 * it never crashes or invents events. */
 	int n = 0;
-	while ((rc = sl_reader_next(r, &rec)) == 1)
+	while ((rc = sl_reader_next(&rec, r)) == 1)
 		cr_assert_lt(++n, 100, "a bounded read");
 	cr_assert(rc == 0 || rc < 0, "ends");
 	uint64_t last = 0;
-	rc = sl_reader_last_seq(r, &last);
+	rc = sl_reader_last_seq(&last, r);
 	cr_log_info("reader after deletion: next %d, last_seq rc %d (%s)", rc, rc,
 		    sl_reader_errmsg(r));
 	sl_reader_close(r);
@@ -363,7 +363,7 @@ static void seam_fault(bool fsync_fails)
 	th_event_free(ev);
 	struct sl_record rec;
 	uint64_t n = 0;
-	while ((rc = sl_reader_next(r, &rec)) == 1)
+	while ((rc = sl_reader_next(&rec, r)) == 1)
 		n++;
 	cr_assert_eq(rc, 0, "the reader ends cleanly: %s", sl_reader_errmsg(r));
 	cr_assert_geq(n, 50, "every committed event is read (%" PRIu64 ")", n);

@@ -14,12 +14,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	sl_event *ev;
 	char err[256];
-	if (sl_event_from_json((const char *)data, size, &ev, err, sizeof(err)) != SL_OK)
+	if (sl_event_from_json(&ev, (const char *)data, size, err, sizeof(err)) != SL_OK)
 		return 0;
 	char *line = sl_event_to_json_line(ev);
 	if (line) {
 		sl_event *again;
-		if (sl_event_from_json(line, strlen(line), &again, err, sizeof(err)) != SL_OK)
+		if (sl_event_from_json(&again, line, strlen(line), err, sizeof(err)) != SL_OK)
 			abort();  /* what we print must parse */
 		size_t a = sl_event_encoded_size(ev), b = sl_event_encoded_size(again);
 		uint8_t *x = malloc(a + 1), *y = malloc(b + 1);

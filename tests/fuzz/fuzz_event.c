@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s = sl_event_to_json_line(ev);
 	free(s);
 	s = NULL;
-	if (sl_event_to_text(ev, &s) == SL_OK)
+	if (sl_event_to_text(&s, ev) == SL_OK)
 		free(s);
 	/* re-encoding must not crash either */
 	size_t n = sl_event_encoded_size(ev);

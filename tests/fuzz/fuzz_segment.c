@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sl_reader_open(&r, dir, &ro, NULL, 0) == SL_OK) {
 		struct sl_record rec;
 		int n = 0;
-		while (n++ < 100000 && sl_reader_next(r, &rec) == 1) {
+		while (n++ < 100000 && sl_reader_next(&rec, r) == 1) {
 			if (rec.lost)
 				continue;
 			sl_event *ev;
@@ -85,9 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				sl_event_free(ev);
 		}
 		sl_reader_seek_seq(r, 3);
-		sl_reader_next(r, &rec);
+		sl_reader_next(&rec, r);
 		sl_reader_seek_time(r, 1);
-		sl_reader_next(r, &rec);
+		sl_reader_next(&rec, r);
 		sl_reader_close(r);
 	}
 	struct sl_verify_report v;

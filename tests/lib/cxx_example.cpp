@@ -60,13 +60,13 @@ void events()
 	// are evaluated is unspecified)
 	sl_event *back = nullptr;
 	char err[256] = "";
-	int rc = line ? sl_event_from_json(line, std::strlen(line), &back, err, sizeof err) : SL_EINVAL;
+	int rc = line ? sl_event_from_json(&back, line, std::strlen(line), err, sizeof err) : SL_EINVAL;
 	check(rc == SL_OK, std::string("sl_event_from_json ") + err);
 	int64_t sheet = 0;
 	check(back && sl_event_get_int(&sheet, back, "sheet_num") == SL_OK && sheet == 2,
 	      "sl_event_get_int after the JSON round trip");
 	char *text = nullptr;
-	rc = back ? sl_event_to_text(back, &text) : SL_EINVAL;
+	rc = back ? sl_event_to_text(&text, back) : SL_EINVAL;
 	check(rc == SL_OK && std::strstr(text, " sheet=2 "),
 	      std::string("sl_event_to_text: ") + (text ? text : "(null)"));
 	std::free(text);
@@ -135,7 +135,7 @@ void backend(const std::string &dir)
 	check(rc == SL_OK, std::string("sl_reader_open ") + err);
 	sl_record record;
 	std::string types;
-	while (r && sl_reader_next(r, &record) == 1) {
+	while (r && sl_reader_next(&record, r) == 1) {
 		sl_event *ev = nullptr;
 		if (record.lost || sl_event_decode(&ev, record.data, record.len, record.seq,
 						   record.time_us) != SL_OK)

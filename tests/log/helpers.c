@@ -135,7 +135,7 @@ uint64_t th_count(const char *dir, int *rc)
 		return 0;
 	uint64_t n = 0;
 	struct sl_record rec;
-	while ((*rc = sl_reader_next(r, &rec)) == 1)
+	while ((*rc = sl_reader_next(&rec, r)) == 1)
 		n++;
 	sl_reader_close(r);
 	return n;

@@ -225,7 +225,7 @@ Test(faults, power_loss_keeps_every_acknowledged_commit)
 			struct sl_record rec;
 			uint64_t n = 0;
 			int got;
-			while ((got = sl_reader_next(r, &rec)) == 1) {
+			while ((got = sl_reader_next(&rec, r)) == 1) {
 				n++;
 				cr_assert_eq(rec.seq, n, "image %d: prefix", made);
 				sl_event *ev;

@@ -111,11 +111,11 @@ static void check_variant(const char *name, bool pack)
 	char err[512] = "";
 	cr_assert_eq(sl_reader_open(&r, copy, NULL, err, sizeof(err)), SL_OK, "%s", err);
 	uint8_t id[SL_LOG_ID_SIZE];
-	sl_reader_log_id(r, id);
+	sl_reader_log_id(id, r);
 	cr_assert_eq(memcmp(id, golden_id, sizeof(id)), 0, "log id");
 	struct sl_record rec;
 	for (uint64_t i = 0; i < GOLDEN_EVENTS; i++) {
-		cr_assert_eq(sl_reader_next(r, &rec), 1, "%s: event %" PRIu64 ": %s", name, i,
+		cr_assert_eq(sl_reader_next(&rec, r), 1, "%s: event %" PRIu64 ": %s", name, i,
 			     sl_reader_errmsg(r));
 		cr_assert_eq(rec.seq, i + 1, "seq");
 		cr_assert_eq(rec.time_us, GOLDEN_T0 + (int64_t)i * 1500, "time of %" PRIu64, i);
@@ -133,7 +133,7 @@ static void check_variant(const char *name, bool pack)
 		th_event_free(want);
 		sl_event_free(got);
 	}
-	cr_assert_eq(sl_reader_next(r, &rec), 0, "%s: nothing more", name);
+	cr_assert_eq(sl_reader_next(&rec, r), 0, "%s: nothing more", name);
 	sl_reader_close(r);
 	struct sl_verify_report v;
 	cr_assert_eq(sl_log_verify(copy, NULL, &v, NULL, NULL, err, sizeof(err)), SL_OK, "%s", err);
@@ -203,7 +203,7 @@ Test(golden, must_fail_corpus)
 		const char *msg = err;
 		if (rc == SL_OK) {
 			struct sl_record rec;
-			while ((rc = sl_reader_next(r, &rec)) == 1)
+			while ((rc = sl_reader_next(&rec, r)) == 1)
 				;
 			snprintf(err, sizeof(err), "%s", sl_reader_errmsg(r));
 			sl_reader_close(r);

@@ -71,7 +71,7 @@ static void golden_load(const char *d, struct golden *g)
 	sl_reader *r;
 	cr_assert_eq(sl_reader_open(&r, d, NULL, NULL, 0), SL_OK, "open golden");
 	struct sl_record rec;
-	while (sl_reader_next(r, &rec) == 1) {
+	while (sl_reader_next(&rec, r) == 1) {
 		g->data[g->n] = malloc(rec.len + 1);
 		memcpy(g->data[g->n], rec.data, rec.len);
 		g->len[g->n++] = rec.len;
@@ -97,7 +97,7 @@ static uint64_t read_checked(const char *d, const struct golden *g, int *rc)
 		return 0;
 	struct sl_record rec;
 	uint64_t n = 0;
-	while ((*rc = sl_reader_next(r, &rec)) == 1) {
+	while ((*rc = sl_reader_next(&rec, r)) == 1) {
 		cr_assert_leq(rec.seq, g->n, "seq %" PRIu64 " was never written", rec.seq);
 		cr_assert_eq(rec.seq, n + 1, "in order");
 		cr_assert_eq(rec.len, g->len[rec.seq - 1], "seq %" PRIu64 ": length", rec.seq);
@@ -387,7 +387,7 @@ Test(recovery, missing_or_damaged_index_is_rebuilt)
 	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
 	struct sl_record rec;
 	cr_assert_eq(sl_reader_seek_seq(r, s1 + 3), SL_OK, "seek");
-	cr_assert_eq(sl_reader_next(r, &rec), 1, "read");
+	cr_assert_eq(sl_reader_next(&rec, r), 1, "read");
 	cr_assert_eq(rec.seq, s1 + 3, "landed");
 	sl_reader_close(r);
 
@@ -462,7 +462,7 @@ Test(recovery, repair_salvages_around_damage_and_records_the_gap)
 	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
 	struct sl_record rec;
 	uint64_t seen = 0, gaps = 0;
-	while (sl_reader_next(r, &rec) == 1) {
+	while (sl_reader_next(&rec, r) == 1) {
 		if (rec.lost) {
 			gaps++;
 			cr_assert_eq(rec.seq, rep.lost_first_seq, "gap where reported");

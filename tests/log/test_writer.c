@@ -71,7 +71,7 @@ Test(writer, round_trip_keeps_every_event_in_order)
 	struct sl_record rec;
 	int64_t last_time = 0;
 	for (uint64_t i = 0; i < n; i++) {
-		cr_assert_eq(sl_reader_next(r, &rec), 1, "record %" PRIu64 ": %s", i, sl_reader_errmsg(r));
+		cr_assert_eq(sl_reader_next(&rec, r), 1, "record %" PRIu64 ": %s", i, sl_reader_errmsg(r));
 		cr_assert_eq(rec.seq, i + 1, "seq of record %" PRIu64, i);
 		cr_assert_geq(rec.time_us, last_time, "time of record %" PRIu64 " goes back", i);
 		last_time = rec.time_us;
@@ -84,7 +84,7 @@ Test(writer, round_trip_keeps_every_event_in_order)
 		sl_event_free(got);
 		th_event_free(want);
 	}
-	cr_assert_eq(sl_reader_next(r, &rec), 0, "end after %" PRIu64, n);
+	cr_assert_eq(sl_reader_next(&rec, r), 0, "end after %" PRIu64, n);
 	sl_reader_close(r);
 }
 
@@ -106,11 +106,11 @@ Test(writer, multi_event_commit_is_one_commit)
 	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "open reader");
 	struct sl_record rec;
 	for (int i = 0; i < 5; i++) {
-		cr_assert_eq(sl_reader_next(r, &rec), 1, "record %d", i);
+		cr_assert_eq(sl_reader_next(&rec, r), 1, "record %d", i);
 		cr_assert_eq(rec.commit_first_seq, 1, "record %d in commit 1", i);
 		cr_assert_eq(rec.commit_events, 5, "commit of 5");
 	}
-	cr_assert_eq(sl_reader_next(r, &rec), 1, "sixth");
+	cr_assert_eq(sl_reader_next(&rec, r), 1, "sixth");
 	cr_assert_eq(rec.commit_first_seq, 6, "second commit starts at 6");
 	sl_reader_close(r);
 }
@@ -201,15 +201,15 @@ Test(writer, segments_roll_and_every_seq_can_be_sought)
 	struct sl_record rec;
 	for (uint64_t s = 1; s <= 1500; s += 37) {
 		cr_assert_eq(sl_reader_seek_seq(r, s), SL_OK, "seek %" PRIu64 ": %s", s, sl_reader_errmsg(r));
-		cr_assert_eq(sl_reader_next(r, &rec), 1, "read after seek %" PRIu64, s);
+		cr_assert_eq(sl_reader_next(&rec, r), 1, "read after seek %" PRIu64, s);
 		cr_assert_eq(rec.seq, s, "seek %" PRIu64 " lands on it", s);
-		cr_assert_eq(sl_reader_next(r, &rec), 1, "and goes on");
+		cr_assert_eq(sl_reader_next(&rec, r), 1, "and goes on");
 		cr_assert_eq(rec.seq, s + 1, "next after seek %" PRIu64, s);
 	}
 	cr_assert_eq(sl_reader_seek_seq(r, 1501), SL_OK, "seek past the end");
-	cr_assert_eq(sl_reader_next(r, &rec), 0, "nothing past the end");
+	cr_assert_eq(sl_reader_next(&rec, r), 0, "nothing past the end");
 	uint64_t last;
-	cr_assert_eq(sl_reader_last_seq(r, &last), SL_OK, "last seq");
+	cr_assert_eq(sl_reader_last_seq(&last, r), SL_OK, "last seq");
 	cr_assert_eq(last, 1500, "last seq");
 	sl_reader_close(r);
 }
@@ -239,11 +239,11 @@ Test(writer, seek_by_time_finds_first_event_at_or_after)
 	for (int k = 0; k < 299; k += 13) {
 		int64_t t = t0 + k * 1000;
 		cr_assert_eq(sl_reader_seek_time(r, t), SL_OK, "seek %d", k);
-		cr_assert_eq(sl_reader_next(r, &rec), 1, "read at %d", k);
+		cr_assert_eq(sl_reader_next(&rec, r), 1, "read at %d", k);
 		cr_assert_eq(rec.time_us, t, "time at %d", k);
 		cr_assert_eq(rec.seq, (uint64_t)(2 * k + 1), "first of the pair at %d", k);
 		cr_assert_eq(sl_reader_seek_time(r, t + 1), SL_OK, "seek just after %d", k);
-		cr_assert_eq(sl_reader_next(r, &rec), 1, "read after %d", k);
+		cr_assert_eq(sl_reader_next(&rec, r), 1, "read after %d", k);
 		cr_assert_eq(rec.seq, (uint64_t)(2 * k + 3), "next pair after %d", k);
 	}
 	sl_reader_close(r);
@@ -335,7 +335,7 @@ static void concurrent(enum sl_durability d)
 	int per[8] = { 0 };
 	uint64_t n = 0;
 	int got;
-	while ((got = sl_reader_next(r, &rec)) == 1) {
+	while ((got = sl_reader_next(&rec, r)) == 1) {
 		sl_event *ev;
 		cr_assert_eq(sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us), SL_OK, "decode");
 		int id = ev->job_id[1] - '0';
@@ -374,7 +374,7 @@ Test(writer, reader_follows_the_tail)
 		 * interval_ms, or now on sync */
 		cr_assert_eq(sl_log_sync(log), SL_OK, "sync");
 		int got;
-		while ((got = sl_reader_next(r, &rec)) == 1)
+		while ((got = sl_reader_next(&rec, r)) == 1)
 			cr_assert_eq(rec.seq, ++seen, "round %d: in order", round);
 		cr_assert_eq(got, 0, "round %d: end for now, not an error: %s", round, sl_reader_errmsg(r));
 		cr_assert_eq(seen, (uint64_t)(round + 1) * 37, "round %d: all seen", round);
@@ -429,7 +429,7 @@ Test(writer, compaction_keeps_every_commit_and_chain_value)
 	struct sl_record rec;
 	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
 	uint64_t n = 0;
-	while (sl_reader_next(r, &rec) == 1) {
+	while (sl_reader_next(&rec, r) == 1) {
 		crc[n] = rec.commit_crc;
 		len[n] = rec.len;
 		commit[n] = rec.commit_first_seq;
@@ -463,7 +463,7 @@ Test(writer, compaction_keeps_every_commit_and_chain_value)
 	cr_assert_eq(v.stale_indexes, 0, "indexes fresh");
 	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
 	for (uint64_t i = 0; i < n; i++) {
-		cr_assert_eq(sl_reader_next(r, &rec), 1, "event %" PRIu64, i);
+		cr_assert_eq(sl_reader_next(&rec, r), 1, "event %" PRIu64, i);
 		cr_assert_eq(rec.seq, i + 1, "seq");
 		cr_assert_eq(rec.commit_crc, crc[i], "event %" PRIu64 ": chain value kept", i);
 		cr_assert_eq(rec.commit_first_seq, commit[i], "event %" PRIu64 ": commit kept", i);
@@ -471,7 +471,7 @@ Test(writer, compaction_keeps_every_commit_and_chain_value)
 	}
 	for (uint64_t s = 1; s <= 1360; s += 97) {
 		cr_assert_eq(sl_reader_seek_seq(r, s), SL_OK, "seek %" PRIu64, s);
-		cr_assert_eq(sl_reader_next(r, &rec), 1, "read at %" PRIu64, s);
+		cr_assert_eq(sl_reader_next(&rec, r), 1, "read at %" PRIu64, s);
 		cr_assert_eq(rec.seq, s, "seek lands on %" PRIu64, s);
 	}
 	sl_reader_close(r);
@@ -497,7 +497,7 @@ Test(writer, every_event_type_round_trips_byte_for_byte)
 	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
 	struct sl_record rec;
 	for (int t = 16; t <= 33; t++) {
-		cr_assert_eq(sl_reader_next(r, &rec), 1, "read type %d", t);
+		cr_assert_eq(sl_reader_next(&rec, r), 1, "read type %d", t);
 		sl_event *got;
 		cr_assert_eq(sl_event_decode(&got, rec.data, rec.len, rec.seq, rec.time_us), SL_OK, "decode %d", t);
 		cr_assert_eq((int)got->body_case, t, "type");
@@ -538,7 +538,7 @@ Test(writer, event_of_unknown_type_is_kept_and_reported)
 	sl_reader *r;
 	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK, "reader");
 	struct sl_record rec;
-	cr_assert_eq(sl_reader_next(r, &rec), 1, "the event is there");
+	cr_assert_eq(sl_reader_next(&rec, r), 1, "the event is there");
 	sl_event *got;
 	cr_assert_eq(sl_event_decode(&got, rec.data, rec.len, rec.seq, rec.time_us), SL_OK, "decode");
 	cr_assert_eq(sl_event_unknown_type(got), 40, "its type number is known");
@@ -566,7 +566,7 @@ static void *whole_reader(void *p)
 	struct sl_record rec;
 	int in_commit = 0;
 	for (;;) {
-		int got = sl_reader_next(r, &rec);
+		int got = sl_reader_next(&rec, r);
 		if (got < 0) {
 			a->bad = 2;
 			break;

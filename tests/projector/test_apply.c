@@ -498,7 +498,7 @@ static void set_sheet_status(int64_t n, char code)
 {
 	static const char codes[] = "PRDIWTMCFSX";      /* in enum order */
 	struct sl_sheet_state *sh;
-	cr_assert_eq(sl_state_add_sheet(&st, n, &sh), SL_OK, "add sheet %" PRId64, n);
+	cr_assert_eq(sl_state_add_sheet(&sh, &st, n), SL_OK, "add sheet %" PRId64, n);
 	const char *p = strchr(codes, code);
 	cr_assert_not_null(p, "status code %c", code);
 	sh->status = (enum sl_sheet_status)(p - codes);
@@ -728,7 +728,7 @@ ParameterizedTest(struct zombie_row *row, apply, zombie_recovered)
 	cr_assert_eq(sl_state_find_sheet(&st, 1)->status, SL_SHEET_IN_PROGRESS,
 		     "zombie leaves sheets alone");
 	int64_t next = -1;
-	cr_assert_eq(sl_state_next_sheet(&st, &next), SL_OK, "next sheet after zombie");
+	cr_assert_eq(sl_state_next_sheet(&next, &st), SL_OK, "next sheet after zombie");
 	cr_assert_eq(next, 1, "the in_progress sheet is picked up again");
 }
 
@@ -938,7 +938,7 @@ ParameterizedTest(struct next_row *row, apply, next_sheet)
 	st.current_sheet = row->current;
 	set_sheets(row->sheets);
 	int64_t next = -1;
-	cr_assert_eq(sl_state_next_sheet(&st, &next), SL_OK, "next_sheet on a live job");
+	cr_assert_eq(sl_state_next_sheet(&next, &st), SL_OK, "next_sheet on a live job");
 	cr_assert_eq(next, row->want,
 		     "job %s, total %" PRId64 ", last %" PRId64 ", current %" PRId64
 		     ", sheets \"%s\": next %" PRId64 ", want %" PRId64,
@@ -951,7 +951,7 @@ Test(apply, next_sheet_of_no_job_is_for_the_caller)
 	struct sl_job_state none;
 	sl_state_init(&none);
 	int64_t next = -1;
-	cr_assert_eq(sl_state_next_sheet(&none, &next), SL_EINVAL, "next_sheet of an absent job");
+	cr_assert_eq(sl_state_next_sheet(&next, &none), SL_EINVAL, "next_sheet of an absent job");
 	cr_assert_eq(next, -1, "*out untouched on failure");
 }
 
@@ -1013,16 +1013,16 @@ Test(apply, sheets_stay_sorted)
 	static const int64_t order[] = { 5, 1, 100, 3, 2, 50, 4 };
 	struct sl_sheet_state *sh;
 	for (size_t i = 0; i < 7; i++) {
-		cr_assert_eq(sl_state_add_sheet(&st, order[i], &sh), SL_OK, "add %" PRId64, order[i]);
+		cr_assert_eq(sl_state_add_sheet(&sh, &st, order[i]), SL_OK, "add %" PRId64, order[i]);
 		cr_assert_eq(sh->sheet_num, order[i], "add returns sheet %" PRId64, order[i]);
 	}
-	cr_assert_eq(sl_state_add_sheet(&st, 3, &sh), SL_OK, "add an existing sheet");
+	cr_assert_eq(sl_state_add_sheet(&sh, &st, 3), SL_OK, "add an existing sheet");
 	cr_assert_eq(st.n_sheets, 7, "adding an existing sheet adds no row");
 	for (size_t i = 1; i < st.n_sheets; i++)
 		cr_assert_lt(st.sheets[i - 1].sheet_num, st.sheets[i].sheet_num, "sorted at %zu", i);
 	cr_assert_null(sl_state_find_sheet(&st, 6), "no sheet 6");
 	cr_assert_eq(sl_state_find_sheet(&st, 50)->sheet_num, 50, "find 50");
-	cr_assert_eq(sl_state_add_sheet(&st, 0, &sh), SL_EINVAL, "sheet 0 is refused");
+	cr_assert_eq(sl_state_add_sheet(&sh, &st, 0), SL_EINVAL, "sheet 0 is refused");
 }
 
 Test(apply, catalogue_matches_the_events)

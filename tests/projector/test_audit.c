@@ -147,7 +147,7 @@ Test(audit, a_scripted_job_lists_exactly_its_events_with_before_and_after)
 	const struct sl_audit_entry *e;
 	size_t k = 0;
 	int rc;
-	while ((rc = sl_audit_next(a, &e)) == 1) {
+	while ((rc = sl_audit_next(&e, a)) == 1) {
 		cr_assert_lt(k, sizeof want_j / sizeof want_j[0], "an extra entry, seq %" PRIu64,
 			     e->seq);
 		const struct want_entry *w = &want_j[k++];
@@ -216,13 +216,13 @@ Test(audit, workload_jobs_audit_to_their_views_state)
 	char *job = ph_query(db, "SELECT id FROM jobs ORDER BY total_sheets DESC LIMIT 1");
 	/* Replaying the audit's after-values rebuilds the state the views hold. */
 	struct sl_job_state want, st;
-	cr_assert_eq(sl_proj_load_job(p, job, &want), SL_OK);
+	cr_assert_eq(sl_proj_load_job(&want, p, job), SL_OK);
 	sl_state_init(&st);
 	sl_audit *a;
 	cr_assert_eq(sl_audit_open(&a, p, job, NULL), SL_OK, "%s", sl_proj_errmsg(p));
 	const struct sl_audit_entry *e;
 	uint64_t n = 0;
-	while (sl_audit_next(a, &e) == 1) {
+	while (sl_audit_next(&e, a) == 1) {
 		n++;
 		for (size_t i = 0; i < e->n_changes; i++) {
 			const struct sl_audit_change *c = &e->changes[i];
@@ -236,7 +236,7 @@ Test(audit, workload_jobs_audit_to_their_views_state)
 			void *row = &st;
 			if (c->sheet) {
 				struct sl_sheet_state *sh;
-				cr_assert_eq(sl_state_add_sheet(&st, c->sheet, &sh), SL_OK);
+				cr_assert_eq(sl_state_add_sheet(&sh, &st, c->sheet), SL_OK);
 				row = sh;
 			}
 			char *owned = c->column->type == SL_COL_TEXT && !c->after.null
@@ -298,7 +298,7 @@ ParameterizedTest(size_t *row, audit, filters_choose_what_is_listed)
 	cr_assert_eq(sl_audit_open(&a, f.p, "j", &flt), SL_OK, "%s", sl_proj_errmsg(f.p));
 	const struct sl_audit_entry *e;
 	size_t k = 0;
-	while (sl_audit_next(a, &e) == 1) {
+	while (sl_audit_next(&e, a) == 1) {
 		cr_assert_eq(e->seq, r->seqs[k], "filter row %zu: entry %zu is seq %" PRIu64
 			     ", want %" PRIu64, *row, k, e->seq, r->seqs[k]);
 		k++;
@@ -333,7 +333,7 @@ Test(audit, another_job_sees_only_its_events)
 	sl_audit *a;
 	cr_assert_eq(sl_audit_open(&a, f.p, "other", NULL), SL_OK);
 	const struct sl_audit_entry *e;
-	while (sl_audit_next(a, &e) == 1 && n < 8)
+	while (sl_audit_next(&e, a) == 1 && n < 8)
 		seqs[n++] = e->seq;
 	sl_audit_close(a);
 	cr_assert_eq(n, 2, "other: %" PRIu64 " entries", n);

@@ -116,7 +116,7 @@ static void new_job(struct sl_job_state *st, const char *id, int64_t total)
 static struct sl_sheet_state *sheet(struct sl_job_state *st, int64_t n)
 {
 	struct sl_sheet_state *sh;
-	cr_assert_eq(sl_state_add_sheet(st, n, &sh), SL_OK, "add sheet %" PRId64, n);
+	cr_assert_eq(sl_state_add_sheet(&sh, st, n), SL_OK, "add sheet %" PRId64, n);
 	return sh;
 }
 
@@ -159,7 +159,7 @@ static uint64_t last_seq(void)
 	sl_reader *r;
 	uint64_t seq = 0;
 	cr_assert_eq(sl_reader_open(&r, logdir, NULL, NULL, 0), SL_OK, "reader on %s", logdir);
-	cr_assert_eq(sl_reader_last_seq(r, &seq), SL_OK, "last seq: %s", sl_backend_errmsg(be));
+	cr_assert_eq(sl_reader_last_seq(&seq, r), SL_OK, "last seq: %s", sl_backend_errmsg(be));
 	sl_reader_close(r);
 	return seq;
 }
@@ -172,7 +172,7 @@ static void event_type(uint64_t seq, char *out, size_t len)
 	sl_event *ev;
 	cr_assert_eq(sl_reader_open(&r, logdir, NULL, NULL, 0), SL_OK, "reader: %s", sl_backend_errmsg(be));
 	cr_assert_eq(sl_reader_seek_seq(r, seq), SL_OK, "seek %" PRIu64, seq);
-	cr_assert_eq(sl_reader_next(r, &rec), 1, "event %" PRIu64, seq);
+	cr_assert_eq(sl_reader_next(&rec, r), 1, "event %" PRIu64, seq);
 	cr_assert_eq(sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us), SL_OK, "decode: %s", sl_backend_errmsg(be));
 	snprintf(out, len, "%s", sl_event_type_name(ev));
 	sl_event_free(ev);
@@ -473,7 +473,7 @@ Test(backend, save_is_one_commit)
 	struct sl_record rec;
 	save_job("atomic", 20, 20);
 	cr_assert_eq(sl_reader_open(&r, logdir, NULL, NULL, 0), SL_OK, "reader: %s", sl_backend_errmsg(be));
-	cr_assert_eq(sl_reader_next(r, &rec), 1, "first event");
+	cr_assert_eq(sl_reader_next(&rec, r), 1, "first event");
 	cr_assert_eq(rec.commit_events, 21, "job_created + 20 sheets in one commit, not %u",
 		     rec.commit_events);
 	sl_reader_close(r);
@@ -500,7 +500,7 @@ static void *save_many(void *p)
 	st.total_sheets = 20;
 	for (int i = 1; i <= 20 && a->rc == SL_OK; i++) {
 		struct sl_sheet_state *sh;
-		sl_state_add_sheet(&st, i, &sh);
+		sl_state_add_sheet(&sh, &st, i);
 		sh->status = SL_SHEET_COMPLETED;
 		sh->attempt_count = 1;
 		st.last_completed_sheet = i;

@@ -153,7 +153,7 @@ static void scramble(const struct sl_state_column *cols, size_t n, void *row, un
 static void add_random_sheet(struct sl_job_state *st, int64_t n, unsigned one_in)
 {
 	struct sl_sheet_state *sh;
-	cr_assert_eq(sl_state_add_sheet(st, n, &sh), SL_OK, "add sheet %" PRId64, n);
+	cr_assert_eq(sl_state_add_sheet(&sh, st, n), SL_OK, "add sheet %" PRId64, n);
 	scramble(sl_state_sheet_columns, SL_STATE_N_SHEET_COLUMNS, sh, one_in);
 }
 
@@ -297,7 +297,7 @@ static void hundred_sheets(struct sl_job_state *st)
 	st->created_at_us = st->updated_at_us = T0;
 	for (int64_t n = 1; n <= 100; n++) {
 		struct sl_sheet_state *sh;
-		cr_assert_eq(sl_state_add_sheet(st, n, &sh), SL_OK, "add sheet %" PRId64, n);
+		cr_assert_eq(sl_state_add_sheet(&sh, st, n), SL_OK, "add sheet %" PRId64, n);
 		sh->status = n < 100 ? SL_SHEET_COMPLETED : SL_SHEET_IN_PROGRESS;
 		sh->attempt_count = 1;
 		sh->has_exit_code = n < 100;
@@ -373,7 +373,7 @@ Test(diff, new_job_starts_with_job_created)
 	want.total_sheets = 4;
 	want.created_at_us = T0;
 	struct sl_sheet_state *sh;
-	cr_assert_eq(sl_state_add_sheet(&want, 2, &sh), SL_OK, "add sheet 2 with defaults");
+	cr_assert_eq(sl_state_add_sheet(&sh, &want, 2), SL_OK, "add sheet 2 with defaults");
 
 	sl_event **evs;
 	size_t n;
@@ -610,7 +610,7 @@ ParameterizedTest(struct refused_row *row, diff, refused_save)
 		/* The rules refuse the same value in an event with the same reason. */
 		sl_event *ev = NULL;
 		char err[200];
-		cr_assert_eq(sl_event_from_json(row->event, strlen(row->event), &ev, err, sizeof err),
+		cr_assert_eq(sl_event_from_json(&ev, row->event, strlen(row->event), err, sizeof err),
 			     SL_OK, "%s: %s", row->event, err);
 		struct sl_refusal rules;
 		cr_assert_eq(sl_rules_check(&cur, ev, &rules), SL_EINVAL, "%s: the rules refuse %s",

@@ -31,7 +31,7 @@ static sl_event *parse(const char *json)
 {
 	sl_event *ev = NULL;
 	char err[256] = "";
-	cr_assert_eq(sl_event_from_json(json, strlen(json), &ev, err, sizeof err), SL_OK,
+	cr_assert_eq(sl_event_from_json(&ev, json, strlen(json), err, sizeof err), SL_OK,
 		     "the test's event %s does not parse: %s", json, err);
 	return ev;
 }

@@ -427,7 +427,7 @@ ParameterizedTest(int *version, import, versions)
 	int rc = do_import_db(src, &imp);
 	cr_assert_eq(rc, SL_OK, "import of a v%d database: %s", schema, sl_import_errmsg(imp));
 	struct sl_import_report r;
-	sl_import_get_report(imp, &r);
+	sl_import_get_report(&r, imp);
 	cr_assert_eq(r.source_version, schema, "v%d: source_version %d", v, r.source_version);
 	cr_assert_eq(r.recorded_version, schema, "v%d: recorded_version %d", v, r.recorded_version);
 	cr_assert_str_empty(r.note, "v%d: note '%s'", v, r.note);
@@ -447,7 +447,7 @@ ParameterizedTest(int *version, import, versions)
 	struct sl_record rec;
 	int64_t first = 0, last = 0;
 	uint64_t n = 0;
-	while (sl_reader_next(rd, &rec) == 1) {
+	while (sl_reader_next(&rec, rd) == 1) {
 		if (n++ == 0)
 			first = rec.time_us;
 		cr_assert_geq(rec.time_us, last, "v%d: seq %" PRIu64 " goes back in time", v, rec.seq);
@@ -473,7 +473,7 @@ Test(import, version_by_columns_when_schema_version_disagrees)
 	sl_import *imp;
 	cr_assert_eq(do_import_db(src, &imp), SL_OK, "%s", sl_import_errmsg(imp));
 	struct sl_import_report r;
-	sl_import_get_report(imp, &r);
+	sl_import_get_report(&r, imp);
 	cr_assert_eq(r.source_version, 1, "read by the columns: %d", r.source_version);
 	cr_assert_eq(r.recorded_version, 4);
 	cr_assert(strstr(r.note, "columns"), "note: '%s'", r.note);
@@ -533,7 +533,7 @@ Test(import, twice_is_refused_and_the_first_stays)
 	sl_import *imp;
 	cr_assert_eq(do_import_db(src, &imp), SL_OK, "%s", sl_import_errmsg(imp));
 	struct sl_import_report first;
-	sl_import_get_report(imp, &first);
+	sl_import_get_report(&first, imp);
 	sl_import_free(imp);
 
 	/* Same source, same log: refused, nothing changes. */
@@ -801,7 +801,7 @@ Test(import, json_state_files)
 	rc = sl_import_write(imp, logdir, dbpath, NULL);
 	cr_assert_eq(rc, SL_OK, "write: %s", sl_import_errmsg(imp));
 	struct sl_import_report r;
-	sl_import_get_report(imp, &r);
+	sl_import_get_report(&r, imp);
 	cr_assert_eq(r.source_version, 0);
 	cr_assert_eq(r.jobs, 2, "jobs %" PRIu64, r.jobs);
 	cr_assert_eq(r.sheets, 2, "sheets %" PRIu64, r.sheets);
@@ -969,7 +969,7 @@ Test(import, load_time_invariants_are_applied_and_reported)
 	int rc = do_import_db(src, &imp);
 	cr_assert_eq(rc, SL_OK, "%s", sl_import_errmsg(imp));
 	struct sl_import_report r;
-	sl_import_get_report(imp, &r);
+	sl_import_get_report(&r, imp);
 	cr_assert_eq(r.fixes, 4, "fixes %" PRIu64 ": %s", r.fixes, r.fixes_note);
 	cr_assert(strstr(r.fixes_note, "job 'all-statuses' sheet 4 started_at: NULL -> "
 			 "2026-11-21T12:00:00+00:00"), "%s", r.fixes_note);

@@ -132,7 +132,7 @@ Test(project, views_hold_the_rules_states)
 	char err[512];
 	cr_assert_eq(sl_reader_open(&r, log_dir, NULL, err, sizeof err), SL_OK, "%s", err);
 	struct sl_record rec;
-	while (sl_reader_next(r, &rec) == 1) {
+	while (sl_reader_next(&rec, r) == 1) {
 		sl_event *ev;
 		cr_assert_eq(sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us), SL_OK);
 		size_t k = 0;
@@ -163,7 +163,7 @@ Test(project, views_hold_the_rules_states)
 					"WHERE job_id = ?", -1, &count, NULL), SQLITE_OK);
 	for (size_t k = 0; k < n_jobs; k++) {
 		struct sl_job_state got;
-		int rc = sl_proj_load_job(p, jobs[k].id, &got);
+		int rc = sl_proj_load_job(&got, p, jobs[k].id);
 		if (jobs[k].st.presence != SL_JOB_LIVE) {
 			cr_assert_eq(rc, SL_ENOTFOUND, "job %s is not live, but loads (%d)",
 				     jobs[k].id, rc);

@@ -29,7 +29,7 @@ static sl_event *parse(const char *json)
 {
 	sl_event *ev = NULL;
 	char err[256] = "";
-	int rc = sl_event_from_json(json, strlen(json), &ev, err, sizeof err);
+	int rc = sl_event_from_json(&ev, json, strlen(json), err, sizeof err);
 	cr_assert_eq(rc, SL_OK, "the test's event %s does not parse: %s", json, err);
 	return ev;
 }
@@ -398,7 +398,7 @@ Test(rules, invariants_of_a_state_made_by_hand)
 	};
 	for (int64_t n = 1; n <= 5; n++) {
 		struct sl_sheet_state *sh;
-		cr_assert_eq(sl_state_add_sheet(&st, n, &sh), SL_OK, "add %" PRId64, n);
+		cr_assert_eq(sl_state_add_sheet(&sh, &st, n), SL_OK, "add %" PRId64, n);
 		sh->status = statuses[n - 1];
 	}
 	sl_state_find_sheet(&st, 4)->error_message = strdup("kept");

@@ -119,7 +119,7 @@ static int cut_job(struct fixture *f, uint64_t k, const char *job, struct sl_job
 	char err[1024] = "";
 	cr_assert_eq(sl_proj_open(&c, f->log, f->cut[k], NULL, NULL, err, sizeof err), SL_OK,
 		     "open %s: %s", f->cut[k], err);
-	int rc = sl_proj_load_job(c, job, out);
+	int rc = sl_proj_load_job(out, c, job);
 	sl_proj_close(c);
 	return rc;
 }
@@ -451,7 +451,7 @@ Test(timetravel, state_images_round_trip_and_refuse_garbage)
 	char **jobs = job_ids(f.live, &n_jobs);
 	for (size_t j = 0; j < n_jobs; j++) {
 		struct sl_job_state st, back;
-		if (sl_proj_load_job(p, jobs[j], &st) != SL_OK) {
+		if (sl_proj_load_job(&st, p, jobs[j]) != SL_OK) {
 			free(jobs[j]);
 			continue;
 		}

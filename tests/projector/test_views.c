@@ -228,7 +228,7 @@ Test(views, schema_version_and_meta)
 		cr_assert_eq(sqlite3_column_int(st, 0), v, "schema_version row %d", v);
 		int64_t t;
 		const char *at = (const char *)sqlite3_column_text(st, 1);
-		cr_assert_eq(sl_time_parse(at, &t), SL_OK, "applied_at %s is an ISO time", at);
+		cr_assert_eq(sl_time_parse(&t, at), SL_OK, "applied_at %s is an ISO time", at);
 		cr_assert(strstr(at, "+00:00") != NULL, "applied_at %s is UTC with offset", at);
 	}
 	cr_assert_eq(v, 4, "schema_version holds rows 1..4, got %d", v);
@@ -401,7 +401,7 @@ Test(views, load_job_round_trip)
 	char err[512];
 	cr_assert_eq(sl_reader_open(&r, log_dir, NULL, err, sizeof err), SL_OK, "%s", err);
 	struct sl_record rec;
-	while (sl_reader_next(r, &rec) == 1) {
+	while (sl_reader_next(&rec, r) == 1) {
 		sl_event *ev;
 		cr_assert_eq(sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us), SL_OK);
 		cr_assert_eq(sl_rules_apply(&want, ev, NULL), SL_OK, "apply seq %" PRIu64, rec.seq);
@@ -412,13 +412,13 @@ Test(views, load_job_round_trip)
 	cr_assert_eq(sl_proj_open(&p, log_dir, db_path, NULL, NULL, err, sizeof err), SL_OK, "%s",
 		     err);
 	struct sl_job_state got;
-	int rc = sl_proj_load_job(p, "job/1:a@b-é", &got);
+	int rc = sl_proj_load_job(&got, p, "job/1:a@b-é");
 	cr_assert_eq(rc, SL_OK, "load: %s", sl_proj_errmsg(p));
 	int64_t sheet;
 	const char *d = sl_state_first_difference(&got, &want, 0, &sheet);
 	cr_assert_null(d, "loaded state differs in %s (sheet %" PRId64 ")", d, sheet);
 	cr_assert_eq(got.n_sheets, 3, "sheets 1..3 in order, got %zu", got.n_sheets);
-	cr_assert_eq(sl_proj_load_job(p, "no such job", &got), SL_ENOTFOUND, "unknown job");
+	cr_assert_eq(sl_proj_load_job(&got, p, "no such job"), SL_ENOTFOUND, "unknown job");
 	sl_state_free(&want);
 	sl_state_free(&got);
 	sl_proj_close(p);

@@ -322,7 +322,7 @@ Test(schema_event_fields, clear_then_set_then_clear)
 	const char *json = "{\"job_id\": \"j1\", \"type\": \"sheet_fields_set\", \"body\": "
 			   "{\"sheet_num\": 2, \"cleared\": [\"exit_code\"]}}";
 	sl_event *parsed = NULL;
-	cr_assert_eq(sl_event_from_json(json, strlen(json), &parsed, NULL, 0), SL_OK, "parsing %s", json);
+	cr_assert_eq(sl_event_from_json(&parsed, json, strlen(json), NULL, 0), SL_OK, "parsing %s", json);
 	sl_event *built = new_event("sheet_fields_set", "j1");
 	cr_assert_eq(sl_event_set_int(built, "sheet_num", 2), SL_OK, "sheet_num");
 	cr_assert_eq(sl_event_clear_field(built, "exit_code"), SL_OK, "clearing exit_code");
@@ -368,7 +368,7 @@ Test(schema_event_fields, time_sheet_and_text)
 	cr_assert_eq(sl_event_time_us(ev), 1795661378504474LL, "time after sl_event_set_time()");
 	cr_assert_eq(sl_event_seq(ev), 0, "no seq before appending");
 	char *text = NULL;
-	cr_assert_eq(sl_event_to_text(ev, &text), SL_OK, "sl_event_to_text");
+	cr_assert_eq(sl_event_to_text(&text, ev), SL_OK, "sl_event_to_text");
 	cr_assert_str_eq(text, "#- 2026-11-26T02:49:38.504474+00:00 j1 sheet_completed sheet=3",
 			 "text: %s", text);
 	free(text);

@@ -112,7 +112,7 @@ static sl_event *parse_ok(const char *json)
 {
 	sl_event *ev = NULL;
 	char err[256] = "";
-	int rc = sl_event_from_json(json, strlen(json), &ev, err, sizeof err);
+	int rc = sl_event_from_json(&ev, json, strlen(json), err, sizeof err);
 	cr_assert_eq(rc, SL_OK, "sl_event_from_json(%s) returned %d: %s", json, rc, err);
 	cr_assert_not_null(ev, "sl_event_from_json(%s) gave no event", json);
 	return ev;
@@ -338,7 +338,7 @@ Test(schema_event_json, input_form)
 	/* len bounds the text: what follows is not read. */
 	in = "{\"job_id\": \"j1\", \"type\": \"job_resumed\"}GARBAGE";
 	sl_event *ev2 = NULL;
-	cr_assert_eq(sl_event_from_json(in, strlen(in) - 7, &ev2, NULL, 0), SL_OK, "len not honoured for %s", in);
+	cr_assert_eq(sl_event_from_json(&ev2, in, strlen(in) - 7, NULL, 0), SL_OK, "len not honoured for %s", in);
 	sl_event_free(ev2);
 }
 
@@ -470,7 +470,7 @@ Test(schema_event_json, unknown_event_type)
 
 	sl_event *back = NULL;
 	char err[256];
-	rc = sl_event_from_json(line, strlen(line), &back, err, sizeof err);
+	rc = sl_event_from_json(&back, line, strlen(line), err, sizeof err);
 	cr_assert_eq(rc, SL_EINVAL, "%s read back with %d", line, rc);
 	cr_assert_null(back, "*out set on failure for %s", line);
 	free(line);
@@ -580,7 +580,7 @@ ParameterizedTest(size_t *idx, schema_event_json, from_json_errors)
 	const struct bad_row *row = &from_json_errors_rows[*idx];
 	sl_event *ev = (sl_event *)0x1;	/* must not be touched on failure */
 	char err[512] = "untouched";
-	int rc = sl_event_from_json(row->json, strlen(row->json), &ev, err, sizeof err);
+	int rc = sl_event_from_json(&ev, row->json, strlen(row->json), err, sizeof err);
 	cr_assert_eq(rc, row->rc, "sl_event_from_json(%s) returned %d (%s), expected %d",
 		     row->json, rc, err, row->rc);
 	if (rc == SL_OK) {
@@ -598,10 +598,10 @@ Test(schema_event_json, error_buffer)
 {
 	const char *in = "{\"type\": \"job_resumed\"}";
 	sl_event *ev = NULL;
-	cr_assert_eq(sl_event_from_json(in, strlen(in), &ev, NULL, 0), SL_EINVAL, "%s with no error buffer", in);
+	cr_assert_eq(sl_event_from_json(&ev, in, strlen(in), NULL, 0), SL_EINVAL, "%s with no error buffer", in);
 	char err[8];
 	memset(err, 'x', sizeof err);
-	cr_assert_eq(sl_event_from_json(in, strlen(in), &ev, err, 5), SL_EINVAL, "%s with a 5-byte buffer", in);
+	cr_assert_eq(sl_event_from_json(&ev, in, strlen(in), err, 5), SL_EINVAL, "%s with a 5-byte buffer", in);
 	cr_assert_str_eq(err, "job_", "%s with a 5-byte buffer", in);
 	cr_assert_eq(err[5], 'x', "%s: error buffer overrun", in);
 }
@@ -612,7 +612,7 @@ Test(schema_event_json, error_message_is_one_line)
 	const char *in = EV("sheet_started", "{\"bad\\nkey\": 1}");
 	sl_event *ev = NULL;
 	char err[256];
-	cr_assert_eq(sl_event_from_json(in, strlen(in), &ev, err, sizeof err), SL_EINVAL, "%s accepted", in);
+	cr_assert_eq(sl_event_from_json(&ev, in, strlen(in), err, sizeof err), SL_EINVAL, "%s accepted", in);
 	cr_assert_str_eq(err, "body.bad?key: not a field of sheet_started", "%s gave %s", in, err);
 }
 

@@ -27,12 +27,12 @@ static char *text_of(const char *json)
 {
 	sl_event *ev = NULL;
 	char err[256] = "";
-	int rc = sl_event_from_json(json, strlen(json), &ev, err, sizeof err);
+	int rc = sl_event_from_json(&ev, json, strlen(json), err, sizeof err);
 	cr_assert_eq(rc, SL_OK, "sl_event_from_json(%s) returned %d: %s", json, rc, err);
 	ev->has_seq = 1;
 	ev->seq = 12;
 	char *text = NULL;
-	rc = sl_event_to_text(ev, &text);
+	rc = sl_event_to_text(&text, ev);
 	cr_assert_eq(rc, SL_OK, "sl_event_to_text(%s) returned %d", json, rc);
 	sl_event_free(ev);
 	return text;
@@ -127,14 +127,14 @@ Test(schema_event_text, missing_seq_time_and_job)
 	ev.body_case = STATELOG__EVENT__BODY_JOB_RESUMED;
 	ev.job_resumed = &jr;
 	char *text = NULL;
-	cr_assert_eq(sl_event_to_text(&ev, &text), SL_OK, "event without seq, time, job_id");
+	cr_assert_eq(sl_event_to_text(&text, &ev), SL_OK, "event without seq, time, job_id");
 	cr_assert_str_eq(text, "#- - - job_resumed", "event without seq, time, job_id rendered as %s", text);
 	free(text);
 
 	ev.has_time_us = 1;
 	ev.time_us = INT64_MAX;
 	ev.job_id = "j1";
-	cr_assert_eq(sl_event_to_text(&ev, &text), SL_OK, "event with time INT64_MAX");
+	cr_assert_eq(sl_event_to_text(&text, &ev), SL_OK, "event with time INT64_MAX");
 	cr_assert_str_eq(text, "#- 9223372036854775807us j1 job_resumed", "time INT64_MAX rendered as %s", text);
 	free(text);
 }
@@ -148,7 +148,7 @@ Test(schema_event_text, invalid_utf8_is_escaped)
 	ev.job_paused = &jp;
 	jp.reason = "bad\xff\xc3(";
 	char *text = NULL;
-	cr_assert_eq(sl_event_to_text(&ev, &text), SL_OK, "reason with invalid UTF-8");
+	cr_assert_eq(sl_event_to_text(&text, &ev), SL_OK, "reason with invalid UTF-8");
 	cr_assert_str_eq(text, "#- - j1 job_paused reason=\"bad\\xff\\xc3(\"", "invalid UTF-8 rendered as %s", text);
 	free(text);
 }
@@ -159,7 +159,7 @@ Test(schema_event_text, unknown_event_type)
 	sl_event *ev = NULL;
 	cr_assert_eq(sl_event_decode(&ev, bytes, sizeof bytes, 7, 0), SL_OK, "decode of a field-40 body");
 	char *text = NULL;
-	cr_assert_eq(sl_event_to_text(ev, &text), SL_OK, "text of an unknown type");
+	cr_assert_eq(sl_event_to_text(&text, ev), SL_OK, "text of an unknown type");
 	cr_assert_str_eq(text, "#7 1970-01-01T00:00:00+00:00 j1 unknown unknown_field=40",
 			 "unknown type rendered as %s", text);
 	free(text);
@@ -178,7 +178,7 @@ Test(schema_event_text, unknown_cleared_number)
 	js.n_cleared = 2;
 	js.cleared = cleared;
 	char *text = NULL;
-	cr_assert_eq(sl_event_to_text(&ev, &text), SL_OK, "cleared 9, 77");
+	cr_assert_eq(sl_event_to_text(&text, &ev), SL_OK, "cleared 9, 77");
 	cr_assert_str_eq(text, "#- - j1 job_fields_set pid=NULL field77=NULL", "cleared 9, 77 rendered as %s", text);
 	free(text);
 }

@@ -59,7 +59,7 @@ ParameterizedTest(size_t *idx, schema_timefmt, format)
 	cr_assert_str_eq(buf, row->text, "sl_time_format(%" PRId64 ") gave %s, expected %s",
 			 row->us, buf, row->text);
 	int64_t back = 0;
-	rc = sl_time_parse(row->text, &back);
+	rc = sl_time_parse(&back, row->text);
 	cr_assert_eq(rc, SL_OK, "sl_time_parse(%s) returned %d", row->text, rc);
 	cr_assert_eq(back, row->us, "sl_time_parse(%s) gave %" PRId64 ", expected %" PRId64,
 		     row->text, back, row->us);
@@ -100,7 +100,7 @@ Test(schema_timefmt, round_trip_every_day)
 			int64_t us = probes[i], back = 0;
 			cr_assert_eq(sl_time_format(us, buf, sizeof buf), SL_OK,
 				     "sl_time_format(%" PRId64 ") failed", us);
-			cr_assert_eq(sl_time_parse(buf, &back), SL_OK, "sl_time_parse(%s) failed", buf);
+			cr_assert_eq(sl_time_parse(&back, buf), SL_OK, "sl_time_parse(%s) failed", buf);
 			cr_assert_eq(back, us, "%" PRId64 " -> %s -> %" PRId64, us, buf, back);
 			cr_assert_gt(strcmp(buf, prev), 0, "%s does not sort after %s", buf, prev);
 			strcpy(prev, buf);
@@ -190,7 +190,7 @@ ParameterizedTest(size_t *idx, schema_timefmt, parse)
 {
 	const struct parse_row *row = &parse_rows[*idx];
 	int64_t us = 12345;
-	int rc = sl_time_parse(row->text, &us);
+	int rc = sl_time_parse(&us, row->text);
 	cr_assert_eq(rc, row->rc, "sl_time_parse(\"%s\") returned %d, expected %d",
 		     row->text, rc, row->rc);
 	if (row->rc == SL_OK)
@@ -207,7 +207,7 @@ Test(schema_timefmt, offset_is_converted_to_utc)
 	int64_t us = 0;
 	char buf[SL_TIME_BUFSZ];
 	const char *in = "2026-11-26T02:49:38.5+05:30";
-	cr_assert_eq(sl_time_parse(in, &us), SL_OK, "sl_time_parse(%s) failed", in);
+	cr_assert_eq(sl_time_parse(&us, in), SL_OK, "sl_time_parse(%s) failed", in);
 	cr_assert_eq(sl_time_format(us, buf, sizeof buf), SL_OK, "sl_time_format(%" PRId64 ") failed", us);
 	cr_assert_str_eq(buf, "2026-11-25T21:19:38.500000+00:00", "%s formatted back as %s", in, buf);
 }
@@ -260,7 +260,7 @@ ParameterizedTest(size_t *idx, schema_timefmt, parse_relative)
 {
 	const struct rel_row *row = &parse_relative_rows[*idx];
 	int64_t us = 12345;
-	int rc = sl_time_parse_relative(row->text, NOW, &us);
+	int rc = sl_time_parse_relative(&us, row->text, NOW);
 	cr_assert_eq(rc, row->rc, "sl_time_parse_relative(\"%s\", %lld) returned %d, expected %d",
 		     row->text, NOW, rc, row->rc);
 	if (row->rc == SL_OK)

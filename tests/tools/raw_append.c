@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 			}
 			evs = v;
 		}
-		if (sl_event_from_json(line, (size_t)len, &evs[n], err, sizeof err) != SL_OK) {
+		if (sl_event_from_json(&evs[n], line, (size_t)len, err, sizeof err) != SL_OK) {
 			fprintf(stderr, "raw_append: line %zu: %s\n", n + 1, err);
 			status = 2;
 			goto out;

@@ -124,7 +124,7 @@ static int bind_col(sqlite3_stmt *st, int i, const struct sl_state_column *c, co
 {
 	struct sl_value v;
 	char t[SL_TIME_BUFSZ];
-	sl_state_column_get(c, row, &v);
+	sl_state_column_get(&v, c, row);
 	if (v.null)
 		return sqlite3_bind_null(st, i);
 	switch (c->type) {
@@ -151,7 +151,7 @@ static void read_col(sqlite3_stmt *st, int i, const struct sl_state_column *c, v
 		const char *s = (const char *)sqlite3_column_text(st, i);
 		switch (c->type) {
 		case SL_COL_TEXT: owned = strdup(s); break;
-		case SL_COL_TIME: sl_time_parse(s, &v.i); break;
+		case SL_COL_TIME: sl_time_parse(&v.i, s); break;
 		case SL_COL_REAL: v.d = sqlite3_column_double(st, i); break;
 		case SL_COL_JOB_STATUS: {
 			enum sl_job_status js = SL_JOB_PENDING;
@@ -352,7 +352,7 @@ static int orig_load(struct orig *o, const char *job, struct sl_job_state *out)
 	sqlite3_bind_text(o->load_sheets, 1, job, -1, SQLITE_STATIC);
 	while (sqlite3_step(o->load_sheets) == SQLITE_ROW) {
 		struct sl_sheet_state *sh;
-		if (sl_state_add_sheet(out, sqlite3_column_int64(o->load_sheets, 0), &sh) != SL_OK)
+		if (sl_state_add_sheet(&sh, out, sqlite3_column_int64(o->load_sheets, 0)) != SL_OK)
 			break;
 		for (size_t i = 1; i < SL_STATE_N_SHEET_COLUMNS; i++)
 			read_col(o->load_sheets, (int)i, &sl_state_sheet_columns[i], sh);
@@ -464,7 +464,7 @@ static int run_event(struct worker *w, sl_event *ev, int *kind)
 	if (ev->body_case == STATELOG__EVENT__BODY_JOB_CREATED) {
 		for (int64_t n = 1; n <= w->sheets; n++) {
 			struct sl_sheet_state *sh;
-			if ((rc = sl_state_add_sheet(&m->st, n, &sh)) != SL_OK)
+			if ((rc = sl_state_add_sheet(&sh, &m->st, n)) != SL_OK)
 				goto out;
 		}
 	}
@@ -673,7 +673,7 @@ out:
 		snprintf(path, sizeof path, "%s/bench.log", dir);
 		if (rc == SL_OK && sl_reader_open(&r, path, NULL, NULL, 0) == SL_OK) {
 			uint64_t last = 0;
-			sl_reader_last_seq(r, &last);
+			sl_reader_last_seq(&last, r);
 			res->log_events = last;
 			sl_reader_close(r);
 		}
@@ -715,7 +715,7 @@ static int realistic_job(struct sl_job_state *st, const char *id, int64_t sheets
 		return SL_ENOMEM;
 	for (int64_t n = 1; n <= sheets; n++) {
 		struct sl_sheet_state *sh;
-		int rc = sl_state_add_sheet(st, n, &sh);
+		int rc = sl_state_add_sheet(&sh, st, n);
 		if (rc != SL_OK)
 			return rc;
 		sh->status = SL_SHEET_COMPLETED;

@@ -84,7 +84,7 @@ static void bind_columns(sqlite3_stmt *st, int first, const struct sl_state_colu
 {
 	for (size_t i = 0; i < n; i++) {
 		struct sl_value v;
-		sl_state_column_get(&cols[i], row, &v);
+		sl_state_column_get(&v, &cols[i], row);
 		int p = first + (int)i;
 		if (v.null)
 			sqlite3_bind_null(st, p);
@@ -281,15 +281,15 @@ static int run_baseline(const char *log_dir, const char *path, uint64_t *events)
 		cli_err("bench", "%s", err);
 		return rc;
 	}
-	sl_reader_log_id(r, id);
-	sl_log_id_format(id, log_id);
+	sl_reader_log_id(id, r);
+	sl_log_id_format(log_id, id);
 	if ((rc = baseline_open(&b, path, log_id)) != SL_OK)
 		goto out;
 	struct sl_record rec;
 	uint64_t n = 0;
 	int more;
 	sqlite3_exec(b.db, "BEGIN", NULL, NULL, NULL);
-	while ((more = sl_reader_next(r, &rec)) == 1) {
+	while ((more = sl_reader_next(&rec, r)) == 1) {
 		if (rec.lost)
 			continue;
 		sl_event *ev;

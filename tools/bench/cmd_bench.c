@@ -409,7 +409,7 @@ static int run_sizes(const char *base, struct bench_events *b, int level, struct
 	struct sl_record rec;
 	uint64_t cnt = 0;
 	int got;
-	while ((got = sl_reader_next(r, &rec)) == 1) {
+	while ((got = sl_reader_next(&rec, r)) == 1) {
 		sl_event *ev;
 		if (sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us)) {
 			got = SL_ECORRUPT;

@@ -136,14 +136,14 @@ static int all_answers(sl_backend *be, char **out, size_t *len, uint64_t *jobs)
 			break;
 		for (size_t c = 0; c < SL_STATE_N_JOB_COLUMNS; c++) {
 			struct sl_value v;
-			sl_state_column_get(&sl_state_job_columns[c], &st, &v);
+			sl_state_column_get(&v, &sl_state_job_columns[c], &st);
 			fprintf(f, " %s=%s/%" PRId64 "/%.17g/%s", sl_state_job_columns[c].name,
 				v.null ? "null" : "", v.i, v.d, v.s ? v.s : "");
 		}
 		for (size_t s = 0; s < st.n_sheets; s++)
 			for (size_t c = 0; c < SL_STATE_N_SHEET_COLUMNS; c++) {
 				struct sl_value v;
-				sl_state_column_get(&sl_state_sheet_columns[c], &st.sheets[s], &v);
+				sl_state_column_get(&v, &sl_state_sheet_columns[c], &st.sheets[s]);
 				fprintf(f, " %s=%s/%" PRId64 "/%.17g/%s", sl_state_sheet_columns[c].name,
 					v.null ? "null" : "", v.i, v.d, v.s ? v.s : "");
 			}
@@ -355,7 +355,7 @@ int cmd_demo(int argc, char **argv)
 		const struct sl_audit_entry *e;
 		uint64_t entries = 0, shown = 0, fail_seq = 0;
 		int64_t fail_sheet = 0;
-		while (au && (rc = sl_audit_next(au, &e)) == 1) {
+		while (au && (rc = sl_audit_next(&e, au)) == 1) {
 			entries++;
 			if (!fail_seq && strcmp(e->type, "sheet_failed") == 0) {
 				fail_seq = e->seq;
