@@ -350,6 +350,53 @@ static void scan_ws(struct scan *s)
 		s->p++;
 }
 
+/* At a container's opening character: 1 when it was taken (and the white
+ * space after it) and a member or an element follows, 0 when the container
+ * is empty (its closing character taken too), -1 when it is nested too
+ * deep. */
+static int scan_open(struct scan *s, char close)
+{
+	if (s->depth + 1 > SCAN_MAX_DEPTH)
+		return -1;
+	s->p++;
+	scan_ws(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		return 0;
+	}
+	s->depth++;
+	return 1;
+}
+
+/* After an object's key: the ':' and the white space around it. */
+static bool scan_colon(struct scan *s)
+{
+	scan_ws(s);
+	if (s->p >= s->end || *s->p != ':')
+		return false;
+	s->p++;
+	scan_ws(s);
+	return true;
+}
+
+/* After a member or an element: 1 when a ',' (and the white space after it)
+ * was taken and another follows, 0 when the container's closing character
+ * was, -1 for anything else. */
+static int scan_more(struct scan *s, char close)
+{
+	scan_ws(s);
+	if (s->p < s->end && *s->p == ',') {
+		s->p++;
+		scan_ws(s);
+		return 1;
+	}
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		return 0;
+	}
+	return -1;
+}
+
 /* A string at s->p ('"').  False when it is not plainly valid: a \u escape
  * of a surrogate or of NUL (for jansson's path), a control byte, no end. */
 static bool scan_string(struct scan *s)
@@ -448,25 +495,17 @@ static bool scan_container(struct scan *s, enum scanned *out)
 			if (object) {
 				if (s->p >= s->end || *s->p != '"' || !scan_string(s))
 					return false;
-				scan_ws(s);
-				if (s->p >= s->end || *s->p != ':')
+				if (!scan_colon(s))
 					return false;
-				s->p++;
-				scan_ws(s);
 			}
 			if (!scan_value(s, &v))
 				return false;
-			scan_ws(s);
-			if (s->p < s->end && *s->p == ',') {
-				s->p++;
-				scan_ws(s);
+			int more = scan_more(s, close);
+			if (more > 0)
 				continue;
-			}
-			if (s->p < s->end && *s->p == close) {
-				s->p++;
-				break;
-			}
-			return false;
+			if (more < 0)
+				return false;
+			break;
 		}
 	}
 	s->depth--;
@@ -582,37 +621,21 @@ static bool fast_lax(const struct scan *s, enum scanned v, enum lax t)
 static bool fast_number_map(struct scan *s)
 {
 	enum scanned v;
-	if (++s->depth > SCAN_MAX_DEPTH)
-		return false;
-	s->p++;
-	scan_ws(s);
-	if (s->p < s->end && *s->p == '}') {
-		s->p++;
-		s->depth--;
-		return true;
-	}
+	int open = scan_open(s, '}');
+	if (open <= 0)
+		return open == 0;
 	for (;;) {
 		if (s->p >= s->end || *s->p != '"' || !scan_string(s))
 			return false;
-		scan_ws(s);
-		if (s->p >= s->end || *s->p != ':')
+		if (!scan_colon(s))
 			return false;
-		s->p++;
-		scan_ws(s);
 		if (!scan_value(s, &v) || !fast_lax(s, v, LAX_NUMBER))
 			return false;
-		scan_ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			scan_ws(s);
+		int more = scan_more(s, '}');
+		if (more > 0)
 			continue;
-		}
-		if (s->p < s->end && *s->p == '}') {
-			s->p++;
-			s->depth--;
-			return true;
-		}
-		return false;
+		s->depth--;
+		return more == 0;
 	}
 }
 
@@ -644,11 +667,8 @@ static bool fast_object(struct scan *s, const struct typed_key *keys, size_t n, 
 				k = i;
 				break;
 			}
-		scan_ws(s);
-		if (s->p >= s->end || *s->p != ':')
+		if (!scan_colon(s))
 			return false;
-		s->p++;
-		scan_ws(s);
 		if (k < n && keys[k].type == LAX_NUMBER_MAP) {
 			if (s->p >= s->end || *s->p != '{' || !fast_number_map(s))
 				return false;
@@ -660,17 +680,12 @@ static bool fast_object(struct scan *s, const struct typed_key *keys, size_t n, 
 				return false;           /* a key twice: jansson's path */
 			seen |= UINT32_C(1) << k;
 		}
-		scan_ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			scan_ws(s);
+		int more = scan_more(s, '}');
+		if (more > 0)
 			continue;
-		}
-		if (s->p < s->end && *s->p == '}') {
-			s->p++;
-			break;
-		}
-		return false;
+		if (more < 0)
+			return false;
+		break;
 	}
 	s->depth--;
 	return !required || (seen & 1);
@@ -681,15 +696,9 @@ static bool fast_object(struct scan *s, const struct typed_key *keys, size_t n, 
 static bool fast_list(struct scan *s, enum sl_column_check kind)
 {
 	enum scanned v;
-	if (++s->depth > SCAN_MAX_DEPTH)
-		return false;
-	s->p++;
-	scan_ws(s);
-	if (s->p < s->end && *s->p == ']') {
-		s->p++;
-		s->depth--;
-		return true;
-	}
+	int open = scan_open(s, ']');
+	if (open <= 0)
+		return open == 0;
 	for (;;) {
 		if (kind == SL_CHECK_JSON_TEXT_LIST) {
 			if (!scan_value(s, &v) || v != SC_STRING)
@@ -699,18 +708,11 @@ static bool fast_list(struct scan *s, enum sl_column_check kind)
 					true)) {
 			return false;
 		}
-		scan_ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			scan_ws(s);
+		int more = scan_more(s, ']');
+		if (more > 0)
 			continue;
-		}
-		if (s->p < s->end && *s->p == ']') {
-			s->p++;
-			s->depth--;
-			return true;
-		}
-		return false;
+		s->depth--;
+		return more == 0;
 	}
 }
 
