@@ -59,6 +59,7 @@ int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backe
 	struct sl_backend_options dflt;
 	sl_backend *be = NULL;
 	int rc;
+	bool live = false;
 	char msg[1024] = "";
 
 	if (!opts) {
@@ -79,6 +80,8 @@ int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backe
 	pthread_mutex_init(&be->proj_mu, NULL);
 	be->read_only = opts->read_only;
 	be->durability = opts->durability;
+	be->views = opts->views;
+	be->views_lag_ms = opts->views_lag_ms;
 	be->full_text = opts->full_execution_text;
 	be->pid_alive = opts->pid_alive ? opts->pid_alive : sl_state_pid_alive;
 	be->pid_ctx = opts->pid_alive ? opts->pid_alive_ctx : NULL;
@@ -119,6 +122,8 @@ int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backe
 		rc = sl_be_views_max_exec_id(be, &max);
 		be->next_exec_id = max + 1;
 	}
+	if (rc == SL_OK && (rc = sl_be_live_start(be)) == SL_OK)
+		live = true;
 	if (rc != SL_OK) {
 		snprintf(msg, sizeof msg, "%s", sl_backend_errmsg(be));
 		goto fail;
@@ -130,6 +135,8 @@ fail:
 		snprintf(err, errlen, "%s: %s", log_dir ? log_dir : "(null)",
 			 msg[0] ? msg : sl_strerror(rc));
 	if (be) {
+		if (live)
+			sl_be_live_stop(be);
 		sl_be_views_fini(be);
 		sl_proj_close(be->proj);
 		sl_log_close(be->log);
@@ -142,9 +149,19 @@ int sl_backend_close(sl_backend *be)
 {
 	if (!be)
 		return SL_OK;
+	/* The views hold every commit when close returns: the dashboard that
+	 * opens the database next sees all of them. */
+	int rc = sl_be_live_stop(be);
+	if (!be->read_only) {
+		int crc = sl_be_views_catch_up(be, "close");
+		if (rc == SL_OK)
+			rc = crc;
+	}
 	sl_be_views_fini(be);
-	sl_proj_close(be->proj);
-	int rc = sl_log_close(be->log);
+	int prc = sl_proj_close(be->proj);
+	int lrc = sl_log_close(be->log);
+	if (rc == SL_OK)
+		rc = lrc != SL_OK ? lrc : prc;
 	backend_free(be);
 	return rc;
 }

@@ -2,9 +2,11 @@
  * SQLiteStateBackend (projector/model/MODEL.md) rebuilt on the log.
  *
  * Every state change becomes events appended to the log (the truth); the
- * SQLite views (projector.h) are derived from it and brought up to date on
- * demand, before every call that reads them (history, counts, statistics,
- * query_jobs, list_jobs).  Job states are served from an in-memory cache
+ * SQLite views (projector.h) are derived from it: brought up to date before
+ * every call that reads them (history, counts, statistics, query_jobs,
+ * list_jobs), by a projector thread within a few milliseconds of each commit
+ * for the dashboards that read the database themselves (or before the call
+ * returns: enum sl_views_mode), and completely at close.  Job states are served from an in-memory cache
  * kept current by applying the events this handle appends with
  * sl_rules_apply(), the one place for the rules; a job not in the cache is
  * read from the caught-up views.  So every committed event is visible to the
@@ -60,8 +62,31 @@ typedef struct sl_backend sl_backend;
 /* The reason a zombie recovered by load() gives (the original's). */
 #define SL_BACKEND_ZOMBIE_REASON "Detected on state load - process no longer running"
 
+/* When the views database (what dashboards and the sqlite3 shell read)
+ * shows a commit of this handle.  The backend's own reads always catch the
+ * views up first, so they see every commit in every mode. */
+enum sl_views_mode {
+	/* A projector thread beside the writer catches the views up after
+	 * commits, coalescing those that arrive within views_lag_ms of each
+	 * other into one SQLite transaction: a commit is visible to any SQLite
+	 * reader within about that lag (plus the catch-up itself).  The
+	 * default. */
+	SL_VIEWS_LIVE = 0,
+	/* Every call that appends returns only once the views hold its
+	 * commit (one catch-up per call; calls from several threads at once
+	 * share one).  What a caller needs that reads the database itself
+	 * right after a call, as the original's users do. */
+	SL_VIEWS_SYNC,
+	/* Only when the backend reads them, and at close. */
+	SL_VIEWS_ON_READ,
+};
+
 struct sl_backend_options {
 	enum sl_durability durability;  /* of the log; default SL_DURABLE_ALWAYS */
+	enum sl_views_mode views;       /* default SL_VIEWS_LIVE */
+	uint32_t views_lag_ms;          /* SL_VIEWS_LIVE: how long the projector
+					   thread waits for more commits before it
+					   catches up; 0: 5 ms */
 	uint32_t interval_ms;           /* SL_DURABLE_INTERVAL; 0: the log's default */
 	const char *db_path;            /* NULL: beside the log, see
 					   sl_backend_default_db_path() */
@@ -105,7 +130,14 @@ SL_API int sl_backend_default_db_path(char **out, const char *log_dir);
 SL_API int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backend_options *opts,
 			   char *err, size_t errlen);
 
-/* Closes the views and the log (flushing it).  Returns the first error met;
+/* Catches the views up with every commit of the log now (writing the log's
+ * pending commits first under durability interval or none), whatever the
+ * views mode: when it returns, any SQLite reader of the database sees them. */
+SL_API int sl_backend_sync_views(sl_backend *be);
+
+/* Closes the views and the log (flushing it), the views caught up with
+ * every commit first (so the database a dashboard opens next holds all of
+ * them), the projector thread stopped.  Returns the first error met;
  * the handle is freed either way.  No other call may be running on it.
  * NULL is allowed. */
 SL_API int sl_backend_close(sl_backend *be);

@@ -172,5 +172,7 @@ int sl_backend_append(struct sl_commit_info *info, sl_backend *be, sl_event *con
 		*info = ci;
 out:
 	parts_free(be, p, np);
+	if (rc == SL_OK)
+		sl_be_views_changed(be, "append");
 	return rc;
 }

@@ -226,6 +226,7 @@ int sl_be_job_append(sl_backend *be, const char *what, struct sl_be_entry *e,
 			break;
 		}
 	}
+	sl_be_views_changed(be, what);
 	if (info)
 		*info = ci;
 	return SL_OK;

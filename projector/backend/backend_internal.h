@@ -69,6 +69,19 @@ struct sl_backend {
 	sqlite3 *stmt_db;               /* the connection stmt[] were prepared on */
 	sqlite3_stmt *stmt[BE_N_STMT];
 
+	/* Live views (backend_live.c): the projector thread, woken by a
+	 * commit.  live_mu guards the fields after it. */
+	enum sl_views_mode views;
+	uint32_t views_lag_ms;
+	pthread_t live_thread;
+	bool live_running;
+	pthread_mutex_t live_mu;
+	pthread_cond_t live_cv;
+	bool live_pending;              /* a commit since the last catch-up */
+	bool live_stop;
+	int live_rc;                    /* the first failure of the thread */
+	char live_err[512];
+
 	pthread_mutex_t mu;             /* guards the fields below */
 	struct sl_jobmap jobs;          /* of struct sl_be_entry */
 	size_t cache_cap;
@@ -124,7 +137,23 @@ int sl_be_append_one(sl_backend *be, const char *what, struct sl_be_entry *e,
  * recovery appended.  e is locked and live; e->loaded may be false after. */
 int sl_be_recover_zombie(sl_backend *be, struct sl_be_entry *e);
 
+/* ---- live views (backend_live.c) ------------------------------------- */
+
+/* Starts the projector thread of SL_VIEWS_LIVE (nothing in other modes). */
+int sl_be_live_start(sl_backend *be);
+/* Stops it (after a last catch-up) and returns its first failure. */
+int sl_be_live_stop(sl_backend *be);
+/* A commit of this handle was appended: wakes the thread (LIVE) or catches
+ * the views up before returning (SYNC).  The commit is in the log: a
+ * failure to catch up is the views', kept for close() to report. */
+void sl_be_views_changed(sl_backend *be, const char *what);
+
 /* ---- the views (backend_views.c); each takes proj_mu itself ---------- */
+
+/* Writes the log's pending commits and catches the views up, under
+ * proj_mu. */
+int sl_be_views_catch_up(sl_backend *be, const char *what);
+
 
 /* Prepares what the views need once the projector is open. */
 int sl_be_views_init(sl_backend *be);

@@ -57,28 +57,42 @@ static void finalize_all(sl_backend *be)
 	be->stmt_db = NULL;
 }
 
+/* Catches the views up; proj_mu held. */
+static int catch_up_locked(sl_backend *be, const char *what)
+{
+	int rc;
+	/* With durability interval or none the log keeps recent commits in
+	 * its buffer until it writes them, and the projector's reader sees
+	 * only what is written: write them (without waiting for the disk).
+	 * Never needed with durability always, where an append returns once
+	 * it is on disk. */
+	if (be->log && be->durability != SL_DURABLE_ALWAYS && (rc = sl_log_flush(be->log)) != SL_OK)
+		return sl_be_fail(be, rc, "%s: writing the log's pending commits: %s", what,
+				  sl_log_errmsg(be->log));
+	rc = sl_proj_catch_up(be->proj, NULL);
+	if (rc != SL_OK)
+		return sl_be_fail(be, rc, "%s: catching up the views: %s", what,
+				  sl_proj_errmsg(be->proj));
+	return SL_OK;
+}
+
+int sl_be_views_catch_up(sl_backend *be, const char *what)
+{
+	pthread_mutex_lock(&be->proj_mu);
+	int rc = catch_up_locked(be, what);
+	pthread_mutex_unlock(&be->proj_mu);
+	return rc;
+}
+
 /* Takes proj_mu, catches the views up and makes sure the statements are
  * prepared on the projector's current connection.  On failure proj_mu is
  * released and the message set. */
 static int views_begin(sl_backend *be, const char *what)
 {
 	pthread_mutex_lock(&be->proj_mu);
-	int rc = SL_OK;
-	/* With durability interval or none the log keeps recent commits in
-	 * its buffer until it writes them, and the projector's reader sees
-	 * only what is written: write them (without waiting for the disk).
-	 * Never needed with durability always, where an append returns once
-	 * it is on disk. */
-	if (be->log && be->durability != SL_DURABLE_ALWAYS && (rc = sl_log_flush(be->log)) != SL_OK) {
-		sl_be_fail(be, rc, "%s: writing the log's pending commits: %s", what,
-			sl_log_errmsg(be->log));
+	int rc = catch_up_locked(be, what);
+	if (rc != SL_OK)
 		goto fail;
-	}
-	rc = sl_proj_catch_up(be->proj, NULL);
-	if (rc != SL_OK) {
-		sl_be_fail(be, rc, "%s: catching up the views: %s", what, sl_proj_errmsg(be->proj));
-		goto fail;
-	}
 	sqlite3 *db = sl_proj_db(be->proj);
 	if (db != be->stmt_db) {
 		finalize_all(be);
@@ -168,9 +182,17 @@ int sl_be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state
 	sl_state_init(&st);
 	rc = sl_proj_load_job(&st, be->proj, job_id);
 	if (rc == SL_ENOTFOUND) {
+		/* Absent, or deleted: the rules refuse its events alike, but say
+		 * when it was deleted. */
 		sl_state_free(&st);
 		sl_state_init(&st);
-		rc = SL_OK;
+		rc = sl_proj_load_deleted(&st, be->proj, job_id);
+		if (rc == SL_ENOTFOUND) {
+			sl_state_init(&st);
+			rc = SL_OK;
+		} else if (rc != SL_OK) {
+			sl_be_fail(be, rc, "load: job '%s': %s", job_id, sl_proj_errmsg(be->proj));
+		}
 	} else if (rc != SL_OK) {
 		sl_be_fail(be, rc, "load: job '%s': %s", job_id, sl_proj_errmsg(be->proj));
 	} else if (st.presence != SL_JOB_LIVE || !st.id) {

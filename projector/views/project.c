@@ -468,11 +468,14 @@ static int get_entry(struct sl_proj *p, const char *job_id, struct sl_cent **out
 	struct sl_job_state st;
 	sl_state_init(&st);
 	int rc = sl_rows_load_job(&p->v, job_id, &st);
-	if (rc != SL_OK && rc != SL_ENOTFOUND) {
-		sl_proj_msg(p, "%s: %s", p->db_path, p->v.errmsg);
+	bool in_db = rc == SL_OK;
+	if (rc == SL_ENOTFOUND && (rc = sl_rows_load_deleted(&p->v, job_id, &st)) == SL_ENOTFOUND)
+		rc = SL_OK;
+	if (rc != SL_OK) {
+		sl_proj_msg(p, "%s: %s", p->db_path, rc == SL_ENOMEM ? "out of memory"
+								 : p->v.errmsg);
 		return rc;
 	}
-	bool in_db = rc == SL_OK;
 	rc = sl_cache_add(&p->cache, job_id, &st, out);
 	sl_state_free(&st);
 	if (rc == SL_OK)
@@ -796,6 +799,16 @@ uint64_t sl_proj_last_seq(sl_proj *p)
 sqlite3 *sl_proj_db(sl_proj *p)
 {
 	return p->db;
+}
+
+int sl_proj_load_deleted(struct sl_job_state *out, sl_proj *p, const char *job_id)
+{
+	int rc = sl_rows_load_deleted(&p->v, job_id, out);
+	if (rc == SL_ENOTFOUND)
+		sl_proj_msg(p, "%s: no job %s", p->db_path, job_id);
+	else if (rc != SL_OK)
+		sl_proj_msg(p, "%s: %s", p->db_path, rc == SL_ENOMEM ? "out of memory" : p->v.errmsg);
+	return rc;
 }
 
 int sl_proj_load_job(struct sl_job_state *out, sl_proj *p, const char *job_id)

@@ -239,6 +239,10 @@ int sl_rows_prepare(struct sl_rows *v, sqlite3 *db)
 	    (rc = prep(v, &v->put_sheet, sheet.s)) ||
 	    (rc = prep(v, &v->get_job, get_job.s)) ||
 	    (rc = prep(v, &v->get_sheets, get_sheets.s)) ||
+	    (rc = prep(v, &v->get_deleted, "SELECT d.time FROM statelog_events d WHERE "
+		       "d.job_id = ?1 AND d.type = 'job_deleted' AND EXISTS (SELECT 1 FROM "
+		       "statelog_events c WHERE c.job_id = ?1 AND c.type = 'job_created' AND "
+		       "c.seq < d.seq) ORDER BY d.seq DESC LIMIT 1")) ||
 	    (rc = prep(v, &v->put_exec, exec.s)) ||
 	    (rc = prep(v, &v->put_execs, execs.s)) ||
 	    (rc = prep(v, &v->put_event, event.s)) ||
@@ -258,7 +262,8 @@ void sl_rows_finalize(struct sl_rows *v)
 	sqlite3_stmt **all[] = {
 		&v->put_job, &v->put_sheet, &v->put_exec, &v->put_execs, &v->put_event,
 		&v->put_events, &v->del_history,
-		&v->del_sheets, &v->del_job, &v->get_job, &v->get_sheets, &v->set_meta,
+		&v->del_sheets, &v->del_job, &v->get_job, &v->get_sheets, &v->get_deleted,
+		&v->set_meta,
 	};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
 		sqlite3_finalize(*all[i]);
@@ -505,6 +510,42 @@ bad:
 		return SL_ECORRUPT;
 	}
 	return SL_OK;
+}
+
+int sl_rows_load_deleted(struct sl_rows *v, const char *job_id, struct sl_job_state *out)
+{
+	int rc = SL_ENOTFOUND, s;
+	if (sqlite3_bind_text(v->get_deleted, 1, job_id, -1, SQLITE_STATIC) != SQLITE_OK)
+		goto sqlerr;
+	s = sqlite3_step(v->get_deleted);
+	if (s == SQLITE_ROW) {
+		int64_t us;
+		const char *t = (const char *)sqlite3_column_text(v->get_deleted, 0);
+		if (!t || sl_time_parse(&us, t) != SL_OK) {
+			set_err(v->errmsg, sizeof v->errmsg, "job %s: the time of its deletion "
+				"'%s' in statelog_events", job_id, t ? t : "NULL");
+			rc = SL_ECORRUPT;
+			goto out;
+		}
+		sl_state_init(out);
+		if (!(out->id = strdup(job_id))) {
+			rc = SL_ENOMEM;
+			goto out;
+		}
+		out->presence = SL_JOB_DELETED;
+		out->updated_at_us = us;
+		rc = SL_OK;
+		goto out;
+	}
+	if (s == SQLITE_DONE)
+		goto out;
+sqlerr:
+	set_err(v->errmsg, sizeof v->errmsg, "reading job %s: %s", job_id, sqlite3_errmsg(v->db));
+	rc = SL_ESQLITE;
+out:
+	sqlite3_reset(v->get_deleted);
+	sqlite3_clear_bindings(v->get_deleted);
+	return rc;
 }
 
 int sl_rows_load_job(struct sl_rows *v, const char *job_id, struct sl_job_state *out)

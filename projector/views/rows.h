@@ -73,7 +73,7 @@ struct sl_rows {
 	sqlite3 *db;                    /* borrowed */
 	sqlite3_stmt *put_job, *put_sheet, *put_exec, *put_execs, *put_event, *put_events;
 	sqlite3_stmt *del_history, *del_sheets, *del_job;
-	sqlite3_stmt *get_job, *get_sheets;
+	sqlite3_stmt *get_job, *get_sheets, *get_deleted;
 	sqlite3_stmt *set_meta;
 	char errmsg[512];
 };
@@ -84,6 +84,15 @@ int sl_rows_prepare(struct sl_rows *v, sqlite3 *db);
 
 /* Finalizes the statements.  A zeroed v is fine. */
 void sl_rows_finalize(struct sl_rows *v);
+
+/* A job the views have no row for: the state the rules left it in when
+ * the views show it was created and then deleted (presence
+ * SL_JOB_DELETED, id, updated_at_us = the time of the deletion; found
+ * through statelog_events: its last job_deleted after a job_created), so
+ * that a rule refusing an event of a deleted job gives the same reason
+ * whether or not the deletion was applied by this process.  SL_ENOTFOUND
+ * when the views know no such deletion. */
+int sl_rows_load_deleted(struct sl_rows *v, const char *job_id, struct sl_job_state *out);
 
 /* Inserts or replaces the jobs row of st (live, with an id). */
 int sl_rows_put_job(struct sl_rows *v, const struct sl_job_state *st);

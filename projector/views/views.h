@@ -83,6 +83,12 @@ int sl_proj_add_hook(sl_proj *p, const struct sl_proj_hook *h);
  * job with no row leaves *out absent (sl_state_init()) and returns SL_OK. */
 int sl_proj_committed_state(struct sl_job_state *out, sl_proj *p, const char *job_id);
 
+/* A job with no row in the views: the deleted state the rules left it in
+ * (rows.h, sl_rows_load_deleted()), or SL_ENOTFOUND when the views know of
+ * no deletion.  For a cache that must refuse events of a deleted job with
+ * the same reason as the projector. */
+int sl_proj_load_deleted(struct sl_job_state *out, sl_proj *p, const char *job_id);
+
 /* ---- the views as of a point (asof.c) ------------------------------------- */
 
 /* A database of the views as of a point being written (asof.c explains how).

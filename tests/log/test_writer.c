@@ -565,7 +565,11 @@ static void *whole_reader(void *p)
 	}
 	struct sl_record rec;
 	int in_commit = 0;
+	bool last_pass = false;
 	for (;;) {
+		/* Once the writer has closed, one more pass to the end: the end
+		 * seen just before it closed may not have been the last. */
+		bool stopped = __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE);
 		int got = sl_reader_next(&rec, r);
 		if (got < 0) {
 			a->bad = 2;
@@ -576,8 +580,9 @@ static void *whole_reader(void *p)
 				a->bad = 3;  /* the end came inside a commit */
 				break;
 			}
-			if (a->stop)
+			if (last_pass)
 				break;
+			last_pass = stopped;
 			continue;
 		}
 		a->seen++;
@@ -606,7 +611,7 @@ Test(writer, a_reader_beside_the_writer_sees_only_whole_commits)
 			sl_log_flush(log);
 	}
 	sl_log_close(log);
-	a.stop = 1;
+	__atomic_store_n(&a.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 	cr_assert_eq(a.bad, 0, "the reader saw a partial commit or an error (%d) after %" PRIu64 " events",
 		     a.bad, a.seen);

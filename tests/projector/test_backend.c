@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "backend.h"
 #include "log.h"
 #include "projector.h"
@@ -1414,4 +1416,99 @@ ParameterizedTest(struct db_path_row *row, backend, default_db_path)
 	cr_assert_eq(rc, SL_OK, "'%s'", row->log);
 	cr_assert_str_eq(p, row->db, "database beside '%s'", row->log);
 	free(p);
+}
+
+/* ---- views that are never stale ---------------------------------------- */
+
+/* A separate SQLite connection's answer to "SELECT count(*) FROM jobs
+ * WHERE id = ?": what a dashboard in another process reads. */
+static int64_t rows_seen(const char *db, const char *id)
+{
+	sqlite3 *c;
+	cr_assert_eq(sqlite3_open_v2(db, &c, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(c, "SELECT count(*) FROM jobs WHERE id = ?", -1, &st, NULL),
+		     SQLITE_OK, "%s", sqlite3_errmsg(c));
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(c);
+	return n;
+}
+
+static sl_backend *open_mode(const char *db, enum sl_views_mode mode)
+{
+	struct sl_backend_options o;
+	sl_backend_options_init(&o);
+	o.create = true;
+	o.db_path = db;
+	o.views = mode;
+	char err[1024] = "";
+	sl_backend *b = NULL;
+	cr_assert_eq(sl_backend_open(&b, logdir, &o, err, sizeof err), SL_OK, "%s", err);
+	return b;
+}
+
+/* Live (the default): a commit reaches the database without any read, by
+ * the projector thread.  The wait is a bound on a hang, not a timing. */
+Test(backend, live_views_show_a_commit_without_a_read)
+{
+	save_job("live", 2, 0);
+	int waited = 0;
+	while (rows_seen(dbpath, "live") == 0 && waited < 30000) {
+		usleep(1000);
+		waited++;
+	}
+	cr_assert_eq(rows_seen(dbpath, "live"), 1, "the live views never showed the job");
+}
+
+/* Sync: the row is there when the call returns. */
+Test(backend, sync_views_hold_the_commit_when_the_call_returns)
+{
+	sl_backend_close(be);
+	be = open_mode(dbpath, SL_VIEWS_SYNC);
+	for (int i = 0; i < 20; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "s%d", i);
+		save_job(id, 1, 0);
+		cr_assert_eq(rows_seen(dbpath, id), 1, "%s not in the views after save", id);
+	}
+	cr_assert_eq(sl_backend_mark_sheet_status(be, "s3", 1, "completed", NULL), SL_OK);
+	sqlite3 *c;
+	cr_assert_eq(sqlite3_open_v2(dbpath, &c, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(c, "SELECT status FROM sheets WHERE job_id = 's3' AND "
+					"sheet_num = 1", -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "the sheet row is there");
+	cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "completed");
+	sqlite3_finalize(st);
+	sqlite3_close(c);
+}
+
+/* On read: nothing reaches the database until a read or close; close
+ * leaves it holding every commit. */
+Test(backend, close_leaves_the_views_caught_up)
+{
+	sl_backend_close(be);
+	be = open_mode(dbpath, SL_VIEWS_ON_READ);
+	save_job("later", 1, 0);
+	cr_assert_eq(rows_seen(dbpath, "later"), 0, "on read: not yet");
+	cr_assert_eq(sl_backend_sync_views(be), SL_OK);
+	cr_assert_eq(rows_seen(dbpath, "later"), 1, "sync_views caught up");
+	save_job("last", 1, 0);
+	uint64_t seq = sl_backend_last_seq(be);
+	cr_assert_eq(sl_backend_close(be), SL_OK);
+	be = NULL;
+	cr_assert_eq(rows_seen(dbpath, "last"), 1, "close caught up");
+	sqlite3 *c;
+	cr_assert_eq(sqlite3_open_v2(dbpath, &c, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(c, "SELECT value FROM statelog_meta WHERE key = "
+					"'last_seq'", -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_eq((uint64_t)sqlite3_column_int64(st, 0), seq, "the views at the log's end");
+	sqlite3_finalize(st);
+	sqlite3_close(c);
+	be = open_backend(dbpath, false);
 }
