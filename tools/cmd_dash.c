@@ -78,17 +78,6 @@ static json_t *j_real(bool has, double v)
 	return has ? json_real(v) : json_null();
 }
 
-/* A JSON column as the original's load() returns it (_json_loads): the
- * parsed value; None stays None unless empty_list, where the original has
- * `or []`.  Text that is not JSON is shown as the string it is. */
-static json_t *j_json(const char *s, bool empty_list)
-{
-	if (!s)
-		return empty_list ? json_array() : json_null();
-	json_t *v = json_loads(s, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-	return v ? v : json_string(s);
-}
-
 /* Prints v as json.dumps() would, and a newline; takes v over. */
 static int print_json(const char *cmd, json_t *v)
 {
@@ -280,71 +269,6 @@ static bool no_opt(int c, const char *arg, void *ctx)
 	return false;
 }
 
-static json_t *sheet_json(const struct sl_sheet_state *s)
-{
-	json_t *d = json_object();
-	json_object_set_new(d, "sheet_num", json_integer(s->sheet_num));
-	json_object_set_new(d, "status", json_string(sl_sheet_status_name(s->status)));
-	json_object_set_new(d, "started_at", j_time(s->has_started_at, s->started_at_us));
-	json_object_set_new(d, "completed_at", j_time(s->has_completed_at, s->completed_at_us));
-	json_object_set_new(d, "attempt_count", json_integer(s->attempt_count));
-	json_object_set_new(d, "exit_code", j_int(s->has_exit_code, s->exit_code));
-	json_object_set_new(d, "error_message", j_text(s->error_message));
-	json_object_set_new(d, "error_category", j_text(s->error_category));
-	json_object_set_new(d, "validation_passed",
-			    s->has_validation_passed ? json_boolean(s->validation_passed) : json_null());
-	json_object_set_new(d, "validation_details", j_json(s->validation_details, false));
-	json_object_set_new(d, "completion_attempts", json_integer(s->completion_attempts));
-	json_object_set_new(d, "passed_validations", j_json(s->passed_validations, true));
-	json_object_set_new(d, "failed_validations", j_json(s->failed_validations, true));
-	json_object_set_new(d, "last_pass_percentage",
-			    j_real(s->has_last_pass_percentage, s->last_pass_percentage));
-	json_object_set_new(d, "execution_mode", j_text(s->execution_mode));
-	json_object_set_new(d, "outcome_data", j_json(s->outcome_data, false));
-	json_object_set_new(d, "confidence_score",
-			    j_real(s->has_confidence_score, s->confidence_score));
-	json_object_set_new(d, "learned_patterns", j_json(s->learned_patterns, true));
-	json_object_set_new(d, "similar_outcomes_count", json_integer(s->similar_outcomes_count));
-	json_object_set_new(d, "success_without_retry", json_boolean(s->success_without_retry));
-	json_object_set_new(d, "outcome_category", j_text(s->outcome_category));
-	json_object_set_new(d, "execution_duration_seconds",
-			    j_real(s->has_execution_duration_seconds, s->execution_duration_seconds));
-	json_object_set_new(d, "exit_signal", j_int(s->has_exit_signal, s->exit_signal));
-	json_object_set_new(d, "exit_reason", j_text(s->exit_reason));
-	return d;
-}
-
-/* The state as the original's load() builds its CheckpointState. */
-static json_t *state_json(const struct sl_job_state *st)
-{
-	json_t *d = json_object();
-	json_object_set_new(d, "job_id", j_text(st->id));
-	json_object_set_new(d, "job_name", j_text(st->name));
-	json_object_set_new(d, "config_hash", j_text(st->config_hash));
-	json_object_set_new(d, "config_snapshot", j_json(st->config_snapshot, false));
-	json_object_set_new(d, "config_path", j_text(st->config_path));
-	json_object_set_new(d, "created_at", j_time(true, st->created_at_us));
-	json_object_set_new(d, "updated_at", j_time(true, st->updated_at_us));
-	json_object_set_new(d, "started_at", j_time(st->has_started_at, st->started_at_us));
-	json_object_set_new(d, "completed_at", j_time(st->has_completed_at, st->completed_at_us));
-	json_object_set_new(d, "total_sheets", json_integer(st->total_sheets));
-	json_object_set_new(d, "last_completed_sheet", json_integer(st->last_completed_sheet));
-	json_object_set_new(d, "current_sheet", j_int(st->has_current_sheet, st->current_sheet));
-	json_object_set_new(d, "status", json_string(sl_job_status_name(st->status)));
-	json_t *sheets = json_object();
-	for (size_t i = 0; i < st->n_sheets; i++) {
-		char key[24];
-		snprintf(key, sizeof key, "%" PRId64, st->sheets[i].sheet_num);
-		json_object_set_new(sheets, key, sheet_json(&st->sheets[i]));
-	}
-	json_object_set_new(d, "sheets", sheets);
-	json_object_set_new(d, "pid", j_int(st->has_pid, st->pid));
-	json_object_set_new(d, "error_message", j_text(st->error_message));
-	json_object_set_new(d, "total_retry_count", json_integer(st->total_retry_count));
-	json_object_set_new(d, "rate_limit_waits", json_integer(st->rate_limit_waits));
-	return d;
-}
-
 static void show_text(const struct sl_job_state *st, bool zombie)
 {
 	char t[SL_TIME_BUFSZ];
@@ -423,7 +347,15 @@ int cmd_show(int argc, char **argv)
 		goto out;
 	}
 	if (c.json) {
-		ex = print_json("show", state_json(&st));
+		char *text = NULL;
+		if (sl_state_to_json(&text, &st) != SL_OK) {
+			cli_err("show", "out of memory");
+			ex = SL_EXIT_FAIL;
+		} else {
+			puts(text);
+			free(text);
+			ex = SL_EXIT_OK;
+		}
 	} else {
 		/* A past state's pid says nothing about a process now. */
 		show_text(&st, !so.at && sl_state_is_zombie(&st, sl_state_pid_alive, NULL));

@@ -466,10 +466,11 @@ static int read_sheets(struct sl_import *imp)
 			rc = damaged_value(imp, &w, "sheet_num", s, 1, "expected an integer");
 			break;
 		}
-		if (w.sheet_num < 1 || w.sheet_num > j->st.total_sheets) {
-			snprintf(why, sizeof why, "out of range 1..%" PRId64 " (total_sheets)",
-				 j->st.total_sheets);
-			rc = damaged_value(imp, &w, "sheet_num", s, 1, why);
+		/* A sheet past total_sheets is the original's too (a sheet
+		 * started after total_sheets was lowered, mark_sheet_status on
+		 * sheet 5 of 3): kept, as the rules keep it. */
+		if (w.sheet_num < 1) {
+			rc = damaged_value(imp, &w, "sheet_num", s, 1, "out of range (below 1)");
 			break;
 		}
 		if (sl_state_find_sheet(&j->st, w.sheet_num)) {
@@ -526,11 +527,8 @@ static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct sl_imp_job
 		return sl_imp_damage(imp, &w, "a history row of a job that does not exist");
 	if (sqlite3_column_type(s, H_SHEET) != SQLITE_INTEGER)
 		return damaged_value(imp, &w, "sheet_num", s, H_SHEET, "expected an integer");
-	if (w.sheet_num < 1 || w.sheet_num > j->st.total_sheets) {
-		snprintf(why, sizeof why, "out of range 1..%" PRId64 " (total_sheets)",
-			 j->st.total_sheets);
-		return damaged_value(imp, &w, "sheet_num", s, H_SHEET, why);
-	}
+	/* Any sheet number: the original's history has no key on sheets, and
+	 * its record_execution() writes what it is given. */
 	if (sqlite3_column_type(s, H_ATTEMPT) != SQLITE_INTEGER)
 		return damaged_value(imp, &w, "attempt_num", s, H_ATTEMPT, "expected an integer");
 	static const int text_cols[] = { H_PROMPT, H_OUTPUT };

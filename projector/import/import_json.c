@@ -34,239 +34,47 @@
 
 #include "event_json_internal.h"
 
-/* The key of column c in a state file. */
-static const char *json_key(const struct sl_state_column *c)
+/* The whole file at path, NUL-terminated; *len its length. */
+static int slurp(struct sl_import *imp, const char *path, char **out, size_t *len)
 {
-	if (strcmp(c->name, "id") == 0)
-		return "job_id";
-	if (strcmp(c->name, "name") == 0)
-		return "job_name";
-	return c->name;
-}
-
-static bool job_key_required(const char *key)
-{
-	static const char *const req[] = {
-		"job_id", "job_name", "total_sheets", "created_at", "updated_at",
-	};
-	for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
-		if (strcmp(key, req[i]) == 0)
-			return true;
-	return false;
-}
-
-static const char *json_type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "a list";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a real";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
-}
-
-/* v as text for a problem. */
-static void json_text(const json_t *v, char *buf, size_t len)
-{
-	if (json_is_string(v)) {
-		sl_imp_copy_field(buf, len, json_string_value(v));
-		return;
-	}
-	char *s = sl_json_dumps(v);
-	sl_imp_copy_field(buf, len, s ? s : "?");
-	free(s);
-}
-
-/* The value of column c from JSON value v.  SL_EINVAL with why. */
-static int json_get(const struct sl_state_column *c, const json_t *v, struct sl_value *out,
-		    char **owned, char *why, size_t wl)
-{
-	*out = (struct sl_value){ 0 };
-	*owned = NULL;
-	if (json_is_null(v)) {
-		if (!c->nullable) {
-			snprintf(why, wl, "null for a value that cannot be NULL");
-			return SL_EINVAL;
-		}
-		out->null = true;
-		return SL_OK;
-	}
-	const char *want = "a string";
-	switch (c->type) {
-	case SL_COL_TEXT:
-		if (c->json) {
-			/* Whatever the value, stored as json.dumps writes it. */
-			if (!(*owned = sl_json_dumps(v)))
-				return SL_ENOMEM;
-			return SL_OK;
-		}
-		if (!json_is_string(v))
-			break;
-		if (strlen(json_string_value(v)) != json_string_length(v)) {
-			snprintf(why, wl, "a string holding a NUL character");
-			return SL_EINVAL;
-		}
-		if (!(*owned = strdup(json_string_value(v))))
-			return SL_ENOMEM;
-		return SL_OK;
-	case SL_COL_INT:
-		want = "an integer";
-		if (!json_is_integer(v))
-			break;
-		out->i = json_integer_value(v);
-		return SL_OK;
-	case SL_COL_BOOL:
-		want = "true or false";
-		if (!json_is_boolean(v))
-			break;
-		out->i = json_is_true(v);
-		return SL_OK;
-	case SL_COL_REAL:
-		want = "a number";
-		if (!json_is_number(v))
-			break;
-		out->d = json_number_value(v);
-		return SL_OK;
-	case SL_COL_TIME:
-		want = "a timestamp";
-		if (!json_is_string(v))
-			break;
-		return sl_imp_parse_time(json_string_value(v), false, &out->i, why, wl);
-	case SL_COL_JOB_STATUS: {
-		enum sl_job_status s;
-		want = "a job status";
-		if (!json_is_string(v))
-			break;
-		if (sl_job_status_from_name(&s, json_string_value(v)) != SL_OK) {
-			snprintf(why, wl, "unknown job status");
-			return SL_EINVAL;
-		}
-		out->i = s;
-		return SL_OK;
-	}
-	case SL_COL_SHEET_STATUS: {
-		enum sl_sheet_status s;
-		want = "a sheet status";
-		if (!json_is_string(v))
-			break;
-		if (sl_sheet_status_from_name(&s, json_string_value(v)) != SL_OK) {
-			snprintf(why, wl, "unknown sheet status");
-			return SL_EINVAL;
-		}
-		out->i = s;
-		return SL_OK;
-	}
-	}
-	snprintf(why, wl, "expected %s, found %s", want, json_type_name(v));
-	return SL_EINVAL;
-}
-
-/* Sets column c of row from key `key` of obj when present. */
-static int put_key(struct sl_import *imp, struct sl_import_problem *w,
-		   const struct sl_state_column *c, const char *key, const json_t *obj,
-		   void *row)
-{
-	const json_t *v = json_object_get(obj, key);
-	if (!v)
-		return SL_OK;
-	struct sl_value val;
-	char *owned, why[256];
-	int rc = json_get(c, v, &val, &owned, why, sizeof why);
-	if (rc == SL_ENOMEM)
-		return sl_imp_fail(imp, rc, "out of memory");
-	if (rc != SL_OK) {
-		sl_imp_copy_field(w->column, sizeof w->column, key);
-		json_text(v, w->value, sizeof w->value);
-		return sl_imp_damage(imp, w, "%s ('%s')", why, w->value);
-	}
-	if (c->key && c->type == SL_COL_TEXT && !owned[0]) {
-		free(owned);
-		sl_imp_copy_field(w->column, sizeof w->column, key);
-		return sl_imp_damage(imp, w, "an empty job id");
-	}
-	char why2[256];
-	if ((rc = sl_imp_check_value(c, &val, owned, why2, sizeof why2)) != SL_OK) {
-		if (rc == SL_ENOMEM)
-			return sl_imp_fail(imp, rc, "out of memory");
-		sl_imp_copy_field(w->column, sizeof w->column, key);
-		json_text(v, w->value, sizeof w->value);
-		return sl_imp_damage(imp, w, "%s", why2);
-	}
-	sl_state_column_put(c, row, &val, owned);
-	return SL_OK;
-}
-
-/* "12" -> 12; false for anything but a decimal number without sign or
- * leading zero. */
-static bool sheet_key(const char *k, int64_t *out)
-{
-	if (!*k || (k[0] == '0' && k[1]) || strlen(k) > 18)
-		return false;
-	int64_t n = 0;
-	for (; *k; k++) {
-		if (*k < '0' || *k > '9')
-			return false;
-		n = n * 10 + (*k - '0');
-	}
-	*out = n;
-	return true;
-}
-
-static int read_sheets(struct sl_import *imp, struct sl_import_problem *w, struct sl_imp_job *j,
-		       const json_t *sheets)
-{
-	if (!sheets || json_is_null(sheets))
-		return SL_OK;
-	if (!json_is_object(sheets)) {
-		sl_imp_copy_field(w->column, sizeof w->column, "sheets");
-		return sl_imp_damage(imp, w, "expected an object, found %s", json_type_name(sheets));
-	}
-	const char *k;
-	const json_t *obj;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return sl_imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "%s: %s", path,
+				   strerror(errno));
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
 	int rc = SL_OK;
-	json_object_foreach((json_t *)sheets, k, obj) {
-		int64_t n = 0;
-		w->sheet_num = 0;
-		w->column[0] = '\0';
-		if (!sheet_key(k, &n) || n < 1 || n > j->st.total_sheets) {
-			sl_imp_copy_field(w->column, sizeof w->column, "sheets");
-			sl_imp_copy_field(w->value, sizeof w->value, k);
-			return sl_imp_damage(imp, w, "sheet key '%s' is not a sheet number in "
-					  "1..%" PRId64 " (total_sheets)", k, j->st.total_sheets);
+	for (;;) {
+		if (cap - n < 65536) {
+			cap = cap ? 2 * cap : 65536;
+			char *nb = realloc(buf, cap + 1);
+			if (!nb) {
+				rc = sl_imp_fail(imp, SL_ENOMEM, "out of memory");
+				break;
+			}
+			buf = nb;
 		}
-		w->sheet_num = n;
-		if (!json_is_object(obj))
-			return sl_imp_damage(imp, w, "expected an object, found %s",
-					  json_type_name(obj));
-		const json_t *num = json_object_get(obj, "sheet_num");
-		if (num && (!json_is_integer(num) || json_integer_value(num) != n)) {
-			sl_imp_copy_field(w->column, sizeof w->column, "sheet_num");
-			json_text(num, w->value, sizeof w->value);
-			return sl_imp_damage(imp, w, "'%s' disagrees with its key in \"sheets\"",
-					  w->value);
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f))
+				rc = sl_imp_fail(imp, SL_EIO, "%s: %s", path, strerror(errno));
+			break;
 		}
-		struct sl_sheet_state *sh;
-		if ((rc = sl_state_add_sheet(&sh, &j->st, n)) != SL_OK)
-			return sl_imp_fail(imp, rc, "out of memory");
-		for (size_t i = 1; i < SL_STATE_N_SHEET_COLUMNS && rc == SL_OK; i++) {
-			const struct sl_state_column *c = &sl_state_sheet_columns[i];
-			const char *key = c->name;
-			if (strcmp(key, "success_without_retry") == 0 &&
-			    !json_object_get(obj, key) && json_object_get(obj, "first_attempt_success"))
-				key = "first_attempt_success";
-			rc = put_key(imp, w, c, key, obj, sh);
-		}
-		if (rc != SL_OK)
-			return rc;
-		imp->rep.sheets++;
 	}
+	fclose(f);
+	if (rc != SL_OK) {
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
 	return SL_OK;
 }
 
+/* One state file: the job's JSON form (sl_state_from_json(), the keys and
+ * their rules at the top of model/statejson.c). */
 static int read_file(struct sl_import *imp, const char *path)
 {
 	const char *src;
@@ -275,46 +83,42 @@ static int read_file(struct sl_import *imp, const char *path)
 		return rc;
 	struct sl_import_problem w = { 0 };
 	sl_imp_copy_field(w.source, sizeof w.source, path);
-	json_error_t e;
-	json_t *root = json_load_file(path, JSON_ALLOW_NUL, &e);
-	if (!root) {
-		struct stat sb;
-		if (stat(path, &sb) != 0)
-			return sl_imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "%s: %s", path,
-					strerror(errno));
-		return sl_imp_damage(imp, &w, "not valid JSON (line %d, column %d: %s)", e.line,
-				  e.column, e.text);
+	char *text = NULL;
+	size_t len = 0;
+	if ((rc = slurp(imp, path, &text, &len)) != SL_OK)
+		return rc;
+	struct sl_job_state st;
+	struct sl_state_json_problem where;
+	rc = sl_state_from_json(&st, text, len, &where);
+	if (rc == SL_EINVAL) {
+		/* Name the job when the file says which it is. */
+		json_t *root = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
+		const json_t *id = json_object_get(root, "job_id");
+		if (json_is_string(id))
+			sl_imp_copy_field(w.job_id, sizeof w.job_id, json_string_value(id));
+		json_decref(root);
+		w.sheet_num = where.sheet_num;
+		sl_imp_copy_field(w.column, sizeof w.column, where.key);
+		if (where.value[0])
+			sl_imp_copy_field(w.value, sizeof w.value, where.value);
+		rc = where.value[0] ? sl_imp_damage(imp, &w, "%s ('%s')", where.reason, where.value)
+				    : sl_imp_damage(imp, &w, "%s", where.reason);
+	} else if (rc != SL_OK) {
+		rc = sl_imp_fail(imp, rc, "out of memory");
 	}
-	if (!json_is_object(root)) {
-		rc = sl_imp_damage(imp, &w, "not a state file: expected a JSON object, found %s",
-				json_type_name(root));
-		goto done;
-	}
-	const json_t *id = json_object_get(root, "job_id");
-	if (json_is_string(id))
-		sl_imp_copy_field(w.job_id, sizeof w.job_id, json_string_value(id));
-	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++) {
-		const char *key = json_key(&sl_state_job_columns[i]);
-		if (job_key_required(key) && !json_object_get(root, key)) {
-			sl_imp_copy_field(w.column, sizeof w.column, key);
-			rc = sl_imp_damage(imp, &w, "missing (required)");
-			goto done;
-		}
-	}
+	free(text);
+	if (rc != SL_OK)
+		return rc;
 	struct sl_imp_job *j;
-	if ((rc = sl_imp_add_job(imp, &j)) != SL_OK)
-		goto done;
-	j->st.presence = SL_JOB_LIVE;
-	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS && rc == SL_OK; i++)
-		rc = put_key(imp, &w, &sl_state_job_columns[i], json_key(&sl_state_job_columns[i]),
-			     root, &j->st);
-	if (rc == SL_OK)
-		rc = read_sheets(imp, &w, j, json_object_get(root, "sheets"));
-	if (rc == SL_OK)
-		imp->rep.jobs++;
-done:
-	json_decref(root);
-	return rc;
+	if ((rc = sl_imp_add_job(imp, &j)) != SL_OK) {
+		sl_state_free(&st);
+		return rc;
+	}
+	sl_state_free(&j->st);
+	j->st = st;
+	imp->rep.jobs++;
+	imp->rep.sheets += st.n_sheets;
+	return SL_OK;
 }
 
 static int json_name(const struct dirent *e)

@@ -490,6 +490,31 @@ SL_API int sl_state_column_check(const struct sl_state_column *c, const struct s
 SL_API void sl_state_column_put(const struct sl_state_column *c, void *row,
 				const struct sl_value *v, char *owned);
 
+/* ---- the JSON form of a job (statejson.c) -------------------------------- */
+
+/* Where sl_state_from_json() found its input at fault. */
+struct sl_state_json_problem {
+	int64_t sheet_num;              /* 0: not in a sheet */
+	char key[64];                   /* the key at fault; "" for the whole text */
+	char value[160];                /* its value as text, cut to fit */
+	char reason[SL_REFUSAL_REASON_SIZE];
+};
+
+/* Reads a job from its JSON form: the dict the original's CheckpointState
+ * gives as model_dump(mode="json"), the original's JSON state files, and
+ * what sl_state_to_json() writes (the keys and their rules are at the top
+ * of statejson.c).  Every value is held to its column's constraint
+ * (sl_state_column_check()).  *out (live, with its id) is set only on
+ * success; SL_EINVAL with *where (may be NULL) filled, SL_ENOMEM. */
+SL_API int sl_state_from_json(struct sl_job_state *out, const char *text, size_t len,
+			      struct sl_state_json_problem *where);
+
+/* The job as the original's load() returns it, in that JSON form, as
+ * json.dumps writes it: JSON columns parsed back (with the original's
+ * `or []` for the three list columns), times as the original writes them.
+ * *out is owned (free()).  SL_ENOMEM. */
+SL_API int sl_state_to_json(char **out, const struct sl_job_state *st);
+
 #ifdef __cplusplus
 }
 #endif

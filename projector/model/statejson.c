@@ -1,0 +1,436 @@
+/* statejson.c: a job's state in its JSON form, both ways: the form the
+ * original's CheckpointState takes as a dict (model_dump(mode="json")) and
+ * its JSON state files hold, and the one `statelog show --json` prints and
+ * the Python package hands to the caller's model.
+ *
+ * Keys: job_id, job_name, config_hash, config_snapshot, config_path,
+ * created_at, updated_at, started_at, completed_at, total_sheets,
+ * last_completed_sheet, current_sheet, status, sheets ({"1": {...}, ...}
+ * with the columns of the sheets table), pid, error_message,
+ * total_retry_count, rate_limit_waits.  Reading, keys the tables have no
+ * column for are ignored (as the original's save() ignores them), a missing
+ * key takes the original's default except job_id, job_name, total_sheets,
+ * created_at and updated_at, which are required; first_attempt_success is
+ * taken for success_without_retry.  JSON columns hold a value, stored as
+ * json.dumps writes it (sl_json_dumps()); null is NULL; times are ISO-8601
+ * in any form sl_time_parse() takes; booleans are true/false.  Writing, the
+ * JSON columns are parsed back as the original's load() does (its `or []`
+ * included), times are written as the original writes them.
+ */
+#include "model_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "event_json_internal.h"
+#include "timefmt.h"
+
+/* The key of column c in the JSON form. */
+static const char *json_key(const struct sl_state_column *c)
+{
+	if (strcmp(c->name, "id") == 0)
+		return "job_id";
+	if (strcmp(c->name, "name") == 0)
+		return "job_name";
+	return c->name;
+}
+
+static bool job_key_required(const char *key)
+{
+	static const char *const req[] = {
+		"job_id", "job_name", "total_sheets", "created_at", "updated_at",
+	};
+	for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
+		if (strcmp(key, req[i]) == 0)
+			return true;
+	return false;
+}
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "a list";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a real";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+/* Fills where (may be NULL) and returns SL_EINVAL. */
+static int problem(struct sl_state_json_problem *where, int64_t sheet, const char *key,
+		   const json_t *v, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int problem(struct sl_state_json_problem *where, int64_t sheet, const char *key,
+		   const json_t *v, const char *fmt, ...)
+{
+	if (!where)
+		return SL_EINVAL;
+	*where = (struct sl_state_json_problem){ .sheet_num = sheet };
+	snprintf(where->key, sizeof where->key, "%s", key ? key : "");
+	if (v) {
+		char *s = json_is_string(v) ? NULL : sl_json_dumps(v);
+		snprintf(where->value, sizeof where->value, "%s",
+			 json_is_string(v) ? json_string_value(v) : s ? s : "?");
+		free(s);
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(where->reason, sizeof where->reason, fmt, ap);
+	va_end(ap);
+	return SL_EINVAL;
+}
+
+/* The value of column c from JSON value v: SL_OK (*owned: the text of a
+ * TEXT column, NULL for NULL), SL_EINVAL with why, SL_ENOMEM. */
+static int value_of(const struct sl_state_column *c, const json_t *v, struct sl_value *out,
+		    char **owned, char *why, size_t wl)
+{
+	*out = (struct sl_value){ 0 };
+	*owned = NULL;
+	if (json_is_null(v)) {
+		if (!c->nullable) {
+			snprintf(why, wl, "null for a value that cannot be NULL");
+			return SL_EINVAL;
+		}
+		out->null = true;
+		return SL_OK;
+	}
+	const char *want = "a string";
+	switch (c->type) {
+	case SL_COL_TEXT:
+		if (c->json) {
+			/* Whatever the value, stored as json.dumps writes it. */
+			return (*owned = sl_json_dumps(v)) ? SL_OK : SL_ENOMEM;
+		}
+		if (!json_is_string(v))
+			break;
+		if (strlen(json_string_value(v)) != json_string_length(v)) {
+			snprintf(why, wl, "a string holding a NUL character");
+			return SL_EINVAL;
+		}
+		return (*owned = strdup(json_string_value(v))) ? SL_OK : SL_ENOMEM;
+	case SL_COL_INT:
+		want = "an integer";
+		if (!json_is_integer(v))
+			break;
+		out->i = json_integer_value(v);
+		return SL_OK;
+	case SL_COL_BOOL:
+		want = "true or false";
+		if (!json_is_boolean(v))
+			break;
+		out->i = json_is_true(v);
+		return SL_OK;
+	case SL_COL_REAL:
+		want = "a number";
+		if (!json_is_number(v))
+			break;
+		out->d = json_number_value(v);
+		return SL_OK;
+	case SL_COL_TIME:
+		want = "a timestamp";
+		if (!json_is_string(v))
+			break;
+		if (sl_time_parse(&out->i, json_string_value(v)) != SL_OK) {
+			snprintf(why, wl, "unparsable timestamp");
+			return SL_EINVAL;
+		}
+		return SL_OK;
+	case SL_COL_JOB_STATUS: {
+		enum sl_job_status s;
+		want = "a job status";
+		if (!json_is_string(v))
+			break;
+		if (sl_job_status_from_name(&s, json_string_value(v)) != SL_OK) {
+			snprintf(why, wl, "unknown job status");
+			return SL_EINVAL;
+		}
+		out->i = s;
+		return SL_OK;
+	}
+	case SL_COL_SHEET_STATUS: {
+		enum sl_sheet_status s;
+		want = "a sheet status";
+		if (!json_is_string(v))
+			break;
+		if (sl_sheet_status_from_name(&s, json_string_value(v)) != SL_OK) {
+			snprintf(why, wl, "unknown sheet status");
+			return SL_EINVAL;
+		}
+		out->i = s;
+		return SL_OK;
+	}
+	}
+	snprintf(why, wl, "expected %s, found %s", want, type_name(v));
+	return SL_EINVAL;
+}
+
+/* Sets column c of row from key `key` of obj when present, held to the
+ * column's constraint. */
+static int put_key(const struct sl_state_column *c, const char *key, const json_t *obj,
+		   void *row, int64_t sheet, struct sl_state_json_problem *where)
+{
+	const json_t *v = json_object_get(obj, key);
+	if (!v)
+		return SL_OK;
+	struct sl_value val;
+	char *owned, why[SL_REFUSAL_REASON_SIZE];
+	int rc = value_of(c, v, &val, &owned, why, sizeof why);
+	if (rc == SL_EINVAL)
+		return problem(where, sheet, key, v, "%s", why);
+	if (rc != SL_OK)
+		return rc;
+	if (c->key && c->type == SL_COL_TEXT && !owned[0]) {
+		free(owned);
+		return problem(where, sheet, key, v, "an empty job id");
+	}
+	if (c->type == SL_COL_TEXT)
+		val.s = owned;
+	if ((rc = sl_state_column_check(c, &val, why, sizeof why)) != SL_OK) {
+		free(owned);
+		return rc == SL_EINVAL ? problem(where, sheet, key, v, "%s", why) : rc;
+	}
+	sl_state_column_put(c, row, &val, owned);
+	return SL_OK;
+}
+
+/* "12" -> 12; false for anything but a decimal number without sign or
+ * leading zero. */
+static bool sheet_key(const char *k, int64_t *out)
+{
+	if (!*k || (k[0] == '0' && k[1]) || strlen(k) > 18)
+		return false;
+	int64_t n = 0;
+	for (; *k; k++) {
+		if (*k < '0' || *k > '9')
+			return false;
+		n = n * 10 + (*k - '0');
+	}
+	*out = n;
+	return true;
+}
+
+static int read_sheets(struct sl_job_state *st, const json_t *sheets,
+		       struct sl_state_json_problem *where)
+{
+	if (!sheets || json_is_null(sheets))
+		return SL_OK;
+	if (!json_is_object(sheets))
+		return problem(where, 0, "sheets", sheets, "expected an object, found %s",
+			       type_name(sheets));
+	const char *k;
+	const json_t *obj;
+	int rc;
+	json_object_foreach((json_t *)sheets, k, obj) {
+		int64_t n = 0;
+		/* Any sheet from 1 up: the original keeps a row past
+		 * total_sheets as any other. */
+		if (!sheet_key(k, &n) || n < 1)
+			return problem(where, 0, "sheets", NULL, "sheet key '%s' is not a sheet "
+				       "number (1 or more)", k);
+		if (!json_is_object(obj))
+			return problem(where, n, "", obj, "expected an object, found %s",
+				       type_name(obj));
+		const json_t *num = json_object_get(obj, "sheet_num");
+		if (num && (!json_is_integer(num) || json_integer_value(num) != n))
+			return problem(where, n, "sheet_num", num, "disagrees with its key in "
+				       "\"sheets\"");
+		if (sl_state_find_sheet(st, n))
+			return problem(where, n, "sheets", NULL, "sheet %" PRId64 " twice", n);
+		struct sl_sheet_state *sh;
+		if ((rc = sl_state_add_sheet(&sh, st, n)) != SL_OK)
+			return rc;
+		for (size_t i = 1; i < SL_STATE_N_SHEET_COLUMNS; i++) {
+			const struct sl_state_column *c = &sl_state_sheet_columns[i];
+			const char *key = c->name;
+			if (strcmp(key, "success_without_retry") == 0 &&
+			    !json_object_get(obj, key) && json_object_get(obj, "first_attempt_success"))
+				key = "first_attempt_success";
+			if ((rc = put_key(c, key, obj, sh, n, where)) != SL_OK)
+				return rc;
+		}
+	}
+	return SL_OK;
+}
+
+int sl_state_from_json(struct sl_job_state *out, const char *text, size_t len,
+		       struct sl_state_json_problem *where)
+{
+	json_error_t e;
+	json_t *root = json_loadb(text, len, JSON_ALLOW_NUL, &e);
+	if (!root)
+		return problem(where, 0, "", NULL, "not valid JSON (line %d, column %d: %s)",
+			       e.line, e.column, e.text);
+	struct sl_job_state st;
+	sl_state_init(&st);
+	int rc = SL_OK;
+	if (!json_is_object(root)) {
+		rc = problem(where, 0, "", NULL, "expected a JSON object, found %s",
+			     type_name(root));
+		goto done;
+	}
+	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++) {
+		const char *key = json_key(&sl_state_job_columns[i]);
+		if (job_key_required(key) && !json_object_get(root, key)) {
+			rc = problem(where, 0, key, NULL, "missing (required)");
+			goto done;
+		}
+	}
+	st.presence = SL_JOB_LIVE;
+	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS && rc == SL_OK; i++)
+		rc = put_key(&sl_state_job_columns[i], json_key(&sl_state_job_columns[i]), root,
+			     &st, 0, where);
+	if (rc == SL_OK)
+		rc = read_sheets(&st, json_object_get(root, "sheets"), where);
+done:
+	json_decref(root);
+	if (rc == SL_OK)
+		*out = st;
+	else
+		sl_state_free(&st);
+	return rc;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static json_t *j_text(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *j_time(bool has, int64_t us)
+{
+	char buf[SL_TIME_BUFSZ];
+	if (!has || sl_time_format(us, buf, sizeof buf) != SL_OK)
+		return json_null();
+	return json_string(buf);
+}
+
+static json_t *j_int(bool has, int64_t v)
+{
+	return has ? json_integer(v) : json_null();
+}
+
+static json_t *j_real(bool has, double v)
+{
+	return has ? json_real(v) : json_null();
+}
+
+/* A JSON column as the original's load() returns it (its _json_loads): the
+ * parsed value; None stays None unless empty_list, where the original has
+ * `or []`.  Text that is not JSON is given as the string it is. */
+static json_t *j_json(const char *s, bool empty_list)
+{
+	if (!s)
+		return empty_list ? json_array() : json_null();
+	json_t *v = json_loads(s, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	/* Python's `or`: every falsy value becomes the empty list. */
+	bool falsy = v && (json_is_null(v) || json_is_false(v) ||
+			   (json_is_array(v) && !json_array_size(v)) ||
+			   (json_is_object(v) && !json_object_size(v)) ||
+			   (json_is_string(v) && !json_string_length(v)) ||
+			   (json_is_number(v) && json_number_value(v) == 0));
+	if (empty_list && falsy) {
+		json_decref(v);
+		return json_array();
+	}
+	return v ? v : json_string(s);
+}
+
+/* Sets key to v (taken over); false when v is NULL or the set failed. */
+static bool set(json_t *d, const char *key, json_t *v)
+{
+	return v && json_object_set_new(d, key, v) == 0;
+}
+
+static json_t *sheet_json(const struct sl_sheet_state *s)
+{
+	json_t *d = json_object();
+	bool ok = d &&
+		set(d, "sheet_num", json_integer(s->sheet_num)) &&
+		set(d, "status", json_string(sl_sheet_status_name(s->status))) &&
+		set(d, "started_at", j_time(s->has_started_at, s->started_at_us)) &&
+		set(d, "completed_at", j_time(s->has_completed_at, s->completed_at_us)) &&
+		set(d, "attempt_count", json_integer(s->attempt_count)) &&
+		set(d, "exit_code", j_int(s->has_exit_code, s->exit_code)) &&
+		set(d, "error_message", j_text(s->error_message)) &&
+		set(d, "error_category", j_text(s->error_category)) &&
+		set(d, "validation_passed", s->has_validation_passed
+					    ? json_boolean(s->validation_passed) : json_null()) &&
+		set(d, "validation_details", j_json(s->validation_details, false)) &&
+		set(d, "completion_attempts", json_integer(s->completion_attempts)) &&
+		set(d, "passed_validations", j_json(s->passed_validations, true)) &&
+		set(d, "failed_validations", j_json(s->failed_validations, true)) &&
+		set(d, "last_pass_percentage",
+		    j_real(s->has_last_pass_percentage, s->last_pass_percentage)) &&
+		set(d, "execution_mode", j_text(s->execution_mode)) &&
+		set(d, "outcome_data", j_json(s->outcome_data, false)) &&
+		set(d, "confidence_score", j_real(s->has_confidence_score, s->confidence_score)) &&
+		set(d, "learned_patterns", j_json(s->learned_patterns, true)) &&
+		set(d, "similar_outcomes_count", json_integer(s->similar_outcomes_count)) &&
+		set(d, "success_without_retry", json_boolean(s->success_without_retry)) &&
+		set(d, "outcome_category", j_text(s->outcome_category)) &&
+		set(d, "execution_duration_seconds", j_real(s->has_execution_duration_seconds,
+							     s->execution_duration_seconds)) &&
+		set(d, "exit_signal", j_int(s->has_exit_signal, s->exit_signal)) &&
+		set(d, "exit_reason", j_text(s->exit_reason));
+	if (!ok) {
+		json_decref(d);
+		return NULL;
+	}
+	return d;
+}
+
+static json_t *state_json(const struct sl_job_state *st)
+{
+	json_t *d = json_object(), *sheets = json_object();
+	bool ok = d && sheets;
+	for (size_t i = 0; i < st->n_sheets && ok; i++) {
+		char key[24];
+		snprintf(key, sizeof key, "%" PRId64, st->sheets[i].sheet_num);
+		ok = set(sheets, key, sheet_json(&st->sheets[i]));
+	}
+	ok = ok &&
+		set(d, "job_id", j_text(st->id)) &&
+		set(d, "job_name", j_text(st->name)) &&
+		set(d, "config_hash", j_text(st->config_hash)) &&
+		set(d, "config_snapshot", j_json(st->config_snapshot, false)) &&
+		set(d, "config_path", j_text(st->config_path)) &&
+		set(d, "created_at", j_time(true, st->created_at_us)) &&
+		set(d, "updated_at", j_time(true, st->updated_at_us)) &&
+		set(d, "started_at", j_time(st->has_started_at, st->started_at_us)) &&
+		set(d, "completed_at", j_time(st->has_completed_at, st->completed_at_us)) &&
+		set(d, "total_sheets", json_integer(st->total_sheets)) &&
+		set(d, "last_completed_sheet", json_integer(st->last_completed_sheet)) &&
+		set(d, "current_sheet", j_int(st->has_current_sheet, st->current_sheet)) &&
+		set(d, "status", json_string(sl_job_status_name(st->status))) &&
+		set(d, "sheets", json_incref(sheets)) &&
+		set(d, "pid", j_int(st->has_pid, st->pid)) &&
+		set(d, "error_message", j_text(st->error_message)) &&
+		set(d, "total_retry_count", json_integer(st->total_retry_count)) &&
+		set(d, "rate_limit_waits", json_integer(st->rate_limit_waits));
+	json_decref(sheets);
+	if (!ok) {
+		json_decref(d);
+		return NULL;
+	}
+	return d;
+}
+
+int sl_state_to_json(char **out, const struct sl_job_state *st)
+{
+	json_t *d = state_json(st);
+	char *s = d ? sl_json_dumps(d) : NULL;
+	json_decref(d);
+	if (!s)
+		return SL_ENOMEM;
+	*out = s;
+	return SL_OK;
+}
