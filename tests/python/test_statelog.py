@@ -1,0 +1,338 @@
+"""tests/python: the Python package statelog (tools/python/statelog) as the
+original backend's users call it: every method, the error cases, the views
+in the database at db_path, many coroutines at once, a process killed in
+the middle of saving.  Runs under any Python 3 with pytest; needs nothing
+but the standard library and the package built by meson (PYTHONPATH is set
+by tests/python/run.sh)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import statelog
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def job(job_id="job-1", total=5, **extra):
+    d = {"job_id": job_id, "job_name": f"Job {job_id}", "total_sheets": total,
+         "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00",
+         "status": "pending"}
+    d.update(extra)
+    return d
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "state.db"
+
+
+def backend(db, **kw):
+    return statelog.StateBackend(db, model=None, **kw)
+
+
+# ---- the original's methods --------------------------------------------------
+
+def test_save_and_load_round_trip(db):
+    async def go():
+        b = backend(db)
+        st = job(config_snapshot={"retry": {"delays": [1.0, 2.5]}, "on": True},
+                 config_path="/etc/job.yaml",
+                 sheets={"1": {"sheet_num": 1, "status": "completed",
+                               "started_at": "2026-01-01T00:00:01Z",
+                               "completed_at": "2026-01-01T00:00:02Z",
+                               "validation_details": [{"rule_type": "file", "passed": True}],
+                               "passed_validations": ["a"], "confidence_score": 0.85,
+                               "learned_patterns": ["p"], "exit_signal": 9,
+                               "exit_reason": "timeout", "execution_duration_seconds": 45.2,
+                               "outcome_data": {"k": "v"}}})
+        await b.save(st)
+        assert st["updated_at"] != "2026-01-01T00:00:00+00:00", "save sets updated_at"
+        got = await b.load("job-1")
+        assert got["job_name"] == "Job job-1"
+        assert got["config_snapshot"] == {"retry": {"delays": [1.0, 2.5]}, "on": True}
+        assert got["config_path"] == "/etc/job.yaml"
+        s = got["sheets"]["1"]
+        assert s["validation_details"] == [{"rule_type": "file", "passed": True}]
+        assert s["confidence_score"] == 0.85 and s["exit_signal"] == 9
+        assert s["exit_reason"] == "timeout" and s["execution_duration_seconds"] == 45.2
+        assert s["outcome_data"] == {"k": "v"}
+        assert s["failed_validations"] == [], "None reads back as [] (the original's `or []`)"
+        assert got["updated_at"] == st["updated_at"]
+        await b.close()
+    run(go())
+
+
+def test_load_delete_list_and_next_sheet(db):
+    async def go():
+        b = backend(db)
+        assert await b.load("nope") is None
+        assert await b.delete("nope") is False
+        assert await b.get_next_sheet("new-job") == 1
+        for i in range(3):
+            await b.save(job(f"job-{i}", last_completed_sheet=i))
+        ids = [j["job_id"] for j in await b.list_jobs()]
+        assert ids == ["job-2", "job-1", "job-0"], "newest updated_at first"
+        assert await b.get_next_sheet("job-2") == 3
+        assert await b.delete("job-1") is True
+        assert await b.load("job-1") is None
+        assert len(await b.list_jobs()) == 2
+        await b.save(job("job-1", job_name="Again"))
+        again = await b.load("job-1")
+        assert again["job_name"] == "Again" and again["sheets"] == {}
+        await b.close()
+    run(go())
+
+
+def test_mark_sheet_status(db):
+    async def go():
+        b = backend(db)
+        await b.save(job())
+        await b.mark_sheet_status("job-1", 1, "in_progress")
+        got = await b.load("job-1")
+        assert got["status"] == "running" and got["current_sheet"] == 1
+        assert got["sheets"]["1"]["status"] == "in_progress"
+        await b.mark_sheet_status("job-1", 1, "completed")
+        got = await b.load("job-1")
+        assert got["last_completed_sheet"] == 1
+        await b.mark_sheet_status("job-1", 2, "in_progress")
+        await b.mark_sheet_status("job-1", 2, "failed", "Rate limit exceeded")
+        got = await b.load("job-1")
+        assert got["sheets"]["2"]["status"] == "failed"
+        assert got["sheets"]["2"]["error_message"] == "Rate limit exceeded"
+        await b.mark_sheet_status("job-1", 3, "failed")
+        assert (await b.load("job-1"))["sheets"]["3"]["error_message"] == "Unknown error"
+        with pytest.raises(ValueError, match="No state found"):
+            await b.mark_sheet_status("nonexistent", 1, "completed")
+        with pytest.raises(statelog.Error):
+            await b.mark_sheet_status("job-1", 0, "completed")
+        await b.close()
+    run(go())
+
+
+def test_execution_history_counts_and_statistics(db):
+    async def go():
+        b = backend(db)
+        await b.save(job("stats", total=10, last_completed_sheet=7, total_retry_count=3))
+        ids = []
+        for i in range(1, 8):
+            ids.append(await b.record_execution("stats", i, 1, prompt=f"p{i}", output="o",
+                                                exit_code=0 if i != 3 else 1,
+                                                duration_seconds=2.0))
+        assert ids == sorted(ids) and ids[0] > 0
+        hist = await b.get_execution_history("stats")
+        assert [h["sheet_num"] for h in hist] == [7, 6, 5, 4, 3, 2, 1], "newest first"
+        assert set(hist[0]) == {"id", "job_id", "sheet_num", "attempt_num", "prompt", "output",
+                                "exit_code", "duration_seconds", "executed_at"}
+        assert len(await b.get_execution_history("stats", sheet_num=3)) == 1
+        assert len(await b.get_execution_history("stats", limit=2)) == 2
+        assert await b.get_execution_history("stats", sheet_num=99) == []
+        assert await b.get_execution_history_count("stats") == 7
+        assert await b.get_execution_history_count("nope") == 0
+        s = await b.get_job_statistics("stats")
+        assert s == {"total_sheets": 10, "completed_sheets": 7, "success_rate": 70.0,
+                     "total_retries": 3, "total_executions": 7, "avg_duration_seconds": 2.0,
+                     "successful_executions": 6}
+        assert await b.get_job_statistics("nonexistent") == {}
+        await b.close()
+    run(go())
+
+
+def test_query_jobs(db):
+    async def go():
+        b = backend(db)
+        for i, status in enumerate(["completed", "running", "failed"]):
+            await b.save(job(f"q{i}", status=status,
+                             started_at="2026-01-01T00:00:00+00:00" if status == "running" else None))
+        assert len(await b.query_jobs()) == 3
+        running = await b.query_jobs(status="running")
+        assert [r["id"] for r in running] == ["q1"] and running[0]["status"] == "running"
+        assert len(await b.query_jobs(since=datetime.now(timezone.utc) - timedelta(hours=1))) == 3
+        assert await b.query_jobs(since=datetime.now(timezone.utc) + timedelta(hours=1)) == []
+        assert len(await b.query_jobs(limit=2)) == 2
+        await b.close()
+    run(go())
+
+
+# ---- the database at db_path -------------------------------------------------
+
+def test_the_database_holds_every_call_when_it_returns(db):
+    async def go():
+        b = backend(db)
+        await b._ensure_initialized()
+        with sqlite3.connect(db) as c:
+            assert c.execute("SELECT version FROM schema_version ORDER BY version DESC"
+                             " LIMIT 1").fetchone()[0] == 4
+        await b.save(job())
+        await b.mark_sheet_status("job-1", 1, "in_progress")
+        await b.mark_sheet_status("job-1", 1, "completed")
+        await b.mark_sheet_status("job-1", 2, "in_progress")
+        for i in range(3):
+            await b.record_execution("job-1", 1, i + 1, exit_code=0)
+        with sqlite3.connect(db) as c:
+            assert c.execute("SELECT count(*) FROM sheets WHERE job_id = 'job-1'").fetchone()[0] == 2
+            assert c.execute("SELECT count(*) FROM execution_history").fetchone()[0] == 3
+            assert c.execute("SELECT status FROM jobs").fetchone()[0] == "running"
+        assert await b.delete("job-1")
+        with sqlite3.connect(db) as c:
+            assert c.execute("SELECT count(*) FROM sheets").fetchone()[0] == 0
+            assert c.execute("SELECT count(*) FROM execution_history").fetchone()[0] == 0
+        # initialization twice is harmless
+        b._initialized = False
+        await b._ensure_initialized()
+        await b.save(job("again"))
+        assert await b.load("again") is not None
+        await b.close()
+        assert (db.parent / "state.log").is_dir(), "the log beside the database"
+    run(go())
+
+
+# ---- the caller's model ------------------------------------------------------
+
+class Model:
+    """A model as the original's pydantic CheckpointState is used: built by
+    model_validate() from the JSON form, dumped by model_dump(mode="json")."""
+
+    def __init__(self, d):
+        self.d = d
+        self.updated_at = None
+
+    @classmethod
+    def model_validate(cls, d):
+        return cls(d)
+
+    def model_dump(self, mode="python"):
+        assert mode == "json"
+        return self.d
+
+
+def test_jobs_as_the_callers_model(db):
+    async def go():
+        b = statelog.StateBackend(db, model=Model)
+        m = Model(job("m"))
+        await b.save(m)
+        assert isinstance(m.updated_at, datetime), "save sets updated_at on the model"
+        got = await b.load("m")
+        assert isinstance(got, Model) and got.d["job_id"] == "m"
+        assert all(isinstance(j, Model) for j in await b.list_jobs())
+        await b.close()
+    run(go())
+
+
+# ---- bad input ----------------------------------------------------------------
+
+def test_what_the_model_refuses_is_refused(db):
+    async def go():
+        b = backend(db)
+        with pytest.raises(ValueError, match="total_sheets"):
+            await b.save(job(total=0))
+        with pytest.raises(ValueError, match="confidence_score"):
+            await b.save(job(sheets={"1": {"confidence_score": 1.5}}))
+        with pytest.raises(ValueError, match="status"):
+            await b.save(job(status="sleeping"))
+        with pytest.raises(TypeError):
+            await b.save(42)
+        assert await b.list_jobs() == [], "nothing refused was kept"
+        await b.close()
+    run(go())
+
+
+# ---- zombies, time travel -----------------------------------------------------
+
+def test_zombie_recovered_on_load(db):
+    async def go():
+        p = subprocess.Popen([sys.executable, "-c", "pass"])
+        p.wait()
+        b = backend(db)
+        await b.save(job("z", status="running", pid=p.pid,
+                         started_at="2026-01-01T00:00:00+00:00"))
+        got = await b.load("z")
+        assert got["status"] == "paused" and got["pid"] is None
+        assert "Recovered" in (got["error_message"] or "")
+        await b.close()
+    run(go())
+
+
+def test_time_travel(db):
+    async def go():
+        b = backend(db)
+        await b.save(job("t"))
+        await b.mark_sheet_status("t", 1, "in_progress")
+        then = datetime.now(timezone.utc)
+        time.sleep(0.01)
+        await b.mark_sheet_status("t", 1, "completed")
+        assert (await b.load_at("t", 1))["status"] == "pending"
+        assert (await b.load_at("t", then))["sheets"]["1"]["status"] == "in_progress"
+        assert await b.load_at("nope", 1) is None
+        await b.close()
+    run(go())
+
+
+# ---- many coroutines, a process killed -------------------------------------
+
+def test_many_coroutines_at_once(db):
+    async def go():
+        b = backend(db)
+
+        async def one(i):
+            await b.save(job(f"c{i}", total=3))
+            await b.mark_sheet_status(f"c{i}", 1, "in_progress")
+            await b.record_execution(f"c{i}", 1, 1, exit_code=0)
+            await b.mark_sheet_status(f"c{i}", 1, "completed")
+
+        await asyncio.gather(*[one(i) for i in range(40)])
+        jobs = await b.list_jobs()
+        assert len(jobs) == 40
+        assert all(j["last_completed_sheet"] == 1 for j in jobs)
+        ids = [h["id"] for i in range(40) for h in await b.get_execution_history(f"c{i}")]
+        assert sorted(ids) == list(range(1, 41)), "one id each, none twice"
+        await b.close()
+    run(go())
+
+
+def test_a_process_killed_mid_save_loses_nothing_acknowledged(db, tmp_path):
+    script = textwrap.dedent(f"""
+        import asyncio, sys, statelog
+        async def main():
+            b = statelog.StateBackend({str(db)!r}, model=None)
+            i = 0
+            while True:
+                await b.save({{"job_id": f"k{{i}}", "job_name": "K", "total_sheets": 2,
+                              "created_at": "2026-01-01T00:00:00Z",
+                              "updated_at": "2026-01-01T00:00:00Z"}})
+                print(i, flush=True)
+                i += 1
+        asyncio.run(main())
+    """)
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                         env=os.environ.copy())
+    acked = -1
+    deadline = time.monotonic() + 60
+    while acked < 30 and time.monotonic() < deadline:
+        line = p.stdout.readline()
+        if not line:
+            break
+        acked = int(line)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    assert acked >= 30, "the writer never got going"
+
+    async def go():
+        b = backend(db)
+        for i in range(acked + 1):
+            assert await b.load(f"k{i}") is not None, f"acknowledged k{i} lost"
+        await b.close()
+    run(go())
