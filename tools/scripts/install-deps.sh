@@ -4,7 +4,8 @@
 # its pages in it, headless; time: the timeline benchmark).  Run as root
 # (or with sudo).
 set -eu
-pkgs="meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
+pkgs="meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3 python3-dev
+      python3-pytest python3-pytest-asyncio
       libsqlite3-dev sqlite3 libprotobuf-c-dev protobuf-c-compiler
       libzstd-dev libjansson-dev libcriterion-dev valgrind chromium time"
 missing=""
