@@ -336,3 +336,57 @@ def test_a_process_killed_mid_save_loses_nothing_acknowledged(db, tmp_path):
             assert await b.load(f"k{i}") is not None, f"acknowledged k{i} lost"
         await b.close()
     run(go())
+
+
+def test_import_original(tmp_path):
+    """A database in the original's schema (written here with sqlite3, as the
+    original's save() writes it) moved to statelog in place."""
+    db = tmp_path / "state.db"
+    with sqlite3.connect(db) as c:
+        c.executescript("""
+            CREATE TABLE schema_version (version INTEGER PRIMARY KEY);
+            INSERT INTO schema_version VALUES (4);
+            CREATE TABLE jobs (id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT,
+                status TEXT NOT NULL, total_sheets INTEGER NOT NULL,
+                last_completed_sheet INTEGER DEFAULT 0, current_sheet INTEGER,
+                config_hash TEXT, config_snapshot TEXT, config_path TEXT, pid INTEGER,
+                error_message TEXT, total_retry_count INTEGER DEFAULT 0,
+                rate_limit_waits INTEGER DEFAULT 0, created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL, started_at TEXT, completed_at TEXT);
+            CREATE TABLE sheets (job_id TEXT NOT NULL, sheet_num INTEGER NOT NULL,
+                status TEXT NOT NULL, attempt_count INTEGER DEFAULT 0, exit_code INTEGER,
+                error_message TEXT, error_category TEXT, validation_passed INTEGER,
+                validation_details TEXT, completion_attempts INTEGER DEFAULT 0,
+                passed_validations TEXT, failed_validations TEXT, last_pass_percentage REAL,
+                execution_mode TEXT, outcome_data TEXT, confidence_score REAL,
+                learned_patterns TEXT, similar_outcomes_count INTEGER DEFAULT 0,
+                success_without_retry INTEGER DEFAULT 0, outcome_category TEXT,
+                started_at TEXT, completed_at TEXT, execution_duration_seconds REAL,
+                exit_signal INTEGER, exit_reason TEXT, PRIMARY KEY (job_id, sheet_num));
+            CREATE TABLE execution_history (id INTEGER PRIMARY KEY AUTOINCREMENT,
+                job_id TEXT NOT NULL, sheet_num INTEGER NOT NULL, attempt_num INTEGER NOT NULL,
+                prompt TEXT, output TEXT, exit_code INTEGER, duration_seconds REAL,
+                executed_at TEXT NOT NULL);
+            INSERT INTO jobs (id, name, status, total_sheets, last_completed_sheet,
+                created_at, updated_at, started_at)
+                VALUES ('old', 'Old job', 'paused', 3, 1, '2026-01-01T00:00:00+00:00',
+                        '2026-01-01T01:00:00+00:00', '2026-01-01T00:00:01+00:00');
+            INSERT INTO sheets (job_id, sheet_num, status, passed_validations,
+                failed_validations, learned_patterns, completed_at)
+                VALUES ('old', 1, 'completed', '[]', '[]', '[]', '2026-01-01T00:30:00+00:00');
+            INSERT INTO execution_history (job_id, sheet_num, attempt_num, exit_code,
+                executed_at) VALUES ('old', 1, 1, 0, '2026-01-01T00:30:00+00:00');
+        """)
+    statelog.import_original(db)
+    assert (tmp_path / "state.db.orig").exists() and (tmp_path / "state.log").is_dir()
+
+    async def go():
+        b = backend(db)
+        got = await b.load("old")
+        assert got["status"] == "paused" and got["last_completed_sheet"] == 1
+        assert got["sheets"]["1"]["status"] == "completed"
+        assert await b.get_execution_history_count("old") == 1
+        await b.close()
+    run(go())
+    with pytest.raises(FileExistsError):
+        statelog.import_original(db)
