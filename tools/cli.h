@@ -3,6 +3,7 @@
 #ifndef SL_CLI_H
 #define SL_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,6 +95,22 @@ double cli_mono_s(void);
 /* A new directory under base (or $TMPDIR, or /tmp) named
  * "statelog-<what>-XXXXXX"; malloc'd, NULL on failure (errno set). */
 char *cli_tmpdir(const char *base, const char *what);
+
+/* Waiting for a log to change (watch.c): the file system wakes the wait
+ * (inotify), SIGINT and SIGTERM end it. */
+struct cli_watch {
+	int fd;
+	sigset_t old_mask;
+};
+/* Watches dir; -1 with err set on failure.  From here until
+ * cli_watch_close() SIGINT and SIGTERM are blocked but in the wait. */
+int cli_watch_open(struct cli_watch *w, const char *dir, char *err, size_t errlen);
+/* 1 when the log's directory changed, 0 when SIGINT or SIGTERM came, -1
+ * (errno) when the directory went away or the wait failed. */
+int cli_watch_wait(struct cli_watch *w);
+void cli_watch_close(struct cli_watch *w);
+/* The signal that ended a wait, 0 when none did. */
+int cli_watch_signal(void);
 
 int cmd_init(int argc, char **argv);
 int cmd_append(int argc, char **argv);

@@ -299,7 +299,8 @@ static const char dump_help[] =
 	"(inclusive), a time range (ISO-8601 such as 2026-11-26T02:49:38+00:00, a\n"
 	"relative time such as -2h, -15m, -3d, or microseconds since the epoch;\n"
 	"--since inclusive, --until exclusive).  --follow keeps waiting for new\n"
-	"events.  Events of a type this build does not know are printed as such;\n"
+	"events (woken by the file system, not by a timer) until SIGINT or SIGTERM,\n"
+	"then exits 0.  Events of a type this build does not know are printed as such;\n"
 	"sequence numbers lost to a repair are printed as a gap.\n";
 
 int cmd_dump(int argc, char **argv)
@@ -317,7 +318,8 @@ int cmd_dump(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *logopt = NULL, *job = NULL;
-	bool json = false, follow = false;
+	bool json = false, follow = false, watching = false;
+	struct cli_watch w;
 	uint64_t from = 1, to = UINT64_MAX;
 	int64_t since = INT64_MIN, until = INT64_MAX;
 	int c;
@@ -370,8 +372,24 @@ int cmd_dump(int argc, char **argv)
 		got = sl_reader_next(&rec, r);
 		if (got == 0 && follow) {
 			fflush(stdout);
-			usleep(100000);
-			continue;
+			if (!watching) {
+				char werr[512];
+				if (cli_watch_open(&w, dir, werr, sizeof werr) != 0) {
+					cli_err("dump", "--follow: %s", werr);
+					rc = SL_EIO;
+					break;
+				}
+				watching = true;
+				continue;       /* what landed before the watch began */
+			}
+			int wr = cli_watch_wait(&w);
+			if (wr > 0)
+				continue;
+			if (wr < 0) {
+				cli_err("dump", "--follow: %s: %s", dir, strerror(errno));
+				rc = SL_EIO;
+			}
+			break;
 		}
 		if (got <= 0)
 			break;
@@ -416,7 +434,11 @@ int cmd_dump(int argc, char **argv)
 		cli_err("dump", "%s", sl_reader_errmsg(r)[0] ? sl_reader_errmsg(r) : sl_strerror(got));
 	else if (got == SL_ECORRUPT && sl_reader_errmsg(r)[0])
 		cli_err("dump", "%s", sl_reader_errmsg(r));
+	if (watching)
+		cli_watch_close(&w);
 	sl_reader_close(r);
+	if (rc == SL_EIO && got >= 0)
+		return SL_EXIT_FAIL;
 	if (fflush(stdout) != 0) {
 		cli_err("dump", "standard output: %s", strerror(errno));
 		return SL_EXIT_FAIL;

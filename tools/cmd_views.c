@@ -1,6 +1,7 @@
 /* cmd_views.c: the subcommands that keep the views (the SQLite database
  * projected from a log) up to date: `statelog project` catches them up,
  * `statelog rebuild` makes them anew from the whole log. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,7 +28,8 @@ static void print_notes(const char *cmd, const struct sl_proj_stats *st)
 /* Parses the options both commands share.  Returns -1 to go on, else an
  * exit code. */
 static int parse(int argc, char **argv, const char *cmd, const char *help, bool with_force,
-		 const char **log_opt, const char **db_opt, struct sl_proj_options *o)
+		 const char **log_opt, const char **db_opt, struct sl_proj_options *o,
+		 bool *follow)
 {
 	static const struct option opts[] = {
 		{ "log", required_argument, NULL, 'l' },
@@ -35,6 +37,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, bool 
 		{ "batch", required_argument, NULL, 'b' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "no-snapshots", no_argument, NULL, 'n' },
+		{ "follow", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -66,6 +69,13 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, bool 
 			}
 			o->no_snapshots = true;
 			break;
+		case 'F':
+			if (!follow) {
+				fputs(help, stderr);
+				return SL_EXIT_USAGE;
+			}
+			*follow = true;
+			break;
 		case 'h': fputs(help, stdout); return SL_EXIT_OK;
 		default: fputs(help, stderr); return SL_EXIT_USAGE;
 		}
@@ -79,8 +89,44 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, bool 
 
 /* ---- project ---- */
 
+/* project --follow: a catch-up whenever the log's directory changes, until
+ * SIGINT or SIGTERM (SL_OK) or a failure. */
+static int follow_log(sl_proj *p, const char *log_dir, const char *db)
+{
+	struct cli_watch w;
+	char err[512];
+	if (cli_watch_open(&w, log_dir, err, sizeof err) != 0) {
+		cli_err("project", "--follow: %s", err);
+		return SL_EIO;
+	}
+	fflush(stdout);
+	int rc = SL_OK, got;
+	/* A commit may have landed between the first catch-up and the watch:
+	 * one catch-up first, then one per change. */
+	do {
+		struct sl_proj_stats st;
+		rc = sl_proj_catch_up(p, &st);
+		if (rc != SL_OK) {
+			cli_err("project", "%s", sl_proj_errmsg(p));
+			break;
+		}
+		if (st.events_applied) {
+			printf("applied %" PRIu64 " event(s); %s is at seq %" PRIu64 "\n",
+			       st.events_applied, db, st.last_seq);
+			print_notes("project", &st);
+			fflush(stdout);
+		}
+	} while ((got = cli_watch_wait(&w)) > 0);
+	if (rc == SL_OK && got < 0) {
+		cli_err("project", "--follow: %s: %s", log_dir, strerror(errno));
+		rc = SL_EIO;
+	}
+	cli_watch_close(&w);
+	return rc;
+}
+
 static const char project_help[] =
-	"usage: statelog project [--log DIR] [--db PATH] [--batch N]\n\n"
+	"usage: statelog project [--log DIR] [--db PATH] [--batch N] [--follow]\n\n"
 	"Catches the views up with the log: applies every event after the last one\n"
 	"the database applied, in transactions of N events (default 50,000), each\n"
 	"writing its position with its rows, so that it can be run again or killed\n"
@@ -88,8 +134,12 @@ static const char project_help[] =
 	"is of another views version or ahead of the log.  Prints the events applied\n"
 	"and the position.\n\n"
 	"  --log DIR    the log (else $STATELOG_LOG, else ./statelog.log)\n"
-	"  --db PATH    the database (default: DIR with .log replaced by .db)\n\n"
-	"Exit status: 0 caught up; 1 failure (SQLite, I/O, an event of a type this\n"
+	"  --db PATH    the database (default: DIR with .log replaced by .db)\n"
+	"  --follow     then keep the views current: catch up again whenever the log\n"
+	"               changes (woken by the file system, through a writer's segment\n"
+	"               rolls and restarts), until SIGINT or SIGTERM; prints one line\n"
+	"               per catch-up that applied something\n\n"
+	"Exit status: 0 caught up (--follow: stopped by a signal); 1 failure (SQLite, I/O, an event of a type this\n"
 	"build does not know: catch-up stops before it); 2 usage; 3 damage in the\n"
 	"log, or a database of another log (left alone); 4 no such log.\n";
 
@@ -98,7 +148,8 @@ int cmd_project(int argc, char **argv)
 	const char *log_opt = NULL, *db_opt = NULL;
 	struct sl_proj_options o;
 	sl_proj_options_init(&o);
-	int rc = parse(argc, argv, "project", project_help, false, &log_opt, &db_opt, &o);
+	bool follow = false;
+	int rc = parse(argc, argv, "project", project_help, false, &log_opt, &db_opt, &o, &follow);
 	if (rc >= 0)
 		return rc;
 	const char *log_dir = cli_log_dir(log_opt);
@@ -125,6 +176,8 @@ int cmd_project(int argc, char **argv)
 		printf("applied %" PRIu64 " event(s) in %" PRIu64 " transaction(s); %s is at seq %"
 		       PRIu64 "\n", st.events_applied, st.transactions, db, st.last_seq);
 	print_notes("project", &st);
+	if (rc == SL_OK && follow)
+		rc = follow_log(p, log_dir, db);
 	sl_proj_close(p);
 	return cli_exit_for(rc);
 }
@@ -153,7 +206,7 @@ int cmd_rebuild(int argc, char **argv)
 	const char *log_opt = NULL, *db_opt = NULL;
 	struct sl_proj_options o;
 	sl_proj_options_init(&o);
-	int rc = parse(argc, argv, "rebuild", rebuild_help, true, &log_opt, &db_opt, &o);
+	int rc = parse(argc, argv, "rebuild", rebuild_help, true, &log_opt, &db_opt, &o, NULL);
 	if (rc >= 0)
 		return rc;
 	const char *log_dir = cli_log_dir(log_opt);

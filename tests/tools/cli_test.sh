@@ -357,5 +357,53 @@ else
 	echo "skipped: read-only views (root, and mounting a tmpfs is not permitted)"
 fi
 
+# ---- following a log: project --follow and dump --follow --------------------
+# Each is woken by the file system when another process appends, keeps up
+# through a writer's segment rolls, and ends with exit 0 on SIGTERM.  The
+# waits below bound a hang; they time nothing.
+fl="$tmp/follow.log"
+"$sl" init --log "$fl" >/dev/null
+printf '{"job_id": "f0", "type": "job_created", "body": {"name": "F", "total_sheets": 1}}\n' |
+	"$sl" append --log "$fl" --db "$tmp/follow-writer.db" >/dev/null
+"$sl" project --log "$fl" --db "$tmp/follow.db" --follow >"$tmp/follow.out" 2>&1 &
+fpid=$!
+"$sl" dump --log "$fl" --follow >"$tmp/dump-follow.out" 2>&1 &
+dpid=$!
+# wait_rows N: until the followed database holds N jobs (at most 20 s)
+wait_rows() {
+	i=0
+	while [ "$(sqlite3 "$tmp/follow.db" 'SELECT count(*) FROM jobs' 2>/dev/null)" != "$1" ] &&
+		[ $i -lt 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(sqlite3 "$tmp/follow.db" 'SELECT count(*) FROM jobs' 2>/dev/null)" = "$1" ]
+}
+if wait_rows 1; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL project --follow: the first catch-up"; fi
+for n in 1 2 3; do
+	printf '{"job_id": "f%s", "type": "job_created", "body": {"name": "F", "total_sheets": 1}}\n' "$n" |
+		"$sl" append --log "$fl" --db "$tmp/follow-writer.db" >/dev/null
+done
+if wait_rows 4; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL project --follow: appends of another process not followed"; fi
+# a writer that rolls segments (4 KiB) while it appends
+{ i=4; while [ $i -lt 64 ]; do
+	printf '{"job_id": "f%s", "type": "job_created", "body": {"name": "%s", "total_sheets": 1}}\n' \
+		"$i" "$(head -c 300 /dev/zero | tr '\0' 'n')"; i=$((i + 1)); done; } >"$tmp/roll.jsonl"
+check "a writer rolling 4 KiB segments" 0 "$raw" "$fl" 4096 <"$tmp/roll.jsonl"
+if [ "$(ls "$fl"/*.seg | wc -l)" -gt 3 ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL the writer did not roll its segments"; fi
+if wait_rows 64; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL project --follow: lost track across the appends"; fi
+kill -TERM "$fpid" "$dpid"
+wait "$fpid"; frc=$?
+wait "$dpid"; drc=$?
+if [ "$frc" -eq 0 ] && [ "$drc" -eq 0 ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL --follow: SIGTERM ends with exit 0 (project $frc, dump $drc)"; fi
+if [ "$(grep -c job_created "$tmp/dump-follow.out")" -eq 64 ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL dump --follow: $(grep -c job_created "$tmp/dump-follow.out") of 64 events"; fi
+has "project --follow says what it applied" follow.out "applied"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -3,7 +3,10 @@
  * does: nothing checks them against the rules of the model.  The tests use
  * it to put into a log what `statelog append` refuses, and to see that
  * every reader (project, rebuild, audit, time travel) refuses it the same
- * way.  Usage: raw_append LOG_DIR < events.jsonl.  Not installed. */
+ * way, and to write a log whose segments roll often.
+ * Usage: raw_append LOG_DIR [SEGMENT_BYTES] < events.jsonl: one commit of
+ * every line, or with SEGMENT_BYTES (rolling past that size) one commit per
+ * line.  Not installed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +17,11 @@
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fputs("usage: raw_append LOG_DIR < events.jsonl\n", stderr);
+	if (argc != 2 && argc != 3) {
+		fputs("usage: raw_append LOG_DIR [SEGMENT_BYTES] < events.jsonl\n", stderr);
 		return 2;
 	}
+	unsigned long long seg = argc == 3 ? strtoull(argv[2], NULL, 10) : 0;
 	sl_event **evs = NULL;
 	size_t n = 0, cap = 0;
 	char *line = NULL, err[512];
@@ -46,6 +50,8 @@ int main(int argc, char **argv)
 	}
 	struct sl_log_options o;
 	sl_log_options_init(&o);
+	if (seg)
+		o.segment_size = seg;
 	sl_log *log;
 	if (sl_log_open(&log, argv[1], &o, NULL, err, sizeof err) != SL_OK) {
 		fprintf(stderr, "raw_append: %s\n", err);
@@ -53,13 +59,16 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	struct sl_commit_info info;
-	if (n && sl_log_append(log, evs, n, &info) != SL_OK) {
-		fprintf(stderr, "raw_append: %s\n", sl_log_errmsg(log));
-		status = 1;
-	} else if (n) {
-		printf("appended %zu event(s): seq %llu-%llu\n", n,
-		       (unsigned long long)info.first_seq, (unsigned long long)info.last_seq);
+	size_t step = seg ? 1 : n;
+	for (size_t i = 0; i < n && status == 0; i += step) {
+		if (sl_log_append(log, evs + i, step, &info) != SL_OK) {
+			fprintf(stderr, "raw_append: %s\n", sl_log_errmsg(log));
+			status = 1;
+		}
 	}
+	if (n && status == 0)
+		printf("appended %zu event(s): last seq %llu\n", n,
+		       (unsigned long long)info.last_seq);
 	if (sl_log_close(log) != SL_OK)
 		status = 1;
 out:
