@@ -630,8 +630,8 @@ static int relieve(struct sl_proj *p)
 static int run_batch(struct sl_proj *p, struct sl_feed *feed, struct sl_proj_run *run,
 		     bool *more, bool *restart)
 {
-	uint64_t pos0 = p->pos, seq;
-	uint32_t crc0 = p->pos_crc, crc;
+	uint64_t pos0 = p->pos, seq = 0;
+	uint32_t crc0 = p->pos_crc, crc = 0;
 	uint64_t n = 0, events = 0, gaps = 0;
 	struct sl_proj_run saved = *run;
 	*restart = false;
