@@ -117,6 +117,7 @@ int cmd_append(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
+int cmd_compact(int argc, char **argv);  /* cmd_log.c */
 int cmd_bench(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);     /* cmd_dash.c */

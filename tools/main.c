@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "dump", cmd_dump, "print events as text or JSON lines, filtered" },
 	{ "verify", cmd_verify, "check every byte of a log; exit 3 on damage" },
 	{ "repair", cmd_repair, "salvage a damaged log around the damage" },
+	{ "compact", cmd_compact, "pack every commit stored raw now (the segment being written too)" },
 	{ "project", cmd_project, "catch the views (the SQLite database) up with the log" },
 	{ "rebuild", cmd_rebuild, "rebuild the views from the whole log, replacing them atomically" },
 	{ "bench", cmd_bench, "measure the reference workload's figures" },

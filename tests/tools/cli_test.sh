@@ -126,6 +126,17 @@ check "append: --batch, the second commit refused" 2 "$sl" append --log "$rlog" 
 	<"$tmp/refused.jsonl"
 has "append: --batch says what was appended" err "the 1 before it were appended"
 
+# compact: the segment being written packed too; the same events after
+cp -r "$log" "$tmp/compact.log"
+"$sl" dump --log "$tmp/compact.log" --json >"$tmp/before.json"
+check "compact" 0 "$sl" compact --log "$tmp/compact.log"
+has "compact reports sizes" out "segments .* -> .* bytes"
+check "compact: verify after" 0 "$sl" verify --log "$tmp/compact.log"
+"$sl" dump --log "$tmp/compact.log" --json >"$tmp/after.json"
+if cmp -s "$tmp/before.json" "$tmp/after.json"; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL compact changed the events"; fi
+check "compact: no such log" 4 "$sl" compact --log "$tmp/nope"
+
 # a torn tail: reported, not damage
 seg="$log/00000000000000000001.seg"
 size=$(stat -c %s "$seg")

@@ -468,6 +468,36 @@ int cmd_demo(int argc, char **argv)
 		sl_proj_close(pt);
 	}
 
+	step("The log packed at rest (statelog compact)");
+	if (be) {
+		sl_backend_close(be);
+		be = NULL;
+	}
+	{
+		struct sl_log_options lo;
+		sl_log_options_init(&lo);
+		sl_log *lg = NULL;
+		struct stat a, b;
+		char seg[4400];
+		snprintf(seg, sizeof(seg), "%s/00000000000000000001.seg", log);
+		bool sized = stat(seg, &a) == 0;
+		rc = sl_log_open(&lg, log, &lo, NULL, err, sizeof(err));
+		if (rc == SL_OK) {
+			rc = sl_log_compact(lg);
+			if (rc != SL_OK)
+				snprintf(err, sizeof(err), "%s", sl_log_errmsg(lg));
+			int close_rc = sl_log_close(lg);
+			if (rc == SL_OK)
+				rc = close_rc;
+		}
+		sized = sized && stat(seg, &b) == 0 && b.st_size > 0;
+		check(rc == SL_OK, "the segment written to packed too: %s%.1f MB -> %.1f MB "
+		      "(%.2fx)%s%s", sized ? "" : "(sizes unknown) ",
+		      sized ? (double)a.st_size / 1e6 : 0.0, sized ? (double)b.st_size / 1e6 : 0.0,
+		      sized ? (double)a.st_size / (double)b.st_size : 0.0, rc ? ": " : "",
+		      rc ? err : "");
+	}
+
 out:
 	if (be)
 		sl_backend_close(be);
