@@ -390,3 +390,46 @@ def test_import_original(tmp_path):
     run(go())
     with pytest.raises(FileExistsError):
         statelog.import_original(db)
+
+
+def test_a_second_process_reads_beside_the_writer(db):
+    """A daemon writes the log; a CLI process opens the same path: it reads
+    the daemon's jobs, and a write says who holds the log."""
+    script = textwrap.dedent(f"""
+        import asyncio, sys, statelog
+        async def main():
+            b = statelog.StateBackend({str(db)!r}, model=None)
+            await b.save({{"job_id": "d", "job_name": "D", "total_sheets": 2,
+                          "created_at": "2026-01-01T00:00:00Z",
+                          "updated_at": "2026-01-01T00:00:00Z"}})
+            print("ready", flush=True)
+            sys.stdin.readline()
+            await b.mark_sheet_status("d", 1, "in_progress")
+            print("marked", flush=True)
+            sys.stdin.readline()
+            await b.close()
+        asyncio.run(main())
+    """)
+    p = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+
+        async def go():
+            b = backend(db)
+            got = await b.load("d")
+            assert got is not None and got["job_name"] == "D"
+            assert [j["job_id"] for j in await b.list_jobs()] == ["d"]
+            with pytest.raises(statelog.Error, match="pid"):
+                await b.save(job("mine"))
+            p.stdin.write("\n")
+            p.stdin.flush()
+            assert p.stdout.readline().strip() == "marked"
+            assert (await b.load("d"))["status"] == "running", "reads what the writer wrote"
+            await b.close()
+        run(go())
+    finally:
+        p.stdin.write("\n")
+        p.stdin.flush()
+        p.wait(timeout=30)
+    assert p.returncode == 0

@@ -22,6 +22,13 @@ else plain dicts in the ``model_dump(mode="json")`` form (the form
 
 Blocking work runs on a pool of worker threads with the GIL released, so
 the coroutines of several jobs saving at once share the log's fdatasyncs.
+
+One process writes a log at a time.  A StateBackend opened while another
+process writes the log (an orchestrator's daemon, say) reads beside it:
+load, list_jobs, the history, the statistics and query_jobs work (load
+without zombie recovery: the writer is alive); save, delete,
+mark_sheet_status and record_execution raise statelog.Error naming the
+process that holds the log.
 """
 from __future__ import annotations
 
@@ -89,14 +96,27 @@ class StateBackend:
         self._init_lock = threading.Lock()
         self._be: Any = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._writer_elsewhere: str | None = None
 
     # ---- life -----------------------------------------------------------
 
     def _open(self) -> None:
         with self._init_lock:
             if self._be is None:
-                self._be = _statelog.Backend(str(self.log_path), str(self.db_path),
-                                             self._durability, self._views, True)
+                try:
+                    self._be = _statelog.Backend(str(self.log_path), str(self.db_path),
+                                                 self._durability, self._views, True)
+                    self._writer_elsewhere = None
+                except Error as e:
+                    # Another process writes this log (an orchestrator's
+                    # daemon): this one reads beside it, as the original's
+                    # CLI commands do; calls that would write say who holds
+                    # the log.
+                    if not e.args or e.args[0] != _statelog.ELOCKED:
+                        raise
+                    self._be = _statelog.Backend(str(self.log_path), str(self.db_path),
+                                                 self._durability, "on_read", False, True)
+                    self._writer_elsewhere = e.args[1]
             if self._pool is None:
                 self._pool = concurrent.futures.ThreadPoolExecutor(
                     max_workers=self._workers, thread_name_prefix="statelog")
@@ -109,8 +129,13 @@ class StateBackend:
             return
         await asyncio.get_running_loop().run_in_executor(None, self._open)
 
+    _WRITES = frozenset({"save", "delete", "mark_sheet_status", "record_execution"})
+
     async def _call(self, fn: str, *args: Any, **kw: Any) -> Any:
         await self._ensure_initialized()
+        if self._writer_elsewhere is not None and fn in self._WRITES:
+            raise Error(_statelog.ELOCKED, f"{fn}: {self._writer_elsewhere}; this process "
+                        "opened the log to read only")
         be = self._be
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: getattr(be, fn)(*args, **kw))
