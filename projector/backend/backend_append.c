@@ -21,43 +21,44 @@ struct job_part {
 	size_t n;
 };
 
-static int cmp_part(const void *a, const void *b)
+/* The events' positions sorted by job id, then by position: each job's
+ * events become one run, in input order.  qsort's context by a file-scope
+ * pointer would not be thread-safe: the pairs carry their id. */
+struct pos {
+	const char *id;
+	size_t i;
+};
+
+static int cmp_pos(const void *a, const void *b)
 {
-	return strcmp(((const struct job_part *)a)->id, ((const struct job_part *)b)->id);
+	const struct pos *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
 /* Groups evs by job: parts sorted by id, each with its events in order. */
 static int group(struct job_part **out, size_t *n_out, sl_event *const *evs, size_t n)
 {
+	struct pos *ps = malloc(n * sizeof *ps);
 	struct job_part *p = calloc(n, sizeof *p);
 	size_t *at = malloc(n * sizeof *at);
-	if (!p || !at) {
+	if (!ps || !p || !at) {
+		free(ps);
 		free(p);
 		free(at);
 		return SL_ENOMEM;
 	}
+	for (size_t i = 0; i < n; i++)
+		ps[i] = (struct pos){ evs[i]->job_id, i };
+	qsort(ps, n, sizeof *ps, cmp_pos);
 	size_t np = 0;
 	for (size_t i = 0; i < n; i++) {
-		size_t k = 0;
-		while (k < np && strcmp(p[k].id, evs[i]->job_id) != 0)
-			k++;
-		if (k == np)
-			p[np++].id = evs[i]->job_id;
-		p[k].n++;
+		at[i] = ps[i].i;
+		if (i == 0 || strcmp(ps[i].id, ps[i - 1].id) != 0)
+			p[np++] = (struct job_part){ .id = ps[i].id, .at = at + i };
+		p[np - 1].n++;
 	}
-	qsort(p, np, sizeof *p, cmp_part);
-	/* Carve at[] into one run per part, then fill each run in input order. */
-	size_t off = 0;
-	for (size_t k = 0; k < np; k++) {
-		p[k].at = at + off;
-		off += p[k].n;
-		p[k].n = 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct job_part key = { .id = evs[i]->job_id };
-		struct job_part *q = bsearch(&key, p, np, sizeof *p, cmp_part);
-		q->at[q->n++] = i;
-	}
+	free(ps);
 	*out = p;
 	*n_out = np;
 	return SL_OK;

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "backend.h"
+#include "event_json.h"
 #include "log.h"
 #include "projector.h"
 
@@ -1511,4 +1512,52 @@ Test(backend, close_leaves_the_views_caught_up)
 	sqlite3_finalize(st);
 	sqlite3_close(c);
 	be = open_backend(dbpath, false);
+}
+
+/* ---- sl_backend_append: events from outside, several jobs in a commit --- */
+
+static sl_event *ev_json(const char *json)
+{
+	sl_event *ev = NULL;
+	char err[256] = "";
+	cr_assert_eq(sl_event_from_json(&ev, json, strlen(json), err, sizeof err), SL_OK, "%s", err);
+	return ev;
+}
+
+Test(backend, append_checks_each_event_against_the_ones_before_it)
+{
+	const char *lines[] = {
+		"{\"job_id\": \"A\", \"type\": \"job_created\", \"body\": {\"name\": \"a\", \"total_sheets\": 2}}",
+		"{\"job_id\": \"B\", \"type\": \"job_created\", \"body\": {\"name\": \"b\", \"total_sheets\": 2}}",
+		"{\"job_id\": \"A\", \"type\": \"sheet_started\", \"body\": {\"sheet_num\": 1}}",
+		"{\"job_id\": \"B\", \"type\": \"sheet_started\", \"body\": {\"sheet_num\": 0}}",
+	};
+	sl_event *evs[4];
+	for (int i = 0; i < 4; i++)
+		evs[i] = ev_json(lines[i]);
+	uint64_t before = sl_backend_last_seq(be);
+	cr_assert_eq(sl_backend_append(NULL, be, evs, 4), SL_EINVAL);
+	cr_assert_str_eq(sl_backend_errmsg(be), "append: event 4 (sheet_started) of job 'B': "
+			 "body.sheet_num: sheet 0 is below 1");
+	cr_assert_eq(sl_backend_last_seq(be), before, "nothing appended");
+	struct sl_job_state st;
+	cr_assert_eq(sl_backend_load(&st, be, "A"), SL_ENOTFOUND, "A was not created");
+
+	struct sl_commit_info info;
+	cr_assert_eq(sl_backend_append(&info, be, evs, 3), SL_OK, "%s", sl_backend_errmsg(be));
+	cr_assert_eq(info.last_seq - info.first_seq, 2);
+	cr_assert_eq(sl_backend_load(&st, be, "A"), SL_OK);
+	cr_assert_eq(st.status, SL_JOB_RUNNING, "A's sheet started after its creation");
+	sl_state_free(&st);
+	cr_assert_eq(sl_backend_load(&st, be, "B"), SL_OK);
+	cr_assert_eq(st.status, SL_JOB_PENDING);
+	sl_state_free(&st);
+	/* The cached states are the projector's: reopen and read them back. */
+	reopen();
+	cr_assert_eq(sl_backend_load(&st, be, "A"), SL_OK);
+	cr_assert_eq(st.status, SL_JOB_RUNNING);
+	sl_state_free(&st);
+	for (int i = 0; i < 4; i++)
+		sl_event_free(evs[i]);
+	cr_assert_eq(sl_backend_append(NULL, be, NULL, 0), SL_EINVAL, "no events");
 }
