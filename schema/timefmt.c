@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #define US_PER_SEC 1000000LL
@@ -183,32 +184,83 @@ static bool take_number(const char **p, int64_t *out)
 	return true;
 }
 
+/* Whether an ISO-8601 text names its zone: 'Z', or an offset after the
+ * time of day. */
+static bool has_zone(const char *s)
+{
+	size_t n = strlen(s);
+	if (n && (s[n - 1] == 'Z' || s[n - 1] == 'z'))
+		return true;
+	const char *t = strpbrk(s, "Tt ");
+	return t && strpbrk(t, "+-") != NULL;
+}
+
+/* A time without a zone read as local time: utc_us is what sl_time_parse()
+ * made of it (the same wall-clock reading in UTC). */
+static int local_time(int64_t *out, int64_t utc_us)
+{
+	time_t secs = (time_t)(utc_us / US_PER_SEC);
+	int64_t frac = utc_us % US_PER_SEC;
+	if (frac < 0) {
+		frac += US_PER_SEC;
+		secs--;
+	}
+	struct tm tm;
+	if (!gmtime_r(&secs, &tm))
+		return SL_EINVAL;
+	tm.tm_isdst = -1;
+	time_t local = mktime(&tm);
+	if (local == (time_t)-1)
+		return SL_EINVAL;       /* (also the one second before 1970 in UTC+0: refused) */
+	*out = (int64_t)local * US_PER_SEC + frac;
+	return SL_OK;
+}
+
 int sl_time_parse_relative(int64_t *out, const char *s, int64_t now_us)
 {
 	const char *p = s;
 	int64_t n, t;
 
-	if (*p == '-') {
-		int64_t unit;
+	if (strcmp(s, "now") == 0) {
+		t = now_us;
+	} else if (*p == '-') {
+		/* One or more number-unit pairs: -90s, -1w, -1h30m. */
+		int64_t back = 0;
 		p++;
-		if (!take_number(&p, &n))
-			return SL_EINVAL;
-		switch (*p++) {
-		case 's': unit = US_PER_SEC; break;
-		case 'm': unit = 60 * US_PER_SEC; break;
-		case 'h': unit = 3600 * US_PER_SEC; break;
-		case 'd': unit = US_PER_DAY; break;
-		default: return SL_EINVAL;
-		}
-		if (*p != '\0' || __builtin_mul_overflow(n, unit, &n) ||
-		    __builtin_sub_overflow(now_us, n, &t))
+		do {
+			int64_t unit;
+			if (!take_number(&p, &n))
+				return SL_EINVAL;
+			switch (*p++) {
+			case 's': unit = US_PER_SEC; break;
+			case 'm': unit = 60 * US_PER_SEC; break;
+			case 'h': unit = 3600 * US_PER_SEC; break;
+			case 'd': unit = US_PER_DAY; break;
+			case 'w': unit = 7 * US_PER_DAY; break;
+			default: return SL_EINVAL;
+			}
+			if (__builtin_mul_overflow(n, unit, &n) || __builtin_add_overflow(back, n, &back))
+				return SL_EINVAL;
+		} while (*p != '\0');
+		if (__builtin_sub_overflow(now_us, back, &t))
 			return SL_EINVAL;
 	} else if (*p >= '0' && *p <= '9') {
 		/* Digits only: microseconds.  A date has a '-' after its year. */
-		if (take_number(&p, &n) && *p == '\0')
+		if (take_number(&p, &n) && *p == '\0') {
 			t = n;
-		else
-			return sl_time_parse(out, s);
+		} else {
+			/* A bare date is its midnight; no zone: local time. */
+			char buf[64];
+			const char *text = s;
+			if (strlen(s) == 10) {
+				snprintf(buf, sizeof buf, "%sT00:00:00", s);
+				text = buf;
+			}
+			if (sl_time_parse(&t, text) != SL_OK)
+				return SL_EINVAL;
+			if (!has_zone(text) && local_time(&t, t) != SL_OK)
+				return SL_EINVAL;
+		}
 	} else {
 		return SL_EINVAL;
 	}

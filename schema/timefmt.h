@@ -49,11 +49,15 @@ SL_API int sl_time_parse(int64_t *out, const char *s);
 /* The wall clock now, in microseconds since the epoch (CLOCK_REALTIME). */
 SL_API int64_t sl_time_now_us(void);
 
-/* Parses a time as a person gives it to a time-travel command:
- *   -90s, -15m, -2h, -3d   that long before now_us (seconds, minutes, hours,
- *                          days of 86400 s)
+/* Parses a time as a person gives it to a command:
+ *   now                   now_us
+ *   -90s, -15m, -2h, -3d, -1w, -1h30m
+ *                         that long before now_us (seconds, minutes, hours,
+ *                         days of 86400 s, weeks; pairs add up)
  *   1795661378504474      microseconds since the epoch (digits only)
- *   any form sl_time_parse() accepts.
+ *   2026-11-26            that day's midnight, local time
+ *   any form sl_time_parse() accepts; without a zone ('Z' or an offset)
+ *                         the time is local time (the TZ environment).
  * The result must lie within SL_TIME_MIN_US..SL_TIME_MAX_US.  Returns
  * SL_EINVAL otherwise; *out is set only on success. */
 SL_API int sl_time_parse_relative(int64_t *out, const char *s, int64_t now_us);

@@ -4,6 +4,8 @@
  * backend's formatter): datetime.fromtimestamp(us / 1e6, timezone.utc)
  * .isoformat() and, for parsing, fromisoformat() minus the epoch. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
+#include <time.h>
 #include <criterion/parameterized.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -249,6 +251,14 @@ static const struct rel_row parse_relative_rows[] = {
 	{ "99999999999999999999", SL_EINVAL, 0 },
 	{ "12x", SL_EINVAL, 0 },
 	{ "2026-02-29T00:00:00Z", SL_EINVAL, 0 },
+	{ "now", SL_OK, NOW },
+	{ "-1w", SL_OK, NOW - 7LL * 86400000000LL },
+	{ "-1h30m", SL_OK, NOW - 5400000000LL },
+	{ "-1d2h3m4s", SL_OK, NOW - 93784000000LL },
+	{ "-1h30", SL_EINVAL, 0 },
+	{ "-1h-30m", SL_EINVAL, 0 },
+	{ "Now", SL_EINVAL, 0 },
+	{ "2026-13-01", SL_EINVAL, 0 },
 };
 
 ParameterizedTestParameters(schema_timefmt, parse_relative)
@@ -269,4 +279,26 @@ ParameterizedTest(size_t *idx, schema_timefmt, parse_relative)
 	else
 		cr_assert_eq(us, 12345, "sl_time_parse_relative(\"%s\") failed but changed *out",
 			     row->text);
+}
+
+/* Without a zone, a time (and a bare date, its midnight) is local time. */
+Test(schema_timefmt, no_zone_is_local_time)
+{
+	int64_t us;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	cr_assert_eq(sl_time_parse_relative(&us, "2026-11-26", NOW), SL_OK);
+	cr_assert_eq(us, 1795651200000000LL, "midnight UTC: %lld", (long long)us);
+	setenv("TZ", "IST-5:30", 1);    /* five and a half hours east, no DST */
+	tzset();
+	cr_assert_eq(sl_time_parse_relative(&us, "2026-11-26", NOW), SL_OK);
+	cr_assert_eq(us, 1795651200000000LL - 19800000000LL, "midnight in UTC+5:30");
+	cr_assert_eq(sl_time_parse_relative(&us, "2026-11-26T02:49:38.25", NOW), SL_OK);
+	cr_assert_eq(us, 1795661378250000LL - 19800000000LL, "a time without a zone");
+	cr_assert_eq(sl_time_parse_relative(&us, "2026-11-26T02:49:38Z", NOW), SL_OK);
+	cr_assert_eq(us, 1795661378000000LL, "a zone given: as given");
+	cr_assert_eq(sl_time_parse_relative(&us, "2026-11-26T02:49:38-01:00", NOW), SL_OK);
+	cr_assert_eq(us, 1795661378000000LL + 3600000000LL, "an offset given: as given");
+	setenv("TZ", "UTC", 1);
+	tzset();
 }
