@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <fcntl.h>
+
 #include <zstd.h>
 
 #include "format.h"
@@ -19,6 +21,19 @@
 /* ---- error messages ---- */
 /* Formats into buf (a handle's last error); never fails. */
 void sl_msg(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- opening files ---- */
+/* Flags added to every open() of a file the log creates or writes (LOCK,
+ * segments, indexes, temporary and set-aside files).  A symbolic link put
+ * in the directory under one of those names must not make the log truncate
+ * or write its target: the open fails with ELOOP instead.  Directories are
+ * not opened with it (a log directory may well be a link). */
+#define SL_O_WRITE (O_NOFOLLOW | O_CLOEXEC)
+
+/* strerror() for a failed open: ELOOP, which O_NOFOLLOW gives for a link,
+ * is said plainly ("Too many levels of symbolic links" does not tell a user
+ * that the file is a link the log refuses to follow). */
+const char *sl_open_strerror(int e);
 
 /* ---- paths ---- */
 /* dir/NNNNNNNNNNNNNNNNNNNN<suffix>, malloc'd; NULL on ENOMEM. */

@@ -100,7 +100,7 @@ int sl_scan_segment(struct sl_segfile *s, const struct sl_io *io, uint32_t max_c
 static int keep_aside(struct sl_segfile *s, const struct sl_io *io, uint64_t off,
 		      const char *path, bool sync)
 {
-	int fd = io->open(io->ctx, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int fd = io->open(io->ctx, path, O_WRONLY | O_CREAT | O_TRUNC | SL_O_WRITE, 0644);
 	if (fd < 0)
 		return SL_EIO;
 	int rc = SL_OK;
@@ -180,14 +180,15 @@ static int cut_tail(const char *dir, struct sl_segfile *s, const struct sl_io *i
 	rep->bytes_cut = s->size - sc->off;
 	find_lost(s, io, max_commit, sc, rep);
 	if (keep_aside(s, io, sc->off, aside, sync)) {
-		sl_msg(msg, msglen, "%s: keeping the torn tail aside: %s", aside, strerror(errno));
+		sl_msg(msg, msglen, "%s: keeping the torn tail aside: %s", aside,
+		       sl_open_strerror(errno));
 		return SL_EIO;
 	}
-	int fd = io->open(io->ctx, s->path, O_RDWR, 0);
+	int fd = io->open(io->ctx, s->path, O_RDWR | SL_O_WRITE, 0);
 	if (fd < 0 || io->ftruncate(io->ctx, fd, (off_t)sc->off) < 0 ||
 	    (sync && io->sync(io->ctx, fd) < 0)) {
 		sl_msg(msg, msglen, "%s: cutting the torn tail at offset %" PRIu64 ": %s", s->path,
-		       sc->off, strerror(errno));
+		       sc->off, sl_open_strerror(errno));
 		if (fd >= 0)
 			io->close(io->ctx, fd);
 		return SL_EIO;

@@ -23,6 +23,13 @@ void sl_msg(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *sl_open_strerror(int e)
+{
+	if (e == ELOOP)
+		return "a symbolic link, which the log refuses to follow for writing";
+	return strerror(e);
+}
+
 char *sl_seg_path(const char *dir, uint64_t first_seq, const char *suffix)
 {
 	char *p = NULL;
