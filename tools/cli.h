@@ -39,9 +39,20 @@ const char *cli_log_dir(const char *opt);
  * until the next call. */
 const char *cli_db_path(const char *log_dir, const char *opt);
 
+/* Refuses an output path chosen by the user (`what`: "--out", "--db", ...)
+ * that lies in the log directory log_dir or under it: writing there would
+ * overwrite or litter the log's own files (`at --out LOG/<segment>`).  The
+ * path's parent directory and, when it exists, the path itself are resolved
+ * with realpath() (so links and ".." do not hide the log), and compared with
+ * the resolved log directory.  Prints the refusal as `cmd` and returns
+ * SL_EXIT_USAGE; SL_EXIT_OK when the path is elsewhere or cannot be
+ * resolved (the command then fails on it with its own message). */
+int cli_refuse_in_log(const char *cmd, const char *log_dir, const char *path, const char *what);
+
 struct sl_proj;
 /* Opens the views of the log `log` (cli_log_dir()) in the database `db`
- * (cli_db_path()) for a command that only reads: where the database cannot
+ * (cli_db_path(), refused inside the log directory) for a command that only
+ * reads: where the database cannot
  * be written (a read-only mount) a private copy is caught up instead (a
  * note says so).  On failure prints the error as `cmd` and returns the
  * exit code; SL_EXIT_OK and *out otherwise. */

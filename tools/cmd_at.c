@@ -73,8 +73,11 @@ int cmd_at(int argc, char **argv)
 		cli_err("at", "give one of --seq and --time, and --out; see 'statelog at --help'");
 		return SL_EXIT_USAGE;
 	}
+	int rc = cli_refuse_in_log("at", cli_log_dir(log), out, "--out");
+	if (rc != SL_EXIT_OK)
+		return rc;
 	sl_proj *p = NULL;
-	int rc = cli_open_views("at", log, db, &p);
+	rc = cli_open_views("at", log, db, &p);
 	if (rc != SL_EXIT_OK)
 		return rc;
 	struct sl_tt_report rep = { 0 };

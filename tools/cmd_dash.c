@@ -36,6 +36,9 @@ static int dash_open(const char *cmd, const struct dash_common *c, sl_backend **
 	sl_backend_options_init(&o);
 	o.read_only = true;
 	o.db_path = cli_db_path(dir, c->db);
+	int ex = cli_refuse_in_log(cmd, dir, o.db_path, "--db");
+	if (ex != SL_EXIT_OK)
+		return ex;
 	char err[1024] = "";
 	int rc = sl_backend_open(out, dir, &o, err, sizeof err);
 	if (rc != SL_OK) {

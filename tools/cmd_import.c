@@ -107,6 +107,9 @@ int cmd_import(int argc, char **argv)
 
 	const char *dir = cli_log_dir(logopt);
 	const char *db = cli_db_path(dir, dbopt);
+	if ((code = cli_refuse_in_log("import", dir, db, "--db")) != SL_EXIT_OK)
+		goto done;
+	code = SL_EXIT_USAGE;
 	struct sl_import_options io;
 	sl_import_options_init(&io);
 	io.progress = progress;

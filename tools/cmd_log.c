@@ -181,7 +181,9 @@ int cmd_append(int argc, char **argv)
 		return SL_EXIT_USAGE;
 	}
 	const char *dir = cli_log_dir(logopt);
-	int status = SL_EXIT_OK;
+	int status = cli_refuse_in_log("append", dir, cli_db_path(dir, dbopt), "--db");
+	if (status != SL_EXIT_OK)
+		return status;
 	sl_event **evs = NULL;
 	size_t n = 0, cap = 0;
 	char *line = NULL;

@@ -103,6 +103,8 @@ int cmd_project(int argc, char **argv)
 		return rc;
 	const char *log_dir = cli_log_dir(log_opt);
 	const char *db = cli_db_path(log_dir, db_opt);
+	if ((rc = cli_refuse_in_log("project", log_dir, db, "--db")) != SL_EXIT_OK)
+		return rc;
 	sl_proj *p = NULL;
 	struct sl_proj_stats opened, st;
 	char err[1024] = "";
@@ -158,6 +160,8 @@ int cmd_rebuild(int argc, char **argv)
 		return rc;
 	const char *log_dir = cli_log_dir(log_opt);
 	const char *db = cli_db_path(log_dir, db_opt);
+	if ((rc = cli_refuse_in_log("rebuild", log_dir, db, "--db")) != SL_EXIT_OK)
+		return rc;
 	o.progress = cli_progress_count;
 	o.progress_ctx = (void *)"rebuild";
 	struct sl_proj_stats st;

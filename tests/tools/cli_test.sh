@@ -184,6 +184,34 @@ if [ -s "$tmp/at.db" ]; then pass=$((pass + 1)); else
 check "at seq 0" 2 "$sl" at --seq 0 --out "$tmp/at0.db" --log "$dl"
 check "at past the end" 2 "$sl" at --seq 99999999 --out "$tmp/at1.db" --log "$dl"
 check "at without --out" 2 "$sl" at --seq 5 --log "$dl"
+# an output chosen by the user never lands in the log directory: not over a
+# segment, not beside one, not through a link or "..", for no command
+dseg="$dl/00000000000000000001.seg"
+dsum=$(cksum <"$dseg")
+ls -A "$dl" >"$tmp/dl-files"
+ln -s "$dl" "$tmp/dl-link"
+ln -s "$dseg" "$tmp/seg-link"
+check "at --out over a segment refused" 2 "$sl" at --seq 50 --out "$dseg" --log "$dl"
+has "at --out refusal says why" err "inside the log directory"
+check "at --out beside the segments refused" 2 "$sl" at --seq 5 --out "$dl/at.db" --log "$dl"
+check "at --out the log directory refused" 2 "$sl" at --seq 5 --out "$dl" --log "$dl"
+check "at --out through a linked directory refused" 2 "$sl" at --seq 5 --out "$tmp/dl-link/at.db" --log "$dl"
+check "at --out through a link to a segment refused" 2 "$sl" at --seq 5 --out "$tmp/seg-link" --log "$dl"
+check "at --out through .. refused" 2 "$sl" at --seq 5 --out "$tmp/demo/x/../demo.log/at.db" --log "$dl"
+check "timeline --html in the log refused" 2 "$sl" timeline --html "$dl/t.html" --log "$dl"
+check "timeline --html (fleet) in the log refused" 2 "$sl" timeline --html "$dl/fleet.html" --log "$dl"
+check "rebuild --db in the log refused" 2 "$sl" rebuild --db "$dseg" --log "$dl"
+check "project --db in the log refused" 2 "$sl" project --db "$dl/v.db" --log "$dl"
+check "jobs --db in the log refused" 2 "$sl" jobs --db "$dl/v.db" --log "$dl"
+check "audit --db in the log refused" 2 "$sl" audit "$job" --db "$dl/v.db" --log "$dl"
+check "append --db in the log refused" 2 "$sl" append --db "$dl/v.db" --log "$dl" </dev/null
+ls -A "$dl" >"$tmp/dl-files-after"
+if [ "$(cksum <"$dseg")" = "$dsum" ] && cmp -s "$tmp/dl-files" "$tmp/dl-files-after"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1)); echo "FAIL a refused output changed the log directory"
+	diff "$tmp/dl-files" "$tmp/dl-files-after"
+fi
 check "project" 0 "$sl" project --log "$dl"
 check "rebuild" 0 "$sl" rebuild --log "$dl"
 check "verify demo log" 0 "$sl" verify --log "$dl"
@@ -204,6 +232,10 @@ check "import json" 0 "$sl" import --log "$tmp/imp.log" --from-json "$tmp/states
 has "import reports" out "imported 1 jobs, 1 sheets"
 has "import checked" out "answer as the source did"
 check "import verify" 0 "$sl" verify --log "$tmp/imp.log"
+check "import --db in the new log refused" 2 "$sl" import --log "$tmp/imp-in.log" \
+	--db "$tmp/imp-in.log/v.db" --from-json "$tmp/states"
+if [ ! -e "$tmp/imp-in.log" ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL a refused import made its log"; fi
 check "import again refused" 2 "$sl" import --log "$tmp/imp.log" --from-json "$tmp/states"
 has "import again says why" err "already exists"
 printf '{"job_id": "j2", "job_name": "Two", "total_sheets": 1, "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00", "sheets": {"1": {"status": "lost"}}}\n' >"$tmp/bad-state.json"
