@@ -24,11 +24,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -275,13 +277,32 @@ static int read_file(struct sl_import *imp, const char *path)
 		return rc;
 	struct sl_import_problem w = { 0 };
 	sl_imp_copy_field(w.source, sizeof w.source, path);
+	/* Only a regular file is read: opened without blocking (a FIFO would
+	 * otherwise wait for a writer forever, a device read without end) and
+	 * checked before a byte is read, as --from-db is. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return sl_imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "%s: %s", path,
+				strerror(errno));
+	struct stat sb;
+	if (fstat(fd, &sb) != 0) {
+		int e = errno;
+		close(fd);
+		return sl_imp_fail(imp, SL_EIO, "%s: %s", path, strerror(e));
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return sl_imp_fail(imp, SL_EINVAL, "%s: %s, not a regular file: state files are read "
+				"only from regular files", path, S_ISDIR(sb.st_mode) ? "a directory" :
+				S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISSOCK(sb.st_mode) ? "a socket" :
+				"a device");
+	}
 	json_error_t e;
-	json_t *root = json_load_file(path, JSON_ALLOW_NUL, &e);
+	json_t *root = json_loadfd(fd, JSON_ALLOW_NUL, &e);
+	close(fd);
 	if (!root) {
-		struct stat sb;
-		if (stat(path, &sb) != 0)
-			return sl_imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "%s: %s", path,
-					strerror(errno));
+		if (json_error_code(&e) == json_error_out_of_memory)
+			return sl_imp_fail(imp, SL_ENOMEM, "%s: out of memory", path);
 		return sl_imp_damage(imp, &w, "not valid JSON (line %d, column %d: %s)", e.line,
 				  e.column, e.text);
 	}

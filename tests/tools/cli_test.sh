@@ -238,6 +238,13 @@ if [ ! -e "$tmp/imp-in.log" ]; then pass=$((pass + 1)); else
 	fail=$((fail + 1)); echo "FAIL a refused import made its log"; fi
 check "import again refused" 2 "$sl" import --log "$tmp/imp.log" --from-json "$tmp/states"
 has "import again says why" err "already exists"
+# a FIFO among the state files is refused, not waited on
+mkdir "$tmp/states-fifo"
+cp "$tmp/states/j1.json" "$tmp/states-fifo/"
+mkfifo "$tmp/states-fifo/pipe.json"
+check "import: a FIFO among the state files" 2 timeout 10 "$sl" import --log "$tmp/imp-fifo.log" \
+	--from-json "$tmp/states-fifo"
+has "import: the FIFO named" err "pipe.json: a FIFO, not a regular file"
 printf '{"job_id": "j2", "job_name": "Two", "total_sheets": 1, "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00", "sheets": {"1": {"status": "lost"}}}\n' >"$tmp/bad-state.json"
 check "import damaged" 3 "$sl" import --log "$tmp/imp2.log" --from-json "$tmp/bad-state.json"
 has "import damaged names job and sheet" err "job 'j2', sheet 1: status"
