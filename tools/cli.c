@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "event_json_internal.h"
 #include "projector.h"
 #include "sl_error.h"
 #include "timefmt.h"
@@ -18,11 +19,40 @@
 void cli_err(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "statelog %s: ", cmd);
+	char *msg = NULL;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	int n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "statelog %s: ", cmd);
+	if (n >= 0)
+		sl_text_put(stderr, msg, 0, SL_TEXT_LINE);
+	else
+		fputs("out of memory", stderr);
 	fputc('\n', stderr);
+	free(msg);
+}
+
+/* s shown in form, kept in a ring of the last 8 results. */
+static const char *shown(const char *s, enum sl_text_form form)
+{
+	static char *ring[8];
+	static unsigned next;
+	if (!s)
+		return "";
+	unsigned i = next++ % 8;
+	free(ring[i]);
+	ring[i] = sl_text_show(s, 0, form);
+	return ring[i] ? ring[i] : "(out of memory)";
+}
+
+const char *cli_field(const char *s)
+{
+	return shown(s, SL_TEXT_FIELD);
+}
+
+const char *cli_line(const char *s)
+{
+	return shown(s, SL_TEXT_LINE);
 }
 
 void cli_note(const char *fmt, ...)

@@ -24,8 +24,20 @@ typedef int (*sl_cmd_fn)(int argc, char **argv);
  * nothing otherwise (so that scripts and logs see only results). */
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Prints "statelog CMD: message" to stderr. */
+/* Prints "statelog CMD: message" to stderr, its control characters escaped
+ * (a message can quote a job id, a file name, a reason: text from users). */
 void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* s as a column of a table shows it (sl_text_put()'s SL_TEXT_FIELD): bare,
+ * or quoted with its control characters escaped, so that a job id or name
+ * holding ESC sequences cannot reach the terminal.  NULL gives "" (and ""
+ * gives "\"\"").
+ * Borrowed: valid until the eighth call after it ("(out of memory)" when
+ * it could not be made). */
+const char *cli_field(const char *s);
+/* The same, never quoted: only the control characters escaped (text already
+ * written as part of a line: a reason, a message). */
+const char *cli_line(const char *s);
 
 /* The exit code for an SL_* library error. */
 int cli_exit_for(int sl_code);
@@ -75,7 +87,7 @@ void cli_progress_count(void *label, uint64_t done, uint64_t total);
 struct sl_state_column;
 struct sl_value;
 /* An audited value for a table: "(no row)", NULL, a number, a time, or
- * quoted text cut short (cmd_audit.c); len >= 160.  c NULL: a row's
+ * quoted text cut short and escaped as dump does (cmd_audit.c); len >= 280.  c NULL: a row's
  * presence (a status name). */
 void cli_audit_value(const struct sl_state_column *c, bool absent, const struct sl_value *v,
 		     char *buf, size_t len);

@@ -234,8 +234,8 @@ int cmd_jobs(int argc, char **argv)
 		char sheets[48];
 		snprintf(sheets, sizeof sheets, "%" PRId64 "/%" PRId64, r->last_completed_sheet,
 			 r->total_sheets);
-		printf("%-24s %-15s %11s  %-32s %s\n", r->id, sl_job_status_name(r->status), sheets,
-		       fmt_time(true, r->updated_at_us, t), r->name ? r->name : "");
+		printf("%-24s %-15s %11s  %-32s %s\n", cli_field(r->id), sl_job_status_name(r->status),
+		       sheets, fmt_time(true, r->updated_at_us, t), cli_field(r->name));
 	}
 	ex = SL_EXIT_OK;
 out:
@@ -351,8 +351,8 @@ static json_t *state_json(const struct sl_job_state *st)
 static void show_text(const struct sl_job_state *st, bool zombie)
 {
 	char t[SL_TIME_BUFSZ];
-	printf("job            %s\n", st->id);
-	printf("name           %s\n", st->name ? st->name : "-");
+	printf("job            %s\n", cli_field(st->id));
+	printf("name           %s\n", st->name ? cli_field(st->name) : "-");
 	printf("status         %s%s\n", sl_job_status_name(st->status),
 	       zombie ? "  (zombie: its pid is gone; the writer's next load recovers it)" : "");
 	printf("sheets         %" PRId64 " of %" PRId64 " completed", st->last_completed_sheet,
@@ -368,10 +368,10 @@ static void show_text(const struct sl_job_state *st, bool zombie)
 	printf("updated        %s\n", fmt_time(true, st->updated_at_us, t));
 	printf("started        %s\n", fmt_time(st->has_started_at, st->started_at_us, t));
 	printf("completed      %s\n", fmt_time(st->has_completed_at, st->completed_at_us, t));
-	printf("config         %s%s%s\n", st->config_path ? st->config_path : "-",
-	       st->config_hash ? "  hash " : "", st->config_hash ? st->config_hash : "");
+	printf("config         %s%s%s\n", st->config_path ? cli_field(st->config_path) : "-",
+	       st->config_hash ? "  hash " : "", cli_field(st->config_hash));
 	if (st->error_message)
-		printf("error          %s\n", st->error_message);
+		printf("error          %s\n", cli_field(st->error_message));
 	if (!st->n_sheets)
 		return;
 	printf("\n%5s  %-15s %8s %5s  %-32s %s\n", "SHEET", "STATUS", "ATTEMPTS", "EXIT",
@@ -384,7 +384,7 @@ static void show_text(const struct sl_job_state *st, bool zombie)
 		printf("%5" PRId64 "  %-15s %8" PRId64 " %5s  %-32s %s\n", s->sheet_num,
 		       sl_sheet_status_name(s->status), s->attempt_count, ex,
 		       fmt_time(s->has_completed_at, s->completed_at_us, t),
-		       s->error_message ? s->error_message : "");
+		       cli_field(s->error_message));
 	}
 }
 

@@ -312,6 +312,51 @@ check "bad input: an unknown type name refused" 2 "$sl" append --log "$bl" <"$tm
 printf '{"job_id": "big" "type": 1}\n' >"$tmp/in"
 check "bad input: malformed JSON refused" 2 "$sl" append --log "$bl" <"$tmp/in"
 has "bad input: malformed JSON located" err "line 1, column"
+# terminal controls in what users wrote (ids, names, messages) reach no
+# terminal: every text output escapes them as dump does (\x1b, \u009b)
+ctl=$(printf '[\001-\010\013-\037\177]|\302[\200-\237]')
+noctl() {  # noctl NAME FILE: FILE (out or err) holds no control character
+	if LC_ALL=C grep -Eq "$ctl" "$tmp/$2"; then
+		fail=$((fail + 1)); echo "FAIL $1: a raw control character in $2"
+		od -c "$tmp/$2" | head -n 5
+	else
+		pass=$((pass + 1))
+	fi
+}
+el="$tmp/escapes.log"
+"$sl" init --log "$el" >/dev/null
+printf '%s\n' \
+	'{"job_id": "red\u001b[31m", "type": "job_created", "body": {"name": "N\u001b]0;owned\u0007\u009b2J\u007f", "total_sheets": 2}}' \
+	'{"job_id": "red\u001b[31m", "type": "sheet_started", "body": {"sheet_num": 1}}' \
+	'{"job_id": "red\u001b[31m", "type": "sheet_failed", "body": {"sheet_num": 1, "message": "boom\u001b[2J\r\u0085"}}' \
+	'{"job_id": "red\u001b[31m", "type": "job_failed", "body": {"message": "gone\u001b[5m"}}' \
+	>"$tmp/in"
+check "escapes: append" 0 "$sl" append --log "$el" <"$tmp/in"
+red=$(printf 'red\033[31m')
+check "escapes: jobs" 0 "$sl" jobs --log "$el"
+noctl "escapes: jobs" out
+has "escapes: jobs shows the id escaped" out 'red\\x1b\[31m'
+has "escapes: jobs shows a C1 escaped" out '\\u009b2J'
+check "escapes: show" 0 "$sl" show "$red" --log "$el"
+noctl "escapes: show" out
+has "escapes: show shows the message escaped" out 'boom\\x1b\[2J\\r\\u0085'
+check "escapes: history" 0 "$sl" history "$red" --log "$el"
+noctl "escapes: history" out
+check "escapes: stats" 0 "$sl" stats "$red" --log "$el"
+noctl "escapes: stats" out
+check "escapes: audit" 0 "$sl" audit "$red" --log "$el"
+noctl "escapes: audit" out
+check "escapes: audit --full" 0 "$sl" audit "$red" --full --log "$el"
+noctl "escapes: audit --full" out
+check "escapes: dump" 0 "$sl" dump --log "$el"
+noctl "escapes: dump" out
+check "escapes: an unknown id in an error" 4 "$sl" show "$(printf 'no\033[31m')" --log "$el"
+noctl "escapes: the error message" err
+has "escapes: the error names the id escaped" err 'no\\x1b\[31m'
+check "escapes: timeline" 0 "$sl" timeline "$red" --html "$tmp/esc.html" --log "$el"
+noctl "escapes: timeline" out
+check "escapes: jobs --json keeps JSON's escapes" 0 "$sl" jobs --log "$el" --json
+has "escapes: JSON escape" out 'red\\u001b\[31m'
 # a database written by a newer view schema: rebuilt
 if command -v sqlite3 >/dev/null; then
 	sqlite3 "$tmp/bad-input.db" "UPDATE statelog_meta SET value = 99 WHERE key = 'views_version'"
