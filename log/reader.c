@@ -506,7 +506,14 @@ int sl_log_verify(const char *dir, const struct sl_reader_options *opts,
 		rep->last_time_us = rec.time_us;
 		rep->events++;
 		sl_event *ev;
-		if (sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us)) {
+		int drc = sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us);
+		if (drc == SL_ENOMEM) {
+			/* Not damage: the event was not looked at. */
+			sl_msg(err, errlen, "%s: event %" PRIu64 ": out of memory", dir, rec.seq);
+			rc = SL_ENOMEM;
+			goto out;
+		}
+		if (drc) {
 			rep->damaged = true;
 			snprintf(rep->damage_segment, sizeof(rep->damage_segment), "%s", r->seg.path);
 			rep->damage_offset = rec.offset;

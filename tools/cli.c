@@ -32,6 +32,12 @@ void cli_err(const char *cmd, const char *fmt, ...)
 	free(msg);
 }
 
+int cli_fail(const char *cmd, int rc, const char *msg)
+{
+	cli_err(cmd, "%s", msg && msg[0] ? msg : sl_strerror(rc));
+	return cli_exit_for(rc);
+}
+
 /* s shown in form, kept in a ring of the last 8 results. */
 static const char *shown(const char *s, enum sl_text_form form)
 {
@@ -167,10 +173,8 @@ int cli_open_views(const char *cmd, const char *log, const char *db, struct sl_p
 	o.copy_if_read_only = true;
 	char err[1024] = "";
 	int rc = sl_proj_open(out, dir, path, &o, NULL, err, sizeof err);
-	if (rc != SL_OK) {
-		cli_err(cmd, "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc != SL_OK)
+		return cli_fail(cmd, rc, err);
 	if (sl_proj_private_copy(*out))
 		cli_note("%s cannot be written here: reading a private copy\n", path);
 	return SL_EXIT_OK;

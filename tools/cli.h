@@ -28,6 +28,12 @@ void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (a message can quote a job id, a file name, a reason: text from users). */
 void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Prints a library's failure as `cmd`: its message, or, when the message is
+ * empty (a path that set none, typically on an allocation failure), what
+ * the code means (sl_strerror(): "out of memory"), never nothing.  Returns
+ * the exit code for rc (cli_exit_for()). */
+int cli_fail(const char *cmd, int rc, const char *msg);
+
 /* s as a column of a table shows it (sl_text_put()'s SL_TEXT_FIELD): bare,
  * or quoted with its control characters escaped, so that a job id or name
  * holding ESC sequences cannot reach the terminal.  NULL gives "" (and ""

@@ -608,8 +608,7 @@ int cmd_audit(int argc, char **argv)
 		rc = sl_audit_run(p, o.job, &f, print_entry, &o);
 	int ex = SL_EXIT_OK;
 	if (rc != SL_OK) {
-		cli_err("audit", "%s", sl_proj_errmsg(p)[0] ? sl_proj_errmsg(p) : sl_strerror(rc));
-		ex = cli_exit_for(rc);
+		ex = cli_fail("audit", rc, sl_proj_errmsg(p));
 	} else if (o.form != FORM_JSON && o.seen == 0) {
 		printf("(no event of job %s matches)\n", cli_field(o.job));
 	} else if (o.form == FORM_STORY) {

@@ -41,10 +41,8 @@ static int dash_open(const char *cmd, const struct dash_common *c, sl_backend **
 		return ex;
 	char err[1024] = "";
 	int rc = sl_backend_open(out, dir, &o, err, sizeof err);
-	if (rc != SL_OK) {
-		cli_err(cmd, "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc != SL_OK)
+		return cli_fail(cmd, rc, err);
 	if (sl_backend_views_copy(*out))
 		cli_note("%s cannot be written here: reading a private copy\n", o.db_path);
 	return SL_EXIT_OK;
@@ -52,8 +50,7 @@ static int dash_open(const char *cmd, const struct dash_common *c, sl_backend **
 
 static int dash_fail(const char *cmd, sl_backend *be, int rc)
 {
-	cli_err(cmd, "%s", sl_backend_errmsg(be)[0] ? sl_backend_errmsg(be) : sl_strerror(rc));
-	return cli_exit_for(rc);
+	return cli_fail(cmd, rc, sl_backend_errmsg(be));
 }
 
 /* ---- JSON values as the original's dicts hold them ---------------------- */

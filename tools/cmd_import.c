@@ -126,7 +126,8 @@ int cmd_import(int argc, char **argv)
 		rc = sl_import_write(imp, dir, db, NULL);
 	cli_progress_done();
 	if (rc != SL_OK) {
-		cli_err("import", "%s (nothing imported)", sl_import_errmsg(imp));
+		cli_err("import", "%s (nothing imported)",
+			sl_import_errmsg(imp)[0] ? sl_import_errmsg(imp) : sl_strerror(rc));
 		code = import_exit(rc);
 		goto done;
 	}

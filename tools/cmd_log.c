@@ -102,10 +102,8 @@ int cmd_init(int argc, char **argv)
 	}
 	o.create = true;
 	int rc = sl_log_open(&log, dir, &o, NULL, err, sizeof(err));
-	if (rc) {
-		cli_err("init", "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc)
+		return cli_fail("init", rc, err);
 	uint8_t id[SL_LOG_ID_SIZE];
 	char hex[2 * SL_LOG_ID_SIZE + 1];
 	sl_log_id(id, log);
@@ -240,8 +238,7 @@ int cmd_append(int argc, char **argv)
 	char err[1024] = "";
 	int rc = sl_backend_open(&be, dir, &bo, err, sizeof(err));
 	if (rc) {
-		cli_err("append", "%s", err);
-		status = cli_exit_for(rc);
+		status = cli_fail("append", rc, err);
 		goto out;
 	}
 	print_recovery("append", &rep);
@@ -358,10 +355,8 @@ int cmd_dump(int argc, char **argv)
 	sl_reader *r;
 	char err[1024] = "";
 	int rc = sl_reader_open(&r, dir, NULL, err, sizeof(err));
-	if (rc) {
-		cli_err("dump", "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc)
+		return cli_fail("dump", rc, err);
 	if (since != INT64_MIN)
 		rc = sl_reader_seek_time(r, since);
 	if (rc == SL_OK && from > 1)
@@ -415,7 +410,7 @@ int cmd_dump(int argc, char **argv)
 		sl_event_free(ev);
 	}
 	if (got < 0 && got != SL_ECORRUPT)
-		cli_err("dump", "%s", sl_reader_errmsg(r)[0] ? sl_reader_errmsg(r) : sl_strerror(got));
+		cli_fail("dump", got, sl_reader_errmsg(r));
 	else if (got == SL_ECORRUPT && sl_reader_errmsg(r)[0])
 		cli_err("dump", "%s", sl_reader_errmsg(r));
 	sl_reader_close(r);
@@ -465,10 +460,8 @@ int cmd_verify(int argc, char **argv)
 	char err[1024] = "";
 	int rc = sl_log_verify(dir, NULL, &v, cli_progress, (void *)"verify", err, sizeof(err));
 	cli_progress_done();
-	if (rc) {
-		cli_err("verify", "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc)
+		return cli_fail("verify", rc, err);
 	if (v.damaged) {
 		printf("DAMAGED: %s\n", v.damage);
 		printf("  segment %s, offset %" PRIu64 "; %" PRIu64 " events before it are sound\n",
@@ -520,10 +513,8 @@ int cmd_repair(int argc, char **argv)
 	struct sl_repair_report rep;
 	char err[1024] = "";
 	int rc = sl_log_repair(dir, NULL, &rep, err, sizeof(err));
-	if (rc) {
-		cli_err("repair", "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc)
+		return cli_fail("repair", rc, err);
 	if (!rep.changed) {
 		printf("%s: no damage found; nothing changed\n", dir);
 		return SL_EXIT_OK;

@@ -649,8 +649,7 @@ int cmd_timeline(int argc, char **argv)
 	else if (!job)
 		rc = write_fleet(p, html, err, sizeof err);
 	if (rc != SL_OK && rc != SL_EUNKNOWN) {
-		cli_err("timeline", "%s", err[0] ? err : sl_strerror(rc));
-		ex = cli_exit_for(rc);
+		ex = cli_fail("timeline", rc, err);
 	}
 	sl_proj_close(p);
 	return ex;

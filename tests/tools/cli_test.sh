@@ -216,6 +216,40 @@ check "project" 0 "$sl" project --log "$dl"
 check "rebuild" 0 "$sl" rebuild --log "$dl"
 check "verify demo log" 0 "$sl" verify --log "$dl"
 
+# out of memory (an address-space limit) is said as such: never as damage
+# (exit 3, "does not decode"), never as an empty message.  The limit grows
+# by 3% from where the program cannot even load until project succeeds, so
+# that allocations fail at every stage in turn.  Not under AddressSanitizer,
+# which needs terabytes of address space.
+if ldd "$sl" 2>/dev/null | grep -q libasan; then
+	echo "skipped: out of memory (AddressSanitizer)"
+else
+	mdb="$tmp/mem.db"
+	v=2000 oom=0 bad=0
+	while [ "$v" -lt 2000000 ]; do
+		rm -f "$mdb" "$mdb"-*
+		( ulimit -v "$v" && exec "$sl" project --log "$dl" --db "$mdb" ) >"$tmp/out" 2>"$tmp/err"
+		got=$? at=$v
+		[ "$got" -eq 0 ] && break
+		v=$((v + v * 3 / 100))
+		# the dynamic loader, before statelog runs
+		[ "$got" -eq 127 ] && continue
+		if grep -q 'statelog project: .*out of memory' "$tmp/err"; then oom=$((oom + 1)); fi
+		if [ "$got" -eq 3 ] || grep -Eq 'decode|damage|corrupt|malformed|^statelog project: *$' "$tmp/err" ||
+			! grep -q 'statelog project: .' "$tmp/err"; then
+			bad=$((bad + 1))
+			echo "FAIL out of memory at ulimit -v $at: exit $got"
+			sed 's/^/  err: /' "$tmp/err" | head -n 3
+		fi
+	done
+	if [ "$bad" -eq 0 ] && [ "$oom" -gt 0 ] && [ "$v" -lt 2000000 ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL out of memory: $bad runs misreported, $oom said out of memory, limit reached $v"
+	fi
+fi
+
 # import: from JSON state files (no other tool needed to make a source)
 check "import --help" 0 "$sl" import --help
 has "import --help says usage" out "usage: statelog import"
