@@ -69,6 +69,17 @@ struct sl_segfile {
 	uint64_t scanned_to;           /* offsets below this are covered by idx */
 };
 
+/* Whether dir's segment `first_seq` is one whose header was never written:
+ * no longer than a header, and every byte of it zero (or none).  Creating a
+ * segment writes its header to a temporary file and renames it into place;
+ * under durability `none` nothing is synced, and a crash can leave the name
+ * with no data, so such a file can hold no event.  A file holding part of a
+ * header (a byte that is not zero) is a segment cut short: damage, since
+ * commits may have followed.  *size gets the file's size.  false on any
+ * error (the caller's own checks then report it). */
+bool sl_seg_never_completed(const struct sl_io *io, const char *dir, uint64_t first_seq,
+			    uint64_t *size);
+
 /* Opens dir's segment `first_seq` for reading and checks its header.
  * SL_ECORRUPT / SL_EVERSION with msg naming the file; SL_EIO. A file too
  * short to hold a header is SL_ECORRUPT with *short_header set. */

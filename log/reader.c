@@ -187,6 +187,16 @@ static int next_segment(struct sl_reader *r)
 		if (r->off < r->seg.size)
 			return 1;
 	}
+	/* A last segment whose header was never written holds no event: the
+	 * end of the log, as a torn tail is (offset 0 says which); the writer
+	 * sets it aside.  Part of a header is damage (open_seg() says so). */
+	uint64_t size;
+	if (r->cur + 2 == r->nseg &&
+	    sl_seg_never_completed(r->io, r->dir, r->segs[r->cur + 1], &size)) {
+		r->torn = true;
+		r->stop_off = 0;
+		return 0;
+	}
 	int rc = open_seg(r, r->cur + 1, true);
 	return rc ? rc : 1;
 }

@@ -43,7 +43,9 @@ static void print_recovery(const char *cmd, const struct sl_recovery_report *rep
 		fputc('\n', stderr);
 	}
 	if (rep->empty_segment_removed)
-		fprintf(stderr, "statelog %s: recovered: set aside a half-created last segment\n", cmd);
+		fprintf(stderr, "statelog %s: recovered: set aside %s as %s, a last segment whose header "
+			"was never written (%" PRIu64 " bytes, all zero): no event was in it\n", cmd,
+			rep->segment, rep->aside, rep->bytes_cut);
 	if (rep->indexes_rebuilt)
 		fprintf(stderr, "statelog %s: rebuilt %u missing or stale index file(s)\n", cmd,
 			rep->indexes_rebuilt);
@@ -487,7 +489,10 @@ int cmd_verify(int argc, char **argv)
 		if (v.stale_indexes)
 			printf("  %u index file(s) missing or stale: the next writer rebuilds them\n",
 			       v.stale_indexes);
-		if (v.torn_tail)
+		if (v.torn_tail && v.torn_offset == 0)
+			printf("  the last segment's header was never written (a crash while it was "
+			       "created): no event is in it, and the next writer sets it aside\n");
+		else if (v.torn_tail)
 			printf("  torn last commit at offset %" PRIu64 " (a writer is appending, or died: "
 			       "its next open cuts it)\n", v.torn_offset);
 	}
