@@ -172,7 +172,7 @@ int sl_compact_segment(const char *dir, const struct sl_io *io, uint64_t first_s
 		rc = SL_ENOMEM;
 		goto out;
 	}
-	pk.fd = io->open(io->ctx, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	pk.fd = io->open(io->ctx, tmp, O_RDWR | O_CREAT | O_TRUNC | SL_O_WRITE, 0644);
 	if (pk.fd < 0) {
 		sl_msg(msg, msglen, "%s: %s", tmp, strerror(errno));
 		rc = SL_EIO;

@@ -127,7 +127,7 @@ int sl_index_write(const struct sl_segfile *s, const struct sl_io *io, const cha
 		sl_idx_entry_encode(&s->idx[i], buf + SL_IDX_HEADER_SIZE + i * SL_IDX_ENTRY_SIZE);
 	if (s->sealed)
 		sl_idx_entry_encode(&s->seal, buf + SL_IDX_HEADER_SIZE + s->n_idx * SL_IDX_ENTRY_SIZE);
-	fd = io->open(io->ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	fd = io->open(io->ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC | SL_O_WRITE, 0644);
 	if (fd < 0)
 		goto ioerr;
 	size_t done = 0;

@@ -63,16 +63,23 @@ SL_API void sl_log_options_init(struct sl_log_options *opts);
  * valid until the next open that fills the same report. */
 struct sl_recovery_report {
 	bool tail_cut;              /* a torn or partial tail was cut off */
-	char segment[512];          /* the segment whose tail was cut */
+	char segment[512];          /* the segment whose tail was cut, or the
+				       half-created one set aside */
 	uint64_t cut_offset;        /* where the cut began */
-	uint64_t bytes_cut;
+	uint64_t bytes_cut;         /* bytes cut, or the size of the half-created
+				       segment set aside (all zeros) */
 	bool seq_lost;              /* the cut held at least one whole, valid
 				       commit (not acknowledged by an `always`
 				       writer, or it would not have been torn) */
 	uint64_t lost_first_seq;    /* when seq_lost: the range found in the cut */
 	uint64_t lost_last_seq;
-	char aside[512];            /* file the cut bytes were kept in */
-	bool empty_segment_removed; /* a half-created last segment was set aside */
+	char aside[512];            /* file the cut bytes were kept in, or the
+				       half-created segment's new name (.seg.torn) */
+	bool empty_segment_removed; /* a last segment whose header was never
+				       written (no byte, or only zeros: no event
+				       can be in it) was set aside; a last
+				       segment holding part of a header is damage
+				       (SL_ECORRUPT) */
 	uint32_t indexes_rebuilt;   /* index files written because missing or stale */
 	uint64_t next_seq;          /* the sequence number the next event gets */
 };
@@ -219,7 +226,11 @@ struct sl_verify_report {
 	uint64_t unknown_events;          /* events of types this build does not know */
 	uint32_t stale_indexes;           /* index files missing or out of date */
 	bool torn_tail;                   /* the last commit is incomplete (a writer
-					     is mid-append, or died: open cuts it) */
+					     is mid-append, or died: open cuts it);
+					     or, with torn_offset 0, the last
+					     segment's header was never written (no
+					     byte, or only zeros: no event in it; open
+					     sets it aside) */
 	uint64_t torn_offset;
 	bool damaged;                     /* damage found: see the fields below */
 	char damage_segment[512];

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <fcntl.h>
+
 #include <zstd.h>
 
 #include "format.h"
@@ -19,6 +21,19 @@
 /* ---- error messages ---- */
 /* Formats into buf (a handle's last error); never fails. */
 void sl_msg(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- opening files ---- */
+/* Flags added to every open() of a file the log creates or writes (LOCK,
+ * segments, indexes, temporary and set-aside files).  A symbolic link put
+ * in the directory under one of those names must not make the log truncate
+ * or write its target: the open fails with ELOOP instead.  Directories are
+ * not opened with it (a log directory may well be a link). */
+#define SL_O_WRITE (O_NOFOLLOW | O_CLOEXEC)
+
+/* strerror() for a failed open: ELOOP, which O_NOFOLLOW gives for a link,
+ * is said plainly ("Too many levels of symbolic links" does not tell a user
+ * that the file is a link the log refuses to follow). */
+const char *sl_open_strerror(int e);
 
 /* ---- paths ---- */
 /* dir/NNNNNNNNNNNNNNNNNNNN<suffix>, malloc'd; NULL on ENOMEM. */
@@ -53,6 +68,17 @@ struct sl_segfile {
 	struct sl_idx_entry seal;
 	uint64_t scanned_to;           /* offsets below this are covered by idx */
 };
+
+/* Whether dir's segment `first_seq` is one whose header was never written:
+ * no longer than a header, and every byte of it zero (or none).  Creating a
+ * segment writes its header to a temporary file and renames it into place;
+ * under durability `none` nothing is synced, and a crash can leave the name
+ * with no data, so such a file can hold no event.  A file holding part of a
+ * header (a byte that is not zero) is a segment cut short: damage, since
+ * commits may have followed.  *size gets the file's size.  false on any
+ * error (the caller's own checks then report it). */
+bool sl_seg_never_completed(const struct sl_io *io, const char *dir, uint64_t first_seq,
+			    uint64_t *size);
 
 /* Opens dir's segment `first_seq` for reading and checks its header.
  * SL_ECORRUPT / SL_EVERSION with msg naming the file; SL_EIO. A file too

@@ -187,6 +187,16 @@ static int next_segment(struct sl_reader *r)
 		if (r->off < r->seg.size)
 			return 1;
 	}
+	/* A last segment whose header was never written holds no event: the
+	 * end of the log, as a torn tail is (offset 0 says which); the writer
+	 * sets it aside.  Part of a header is damage (open_seg() says so). */
+	uint64_t size;
+	if (r->cur + 2 == r->nseg &&
+	    sl_seg_never_completed(r->io, r->dir, r->segs[r->cur + 1], &size)) {
+		r->torn = true;
+		r->stop_off = 0;
+		return 0;
+	}
 	int rc = open_seg(r, r->cur + 1, true);
 	return rc ? rc : 1;
 }
@@ -506,7 +516,14 @@ int sl_log_verify(const char *dir, const struct sl_reader_options *opts,
 		rep->last_time_us = rec.time_us;
 		rep->events++;
 		sl_event *ev;
-		if (sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us)) {
+		int drc = sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us);
+		if (drc == SL_ENOMEM) {
+			/* Not damage: the event was not looked at. */
+			sl_msg(err, errlen, "%s: event %" PRIu64 ": out of memory", dir, rec.seq);
+			rc = SL_ENOMEM;
+			goto out;
+		}
+		if (drc) {
 			rep->damaged = true;
 			snprintf(rep->damage_segment, sizeof(rep->damage_segment), "%s", r->seg.path);
 			rep->damage_offset = rec.offset;

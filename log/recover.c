@@ -100,7 +100,7 @@ int sl_scan_segment(struct sl_segfile *s, const struct sl_io *io, uint32_t max_c
 static int keep_aside(struct sl_segfile *s, const struct sl_io *io, uint64_t off,
 		      const char *path, bool sync)
 {
-	int fd = io->open(io->ctx, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int fd = io->open(io->ctx, path, O_WRONLY | O_CREAT | O_TRUNC | SL_O_WRITE, 0644);
 	if (fd < 0)
 		return SL_EIO;
 	int rc = SL_OK;
@@ -180,14 +180,15 @@ static int cut_tail(const char *dir, struct sl_segfile *s, const struct sl_io *i
 	rep->bytes_cut = s->size - sc->off;
 	find_lost(s, io, max_commit, sc, rep);
 	if (keep_aside(s, io, sc->off, aside, sync)) {
-		sl_msg(msg, msglen, "%s: keeping the torn tail aside: %s", aside, strerror(errno));
+		sl_msg(msg, msglen, "%s: keeping the torn tail aside: %s", aside,
+		       sl_open_strerror(errno));
 		return SL_EIO;
 	}
-	int fd = io->open(io->ctx, s->path, O_RDWR, 0);
+	int fd = io->open(io->ctx, s->path, O_RDWR | SL_O_WRITE, 0);
 	if (fd < 0 || io->ftruncate(io->ctx, fd, (off_t)sc->off) < 0 ||
 	    (sync && io->sync(io->ctx, fd) < 0)) {
 		sl_msg(msg, msglen, "%s: cutting the torn tail at offset %" PRIu64 ": %s", s->path,
-		       sc->off, strerror(errno));
+		       sc->off, sl_open_strerror(errno));
 		if (fd >= 0)
 			io->close(io->ctx, fd);
 		return SL_EIO;
@@ -257,14 +258,19 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 		rc = SL_ENOTFOUND;
 		goto out;
 	}
-	/* A last segment too short to hold its header was being created when
-	 * the writer stopped (its first commit never written): set it aside. */
+	/* A last segment whose header was never written (no byte of it, or
+	 * only zeros: a crash while it was being created, under durability
+	 * `none`) held no event: it is set aside and reported.  One that holds
+	 * part of a header was cut short after it was written, and commits,
+	 * acknowledged ones too, may have followed: that is damage, as verify
+	 * says, until `statelog repair` (log/FORMAT.md, "Recovery"). */
 	if (n > 1) {
 		bool short_header;
+		uint64_t size = 0;
 		rc = sl_segfile_open(&s, io, dir, seqs[n - 1], &short_header, msg, msglen);
 		if (rc == SL_OK) {
 			sl_segfile_close(&s, io);
-		} else if (rc == SL_ECORRUPT && short_header) {
+		} else if (rc == SL_ECORRUPT && sl_seg_never_completed(io, dir, seqs[n - 1], &size)) {
 			char *p = sl_seg_path(dir, seqs[n - 1], SL_SEG_SUFFIX);
 			char *q = sl_seg_path(dir, seqs[n - 1], SL_SEG_SUFFIX ".torn");
 			if (!p || !q || io->rename(io->ctx, p, q) < 0) {
@@ -275,10 +281,16 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 				goto out;
 			}
 			rep->empty_segment_removed = true;
+			sl_msg(rep->segment, sizeof(rep->segment), "%s", p);
+			sl_msg(rep->aside, sizeof(rep->aside), "%s", q);
+			rep->bytes_cut = size;
 			free(p);
 			free(q);
 			n--;
 		} else {
+			if (rc == SL_ECORRUPT && short_header && msg && msglen > strlen(msg))
+				sl_msg(msg + strlen(msg), msglen - strlen(msg), ", and not empty: a segment "
+				       "cut short, whose commits may be lost (run statelog repair)");
 			goto out;
 		}
 	}

@@ -89,8 +89,16 @@ static int copy_record(struct salvage *sv, const struct sl_decoder *d)
 			const struct sl_rec *x = &d->recs[r];
 			if (bad || x->seq < sv->next_seq)
 				continue;
-			/* An undecodable event ends what is kept of the commit. */
-			if (sl_event_decode(&sv->evs[k], x->data, x->len, x->seq, x->time_us))
+			/* An undecodable event ends what is kept of the commit;
+			 * no memory to decode one stops the repair (it must
+			 * not turn sound events into a gap). */
+			rc = sl_event_decode(&sv->evs[k], x->data, x->len, x->seq, x->time_us);
+			if (rc == SL_ENOMEM) {
+				for (size_t i = 0; i < k; i++)
+					sl_event_free(sv->evs[i]);
+				return rc;
+			}
+			if (rc)
 				bad = true;
 			else
 				k++;
@@ -274,6 +282,8 @@ int sl_log_repair(const char *dir, const struct sl_log_options *opts,
 		if ((rc = salvage_segment(&sv, dir, segs[i], io, o.max_commit_size, o.max_event_size,
 					  log_id)))
 			break;
+	if (rc == SL_ENOMEM)
+		sl_msg(err, errlen, "%s: salvaging: out of memory (nothing changed)", dir);
 	if (rc == SL_OK && (rc = sl_log_sync(sv.out)) != SL_OK)
 		sl_msg(err, errlen, "%s: %s", newdir, sl_log_errmsg(sv.out));
 	int crc = sl_log_close(sv.out);

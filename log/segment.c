@@ -23,6 +23,13 @@ void sl_msg(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *sl_open_strerror(int e)
+{
+	if (e == ELOOP)
+		return "a symbolic link, which the log refuses to follow for writing";
+	return strerror(e);
+}
+
 char *sl_seg_path(const char *dir, uint64_t first_seq, const char *suffix)
 {
 	char *p = NULL;
@@ -110,6 +117,32 @@ int sl_sync_dir(const struct sl_io *io, const char *dir)
 	io->close(io->ctx, fd);
 	errno = e;
 	return r;
+}
+
+bool sl_seg_never_completed(const struct sl_io *io, const char *dir, uint64_t first_seq,
+			    uint64_t *size)
+{
+	char *path = sl_seg_path(dir, first_seq, SL_SEG_SUFFIX);
+	if (!path)
+		return false;
+	int fd = io->open(io->ctx, path, O_RDONLY, 0);
+	free(path);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	uint8_t buf[SL_SEG_HEADER_SIZE];
+	bool empty = false;
+	if (io->fstat(io->ctx, fd, &st) == 0 && st.st_size >= 0 &&
+	    st.st_size <= (off_t)SL_SEG_HEADER_SIZE) {
+		size_t n = (size_t)st.st_size;
+		ssize_t got = n ? io->pread(io->ctx, fd, buf, n, 0) : 0;
+		empty = got == (ssize_t)n;
+		for (size_t i = 0; empty && i < n; i++)
+			empty = buf[i] == 0;
+		*size = n;
+	}
+	io->close(io->ctx, fd);
+	return empty;
 }
 
 int sl_segfile_open(struct sl_segfile *s, const struct sl_io *io, const char *dir,

@@ -192,9 +192,9 @@ static int take_lock(struct sl_log *log, char *msg, size_t msglen)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/%s", log->dir, SL_LOCK_NAME);
-	int fd = log->io->open(log->io->ctx, path, O_RDWR | O_CREAT, 0644);
+	int fd = log->io->open(log->io->ctx, path, O_RDWR | O_CREAT | SL_O_WRITE, 0644);
 	if (fd < 0) {
-		sl_msg(msg, msglen, "%s: %s", path, strerror(errno));
+		sl_msg(msg, msglen, "%s: %s", path, sl_open_strerror(errno));
 		return errno == ENOENT ? SL_ENOTFOUND : SL_EIO;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -270,7 +270,7 @@ static int create_segment(struct sl_log *log, uint64_t first_seq, struct sl_seg_
 	h->created_us = now_us();
 	uint8_t buf[SL_SEG_HEADER_SIZE];
 	sl_seg_header_encode(h, buf);
-	fd = io->open(io->ctx, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	fd = io->open(io->ctx, tmp, O_RDWR | O_CREAT | O_TRUNC | SL_O_WRITE, 0644);
 	if (fd < 0 || write_all(io, fd, buf, sizeof(buf), 0) < 0 ||
 	    (syncs(log) && io->sync(io->ctx, fd) < 0) ||
 	    io->rename(io->ctx, tmp, path) < 0 ||
@@ -303,7 +303,7 @@ static void open_index(struct sl_log *log)
 	char *path = sl_seg_path(log->dir, log->seg.first_seq, SL_IDX_SUFFIX);
 	if (!path)
 		return;
-	log->idx_fd = log->io->open(log->io->ctx, path, O_WRONLY, 0);
+	log->idx_fd = log->io->open(log->io->ctx, path, O_WRONLY | SL_O_WRITE, 0);
 	free(path);
 	log->idx_size = SL_IDX_HEADER_SIZE + log->seg.n_idx * (uint64_t)SL_IDX_ENTRY_SIZE;
 }
@@ -1046,9 +1046,9 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	free(tail.unpacked);
 	if (rc)
 		goto fail;
-	log->wfd = log->io->open(log->io->ctx, log->seg.path, O_RDWR, 0);
+	log->wfd = log->io->open(log->io->ctx, log->seg.path, O_RDWR | SL_O_WRITE, 0);
 	if (log->wfd < 0) {
-		sl_msg(msg, msglen, "%s: %s", log->seg.path, strerror(errno));
+		sl_msg(msg, msglen, "%s: %s", log->seg.path, sl_open_strerror(errno));
 		rc = SL_EIO;
 		goto fail;
 	}
@@ -1112,7 +1112,7 @@ int sl_log_compact(sl_log *log)
 				rc = sl_index_load(&log->seg, log->io, log->dir, log->log_id);
 			if (rc == SL_OK) {
 				log->seg.sealed = false;
-				log->wfd = log->io->open(log->io->ctx, log->seg.path, O_RDWR, 0);
+				log->wfd = log->io->open(log->io->ctx, log->seg.path, O_RDWR | SL_O_WRITE, 0);
 				if (log->wfd < 0)
 					rc = poison(log, SL_EIO, "reopening after compaction", errno);
 				log->end_off = log->pend_off = log->seg.size;

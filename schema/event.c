@@ -3,6 +3,8 @@
 #include "event_internal.h"
 
 #include <assert.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Envelope fields use numbers below this; event bodies use it and above. */
@@ -89,15 +91,35 @@ size_t sl_event_encode(const sl_event *ev, uint8_t *buf)
 	return protobuf_c_message_pack(&copy.base, buf);
 }
 
+/* protobuf-c's allocator, noting a failure: unpack() reports malformed
+ * input and a failed allocation alike (NULL), and a failed allocation must
+ * never be reported as damage (it is what an address-space limit gives). */
+static void *noting_alloc(void *ctx, size_t n)
+{
+	void *p = malloc(n);
+	if (!p)
+		*(bool *)ctx = true;
+	return p;
+}
+
+static void plain_free(void *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
+}
+
 int sl_event_decode(sl_event **out, const uint8_t *data, size_t len,
 		    uint64_t seq, int64_t time_us)
 {
-	/* protobuf-c reports both malformed input and allocation failure as a
-	 * NULL result; an allocation failure on a bounded, checked record is
-	 * far less likely than bad bytes, so it is reported as damage. */
-	sl_event *ev = statelog__event__unpack(NULL, len, data);
+	/* malloc() and free(), as protobuf-c's default allocator, so that
+	 * sl_event_free() frees it as any other event. */
+	bool no_memory = false;
+	ProtobufCAllocator a = {
+		.alloc = noting_alloc, .free = plain_free, .allocator_data = &no_memory,
+	};
+	sl_event *ev = statelog__event__unpack(&a, len, data);
 	if (!ev)
-		return SL_ECORRUPT;
+		return no_memory ? SL_ENOMEM : SL_ECORRUPT;
 	ev->has_seq = 1;
 	ev->seq = seq;
 	ev->has_time_us = 1;

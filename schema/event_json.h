@@ -61,8 +61,8 @@ SL_API int sl_event_from_json(sl_event **out, const char *text, size_t len, char
  * order, JSON-text fields last (as raw JSON), then each cleared field as
  * name=NULL.  *_at_us times are shown as ISO times under their name without
  * "_us".  Strings are quoted and escaped when they are empty or contain
- * spaces, quotes, backslashes, control characters or bytes that are not
- * UTF-8; strings over SL_TEXT_MAX_STRING bytes are cut there and followed by
+ * spaces, quotes, backslashes, control characters (C0, DEL and C1, shown
+ * as \xNN or \u00NN) or bytes that are not UTF-8; strings over SL_TEXT_MAX_STRING bytes are cut there and followed by
  * "...(N bytes)".  A missing seq or time shows as "#-" or "-".
  * *out is owned by the caller (free()).  Returns SL_ENOMEM. */
 SL_API int sl_event_to_text(char **out, const sl_event *ev);

@@ -10,6 +10,7 @@
 #define SL_EVENT_JSON_INTERNAL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -39,6 +40,36 @@ char *sl_json_dumps(const json_t *v);
  * "Infinity", "-Infinity" as json.dumps does.  Needs at most 32 bytes.
  * Returns SL_EINVAL when buf is too small. */
 int sl_json_format_real(double v, char *buf, size_t len);
+
+/* How sl_text_put() shows a string to people. */
+enum sl_text_form {
+	/* As `statelog dump` shows a value: bare, or quoted and escaped when
+	 * it is empty or "-", or holds a space, a quote, a backslash, a
+	 * control character or a byte that is not UTF-8. */
+	SL_TEXT_WORD,
+	/* Bare, or quoted and escaped when it is empty or holds a control
+	 * character or a byte that is not UTF-8: a column of a table, or JSON
+	 * text, where spaces and quotes are plain. */
+	SL_TEXT_FIELD,
+	/* Always quoted and escaped. */
+	SL_TEXT_QUOTED,
+	/* Never quoted: only control characters and bytes that are not UTF-8
+	 * escaped, for a line already written for people (a message). */
+	SL_TEXT_LINE,
+};
+
+/* Writes s to fp in the given form, so that no byte of it can move the
+ * cursor, change colours or reach a terminal's other controls: control
+ * characters (C0, DEL, and C1 written as UTF-8) are escaped as \xNN or
+ * \u00NN (\n, \r, \t by name), bytes that are not UTF-8 as \xNN; in the
+ * quoted forms \" and \\ too.  Past max bytes (0: no limit) s is cut, not
+ * inside a UTF-8 sequence, and followed by "...(N bytes)" (in the WORD form
+ * a cut string is quoted, so the "..." is plainly not part of it).  The one escaper of every text output: `dump` and the
+ * program's tables, stories and messages. */
+void sl_text_put(FILE *fp, const char *s, size_t max, enum sl_text_form form);
+
+/* The same as a string; free() it.  NULL when out of memory. */
+char *sl_text_show(const char *s, size_t max, enum sl_text_form form);
 
 /* The length (1..4) of the well-formed UTF-8 sequence at s (left > 0 bytes
  * available), or 0 when s does not start one (overlong forms, surrogates

@@ -23,13 +23,21 @@ static bool is_continuation(char c)
 	return ((unsigned char)c & 0xc0) == 0x80;
 }
 
-/* Whether s has a control character or a byte that is not UTF-8. */
+/* A C1 control character (U+0080..U+009F) in UTF-8: C2 80..C2 9F.  Some
+ * terminals act on them as they do on ESC sequences. */
+static bool is_c1(const char *s, size_t n)
+{
+	return n == 2 && (unsigned char)s[0] == 0xc2 && (unsigned char)s[1] < 0xa0;
+}
+
+/* Whether s has a control character (C0, DEL, C1) or a byte that is not
+ * UTF-8. */
 static bool has_controls(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
 		size_t n = sl_utf8_seqlen(s + i, len - i);
-		if (n == 0 || c < 0x20 || c == 0x7f)
+		if (n == 0 || c < 0x20 || c == 0x7f || is_c1(s + i, n))
 			return true;
 		i += n;
 	}
@@ -48,16 +56,22 @@ static bool needs_quotes(const char *s, size_t len)
 	return false;
 }
 
-/* s in double quotes: \" \\ \n \r \t, and \xNN for other control characters
- * and for bytes that are not UTF-8.  Well-formed UTF-8 is kept. */
-static void put_quoted(FILE *fp, const char *s, size_t len)
+/* s with \n \r \t, \xNN for other C0 control characters, DEL and bytes
+ * that are not UTF-8, and \u00NN for C1 control characters; well-formed
+ * UTF-8 is kept.  quoted: in double quotes, with \" and \\ too.  This is
+ * the one escaper of everything statelog shows people. */
+static void put_escaped(FILE *fp, const char *s, size_t len, bool quoted)
 {
-	fputc('"', fp);
+	if (quoted)
+		fputc('"', fp);
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x80) {
 			size_t n = sl_utf8_seqlen(s + i, len - i);
-			if (n > 0) {
+			if (is_c1(s + i, n)) {
+				fprintf(fp, "\\u%04x", (unsigned char)s[i + 1]);
+				i += n;
+			} else if (n > 0) {
 				fwrite(s + i, 1, n, fp);
 				i += n;
 			} else {
@@ -67,8 +81,8 @@ static void put_quoted(FILE *fp, const char *s, size_t len)
 			continue;
 		}
 		switch (c) {
-		case '"': fputs("\\\"", fp); break;
-		case '\\': fputs("\\\\", fp); break;
+		case '"': fputs(quoted ? "\\\"" : "\"", fp); break;
+		case '\\': fputs(quoted ? "\\\\" : "\\", fp); break;
 		case '\n': fputs("\\n", fp); break;
 		case '\r': fputs("\\r", fp); break;
 		case '\t': fputs("\\t", fp); break;
@@ -80,29 +94,56 @@ static void put_quoted(FILE *fp, const char *s, size_t len)
 		}
 		i++;
 	}
-	fputc('"', fp);
+	if (quoted)
+		fputc('"', fp);
 }
 
-/* A string value.  Past SL_TEXT_MAX_STRING bytes it is cut (not inside a
- * UTF-8 sequence) and followed by its full length; a cut string is always
- * quoted, so the "..." is plainly not part of it.  JSON text is shown as it
- * is (its brackets delimit it) unless it holds control characters. */
-static void put_string(FILE *fp, const char *s, bool json)
+void sl_text_put(FILE *fp, const char *s, size_t max, enum sl_text_form form)
 {
 	size_t len = strlen(s), keep = len;
-	if (len > SL_TEXT_MAX_STRING) {
-		keep = SL_TEXT_MAX_STRING;
+	if (max && len > max) {
+		/* Not inside a UTF-8 sequence. */
+		keep = max;
 		for (int k = 0; k < 3 && keep > 0 && is_continuation(s[keep]); k++)
 			keep--;
 	}
-	bool quote = json ? len == 0 || has_controls(s, keep)
-			  : keep < len || needs_quotes(s, keep);
-	if (quote)
-		put_quoted(fp, s, keep);
+	bool quote;
+	switch (form) {
+	case SL_TEXT_WORD: quote = keep < len || needs_quotes(s, keep); break;
+	case SL_TEXT_FIELD: quote = len == 0 || has_controls(s, keep); break;
+	case SL_TEXT_QUOTED: quote = true; break;
+	default: quote = false; break;
+	}
+	if (quote || has_controls(s, keep))
+		put_escaped(fp, s, keep, quote);
 	else
 		fwrite(s, 1, keep, fp);
 	if (keep < len)
 		fprintf(fp, "...(%zu bytes)", len);
+}
+
+char *sl_text_show(const char *s, size_t max, enum sl_text_form form)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *fp = open_memstream(&buf, &size);
+	if (!fp)
+		return NULL;
+	sl_text_put(fp, s, max, form);
+	bool failed = ferror(fp) != 0;
+	if (fclose(fp) != 0 || failed) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* A string value of an event: a cut string is always quoted, so the "..."
+ * is plainly not part of it; JSON text is shown as it is (its brackets
+ * delimit it) unless it holds control characters. */
+static void put_string(FILE *fp, const char *s, bool json)
+{
+	sl_text_put(fp, s, SL_TEXT_MAX_STRING, json ? SL_TEXT_FIELD : SL_TEXT_WORD);
 }
 
 /* Whether f is a time (an int64 named *_us), shown as an ISO time under its

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "event_json_internal.h"
 #include "projector.h"
 #include "sl_error.h"
 #include "timefmt.h"
@@ -18,11 +19,46 @@
 void cli_err(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "statelog %s: ", cmd);
+	char *msg = NULL;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	int n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "statelog %s: ", cmd);
+	if (n >= 0)
+		sl_text_put(stderr, msg, 0, SL_TEXT_LINE);
+	else
+		fputs("out of memory", stderr);
 	fputc('\n', stderr);
+	free(msg);
+}
+
+int cli_fail(const char *cmd, int rc, const char *msg)
+{
+	cli_err(cmd, "%s", msg && msg[0] ? msg : sl_strerror(rc));
+	return cli_exit_for(rc);
+}
+
+/* s shown in form, kept in a ring of the last 8 results. */
+static const char *shown(const char *s, enum sl_text_form form)
+{
+	static char *ring[8];
+	static unsigned next;
+	if (!s)
+		return "";
+	unsigned i = next++ % 8;
+	free(ring[i]);
+	ring[i] = sl_text_show(s, 0, form);
+	return ring[i] ? ring[i] : "(out of memory)";
+}
+
+const char *cli_field(const char *s)
+{
+	return shown(s, SL_TEXT_FIELD);
+}
+
+const char *cli_line(const char *s)
+{
+	return shown(s, SL_TEXT_LINE);
 }
 
 void cli_note(const char *fmt, ...)
@@ -35,19 +71,110 @@ void cli_note(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* path made absolute, "." and ".." taken away by the text alone (as SQLite
+ * does with a database's name, so `x/../LOG/f` names a file in LOG even
+ * where x does not exist), then its longest existing leading directory
+ * resolved with realpath(); the last name is never followed.  malloc'd,
+ * NULL when out of memory. */
+static char *resolve_named(const char *path)
+{
+	char cwd[4096] = "";
+	if (path[0] != '/' && !getcwd(cwd, sizeof cwd))
+		return NULL;
+	size_t cap = strlen(cwd) + strlen(path) + 3;
+	char *in = malloc(cap), *out = malloc(cap);
+	if (!in || !out) {
+		free(in);
+		free(out);
+		return NULL;
+	}
+	snprintf(in, cap, "%s/%s", cwd, path);
+	size_t n = 0;
+	for (char *save = NULL, *c = strtok_r(in, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			while (n > 0 && out[--n] != '/')
+				;
+			continue;
+		}
+		n += (size_t)sprintf(out + n, "/%s", c);
+	}
+	if (n == 0)
+		n += (size_t)sprintf(out, "/");
+	out[n] = '\0';
+	free(in);
+	/* The leading directories that exist, resolved; the rest as written.
+	 * out starts with '/'; d is the '/' before the part kept as written. */
+	char *r = NULL;
+	size_t d = n;
+	while (d > 0 && out[d] != '/')
+		d--;
+	for (;;) {
+		out[d] = '\0';
+		char *rp = realpath(d ? out : "/", NULL);
+		out[d] = '/';
+		if (rp) {
+			if (asprintf(&r, "%s%s", strcmp(rp, "/") ? rp : "", out + d) < 0)
+				r = NULL;
+			free(rp);
+			break;
+		}
+		if (d == 0)
+			break;
+		while (d > 0 && out[--d] != '/')
+			;
+	}
+	free(out);
+	return r;
+}
+
+/* Whether the resolved path p is the resolved directory d or lies under it. */
+static bool under(const char *p, const char *d)
+{
+	size_t n = strlen(d);
+	if (strncmp(p, d, n) != 0)
+		return false;
+	return p[n] == '\0' || p[n] == '/' || (n && d[n - 1] == '/');
+}
+
+int cli_refuse_in_log(const char *cmd, const char *log_dir, const char *path, const char *what)
+{
+	/* The log may not exist yet (import makes it). */
+	char *dir = realpath(log_dir, NULL);
+	if (!dir)
+		dir = resolve_named(log_dir);
+	if (!dir)
+		return SL_EXIT_OK;
+	/* Both where the name is (the file is created or renamed there) and,
+	 * when it exists, where it leads (a link to a segment would be written
+	 * through by SQLite). */
+	char *named = resolve_named(path), *target = realpath(path, NULL);
+	bool inside = (named && under(named, dir)) || (target && under(target, dir));
+	free(named);
+	free(target);
+	free(dir);
+	if (!inside)
+		return SL_EXIT_OK;
+	cli_err(cmd, "%s %s: inside the log directory %s, whose files only the log writes; "
+		"choose a path outside it", what, path, log_dir);
+	return SL_EXIT_USAGE;
+}
+
 int cli_open_views(const char *cmd, const char *log, const char *db, struct sl_proj **out)
 {
 	const char *dir = cli_log_dir(log);
 	const char *path = cli_db_path(dir, db);
+	int ex = cli_refuse_in_log(cmd, dir, path, "--db");
+	if (ex != SL_EXIT_OK)
+		return ex;
 	struct sl_proj_options o;
 	sl_proj_options_init(&o);
 	o.copy_if_read_only = true;
 	char err[1024] = "";
 	int rc = sl_proj_open(out, dir, path, &o, NULL, err, sizeof err);
-	if (rc != SL_OK) {
-		cli_err(cmd, "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc != SL_OK)
+		return cli_fail(cmd, rc, err);
 	if (sl_proj_private_copy(*out))
 		cli_note("%s cannot be written here: reading a private copy\n", path);
 	return SL_EXIT_OK;

@@ -25,8 +25,26 @@ typedef int (*sl_cmd_fn)(int argc, char **argv);
  * nothing otherwise (so that scripts and logs see only results). */
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Prints "statelog CMD: message" to stderr. */
+/* Prints "statelog CMD: message" to stderr, its control characters escaped
+ * (a message can quote a job id, a file name, a reason: text from users). */
 void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints a library's failure as `cmd`: its message, or, when the message is
+ * empty (a path that set none, typically on an allocation failure), what
+ * the code means (sl_strerror(): "out of memory"), never nothing.  Returns
+ * the exit code for rc (cli_exit_for()). */
+int cli_fail(const char *cmd, int rc, const char *msg);
+
+/* s as a column of a table shows it (sl_text_put()'s SL_TEXT_FIELD): bare,
+ * or quoted with its control characters escaped, so that a job id or name
+ * holding ESC sequences cannot reach the terminal.  NULL gives "" (and ""
+ * gives "\"\"").
+ * Borrowed: valid until the eighth call after it ("(out of memory)" when
+ * it could not be made). */
+const char *cli_field(const char *s);
+/* The same, never quoted: only the control characters escaped (text already
+ * written as part of a line: a reason, a message). */
+const char *cli_line(const char *s);
 
 /* The exit code for an SL_* library error. */
 int cli_exit_for(int sl_code);
@@ -40,9 +58,20 @@ const char *cli_log_dir(const char *opt);
  * until the next call. */
 const char *cli_db_path(const char *log_dir, const char *opt);
 
+/* Refuses an output path chosen by the user (`what`: "--out", "--db", ...)
+ * that lies in the log directory log_dir or under it: writing there would
+ * overwrite or litter the log's own files (`at --out LOG/<segment>`).  The
+ * path's parent directory and, when it exists, the path itself are resolved
+ * with realpath() (so links and ".." do not hide the log), and compared with
+ * the resolved log directory.  Prints the refusal as `cmd` and returns
+ * SL_EXIT_USAGE; SL_EXIT_OK when the path is elsewhere or cannot be
+ * resolved (the command then fails on it with its own message). */
+int cli_refuse_in_log(const char *cmd, const char *log_dir, const char *path, const char *what);
+
 struct sl_proj;
 /* Opens the views of the log `log` (cli_log_dir()) in the database `db`
- * (cli_db_path()) for a command that only reads: where the database cannot
+ * (cli_db_path(), refused inside the log directory) for a command that only
+ * reads: where the database cannot
  * be written (a read-only mount) a private copy is caught up instead (a
  * note says so).  On failure prints the error as `cmd` and returns the
  * exit code; SL_EXIT_OK and *out otherwise. */
@@ -65,7 +94,7 @@ void cli_progress_count(void *label, uint64_t done, uint64_t total);
 struct sl_state_column;
 struct sl_value;
 /* An audited value for a table: "(no row)", NULL, a number, a time, or
- * quoted text cut short (cmd_audit.c); len >= 160.  c NULL: a row's
+ * quoted text cut short and escaped as dump does (cmd_audit.c); len >= 280.  c NULL: a row's
  * presence (a status name). */
 void cli_audit_value(const struct sl_state_column *c, bool absent, const struct sl_value *v,
 		     char *buf, size_t len);

@@ -74,8 +74,11 @@ int cmd_at(int argc, char **argv)
 		cli_err("at", "give one of --seq and --time, and --out; see 'statelog at --help'");
 		return SL_EXIT_USAGE;
 	}
+	int rc = cli_refuse_in_log("at", cli_log_dir(log), out, "--out");
+	if (rc != SL_EXIT_OK)
+		return rc;
 	sl_proj *p = NULL;
-	int rc = cli_open_views("at", log, db, &p);
+	rc = cli_open_views("at", log, db, &p);
 	if (rc != SL_EXIT_OK)
 		return rc;
 	struct sl_tt_report rep = { 0 };
@@ -88,8 +91,7 @@ int cmd_at(int argc, char **argv)
 		cli_err("at", "warning: %" PRIu32 " damaged and %" PRIu32 " foreign snapshot(s) "
 			"discarded, first: %s", rep.damaged, rep.foreign, rep.note);
 	if (rc != SL_OK) {
-		cli_err("at", "%s", sl_proj_errmsg(p)[0] ? sl_proj_errmsg(p) : sl_strerror(rc));
-		ex = cli_exit_for(rc);
+		ex = cli_fail("at", rc, sl_proj_errmsg(p));
 	} else if (rep.snapshot_seq) {
 		printf("%s: the views as of seq %" PRIu64 ", from the snapshot at seq %" PRIu64
 		       " and %" PRIu64 " events replayed\n", out, seq, rep.snapshot_seq,

@@ -96,22 +96,11 @@ void cli_audit_value(const struct sl_state_column *c, bool absent, const struct 
 			snprintf(buf, len, "%" PRId64 " us", v->i);
 		return;
 	case SL_COL_TEXT: {
-		/* len is at least SHOW_MAX * 2 + 32: escapes double a character. */
-		size_t n = 0, k = 0;
-		buf[k++] = '"';
-		for (const char *s = v->s;
-		     *s && (n < SHOW_MAX || ((unsigned char)*s & 0xC0) == 0x80); s++, n++) {
-			if (*s == '"' || *s == '\\' || *s == '\n' || *s == '\t') {
-				buf[k++] = '\\';
-				buf[k++] = *s == '\n' ? 'n' : *s == '\t' ? 't' : *s;
-			} else {
-				buf[k++] = *s;
-			}
-		}
-		buf[k++] = '"';
-		buf[k] = 0;
-		if (strlen(v->s) > SHOW_MAX)
-			snprintf(buf + k, len - k, "...(%zu bytes)", strlen(v->s));
+		/* dump's escaper; len is at least SHOW_MAX * 4 + 40, since an
+		 * escape takes up to four bytes for one. */
+		char *s = sl_text_show(v->s, SHOW_MAX, SL_TEXT_QUOTED);
+		snprintf(buf, len, "%s", s ? s : "(out of memory)");
+		free(s);
 		return;
 	}
 	default:
@@ -140,15 +129,18 @@ json_t *cli_audit_json_value(const struct sl_state_column *c, bool absent,
 
 /* ---- the story ------------------------------------------------------------ */
 
-/* Appends s to f on one line, cut at max characters (code points). */
+/* Appends s to f on one line, cut at max characters (code points), its
+ * control characters escaped as dump escapes them. */
 static void put_text(FILE *f, const char *s, size_t max)
 {
-	size_t n = 0;
-	for (; *s && (n < max || ((unsigned char)*s & 0xC0) == 0x80); s++) {
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-		fputc(*s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s, f);
-	}
-	if (*s)
+	size_t n = 0, k = 0;
+	for (; s[k] && (n < max || ((unsigned char)s[k] & 0xC0) == 0x80); k++)
+		n += ((unsigned char)s[k] & 0xC0) != 0x80;
+	char *cut = strndup(s, k);
+	if (cut)
+		sl_text_put(f, cut, 0, SL_TEXT_LINE);
+	free(cut);
+	if (s[k])
 		fputs("...", f);
 }
 
@@ -245,7 +237,7 @@ static void story_body(FILE *f, const struct sl_audit_entry *e, uint32_t prev_li
 			const struct sl_audit_change *c = &e->changes[i];
 			if (!c->column || c->sheet || strcmp(c->column->name, "updated_at") == 0)
 				continue;
-			char b[160], a[160];
+			char b[320], a[320];
 			cli_audit_value(c->column, false, &c->before, b, sizeof b);
 			cli_audit_value(c->column, false, &c->after, a, sizeof a);
 			fprintf(f, "%s%s %s -> %s", sep, c->column->name, b, a);
@@ -391,7 +383,7 @@ int cli_audit_story(const struct sl_audit_entry *e, uint32_t prev_life, char **o
 		return SL_ENOMEM;
 	if (e->refused && e->refusal && e->refusal->reason[0])
 		fprintf(f, "%s refused by the rules (%s): nothing changed", e->type,
-			e->refusal->reason);
+			cli_line(e->refusal->reason));
 	else if (e->refused)
 		fprintf(f, "%s refused by the rules: nothing changed", e->type);
 	else
@@ -500,13 +492,13 @@ static void print_full_entry(const struct sl_audit_entry *e, const char *story)
 	printf("#%-8" PRIu64 " %-32s  life %" PRIu32 "  %s%s%s%s%s%s\n", e->seq, t, e->life,
 	       e->type, sheet, e->refused ? "  (refused by the rules" : "",
 	       e->refused && e->refusal && e->refusal->reason[0] ? ": " : "",
-	       e->refused && e->refusal ? e->refusal->reason : "",
+	       e->refused && e->refusal ? cli_line(e->refusal->reason) : "",
 	       e->refused ? "; nothing changed)" : "");
 	if (story && e->event->body_case == STATELOG__EVENT__BODY_EXECUTION_RECORDED)
 		printf("    %s\n", story);
 	for (size_t i = 0; i < e->n_changes; i++) {
 		const struct sl_audit_change *c = &e->changes[i];
-		char row[32], b[160], a[160];
+		char row[32], b[320], a[320];
 		if (c->restamp)
 			continue;
 		if (c->sheet)
@@ -616,10 +608,9 @@ int cmd_audit(int argc, char **argv)
 		rc = sl_audit_run(p, o.job, &f, print_entry, &o);
 	int ex = SL_EXIT_OK;
 	if (rc != SL_OK) {
-		cli_err("audit", "%s", sl_proj_errmsg(p)[0] ? sl_proj_errmsg(p) : sl_strerror(rc));
-		ex = cli_exit_for(rc);
+		ex = cli_fail("audit", rc, sl_proj_errmsg(p));
 	} else if (o.form != FORM_JSON && o.seen == 0) {
-		printf("(no event of job %s matches)\n", o.job);
+		printf("(no event of job %s matches)\n", cli_field(o.job));
 	} else if (o.form == FORM_STORY) {
 		printf("(%" PRIu64 " of %" PRIu64 " events told; --full lists every change)\n",
 		       o.shown, o.seen);

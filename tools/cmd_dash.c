@@ -36,12 +36,13 @@ static int dash_open(const char *cmd, const struct dash_common *c, sl_backend **
 	sl_backend_options_init(&o);
 	o.read_only = true;
 	o.db_path = cli_db_path(dir, c->db);
+	int ex = cli_refuse_in_log(cmd, dir, o.db_path, "--db");
+	if (ex != SL_EXIT_OK)
+		return ex;
 	char err[1024] = "";
 	int rc = sl_backend_open(out, dir, &o, err, sizeof err);
-	if (rc != SL_OK) {
-		cli_err(cmd, "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc != SL_OK)
+		return cli_fail(cmd, rc, err);
 	if (sl_backend_views_copy(*out))
 		cli_note("%s cannot be written here: reading a private copy\n", o.db_path);
 	return SL_EXIT_OK;
@@ -49,8 +50,7 @@ static int dash_open(const char *cmd, const struct dash_common *c, sl_backend **
 
 static int dash_fail(const char *cmd, sl_backend *be, int rc)
 {
-	cli_err(cmd, "%s", sl_backend_errmsg(be)[0] ? sl_backend_errmsg(be) : sl_strerror(rc));
-	return cli_exit_for(rc);
+	return cli_fail(cmd, rc, sl_backend_errmsg(be));
 }
 
 /* ---- JSON values as the original's dicts hold them ---------------------- */
@@ -220,8 +220,8 @@ int cmd_jobs(int argc, char **argv)
 		char sheets[48];
 		snprintf(sheets, sizeof sheets, "%" PRId64 "/%" PRId64, r->last_completed_sheet,
 			 r->total_sheets);
-		printf("%-24s %-15s %11s  %-32s %s\n", r->id, sl_job_status_name(r->status), sheets,
-		       fmt_time(true, r->updated_at_us, t), r->name ? r->name : "");
+		printf("%-24s %-15s %11s  %-32s %s\n", cli_field(r->id), sl_job_status_name(r->status),
+		       sheets, fmt_time(true, r->updated_at_us, t), cli_field(r->name));
 	}
 	ex = SL_EXIT_OK;
 out:
@@ -272,8 +272,8 @@ static bool no_opt(int c, const char *arg, void *ctx)
 static void show_text(const struct sl_job_state *st, bool zombie)
 {
 	char t[SL_TIME_BUFSZ];
-	printf("job            %s\n", st->id);
-	printf("name           %s\n", st->name ? st->name : "-");
+	printf("job            %s\n", cli_field(st->id));
+	printf("name           %s\n", st->name ? cli_field(st->name) : "-");
 	printf("status         %s%s\n", sl_job_status_name(st->status),
 	       zombie ? "  (zombie: its pid is gone; the writer's next load recovers it)" : "");
 	printf("sheets         %" PRId64 " of %" PRId64 " completed", st->last_completed_sheet,
@@ -289,10 +289,10 @@ static void show_text(const struct sl_job_state *st, bool zombie)
 	printf("updated        %s\n", fmt_time(true, st->updated_at_us, t));
 	printf("started        %s\n", fmt_time(st->has_started_at, st->started_at_us, t));
 	printf("completed      %s\n", fmt_time(st->has_completed_at, st->completed_at_us, t));
-	printf("config         %s%s%s\n", st->config_path ? st->config_path : "-",
-	       st->config_hash ? "  hash " : "", st->config_hash ? st->config_hash : "");
+	printf("config         %s%s%s\n", st->config_path ? cli_field(st->config_path) : "-",
+	       st->config_hash ? "  hash " : "", cli_field(st->config_hash));
 	if (st->error_message)
-		printf("error          %s\n", st->error_message);
+		printf("error          %s\n", cli_field(st->error_message));
 	if (!st->n_sheets)
 		return;
 	printf("\n%5s  %-15s %8s %5s  %-32s %s\n", "SHEET", "STATUS", "ATTEMPTS", "EXIT",
@@ -305,7 +305,7 @@ static void show_text(const struct sl_job_state *st, bool zombie)
 		printf("%5" PRId64 "  %-15s %8" PRId64 " %5s  %-32s %s\n", s->sheet_num,
 		       sl_sheet_status_name(s->status), s->attempt_count, ex,
 		       fmt_time(s->has_completed_at, s->completed_at_us, t),
-		       s->error_message ? s->error_message : "");
+		       cli_field(s->error_message));
 	}
 }
 

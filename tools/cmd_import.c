@@ -17,8 +17,9 @@ static const char import_help[] =
 	"Bootstraps a new log from what the original Python backend left behind: its\n"
 	"SQLite database (schema versions 1 to 4, told apart by schema_version and by\n"
 	"the columns present), or its JSON state files (one job per file; a directory\n"
-	"means every *.json file in it).  The events keep the original times, and each\n"
-	"history row keeps its id.\n\n"
+	"means every *.json file in it; each must be a regular file, and a FIFO, device\n"
+	"or directory named *.json is refused).  The events keep the original times,\n"
+	"and each history row keeps its id.\n\n"
 	"The source is read and checked first; a damaged row (a bad timestamp, an\n"
 	"unknown status, a JSON column that is not JSON, a sheet number out of range,\n"
 	"a row whose job does not exist, ...) is reported with its job, sheet and\n"
@@ -107,6 +108,9 @@ int cmd_import(int argc, char **argv)
 
 	const char *dir = cli_log_dir(logopt);
 	const char *db = cli_db_path(dir, dbopt);
+	if ((code = cli_refuse_in_log("import", dir, db, "--db")) != SL_EXIT_OK)
+		goto done;
+	code = SL_EXIT_USAGE;
 	struct sl_import_options io;
 	sl_import_options_init(&io);
 	io.progress = progress;
@@ -122,7 +126,8 @@ int cmd_import(int argc, char **argv)
 		rc = sl_import_write(imp, dir, db, NULL);
 	cli_progress_done();
 	if (rc != SL_OK) {
-		cli_err("import", "%s (nothing imported)", sl_import_errmsg(imp));
+		cli_err("import", "%s (nothing imported)",
+			sl_import_errmsg(imp)[0] ? sl_import_errmsg(imp) : sl_strerror(rc));
 		code = import_exit(rc);
 		goto done;
 	}

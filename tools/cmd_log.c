@@ -46,7 +46,9 @@ static void print_recovery(const char *cmd, const struct sl_recovery_report *rep
 		fputc('\n', stderr);
 	}
 	if (rep->empty_segment_removed)
-		fprintf(stderr, "statelog %s: recovered: set aside a half-created last segment\n", cmd);
+		fprintf(stderr, "statelog %s: recovered: set aside %s as %s, a last segment whose header "
+			"was never written (%" PRIu64 " bytes, all zero): no event was in it\n", cmd,
+			rep->segment, rep->aside, rep->bytes_cut);
 	if (rep->indexes_rebuilt)
 		fprintf(stderr, "statelog %s: rebuilt %u missing or stale index file(s)\n", cmd,
 			rep->indexes_rebuilt);
@@ -105,10 +107,8 @@ int cmd_init(int argc, char **argv)
 	}
 	o.create = true;
 	int rc = sl_log_open(&log, dir, &o, NULL, err, sizeof(err));
-	if (rc) {
-		cli_err("init", "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc)
+		return cli_fail("init", rc, err);
 	uint8_t id[SL_LOG_ID_SIZE];
 	char hex[2 * SL_LOG_ID_SIZE + 1];
 	sl_log_id(id, log);
@@ -184,7 +184,9 @@ int cmd_append(int argc, char **argv)
 		return SL_EXIT_USAGE;
 	}
 	const char *dir = cli_log_dir(logopt);
-	int status = SL_EXIT_OK;
+	int status = cli_refuse_in_log("append", dir, cli_db_path(dir, dbopt), "--db");
+	if (status != SL_EXIT_OK)
+		return status;
 	sl_event **evs = NULL;
 	size_t n = 0, cap = 0;
 	char *line = NULL;
@@ -241,8 +243,7 @@ int cmd_append(int argc, char **argv)
 	char err[1024] = "";
 	int rc = sl_backend_open(&be, dir, &bo, err, sizeof(err));
 	if (rc) {
-		cli_err("append", "%s", err);
-		status = cli_exit_for(rc);
+		status = cli_fail("append", rc, err);
 		goto out;
 	}
 	print_recovery("append", &rep);
@@ -362,10 +363,8 @@ int cmd_dump(int argc, char **argv)
 	sl_reader *r;
 	char err[1024] = "";
 	int rc = sl_reader_open(&r, dir, NULL, err, sizeof(err));
-	if (rc) {
-		cli_err("dump", "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc)
+		return cli_fail("dump", rc, err);
 	if (since != INT64_MIN)
 		rc = sl_reader_seek_time(r, since);
 	if (rc == SL_OK && from > 1)
@@ -435,7 +434,7 @@ int cmd_dump(int argc, char **argv)
 		sl_event_free(ev);
 	}
 	if (got < 0 && got != SL_ECORRUPT)
-		cli_err("dump", "%s", sl_reader_errmsg(r)[0] ? sl_reader_errmsg(r) : sl_strerror(got));
+		cli_fail("dump", got, sl_reader_errmsg(r));
 	else if (got == SL_ECORRUPT && sl_reader_errmsg(r)[0])
 		cli_err("dump", "%s", sl_reader_errmsg(r));
 	if (watching)
@@ -572,10 +571,8 @@ int cmd_verify(int argc, char **argv)
 	char err[1024] = "";
 	int rc = sl_log_verify(dir, NULL, &v, cli_progress, (void *)"verify", err, sizeof(err));
 	cli_progress_done();
-	if (rc) {
-		cli_err("verify", "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc)
+		return cli_fail("verify", rc, err);
 	if (v.damaged) {
 		printf("DAMAGED: %s\n", v.damage);
 		printf("  segment %s, offset %" PRIu64 "; %" PRIu64 " events before it are sound\n",
@@ -601,7 +598,10 @@ int cmd_verify(int argc, char **argv)
 		if (v.stale_indexes)
 			printf("  %u index file(s) missing or stale: the next writer rebuilds them\n",
 			       v.stale_indexes);
-		if (v.torn_tail)
+		if (v.torn_tail && v.torn_offset == 0)
+			printf("  the last segment's header was never written (a crash while it was "
+			       "created): no event is in it, and the next writer sets it aside\n");
+		else if (v.torn_tail)
 			printf("  torn last commit at offset %" PRIu64 " (a writer is appending, or died: "
 			       "its next open cuts it)\n", v.torn_offset);
 	}
@@ -627,10 +627,8 @@ int cmd_repair(int argc, char **argv)
 	struct sl_repair_report rep;
 	char err[1024] = "";
 	int rc = sl_log_repair(dir, NULL, &rep, err, sizeof(err));
-	if (rc) {
-		cli_err("repair", "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc)
+		return cli_fail("repair", rc, err);
 	if (!rep.changed) {
 		printf("%s: no damage found; nothing changed\n", dir);
 		return SL_EXIT_OK;

@@ -627,8 +627,16 @@ int cmd_timeline(int argc, char **argv)
 		return SL_EXIT_USAGE;
 	}
 	const char *job = optind < argc ? argv[optind] : NULL;
+	/* The page, and the folder of job pages the fleet page has beside it. */
+	char *jobs = job ? NULL : jobs_dir_of(html);
+	int ex = cli_refuse_in_log("timeline", cli_log_dir(log), html, "--html");
+	if (ex == SL_EXIT_OK && jobs)
+		ex = cli_refuse_in_log("timeline", cli_log_dir(log), jobs, "--html (its job pages)");
+	free(jobs);
+	if (ex != SL_EXIT_OK)
+		return ex;
 	sl_proj *p = NULL;
-	int ex = cli_open_views("timeline", log, db, &p);
+	ex = cli_open_views("timeline", log, db, &p);
 	if (ex != SL_EXIT_OK)
 		return ex;
 	char err[1024] = "";
@@ -641,8 +649,7 @@ int cmd_timeline(int argc, char **argv)
 	else if (!job)
 		rc = write_fleet(p, html, err, sizeof err);
 	if (rc != SL_OK && rc != SL_EUNKNOWN) {
-		cli_err("timeline", "%s", err[0] ? err : sl_strerror(rc));
-		ex = cli_exit_for(rc);
+		ex = cli_fail("timeline", rc, err);
 	}
 	sl_proj_close(p);
 	return ex;

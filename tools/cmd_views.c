@@ -154,6 +154,8 @@ int cmd_project(int argc, char **argv)
 		return rc;
 	const char *log_dir = cli_log_dir(log_opt);
 	const char *db = cli_db_path(log_dir, db_opt);
+	if ((rc = cli_refuse_in_log("project", log_dir, db, "--db")) != SL_EXIT_OK)
+		return rc;
 	sl_proj *p = NULL;
 	struct sl_proj_stats opened, st;
 	char err[1024] = "";
@@ -161,17 +163,15 @@ int cmd_project(int argc, char **argv)
 	o.progress_ctx = (void *)"project";
 	rc = sl_proj_open(&p, log_dir, db, &o, &opened, err, sizeof err);
 	cli_progress_done();
-	if (rc != SL_OK) {
-		cli_err("project", "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc != SL_OK)
+		return cli_fail("project", rc, err);
 	if (opened.rebuilt)
 		printf("rebuilt %s from %s (%" PRIu64 " events): it was stale\n", db, log_dir,
 		       opened.events_applied);
 	rc = sl_proj_catch_up(p, &st);
 	cli_progress_done();
 	if (rc != SL_OK)
-		cli_err("project", "%s", sl_proj_errmsg(p));
+		cli_fail("project", rc, sl_proj_errmsg(p));
 	if (rc == SL_OK || st.events_applied)
 		printf("applied %" PRIu64 " event(s) in %" PRIu64 " transaction(s); %s is at seq %"
 		       PRIu64 "\n", st.events_applied, st.transactions, db, st.last_seq);
@@ -211,6 +211,8 @@ int cmd_rebuild(int argc, char **argv)
 		return rc;
 	const char *log_dir = cli_log_dir(log_opt);
 	const char *db = cli_db_path(log_dir, db_opt);
+	if ((rc = cli_refuse_in_log("rebuild", log_dir, db, "--db")) != SL_EXIT_OK)
+		return rc;
 	o.progress = cli_progress_count;
 	o.progress_ctx = (void *)"rebuild";
 	struct sl_proj_stats st;
@@ -219,10 +221,8 @@ int cmd_rebuild(int argc, char **argv)
 	rc = sl_proj_rebuild(log_dir, db, &o, &st, err, sizeof err);
 	double dt = cli_mono_s() - t0;
 	cli_progress_done();
-	if (rc != SL_OK) {
-		cli_err("rebuild", "%s", err);
-		return cli_exit_for(rc);
-	}
+	if (rc != SL_OK)
+		return cli_fail("rebuild", rc, err);
 	printf("rebuilt %s from %s: %" PRIu64 " events in %.2f s (%.0f events/s); at seq %" PRIu64
 	       "\n", db, log_dir, st.events_applied, dt,
 	       dt > 0 ? (double)st.events_applied / dt : 0.0, st.last_seq);

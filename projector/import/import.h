@@ -115,7 +115,12 @@ SL_API void sl_import_free(sl_import *imp);
 SL_API int sl_import_read_db(sl_import *imp, const char *path);
 
 /* Reads JSON state files: path is a file, or a directory whose *.json
- * files are all read (in name order).  May be called several times.  Keys
+ * files are all read (in name order).  May be called several times.  Each
+ * must be a regular file (or a link to one): anything else (a FIFO, which
+ * would block the read forever, a device, a socket, a directory named
+ * *.json) is SL_EINVAL naming it, checked before a byte is read, as
+ * sl_import_read_db() refuses what is not a file; the import is then
+ * broken (nothing can be written).  Keys
  * the database has no column for are ignored, as the original's SQLite
  * backend ignores them; a missing key takes the original's default, except
  * job_id, job_name, total_sheets, created_at and updated_at, which are

@@ -24,23 +24,41 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "event_json_internal.h"
 
-/* The whole file at path, NUL-terminated; *len its length. */
+/* The whole file at path, NUL-terminated; *len its length.  Only a regular
+ * file is read: opened without blocking (a FIFO would otherwise wait for a
+ * writer forever, a device read without end) and checked before a byte is
+ * read, as --from-db is. */
 static int slurp(struct sl_import *imp, const char *path, char **out, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return sl_imp_fail(imp, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "%s: %s", path,
 				   strerror(errno));
+	struct stat sb;
+	if (fstat(fd, &sb) != 0) {
+		int e = errno;
+		close(fd);
+		return sl_imp_fail(imp, SL_EIO, "%s: %s", path, strerror(e));
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return sl_imp_fail(imp, SL_EINVAL, "%s: %s, not a regular file: state files are read "
+				   "only from regular files", path, S_ISDIR(sb.st_mode) ? "a directory" :
+				   S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISSOCK(sb.st_mode) ? "a socket" :
+				   "a device");
+	}
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	int rc = SL_OK;
@@ -49,20 +67,23 @@ static int slurp(struct sl_import *imp, const char *path, char **out, size_t *le
 			cap = cap ? 2 * cap : 65536;
 			char *nb = realloc(buf, cap + 1);
 			if (!nb) {
-				rc = sl_imp_fail(imp, SL_ENOMEM, "out of memory");
+				rc = sl_imp_fail(imp, SL_ENOMEM, "%s: out of memory", path);
 				break;
 			}
 			buf = nb;
 		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f))
-				rc = sl_imp_fail(imp, SL_EIO, "%s: %s", path, strerror(errno));
+		ssize_t got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = sl_imp_fail(imp, SL_EIO, "%s: %s", path, strerror(errno));
 			break;
 		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
 	}
-	fclose(f);
+	close(fd);
 	if (rc != SL_OK) {
 		free(buf);
 		return rc;

@@ -72,6 +72,7 @@ struct evspill {
 
 struct evblock {
 	struct evspill *spill;
+	bool no_memory;                 /* a spill failed: unpack()'s NULL is not damage */
 	size_t cap, used;
 	max_align_t data[];
 };
@@ -89,8 +90,10 @@ static void *evblock_alloc(void *ctx, size_t n)
 		return p;
 	}
 	struct evspill *s = malloc(sizeof *s + n);
-	if (!s)
+	if (!s) {
+		b->no_memory = true;
 		return NULL;
+	}
 	s->next = b->spill;
 	b->spill = s;
 	return s->data;
@@ -127,8 +130,10 @@ static int decode_item(struct sl_feed_item *it, const uint8_t *data, size_t len)
 	};
 	sl_event *ev = statelog__event__unpack(&a, len, data);
 	if (!ev) {
+		/* As sl_event_decode() reports it. */
+		int rc = b->no_memory ? SL_ENOMEM : SL_ECORRUPT;
 		evblock_free(b);
-		return SL_ECORRUPT;     /* as sl_event_decode() reports it */
+		return rc;
 	}
 	ev->has_seq = 1;
 	ev->seq = it->seq;
@@ -216,6 +221,11 @@ static int read_item(sl_reader *r, struct sl_time_cache *tc, struct sl_feed_item
 	if (rec.lost)
 		return 1;
 	rc = decode_item(it, rec.data, rec.len);
+	if (rc == SL_ENOMEM) {
+		snprintf(msg, msglen, "seq %llu: decoding the event: out of memory",
+			 (unsigned long long)rec.seq);
+		return rc;
+	}
 	if (rc != SL_OK) {
 		snprintf(msg, msglen, "seq %llu (segment %llu, offset %llu): the event does not "
 			 "decode", (unsigned long long)rec.seq,

@@ -50,6 +50,9 @@ int sl_fetch_event(sl_event **out, struct sl_fetch *f, uint64_t seq, uint32_t *c
 	if (rc == SL_ECORRUPT)
 		snprintf(f->errmsg, sizeof f->errmsg, "seq %llu: the event does not decode",
 			 (unsigned long long)seq);
+	else if (rc == SL_ENOMEM)
+		snprintf(f->errmsg, sizeof f->errmsg, "seq %llu: decoding the event: out of memory",
+			 (unsigned long long)seq);
 	if (rc == SL_OK && crc)
 		*crc = rec.commit_crc;
 	return rc;

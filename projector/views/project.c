@@ -480,6 +480,8 @@ static int get_entry(struct sl_proj *p, const char *job_id, struct sl_cent **out
 	sl_state_free(&st);
 	if (rc == SL_OK)
 		(*out)->in_db = in_db;
+	else
+		sl_proj_msg(p, "job %s: out of memory", job_id);
 	return rc;
 }
 
@@ -575,8 +577,12 @@ static int project_event(struct sl_proj *p, struct sl_feed *feed, const struct s
 		}
 		return SL_OK;
 	}
-	if (rc != SL_OK)
-		return rc;      /* SL_ENOMEM (SL_EUNKNOWN cannot pass the check above) */
+	if (rc != SL_OK) {
+		/* SL_ENOMEM (SL_EUNKNOWN cannot pass the check above) */
+		sl_proj_msg(p, "seq %llu: applying the event: out of memory",
+			    (unsigned long long)it->seq);
+		return rc;
+	}
 	const char *what = "";
 	switch (ev->body_case) {
 	case STATELOG__EVENT__BODY_JOB_DELETED:
@@ -601,7 +607,9 @@ static int project_event(struct sl_proj *p, struct sl_feed *feed, const struct s
 		}
 		int64_t sheet = sl_event_sheet(ev);
 		const struct sl_sheet_state *sh = sheet > 0 ? sl_state_find_sheet(&e->st, sheet) : NULL;
-		return sl_cache_mark(&p->cache, e, true, sh ? sheet : 0, it->len);
+		if ((rc = sl_cache_mark(&p->cache, e, true, sh ? sheet : 0, it->len)) != SL_OK)
+			sl_proj_msg(p, "seq %llu: out of memory", (unsigned long long)it->seq);
+		return rc;
 	}
 	}
 	if (rc != SL_OK)

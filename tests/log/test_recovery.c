@@ -527,3 +527,76 @@ Test(recovery, damaged_header_of_the_last_record_is_not_taken_for_a_torn_tail)
 	}
 	free(seg);
 }
+
+/* The last segment cut inside its header (issue 16): one policy for verify
+ * and for a writer's open.  With part of a header left (a byte that is not
+ * zero), the segment was written and cut short, and commits may have
+ * followed: damage for both, nothing changed.  With no byte, or only zeros,
+ * its header was never written (a crash while it was created): no event
+ * can be in it; verify says so without calling it damage, and the writer
+ * sets it aside, reporting its size, and goes on from its first seq. */
+static void header_cut_case(const char *name, const uint8_t *bytes, size_t len, bool created)
+{
+	reset_work();
+	th_rmdir(dir);
+	dir = th_tmpdir();
+	three_segments();
+	uint64_t last = 0;
+	for (int k = 0; k < 64; k++) {
+		char cmd[4300];
+		snprintf(cmd, sizeof(cmd), "ls %s/*.seg | sed -n %dp | grep -q .", dir, k + 1);
+		if (system(cmd) != 0)
+			break;
+		last = nth_segment(k);
+	}
+	cr_assert_gt(last, 1, "%s: several segments", name);
+	char seg[4300];
+	snprintf(seg, sizeof(seg), "%s", th_seg(dir, last));
+	spit(seg, bytes, len);
+
+	struct sl_verify_report v;
+	char err[1024] = "";
+	cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, err, sizeof(err)), SL_OK, "%s: %s",
+		     name, err);
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	struct sl_recovery_report rep;
+	sl_log *l = NULL;
+	int rc = sl_log_open(&l, dir, &o, &rep, err, sizeof(err));
+	char torn[4400];
+	snprintf(torn, sizeof(torn), "%s.torn", seg);
+	if (!created) {
+		cr_assert(v.damaged, "%s: verify reports damage", name);
+		cr_assert_not_null(strstr(v.damage, seg), "%s: names it: %s", name, v.damage);
+		cr_assert_eq(rc, SL_ECORRUPT, "%s: the writer refuses too: %d %s", name, rc, err);
+		cr_assert_not_null(strstr(err, "cut short"), "%s: says why: %s", name, err);
+		cr_assert_eq(th_file_size(seg), (long long)len, "%s: left as it was", name);
+		cr_assert_eq(access(torn, F_OK), -1, "%s: not set aside", name);
+		return;
+	}
+	cr_assert(!v.damaged, "%s: not damage: %s", name, v.damage);
+	cr_assert(v.torn_tail && v.torn_offset == 0, "%s: verify reports the unwritten header", name);
+	cr_assert_eq(v.last_seq, last - 1, "%s: every event before it is read", name);
+	cr_assert_eq(rc, SL_OK, "%s: the writer opens: %s", name, err);
+	cr_assert(rep.empty_segment_removed, "%s: reported", name);
+	cr_assert_str_eq(rep.segment, seg, "%s", name);
+	cr_assert_str_eq(rep.aside, torn, "%s", name);
+	cr_assert_eq(rep.bytes_cut, len, "%s: its size reported", name);
+	cr_assert_eq(th_file_size(torn), (long long)len, "%s: kept aside", name);
+	cr_assert_eq(sl_log_next_seq(l), last, "%s: goes on from its first seq", name);
+	th_append_n(l, 1000, 3);
+	cr_assert_eq(sl_log_close(l), SL_OK);
+	th_count(dir, &rc);
+	cr_assert_eq(rc, SL_OK, "%s: reads back", name);
+}
+
+Test(recovery, last_segment_cut_inside_its_header_is_one_policy)
+{
+	uint8_t zeros[64] = { 0 }, part[30];
+	memset(part, 0x53, sizeof(part));
+	header_cut_case("part of a header", part, sizeof(part), false);
+	header_cut_case("one byte of a header", part, 1, false);
+	header_cut_case("no byte", zeros, 0, true);
+	header_cut_case("zeros shorter than a header", zeros, 20, true);
+	header_cut_case("a header of zeros", zeros, 64, true);
+}

@@ -164,6 +164,78 @@ Test(writer, second_writer_is_refused_naming_the_holder)
 	sl_log_close(second);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void assert_file_is(const char *path, const char *text)
+{
+	char buf[256] = "";
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	cr_assert_str_eq(buf, text, "%s was written through a link", path);
+}
+
+/* A link planted under a name the log writes (LOCK, the last segment, an
+ * index) must not make the log truncate or write the link's target. */
+Test(writer, a_symbolic_link_in_the_log_directory_is_never_written_through)
+{
+	sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	th_append_n(log, 0, 3);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	char victim[4200], lock[4200], moved[4200];
+	snprintf(victim, sizeof(victim), "%s.victim", dir);
+	snprintf(lock, sizeof(lock), "%s/LOCK", dir);
+	write_file(victim, "precious\n");
+
+	/* LOCK */
+	cr_assert_eq(unlink(lock), 0);
+	cr_assert_eq(symlink(victim, lock), 0);
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	sl_log *w = NULL;
+	char err[512] = "";
+	int rc = sl_log_open(&w, dir, &o, NULL, err, sizeof(err));
+	cr_assert_lt(rc, 0, "a LOCK that is a link is refused");
+	cr_assert_null(w);
+	cr_assert_not_null(strstr(err, "LOCK: a symbolic link"), "the message says why: %s", err);
+	assert_file_is(victim, "precious\n");
+	cr_assert_eq(unlink(lock), 0);
+
+	/* The last segment, which a writer opens for appending. */
+	snprintf(moved, sizeof(moved), "%s.seg", dir);
+	cr_assert_eq(rename(th_seg(dir, 1), moved), 0);
+	cr_assert_eq(symlink(moved, th_seg(dir, 1)), 0);
+	long long before = th_file_size(moved);
+	rc = sl_log_open(&w, dir, &o, NULL, err, sizeof(err));
+	cr_assert_lt(rc, 0, "a segment that is a link is not written through");
+	cr_assert_not_null(strstr(err, "a symbolic link"), "the message says why: %s", err);
+	cr_assert_eq(th_file_size(moved), before, "the link's target is unchanged");
+	cr_assert_eq(unlink(th_seg(dir, 1)), 0);
+	cr_assert_eq(rename(moved, th_seg(dir, 1)), 0);
+
+	/* An index is rewritten beside its link and renamed over the link
+	 * itself: the target is left alone. */
+	char idx[4200];
+	snprintf(idx, sizeof(idx), "%s", th_seg(dir, 1));
+	strcpy(idx + strlen(idx) - 4, ".idx");
+	unlink(idx);
+	cr_assert_eq(symlink(victim, idx), 0);
+	cr_assert_eq(sl_log_open(&w, dir, &o, NULL, err, sizeof(err)), SL_OK, "%s", err);
+	th_append_n(w, 3, 2);
+	cr_assert_eq(sl_log_close(w), SL_OK);
+	assert_file_is(victim, "precious\n");
+	cr_assert_eq(th_count(dir, &rc), 5);
+	unlink(victim);
+}
+
 Test(writer, open_without_create_on_missing_log_is_not_found)
 {
 	struct sl_log_options o;

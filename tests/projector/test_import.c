@@ -836,6 +836,44 @@ Test(import, json_state_files)
 	free(jobs);
 }
 
+/* A FIFO among the state files once made the import wait for a writer
+ * forever: anything but a regular file is refused, named, before a byte is
+ * read (the timeout fails the test if it blocks). */
+Test(import, json_entry_that_is_not_a_regular_file_is_refused, .timeout = 10)
+{
+	char jdir[400], one[450], fifo[450], sub[450];
+	snprintf(jdir, sizeof jdir, "%s/states", dir);
+	cr_assert_eq(mkdir(jdir, 0755), 0);
+	snprintf(one, sizeof one, "%s/a.json", jdir);
+	snprintf(fifo, sizeof fifo, "%s/b.json", jdir);
+	write_file(one, state_one);
+	cr_assert_eq(mkfifo(fifo, 0644), 0);
+
+	sl_import *imp;
+	cr_assert_eq(sl_import_new(&imp, NULL), SL_OK);
+	int rc = sl_import_read_json(imp, jdir);
+	const char *msg = sl_import_errmsg(imp);
+	cr_assert_eq(rc, SL_EINVAL, "a FIFO in the directory: %d %s", rc, msg);
+	cr_assert(strstr(msg, fifo) && strstr(msg, "a FIFO, not a regular file"), "%s", msg);
+	cr_assert_eq(sl_import_write(imp, logdir, dbpath, NULL), SL_EINVAL);
+	sl_import_free(imp);
+	cr_assert_neq(access(logdir, F_OK), 0, "nothing written");
+
+	/* Named on its own, and a directory named *.json, alike. */
+	cr_assert_eq(sl_import_new(&imp, NULL), SL_OK);
+	cr_assert_eq(sl_import_read_json(imp, fifo), SL_EINVAL, "%s", sl_import_errmsg(imp));
+	sl_import_free(imp);
+	cr_assert_eq(unlink(fifo), 0);
+	snprintf(sub, sizeof sub, "%s/c.json", jdir);
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	cr_assert_eq(sl_import_new(&imp, NULL), SL_OK);
+	rc = sl_import_read_json(imp, jdir);
+	cr_assert_eq(rc, SL_EINVAL, "a directory named c.json: %d %s", rc, sl_import_errmsg(imp));
+	cr_assert(strstr(sl_import_errmsg(imp), "a directory, not a regular file"), "%s",
+		  sl_import_errmsg(imp));
+	sl_import_free(imp);
+}
+
 Test(import, json_same_job_in_two_files)
 {
 	char a[400], b[400];

@@ -70,6 +70,11 @@ static const struct text_row render_rows[] = {
 	{ "{" TIME "\"job_id\": \"j1\", \"type\": \"job_failed\", \"body\": {\"message\": "
 	  "\"a \\\"b\\\" c\\\\d\\n\\t\\r\\u0001\\u007f\"}}",
 	  HEAD "job_failed message=\"a \\\"b\\\" c\\\\d\\n\\t\\r\\x01\\x7f\"" },
+	/* ESC, and C1 controls (U+0080..U+009F), which some terminals obey */
+	{ "{" TIME "\"job_id\": \"r\\u001b[31m\", \"type\": \"job_failed\", \"body\": {\"message\": "
+	  "\"x\\u009b2J\\u0085\\u00a0y\"}}",
+	  "#12 2026-11-26T02:49:38.504474+00:00 \"r\\x1b[31m\" job_failed "
+	  "message=\"x\\u009b2J\\u0085\xc2\xa0y\"" },
 	{ "{" TIME "\"job_id\": \"j\\u00f6b\", \"type\": \"job_failed\", \"body\": {\"message\": "
 	  "\"caf\\u00e9\"}}",
 	  "#12 2026-11-26T02:49:38.504474+00:00 j\xc3\xb6" "b job_failed message=caf\xc3\xa9" },

@@ -195,9 +195,71 @@ if [ -s "$tmp/at.db" ]; then pass=$((pass + 1)); else
 check "at seq 0" 2 "$sl" at --seq 0 --out "$tmp/at0.db" --log "$dl"
 check "at past the end" 2 "$sl" at --seq 99999999 --out "$tmp/at1.db" --log "$dl"
 check "at without --out" 2 "$sl" at --seq 5 --log "$dl"
+# an output chosen by the user never lands in the log directory: not over a
+# segment, not beside one, not through a link or "..", for no command
+dseg="$dl/00000000000000000001.seg"
+dsum=$(cksum <"$dseg")
+ls -A "$dl" >"$tmp/dl-files"
+ln -s "$dl" "$tmp/dl-link"
+ln -s "$dseg" "$tmp/seg-link"
+check "at --out over a segment refused" 2 "$sl" at --seq 50 --out "$dseg" --log "$dl"
+has "at --out refusal says why" err "inside the log directory"
+check "at --out beside the segments refused" 2 "$sl" at --seq 5 --out "$dl/at.db" --log "$dl"
+check "at --out the log directory refused" 2 "$sl" at --seq 5 --out "$dl" --log "$dl"
+check "at --out through a linked directory refused" 2 "$sl" at --seq 5 --out "$tmp/dl-link/at.db" --log "$dl"
+check "at --out through a link to a segment refused" 2 "$sl" at --seq 5 --out "$tmp/seg-link" --log "$dl"
+check "at --out through .. refused" 2 "$sl" at --seq 5 --out "$tmp/demo/x/../demo.log/at.db" --log "$dl"
+check "timeline --html in the log refused" 2 "$sl" timeline --html "$dl/t.html" --log "$dl"
+check "timeline --html (fleet) in the log refused" 2 "$sl" timeline --html "$dl/fleet.html" --log "$dl"
+check "rebuild --db in the log refused" 2 "$sl" rebuild --db "$dseg" --log "$dl"
+check "project --db in the log refused" 2 "$sl" project --db "$dl/v.db" --log "$dl"
+check "jobs --db in the log refused" 2 "$sl" jobs --db "$dl/v.db" --log "$dl"
+check "audit --db in the log refused" 2 "$sl" audit "$job" --db "$dl/v.db" --log "$dl"
+check "append --db in the log refused" 2 "$sl" append --db "$dl/v.db" --log "$dl" </dev/null
+ls -A "$dl" >"$tmp/dl-files-after"
+if [ "$(cksum <"$dseg")" = "$dsum" ] && cmp -s "$tmp/dl-files" "$tmp/dl-files-after"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1)); echo "FAIL a refused output changed the log directory"
+	diff "$tmp/dl-files" "$tmp/dl-files-after"
+fi
 check "project" 0 "$sl" project --log "$dl"
 check "rebuild" 0 "$sl" rebuild --log "$dl"
 check "verify demo log" 0 "$sl" verify --log "$dl"
+
+# out of memory (an address-space limit) is said as such: never as damage
+# (exit 3, "does not decode"), never as an empty message.  The limit grows
+# by 3% from where the program cannot even load until project succeeds, so
+# that allocations fail at every stage in turn.  Not under AddressSanitizer,
+# which needs terabytes of address space.
+if ldd "$sl" 2>/dev/null | grep -q libasan; then
+	echo "skipped: out of memory (AddressSanitizer)"
+else
+	mdb="$tmp/mem.db"
+	v=2000 oom=0 bad=0
+	while [ "$v" -lt 2000000 ]; do
+		rm -f "$mdb" "$mdb"-*
+		( ulimit -v "$v" && exec "$sl" project --log "$dl" --db "$mdb" ) >"$tmp/out" 2>"$tmp/err"
+		got=$? at=$v
+		[ "$got" -eq 0 ] && break
+		v=$((v + v * 3 / 100))
+		# the dynamic loader, before statelog runs
+		[ "$got" -eq 127 ] && continue
+		if grep -q 'statelog project: .*out of memory' "$tmp/err"; then oom=$((oom + 1)); fi
+		if [ "$got" -eq 3 ] || grep -Eq 'decode|damage|corrupt|malformed|^statelog project: *$' "$tmp/err" ||
+			! grep -q 'statelog project: .' "$tmp/err"; then
+			bad=$((bad + 1))
+			echo "FAIL out of memory at ulimit -v $at: exit $got"
+			sed 's/^/  err: /' "$tmp/err" | head -n 3
+		fi
+	done
+	if [ "$bad" -eq 0 ] && [ "$oom" -gt 0 ] && [ "$v" -lt 2000000 ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL out of memory: $bad runs misreported, $oom said out of memory, limit reached $v"
+	fi
+fi
 
 # import: from JSON state files (no other tool needed to make a source)
 check "import --help" 0 "$sl" import --help
@@ -215,8 +277,19 @@ check "import json" 0 "$sl" import --log "$tmp/imp.log" --from-json "$tmp/states
 has "import reports" out "imported 1 jobs, 1 sheets"
 has "import checked" out "answer as the source did"
 check "import verify" 0 "$sl" verify --log "$tmp/imp.log"
+check "import --db in the new log refused" 2 "$sl" import --log "$tmp/imp-in.log" \
+	--db "$tmp/imp-in.log/v.db" --from-json "$tmp/states"
+if [ ! -e "$tmp/imp-in.log" ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL a refused import made its log"; fi
 check "import again refused" 2 "$sl" import --log "$tmp/imp.log" --from-json "$tmp/states"
 has "import again says why" err "already exists"
+# a FIFO among the state files is refused, not waited on
+mkdir "$tmp/states-fifo"
+cp "$tmp/states/j1.json" "$tmp/states-fifo/"
+mkfifo "$tmp/states-fifo/pipe.json"
+check "import: a FIFO among the state files" 2 timeout 10 "$sl" import --log "$tmp/imp-fifo.log" \
+	--from-json "$tmp/states-fifo"
+has "import: the FIFO named" err "pipe.json: a FIFO, not a regular file"
 printf '{"job_id": "j2", "job_name": "Two", "total_sheets": 1, "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00", "sheets": {"1": {"status": "lost"}}}\n' >"$tmp/bad-state.json"
 check "import damaged" 3 "$sl" import --log "$tmp/imp2.log" --from-json "$tmp/bad-state.json"
 has "import damaged names job and sheet" err "job 'j2', sheet 1: status"
@@ -284,6 +357,51 @@ check "bad input: an unknown type name refused" 2 "$sl" append --log "$bl" <"$tm
 printf '{"job_id": "big" "type": 1}\n' >"$tmp/in"
 check "bad input: malformed JSON refused" 2 "$sl" append --log "$bl" <"$tmp/in"
 has "bad input: malformed JSON located" err "line 1, column"
+# terminal controls in what users wrote (ids, names, messages) reach no
+# terminal: every text output escapes them as dump does (\x1b, \u009b)
+ctl=$(printf '[\001-\010\013-\037\177]|\302[\200-\237]')
+noctl() {  # noctl NAME FILE: FILE (out or err) holds no control character
+	if LC_ALL=C grep -Eq "$ctl" "$tmp/$2"; then
+		fail=$((fail + 1)); echo "FAIL $1: a raw control character in $2"
+		od -c "$tmp/$2" | head -n 5
+	else
+		pass=$((pass + 1))
+	fi
+}
+el="$tmp/escapes.log"
+"$sl" init --log "$el" >/dev/null
+printf '%s\n' \
+	'{"job_id": "red\u001b[31m", "type": "job_created", "body": {"name": "N\u001b]0;owned\u0007\u009b2J\u007f", "total_sheets": 2}}' \
+	'{"job_id": "red\u001b[31m", "type": "sheet_started", "body": {"sheet_num": 1}}' \
+	'{"job_id": "red\u001b[31m", "type": "sheet_failed", "body": {"sheet_num": 1, "message": "boom\u001b[2J\r\u0085"}}' \
+	'{"job_id": "red\u001b[31m", "type": "job_failed", "body": {"message": "gone\u001b[5m"}}' \
+	>"$tmp/in"
+check "escapes: append" 0 "$sl" append --log "$el" <"$tmp/in"
+red=$(printf 'red\033[31m')
+check "escapes: jobs" 0 "$sl" jobs --log "$el"
+noctl "escapes: jobs" out
+has "escapes: jobs shows the id escaped" out 'red\\x1b\[31m'
+has "escapes: jobs shows a C1 escaped" out '\\u009b2J'
+check "escapes: show" 0 "$sl" show "$red" --log "$el"
+noctl "escapes: show" out
+has "escapes: show shows the message escaped" out 'boom\\x1b\[2J\\r\\u0085'
+check "escapes: history" 0 "$sl" history "$red" --log "$el"
+noctl "escapes: history" out
+check "escapes: stats" 0 "$sl" stats "$red" --log "$el"
+noctl "escapes: stats" out
+check "escapes: audit" 0 "$sl" audit "$red" --log "$el"
+noctl "escapes: audit" out
+check "escapes: audit --full" 0 "$sl" audit "$red" --full --log "$el"
+noctl "escapes: audit --full" out
+check "escapes: dump" 0 "$sl" dump --log "$el"
+noctl "escapes: dump" out
+check "escapes: an unknown id in an error" 4 "$sl" show "$(printf 'no\033[31m')" --log "$el"
+noctl "escapes: the error message" err
+has "escapes: the error names the id escaped" err 'no\\x1b\[31m'
+check "escapes: timeline" 0 "$sl" timeline "$red" --html "$tmp/esc.html" --log "$el"
+noctl "escapes: timeline" out
+check "escapes: jobs --json keeps JSON's escapes" 0 "$sl" jobs --log "$el" --json
+has "escapes: JSON escape" out 'red\\u001b\[31m'
 # a database written by a newer view schema: rebuilt
 if command -v sqlite3 >/dev/null; then
 	sqlite3 "$tmp/bad-input.db" "UPDATE statelog_meta SET value = 99 WHERE key = 'views_version'"

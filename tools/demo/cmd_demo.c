@@ -371,7 +371,7 @@ int cmd_demo(int argc, char **argv)
 				printf(" sheet %" PRId64, e->sheet);
 			for (size_t k = 0; k < e->n_changes && k < 3; k++) {
 				const struct sl_audit_change *ch = &e->changes[k];
-				char b[200], a[200];
+				char b[320], a[320];
 				cli_audit_value(ch->column, ch->before_absent, &ch->before, b, sizeof(b));
 				cli_audit_value(ch->column, ch->after_absent, &ch->after, a, sizeof(a));
 				printf("\n      %-22s %s -> %s", ch->column ? ch->column->name : "(row)", b, a);
