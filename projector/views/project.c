@@ -468,14 +468,11 @@ static int get_entry(struct sl_proj *p, const char *job_id, struct sl_cent **out
 	struct sl_job_state st;
 	sl_state_init(&st);
 	int rc = sl_rows_load_job(&p->v, job_id, &st);
-	bool in_db = rc == SL_OK;
-	if (rc == SL_ENOTFOUND && (rc = sl_rows_load_deleted(&p->v, job_id, &st)) == SL_ENOTFOUND)
-		rc = SL_OK;
-	if (rc != SL_OK) {
-		sl_proj_msg(p, "%s: %s", p->db_path, rc == SL_ENOMEM ? "out of memory"
-								 : p->v.errmsg);
+	if (rc != SL_OK && rc != SL_ENOTFOUND) {
+		sl_proj_msg(p, "%s: %s", p->db_path, p->v.errmsg);
 		return rc;
 	}
+	bool in_db = rc == SL_OK;
 	rc = sl_cache_add(&p->cache, job_id, &st, out);
 	sl_state_free(&st);
 	if (rc == SL_OK)
@@ -565,6 +562,22 @@ static int project_event(struct sl_proj *p, struct sl_feed *feed, const struct s
 		return rc;
 	if (e) {
 		rc = sl_rules_apply(&e->st, ev, &why);
+		if (rc == SL_ENOTFOUND && e->st.presence == SL_JOB_ABSENT && !e->in_db) {
+			/* Absent as far as this run knows: if the views show the job
+			 * was deleted, the rules say so, as they did to the process
+			 * that saw the deletion (looked up only on a refusal). */
+			struct sl_job_state del;
+			int drc = sl_rows_load_deleted(&p->v, e->key, &del);
+			if (drc == SL_OK) {
+				sl_state_free(&e->st);
+				e->st = del;
+				rc = sl_rules_apply(&e->st, ev, &why);
+			} else if (drc != SL_ENOTFOUND) {
+				sl_proj_msg(p, "%s: %s", p->db_path, drc == SL_ENOMEM ? "out of memory"
+										       : p->v.errmsg);
+				return drc;
+			}
+		}
 	} else {
 		rc = SL_EINVAL;
 		why = (struct sl_refusal){ .code = rc, .field = "job_id", .reason = "no job_id" };
