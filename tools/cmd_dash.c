@@ -147,12 +147,14 @@ static const char jobs_help[] =
 	"  --status STATUS  only jobs in this status: pending, running, completed,\n"
 	"                   failed, paused, paused_at_chain, cancelled\n"
 	"  --since TIME     only jobs updated at or after TIME (ISO-8601, -2h, -3d, ...)\n"
-	"  --limit N        at most N jobs (default 50)\n"
+	"  --limit N        at most N jobs (default 50; 0: all); the table ends with\n"
+	"                   how many more match\n"
 	"  --json           one JSON list of the original's dicts\n"
 	"The database is --db, else the log directory with .log replaced by .db.\n";
 
 struct jobs_opts {
 	struct sl_job_query q;
+	bool limit_given;
 };
 
 static bool jobs_opt(int c, const char *arg, void *ctx)
@@ -161,7 +163,9 @@ static bool jobs_opt(int c, const char *arg, void *ctx)
 	switch (c) {
 	case 's': o->q.status = arg; return true;
 	case 'S': o->q.has_since = true; return cli_parse_time(arg, &o->q.since_us);
-	case 'n': return cli_parse_i64(arg, &o->q.limit) && o->q.limit >= 1;
+	case 'n':
+		o->limit_given = true;
+		return cli_parse_i64(arg, &o->q.limit) && o->q.limit >= 0;
 	default: return false;
 	}
 }
@@ -185,13 +189,26 @@ int cmd_jobs(int argc, char **argv)
 	sl_backend *be;
 	if ((ex = dash_open("jobs", &c, &be)) != SL_EXIT_OK)
 		return ex;
+	/* Every match is read, so that the table can say how many it leaves
+	 * off; --limit 0 shows them all. */
+	size_t limit = !o.limit_given ? SL_BACKEND_QUERY_LIMIT
+				      : o.q.limit == 0 ? SIZE_MAX : (size_t)o.q.limit;
+	o.q.limit = -1;
 	struct sl_job_summary *rows = NULL;
-	size_t n = 0;
+	size_t n = 0, matched = 0;
 	int rc = sl_backend_query_jobs(&rows, &n, be, &o.q);
 	if (rc != SL_OK) {
 		ex = dash_fail("jobs", be, rc);
 		goto out;
 	}
+	matched = n;
+	for (size_t i = limit; i < n; i++) {
+		free(rows[i].id);
+		free(rows[i].name);
+		free(rows[i].error_message);
+	}
+	if (n > limit)
+		n = limit;
 	if (c.json) {
 		json_t *list = json_array();
 		for (size_t i = 0; list && i < n; i++) {
@@ -223,6 +240,8 @@ int cmd_jobs(int argc, char **argv)
 		printf("%-24s %-15s %11s  %-32s %s\n", cli_field(r->id), sl_job_status_name(r->status),
 		       sheets, fmt_time(true, r->updated_at_us, t), cli_field(r->name));
 	}
+	if (matched > n)
+		printf("(%zu more not shown: --limit 0 shows all %zu)\n", matched - n, matched);
 	ex = SL_EXIT_OK;
 out:
 	sl_backend_summaries_free(rows, n);

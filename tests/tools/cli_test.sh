@@ -36,7 +36,16 @@ has() {  # has NAME FILE TEXT: FILE (out or err) contains TEXT
 	fi
 }
 
-for c in init append dump verify repair project rebuild jobs show history stats audit timeline at import bench demo; do
+lacks() {  # lacks NAME FILE TEXT: FILE (out or err) does not contain TEXT
+	if grep -q -- "$3" "$tmp/$2"; then
+		fail=$((fail + 1))
+		echo "FAIL $1: $2 has '$3'"
+	else
+		pass=$((pass + 1))
+	fi
+}
+
+for c in init append dump verify repair compact project rebuild jobs show history stats audit timeline at import bench demo; do
 	check "$c --help" 0 "$sl" "$c" --help
 	has "$c --help says usage" out "usage: statelog $c"
 	check "$c --bogus" 2 "$sl" "$c" --bogus-option
@@ -170,6 +179,14 @@ if [ -s "$tmp/demo/timeline.html" ]; then pass=$((pass + 1)); else
 dl="$tmp/demo/demo.log"
 check "jobs" 0 "$sl" jobs --log "$dl" --limit 3
 job=$(awk 'NR == 2 { print $1 }' "$tmp/out")
+has "jobs: how many were left off" out "more not shown: --limit 0 shows all"
+check "jobs --limit 0" 0 "$sl" jobs --log "$dl" --limit 0
+lacks "jobs --limit 0: all shown" out "more not shown"
+all=$(($(wc -l <"$tmp/out") - 1))
+check "jobs --limit 0 --json" 0 "$sl" jobs --log "$dl" --limit 0 --json
+if [ "$(grep -o '"id":' "$tmp/out" | wc -l)" -eq "$all" ] && [ "$all" -gt 3 ]; then
+	pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL jobs --limit 0: $all rows vs the JSON"; fi
+check "jobs --limit -1 refused" 2 "$sl" jobs --log "$dl" --limit -1
 check "jobs --json" 0 "$sl" jobs --log "$dl" --status running --json
 check "jobs bad status" 2 "$sl" jobs --log "$dl" --status sleeping
 check "show" 0 "$sl" show "$job" --log "$dl"
