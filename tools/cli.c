@@ -243,6 +243,31 @@ bool cli_parse_i64(const char *s, int64_t *out)
 	return true;
 }
 
+int cli_usage(const char *help)
+{
+	const char *end = strstr(help, "\n\n");
+	size_t len = end ? (size_t)(end - help) + 1 : strlen(help);
+	fwrite(help, 1, len, stderr);
+	/* "usage: statelog NAME ...": the command to ask about */
+	const char *name = strncmp(help, "usage: statelog ", 16) == 0 ? help + 16 : NULL;
+	size_t nlen = 0;
+	/* the words of lower-case letters: "jobs", "bench backend" */
+	while (name && name[nlen] >= 'a' && name[nlen] <= 'z') {
+		size_t w = nlen;
+		while (name[w] >= 'a' && name[w] <= 'z')
+			w++;
+		nlen = w;
+		if (name[w] != ' ' || !(name[w + 1] >= 'a' && name[w + 1] <= 'z'))
+			break;
+		nlen = w + 1;
+	}
+	if (nlen)
+		fprintf(stderr, "Run 'statelog %.*s --help' for the options.\n", (int)nlen, name);
+	else
+		fputs("Run with --help for the options.\n", stderr);
+	return SL_EXIT_USAGE;
+}
+
 bool cli_parse_time(const char *s, int64_t *out)
 {
 	return sl_time_parse_relative(out, s, sl_time_now_us()) == SL_OK;

@@ -59,7 +59,7 @@ int cmd_at(int argc, char **argv)
 		case 'l': log = optarg; break;
 		case 'D': db = optarg; break;
 		case 'h': fputs(at_help, stdout); return SL_EXIT_OK;
-		default: fputs(at_help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(at_help);
 		}
 		if (!ok) {
 			cli_err("at", "--%s: bad value '%s'", opts[idx].name, optarg);

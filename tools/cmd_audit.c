@@ -578,7 +578,7 @@ int cmd_audit(int argc, char **argv)
 		case 'l': log = optarg; break;
 		case 'D': db = optarg; break;
 		case 'h': fputs(audit_help, stdout); return SL_EXIT_OK;
-		default: fputs(audit_help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(audit_help);
 		}
 		if (!ok) {
 			cli_err("audit", "--%s: bad value '%s'", opts[idx].name, optarg);

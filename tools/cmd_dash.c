@@ -127,7 +127,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *help,
 		case 'D': c->db = optarg; break;
 		case 'j': c->json = true; break;
 		case 'h': fputs(help, stdout); return SL_EXIT_OK;
-		case '?': fputs(help, stderr); return SL_EXIT_USAGE;
+		case '?': return cli_usage(help);
 		default:
 			if (!own(ch, optarg, ctx)) {
 				cli_err(cmd, "--%s: bad value '%s'", opts[idx].name, optarg);

@@ -88,7 +88,7 @@ int cmd_import(int argc, char **argv)
 			code = SL_EXIT_OK;
 			goto done;
 		default:
-			fputs(import_help, stderr);
+			code = cli_usage(import_help);
 			goto done;
 		}
 	}

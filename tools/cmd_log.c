@@ -70,7 +70,7 @@ static int parse_log_only(int argc, char **argv, const char *cmd, const char *he
 		switch (c) {
 		case 'l': *logopt = optarg; break;
 		case 'h': fputs(help, stdout); return SL_EXIT_OK;
-		default: fputs(help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(help);
 		}
 	}
 	if (optind != argc) {
@@ -176,7 +176,7 @@ int cmd_append(int argc, char **argv)
 			}
 			break;
 		case 'h': fputs(append_help, stdout); return SL_EXIT_OK;
-		default: fputs(append_help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(append_help);
 		}
 	}
 	if (optind != argc) {
@@ -352,7 +352,7 @@ int cmd_dump(int argc, char **argv)
 			}
 			break;
 		case 'h': fputs(dump_help, stdout); return SL_EXIT_OK;
-		default: fputs(dump_help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(dump_help);
 		}
 	}
 	if (optind != argc) {
@@ -496,7 +496,7 @@ int cmd_compact(int argc, char **argv)
 		switch (c) {
 		case 'l': logopt = optarg; break;
 		case 'h': fputs(compact_help, stdout); return SL_EXIT_OK;
-		default: fputs(compact_help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(compact_help);
 		}
 	}
 	if (optind != argc) {
@@ -559,7 +559,7 @@ int cmd_verify(int argc, char **argv)
 		case 'l': logopt = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': fputs(verify_help, stdout); return SL_EXIT_OK;
-		default: fputs(verify_help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(verify_help);
 		}
 	}
 	if (optind != argc) {

@@ -615,7 +615,7 @@ int cmd_timeline(int argc, char **argv)
 		case 'l': log = optarg; break;
 		case 'D': db = optarg; break;
 		case 'h': fputs(timeline_help, stdout); return SL_EXIT_OK;
-		default: fputs(timeline_help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(timeline_help);
 		}
 	}
 	if (!html || !*html) {

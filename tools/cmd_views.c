@@ -57,27 +57,24 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, bool 
 			break;
 		case 'f':
 			if (!with_force) {
-				fputs(help, stderr);
-				return SL_EXIT_USAGE;
+				return cli_usage(help);
 			}
 			o->skip_unknown = true;
 			break;
 		case 'n':
 			if (!with_force) {
-				fputs(help, stderr);
-				return SL_EXIT_USAGE;
+				return cli_usage(help);
 			}
 			o->no_snapshots = true;
 			break;
 		case 'F':
 			if (!follow) {
-				fputs(help, stderr);
-				return SL_EXIT_USAGE;
+				return cli_usage(help);
 			}
 			*follow = true;
 			break;
 		case 'h': fputs(help, stdout); return SL_EXIT_OK;
-		default: fputs(help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(help);
 		}
 	}
 	if (optind != argc) {

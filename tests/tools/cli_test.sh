@@ -49,6 +49,10 @@ for c in init append dump verify repair compact project rebuild jobs show histor
 	check "$c --help" 0 "$sl" "$c" --help
 	has "$c --help says usage" out "usage: statelog $c"
 	check "$c --bogus" 2 "$sl" "$c" --bogus-option
+	# an option error: the usage lines and a hint, not the whole help
+	has "$c --bogus: the hint" err "statelog $c --help"
+	if [ "$(wc -l <"$tmp/err")" -le 6 ]; then pass=$((pass + 1)); else
+		fail=$((fail + 1)); echo "FAIL $c --bogus: $(wc -l <"$tmp/err") lines on stderr"; fi
 done
 check "no command" 2 "$sl"
 check "unknown command" 2 "$sl" frobnicate

@@ -895,7 +895,7 @@ int bench_backend(int argc, char **argv)
 		case 'S': ok = cli_parse_u64(optarg, &seed); break;
 		case 'd': base = optarg; break;
 		case 'h': fputs(backend_help, stdout); return SL_EXIT_OK;
-		default: fputs(backend_help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(backend_help);
 		}
 		if (!ok) {
 			cli_err("bench", "--%s: bad value '%s'", opts[idx].name, optarg);

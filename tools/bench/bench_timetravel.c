@@ -145,7 +145,7 @@ int bench_timetravel(int argc, char **argv)
 		case 'l': log_opt = optarg; break;
 		case 'd': base = optarg; break;
 		case 'h': fputs(tt_help, stdout); return SL_EXIT_OK;
-		default: fputs(tt_help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(tt_help);
 		}
 		if (!ok) {
 			cli_err("bench", "--%s: bad value '%s'", opts[idx].name, optarg);

@@ -441,7 +441,7 @@ int bench_rebuild(int argc, char **argv)
 		case 'd': base = optarg; break;
 		case 'n': bench_no_snapshots = true; break;
 		case 'h': fputs(rebuild_help, stdout); return SL_EXIT_OK;
-		default: fputs(rebuild_help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(rebuild_help);
 		}
 		if (!ok) {
 			cli_err("bench", "--%s: bad value '%s'", opts[idx].name, optarg);

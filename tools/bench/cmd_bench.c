@@ -503,7 +503,7 @@ static int bench_log(int argc, char **argv)
 		case 'L': ok = cli_parse_i64(optarg, &level) && level >= -7 && level <= 22; break;
 		case 'd': base = optarg; break;
 		case 'h': fputs(bench_help, stdout); return SL_EXIT_OK;
-		default: fputs(bench_help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(bench_help);
 		}
 		if (!ok) {
 			cli_err("bench", "--%s: bad value '%s'", opts[idx].name, optarg);

@@ -203,7 +203,7 @@ int cmd_demo(int argc, char **argv)
 			}
 			break;
 		case 'h': fputs(demo_help, stdout); return SL_EXIT_OK;
-		default: fputs(demo_help, stderr); return SL_EXIT_USAGE;
+		default: return cli_usage(demo_help);
 		}
 	}
 	if (argc - optind > 1) {
