@@ -35,15 +35,29 @@
 #define REBUILD_CACHE_KIB 24576
 #define INDEX_CACHE_KIB 8192
 
-/* Refuses to replace a database that is not this log's views: another
- * log's, or one with tables but no statelog_meta (the original backend's,
- * say).  A file SQLite cannot read as a database counts as damaged views,
- * which is what a rebuild is for. */
+/* Refuses to replace a file that is not this log's views: another log's
+ * views, a database with tables but no statelog_meta (the original
+ * backend's, say), or a file that is not an SQLite database at all (it does
+ * not start with SQLite's header: a text file given by mistake).  A
+ * database SQLite cannot read past its header counts as damaged views,
+ * which is what a rebuild is for; an empty file as none. */
 static int check_target(struct sl_proj *p)
 {
 	struct stat sb;
-	if (stat(p->db_path, &sb) != 0)
+	if (stat(p->db_path, &sb) != 0 || sb.st_size == 0)
 		return SL_OK;
+	static const char magic[16] = "SQLite format 3";
+	char head[16] = { 0 };
+	int fd = open(p->db_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	ssize_t got = fd >= 0 ? read(fd, head, sizeof head) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (!S_ISREG(sb.st_mode) || got != (ssize_t)sizeof head ||
+	    memcmp(head, magic, sizeof head) != 0) {
+		sl_proj_msg(p, "%s: not a statelog database (not an SQLite database at all); it is "
+			    "left alone", p->db_path);
+		return SL_EFOREIGN;
+	}
 	sqlite3 *db = NULL;
 	struct sl_rows_meta m;
 	int rc = SL_OK;

@@ -245,6 +245,12 @@ else
 	diff "$tmp/dl-files" "$tmp/dl-files-after"
 fi
 check "project" 0 "$sl" project --log "$dl"
+# a file that is not statelog's views is refused and left alone
+printf 'notes, not a database\n' >"$tmp/notes.txt"
+check "rebuild --db a text file refused" 3 "$sl" rebuild --log "$dl" --db "$tmp/notes.txt"
+has "rebuild --db a text file: why" err "not an SQLite database at all"
+if [ "$(cat "$tmp/notes.txt")" = "notes, not a database" ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL rebuild --db replaced a text file"; fi
 check "rebuild" 0 "$sl" rebuild --log "$dl"
 check "verify demo log" 0 "$sl" verify --log "$dl"
 
