@@ -165,6 +165,12 @@ int cmd_project(int argc, char **argv)
 	if (opened.rebuilt)
 		printf("rebuilt %s from %s (%" PRIu64 " events): it was stale\n", db, log_dir,
 		       opened.events_applied);
+	if (sl_proj_as_of_seq(p)) {
+		printf("%s is an as-of database (the views as of seq %" PRIu64 ", written by "
+		       "`statelog at`): left as it is\n", db, sl_proj_as_of_seq(p));
+		sl_proj_close(p);
+		return SL_EXIT_OK;
+	}
 	rc = sl_proj_catch_up(p, &st);
 	cli_progress_done();
 	if (rc != SL_OK)

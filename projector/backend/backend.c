@@ -114,6 +114,14 @@ int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backe
 	rc = sl_proj_open(&be->proj, log_dir, be->db_path, &po, NULL, msg, sizeof msg);
 	if (rc != SL_OK)
 		goto fail;
+	if (!be->read_only && sl_proj_as_of_seq(be->proj)) {
+		/* Its views stay as of their point: no writer may use them. */
+		snprintf(msg, sizeof msg, "%s: an as-of database (the views as of seq %" PRIu64
+			 ", written by `statelog at`): open it read-only, or give the live views",
+			 be->db_path, sl_proj_as_of_seq(be->proj));
+		rc = SL_EINVAL;
+		goto fail;
+	}
 	rc = sl_be_views_init(be);
 	if (rc == SL_OK && !be->read_only) {
 		/* Ids go on from the highest the views have ever given; the

@@ -477,6 +477,11 @@ int sl_asof_finish(struct sl_asof *a, uint64_t seq, uint64_t *replayed)
 	}
 	if ((rc = sl_proj_create_deferred(q, &a->d)) || (rc = copy_creation(a)))
 		goto out;
+	/* Marked as of its point: a projector that opens it leaves it there. */
+	snprintf(msg, sizeof msg, "INSERT OR REPLACE INTO main.statelog_meta (key, value) "
+		 "VALUES ('as_of_seq', %" PRIu64 ")", seq);
+	if ((rc = exec_sql(q, msg, "marking the database as of its point")) != SL_OK)
+		goto out;
 	/* As a rebuild leaves its file: rollback journal, every page written
 	 * before the file takes its name. */
 	if (sl_rows_exec(q->db, "PRAGMA main.journal_mode = DELETE", msg, sizeof msg)) {

@@ -288,6 +288,11 @@ static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
 			 (long long)m.views_version, SL_VIEWS_VERSION);
 		return SL_OK;
 	}
+	if (m.as_of_seq) {
+		/* Written by `statelog at`: read as it is, never caught up. */
+		p->as_of_seq = m.as_of_seq;
+		return sl_proj_attach(p);
+	}
 	bool ok;
 	if ((rc = check_position(p, m.last_seq, m.last_crc, &ok, why, whylen)))
 		return rc;
@@ -783,8 +788,18 @@ int sl_proj_catch_up_to(struct sl_proj *p, struct sl_proj_run *run)
 	return rc;
 }
 
+uint64_t sl_proj_as_of_seq(sl_proj *p)
+{
+	return p->as_of_seq;
+}
+
 int sl_proj_catch_up(sl_proj *p, struct sl_proj_stats *stats)
 {
+	if (p->as_of_seq) {
+		if (stats)
+			*stats = (struct sl_proj_stats){ .last_seq = p->pos };
+		return SL_OK;
+	}
 	struct sl_proj_run run = { .limit = UINT64_MAX };
 	int rc = sl_proj_catch_up_to(p, &run);
 	if (rc == SL_EUNKNOWN) {

@@ -121,6 +121,11 @@ SL_API int sl_proj_catch_up(sl_proj *p, struct sl_proj_stats *stats);
 SL_API int sl_proj_rebuild(const char *log_dir, const char *db_path, const struct sl_proj_options *opts,
 			   struct sl_proj_stats *stats, char *err, size_t errlen);
 
+/* An as-of database, written by `statelog at` (sl_tt_write_db()): the
+ * sequence number it stays at; 0 for live views.  Such a database is read
+ * as it is: sl_proj_catch_up() leaves it where it is. */
+SL_API uint64_t sl_proj_as_of_seq(sl_proj *p);
+
 /* The sequence number of the last applied event (0: none). */
 SL_API uint64_t sl_proj_last_seq(sl_proj *p);
 

@@ -121,6 +121,8 @@ int sl_rows_read_meta(sqlite3 *db, struct sl_rows_meta *out, char *err, size_t e
 				m.last_seq = (uint64_t)sqlite3_column_int64(st, 1);
 			} else if (strcmp(k, "last_commit_crc") == 0) {
 				m.last_crc = (uint32_t)sqlite3_column_int64(st, 1);
+			} else if (strcmp(k, "as_of_seq") == 0) {
+				m.as_of_seq = (uint64_t)sqlite3_column_int64(st, 1);
 			}
 		}
 		if (s != SQLITE_DONE)

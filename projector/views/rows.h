@@ -38,6 +38,7 @@ struct sl_rows_meta {
 	int64_t views_version;
 	uint64_t last_seq;
 	uint32_t last_crc;
+	uint64_t as_of_seq;             /* written by `statelog at` (0: live views) */
 };
 
 /* Reads statelog_meta (ad hoc statements: called once per open). */

@@ -39,6 +39,8 @@ struct sl_proj {
 	sqlite3_stmt *begin, *commit, *rollback, *get_pos;
 	struct sl_cache cache;
 	uint64_t pos;                   /* last applied seq, as committed */
+	uint64_t as_of_seq;             /* an as-of database (`statelog at`): stays
+					   at this seq, never caught up (0: live) */
 	uint32_t pos_crc;
 	struct sl_proj_hook hooks[SL_PROJ_MAX_HOOKS];
 	size_t n_hooks;

@@ -260,7 +260,7 @@ char *ph_dump(const char *db_path)
 	dump_table(db, out, "statelog_events", "seq", NULL, NULL);
 	dump_table(db, out, "sqlite_sequence", "name", NULL, NULL);
 	dump_table(db, out, "schema_version", "version", "applied_at", NULL);
-	dump_table(db, out, "statelog_meta", "key", NULL, "key <> 'created_at'");
+	dump_table(db, out, "statelog_meta", "key", NULL, "key NOT IN ('created_at', 'as_of_seq')");
 	fclose(out);
 	sqlite3_close(db);
 	return text;

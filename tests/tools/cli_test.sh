@@ -213,6 +213,13 @@ check "audit unknown job" 4 "$sl" audit no-such-job --log "$dl"
 check "at" 0 "$sl" at --seq 100 --out "$tmp/at.db" --log "$dl"
 if [ -s "$tmp/at.db" ]; then pass=$((pass + 1)); else
 	fail=$((fail + 1)); echo "FAIL at wrote no database"; fi
+# an as-of database stays as of its point: read as it is, never caught up
+check "at --seq 100" 0 "$sl" at --seq 100 --out "$tmp/at100.db" --log "$dl"
+check "jobs on the as-of database" 0 "$sl" jobs --db "$tmp/at100.db" --log "$dl" --limit 0
+check "project on the as-of database" 0 "$sl" project --db "$tmp/at100.db" --log "$dl"
+has "project says it is left as it is" out "as-of database .* left as it is"
+if [ "$(sqlite3 "$tmp/at100.db" "SELECT value FROM statelog_meta WHERE key = 'last_seq'")" = 100 ]; then
+	pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL the as-of database moved from seq 100"; fi
 check "at seq 0" 2 "$sl" at --seq 0 --out "$tmp/at0.db" --log "$dl"
 check "at past the end" 2 "$sl" at --seq 99999999 --out "$tmp/at1.db" --log "$dl"
 check "at without --out" 2 "$sl" at --seq 5 --log "$dl"
