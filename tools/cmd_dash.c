@@ -48,9 +48,15 @@ static int dash_open(const char *cmd, const struct dash_common *c, sl_backend **
 	return SL_EXIT_OK;
 }
 
+/* The backend's message names the API call ("load_at: ..."): the command
+ * already says what it did, so the call's name is left out. */
 static int dash_fail(const char *cmd, sl_backend *be, int rc)
 {
-	return cli_fail(cmd, rc, sl_backend_errmsg(be));
+	const char *m = sl_backend_errmsg(be);
+	size_t k = strspn(m, "abcdefghijklmnopqrstuvwxyz_");
+	if (k && m[k] == ':' && m[k + 1] == ' ')
+		m += k + 2;
+	return cli_fail(cmd, rc, m);
 }
 
 /* ---- JSON values as the original's dicts hold them ---------------------- */

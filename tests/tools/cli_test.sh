@@ -193,6 +193,9 @@ if [ "$(grep -o '"id":' "$tmp/out" | wc -l)" -eq "$all" ] && [ "$all" -gt 3 ]; t
 check "jobs --limit -1 refused" 2 "$sl" jobs --log "$dl" --limit -1
 check "jobs --json" 0 "$sl" jobs --log "$dl" --status running --json
 check "jobs bad status" 2 "$sl" jobs --log "$dl" --status sleeping
+check "show of no such job" 4 "$sl" show no-such-job --log "$dl"
+has "show: the job named" err "statelog show: no job 'no-such-job'"
+lacks "show: no internal call names" err "load:"
 check "show" 0 "$sl" show "$job" --log "$dl"
 has "show names the job" out "$job"
 check "show unknown job" 4 "$sl" show no-such-job --log "$dl"
