@@ -20,8 +20,11 @@
  */
 #include "views_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +291,51 @@ static int copy_db(struct sl_proj *p, const char *from, const char *to)
 	return copy_files(p, from, to);
 }
 
+#define COPY_PREFIX "statelog-views-"
+
+int sl_proj_sweep_copies(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	if (!d)
+		return 0;
+	int removed = 0;
+	time_t now = time(NULL);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, COPY_PREFIX, strlen(COPY_PREFIX)) != 0)
+			continue;
+		struct stat sb;
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
+			continue;
+		char *path = NULL, *owner = NULL;
+		if (asprintf(&path, "%s/%s", tmp, e->d_name) < 0)
+			break;
+		if (asprintf(&owner, "%s/owner", path) < 0) {
+			free(path);
+			break;
+		}
+		bool stale;
+		FILE *f = fopen(owner, "re");
+		long pid = 0;
+		if (f) {
+			stale = fscanf(f, "%ld", &pid) == 1 && pid > 0 && kill((pid_t)pid, 0) != 0 &&
+				errno == ESRCH;
+			fclose(f);
+		} else {
+			stale = now - sb.st_mtime > 3600;
+		}
+		if (stale && (pid_t)pid != getpid()) {
+			sl_proj_remove_tree(path);
+			removed++;
+		}
+		free(owner);
+		free(path);
+	}
+	closedir(d);
+	return removed;
+}
+
 int sl_proj_copy_views(struct sl_proj *p)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -295,7 +343,9 @@ int sl_proj_copy_views(struct sl_proj *p)
 		tmp = "/tmp";
 	char *dir = NULL, *copy = NULL, *snap_from = NULL, *snap_to = NULL;
 	int rc = SL_ENOMEM;
-	if (asprintf(&dir, "%s/statelog-views-XXXXXX", tmp) < 0)
+	/* The copies of readers killed before they could remove theirs. */
+	sl_proj_sweep_copies(tmp);
+	if (asprintf(&dir, "%s/" COPY_PREFIX "XXXXXX", tmp) < 0)
 		goto nomem;
 	if (!mkdtemp(dir)) {
 		sl_proj_msg(p, "%s cannot be written here, and no private copy can be made: "
@@ -304,6 +354,16 @@ int sl_proj_copy_views(struct sl_proj *p)
 		return SL_EIO;
 	}
 	p->copy_dir = dir;
+	{
+		/* Whose copy this is, for the sweep of a later reader. */
+		char *owner = NULL;
+		FILE *f = asprintf(&owner, "%s/owner", dir) >= 0 ? fopen(owner, "we") : NULL;
+		if (f) {
+			fprintf(f, "%ld\n", (long)getpid());
+			fclose(f);
+		}
+		free(owner);
+	}
 	const char *base = strrchr(p->db_path, '/');
 	base = base ? base + 1 : p->db_path;
 	if (asprintf(&copy, "%s/%s", dir, base[0] ? base : "views.db") < 0 ||

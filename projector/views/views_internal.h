@@ -89,6 +89,12 @@ bool sl_proj_views_unwritable(const char *path);
  * there, each in one read transaction; p->db_path becomes the copy. */
 int sl_proj_copy_views(struct sl_proj *p);
 
+/* Removes the private copies under tmp (statelog-views-*, owned by this
+ * user) whose process is gone: each holds a file "owner" with its pid; one
+ * without it is removed once an hour old (a copy made by an older build, or
+ * one whose maker died before writing it).  Returns how many it removed. */
+int sl_proj_sweep_copies(const char *tmp);
+
 /* Removes the private copy, if any. */
 void sl_proj_copy_remove(struct sl_proj *p);
 

@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -18,6 +22,7 @@
 #include "event_internal.h"
 #include "proj_helpers.h"
 #include "timefmt.h"
+#include "views_internal.h"
 
 /* 2026-11-26T02:49:38.504474+00:00 */
 #define T0 INT64_C(1795661378504474)
@@ -470,4 +475,57 @@ Test(views, python_original_loads_it)
 	cr_assert_eq(status, 0, "the original's load() on %s failed (status %d)", db_path, status);
 	free(cmd);
 	free(py);
+}
+
+/* ---- private copies of readers that died ---------------------------------- */
+
+
+static void make_copy_dir(const char *tmp, const char *name, long owner)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", tmp, name);
+	cr_assert_eq(mkdir(path, 0700), 0, "mkdir %s", path);
+	if (owner) {
+		char f[600];
+		snprintf(f, sizeof f, "%s/owner", path);
+		FILE *o = fopen(f, "w");
+		cr_assert_not_null(o);
+		fprintf(o, "%ld\n", owner);
+		fclose(o);
+	}
+}
+
+static bool there(const char *tmp, const char *name)
+{
+	char path[512];
+	struct stat sb;
+	snprintf(path, sizeof path, "%s/%s", tmp, name);
+	return stat(path, &sb) == 0;
+}
+
+/* A reader killed on a read-only mount leaves its copy: the next reader
+ * removes the copies whose process is gone, and only those. */
+Test(views, stale_private_copies_are_swept)
+{
+	char *tmp = ph_tmpdir();
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);                /* a pid whose process is gone */
+	make_copy_dir(tmp, "statelog-views-dead", child);
+	make_copy_dir(tmp, "statelog-views-live", (long)getppid());
+	make_copy_dir(tmp, "statelog-views-old", 0);
+	make_copy_dir(tmp, "statelog-views-new", 0);
+	make_copy_dir(tmp, "not-a-copy", child);
+	char old[512];
+	snprintf(old, sizeof old, "%s/statelog-views-old", tmp);
+	struct timeval tv[2] = { { time(NULL) - 7200, 0 }, { time(NULL) - 7200, 0 } };
+	cr_assert_eq(utimes(old, tv), 0);
+	cr_assert_eq(sl_proj_sweep_copies(tmp), 2);
+	cr_assert(!there(tmp, "statelog-views-dead"), "the copy of a dead reader is removed");
+	cr_assert(!there(tmp, "statelog-views-old"), "an hour-old copy without an owner is removed");
+	cr_assert(there(tmp, "statelog-views-live"), "a live reader's copy stays");
+	cr_assert(there(tmp, "statelog-views-new"), "a copy being made stays");
+	cr_assert(there(tmp, "not-a-copy"), "other directories stay");
+	ph_rmrf(tmp);
 }
