@@ -29,12 +29,18 @@ struct dash_common {
 	bool json;
 };
 
+/* How long a dashboard command waits for the views to catch up. */
+#define DASH_READ_WAIT_MS 2000
+
 static int dash_open(const char *cmd, const struct dash_common *c, sl_backend **out)
 {
 	const char *dir = cli_log_dir(c->log);
 	struct sl_backend_options o;
 	sl_backend_options_init(&o);
 	o.read_only = true;
+	/* Beside a writer appending faster than the views catch up, answer
+	 * from the views as they are after this long, and say so. */
+	o.read_wait_ms = DASH_READ_WAIT_MS;
 	o.db_path = cli_db_path(dir, c->db);
 	int ex = cli_refuse_in_log(cmd, dir, o.db_path, "--db");
 	if (ex != SL_EXIT_OK)
@@ -46,6 +52,17 @@ static int dash_open(const char *cmd, const struct dash_common *c, sl_backend **
 	if (sl_backend_views_copy(*out))
 		cli_note("%s cannot be written here: reading a private copy\n", o.db_path);
 	return SL_EXIT_OK;
+}
+
+/* Closes the handle, saying first when the answers came from views that
+ * were behind the log (read_wait_ms ran out). */
+static void dash_close(sl_backend *be)
+{
+	uint64_t behind = sl_backend_views_behind(be);
+	if (behind)
+		cli_note("the views were %" PRIu64 " event(s) behind the log (a writer appends "
+			 "faster than they catch up): these answers are as of then\n", behind);
+	sl_backend_close(be);
 }
 
 /* The backend's message names the API call ("load_at: ..."): the command
@@ -251,7 +268,7 @@ int cmd_jobs(int argc, char **argv)
 	ex = SL_EXIT_OK;
 out:
 	sl_backend_summaries_free(rows, n);
-	sl_backend_close(be);
+	dash_close(be);
 	return ex;
 }
 
@@ -388,7 +405,7 @@ int cmd_show(int argc, char **argv)
 	}
 	sl_state_free(&st);
 out:
-	sl_backend_close(be);
+	dash_close(be);
 	return ex;
 }
 
@@ -501,7 +518,7 @@ int cmd_history(int argc, char **argv)
 	ex = SL_EXIT_OK;
 out:
 	sl_backend_history_free(rows, n);
-	sl_backend_close(be);
+	dash_close(be);
 	return ex;
 }
 
@@ -567,6 +584,6 @@ int cmd_stats(int argc, char **argv)
 		printf("successful_executions  -\n");
 	ex = SL_EXIT_OK;
 out:
-	sl_backend_close(be);
+	dash_close(be);
 	return ex;
 }

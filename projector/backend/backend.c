@@ -111,6 +111,8 @@ int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backe
 	struct sl_proj_options po;
 	sl_proj_options_init(&po);
 	po.copy_if_read_only = be->read_only;
+	if (be->read_only)
+		po.max_wait_ms = opts->read_wait_ms;
 	rc = sl_proj_open(&be->proj, log_dir, be->db_path, &po, NULL, msg, sizeof msg);
 	if (rc != SL_OK)
 		goto fail;
@@ -177,6 +179,14 @@ int sl_backend_close(sl_backend *be)
 uint64_t sl_backend_last_seq(sl_backend *be)
 {
 	return be->log ? sl_log_next_seq(be->log) - 1 : 0;
+}
+
+uint64_t sl_backend_views_behind(sl_backend *be)
+{
+	pthread_mutex_lock(&be->proj_mu);
+	uint64_t n = be->behind;
+	pthread_mutex_unlock(&be->proj_mu);
+	return n;
 }
 
 const char *sl_backend_views_copy(sl_backend *be)

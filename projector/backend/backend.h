@@ -98,6 +98,11 @@ struct sl_backend_options {
 	 * read-only file system), a private copy is caught up and read
 	 * instead (sl_proj_options.copy_if_read_only). */
 	bool read_only;
+	/* Read-only handles: how long a read may wait for the views to catch up
+	 * with the log before it answers from the views as they are (0: until
+	 * caught up).  sl_backend_views_behind() then says how far behind they
+	 * were.  Dashboards beside a fast writer answer in bounded time. */
+	uint32_t read_wait_ms;
 	/* Store prompts and outputs as given instead of cutting them to
 	 * SL_BACKEND_PROMPT_CHARS / SL_BACKEND_OUTPUT_CHARS. */
 	bool full_execution_text;
@@ -151,6 +156,10 @@ SL_API const char *sl_backend_errmsg(const sl_backend *be);
  * handle).  A caller that makes one call at a time learns from it the last
  * event its call appended: what a crash must never lose. */
 SL_API uint64_t sl_backend_last_seq(sl_backend *be);
+
+/* How many events of the log the last read did not see: the views were
+ * behind by that much when read_wait_ms ran out (0: they were current). */
+SL_API uint64_t sl_backend_views_behind(sl_backend *be);
 
 /* A read-only handle whose views could not be written where they are
  * works on a private copy (see read_only): its path; NULL otherwise. */

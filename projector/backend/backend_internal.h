@@ -64,7 +64,8 @@ struct sl_backend {
 
 	sl_log *log;                    /* NULL when read-only */
 
-	pthread_mutex_t proj_mu;        /* guards proj, stmt_db, stmt */
+	pthread_mutex_t proj_mu;        /* guards proj, stmt_db, stmt, behind */
+	uint64_t behind;                /* events the last catch-up left (read_wait_ms) */
 	sl_proj *proj;
 	sqlite3 *stmt_db;               /* the connection stmt[] were prepared on */
 	sqlite3_stmt *stmt[BE_N_STMT];

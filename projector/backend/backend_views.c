@@ -69,10 +69,12 @@ static int catch_up_locked(sl_backend *be, const char *what)
 	if (be->log && be->durability != SL_DURABLE_ALWAYS && (rc = sl_log_flush(be->log)) != SL_OK)
 		return sl_be_fail(be, rc, "%s: writing the log's pending commits: %s", what,
 				  sl_log_errmsg(be->log));
-	rc = sl_proj_catch_up(be->proj, NULL);
+	struct sl_proj_stats st;
+	rc = sl_proj_catch_up(be->proj, &st);
 	if (rc != SL_OK)
 		return sl_be_fail(be, rc, "%s: catching up the views: %s", what,
 				  sl_proj_errmsg(be->proj));
+	be->behind = st.behind;
 	return SL_OK;
 }
 

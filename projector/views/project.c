@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "event_internal.h"
 #include "timefmt.h"
@@ -770,7 +771,19 @@ int sl_proj_catch_up_to(struct sl_proj *p, struct sl_proj_run *run)
 	run->total = run->done + (last - p->pos);
 	struct sl_feed *feed = NULL;
 	bool more = true, restart = true;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (more && rc == SL_OK) {
+		if (p->opts.max_wait_ms) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			int64_t ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+				     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+			if (ms >= (int64_t)p->opts.max_wait_ms && p->pos < last) {
+				/* Out of time: the views answer as of p->pos. */
+				run->st.behind = last - p->pos;
+				break;
+			}
+		}
 		if (restart) {
 			sl_feed_stop(feed);
 			feed = NULL;

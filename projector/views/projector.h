@@ -70,6 +70,13 @@ struct sl_proj_options {
 					 the database in $TMPDIR and the time
 					 to copy it at every open.  Default
 					 false: such a database is an error */
+	uint32_t max_wait_ms;         /* sl_proj_catch_up() stops after the
+					 transaction that passes this long (the
+					 views then hold a prefix of the log,
+					 stats.behind says how much is left), so
+					 that a reader beside a fast writer
+					 answers in bounded time; 0 (default):
+					 no bound */
 };
 
 SL_API void sl_proj_options_init(struct sl_proj_options *o);
@@ -88,6 +95,8 @@ struct sl_proj_stats {
 					 deleted job): listed in statelog_events,
 					 they change no view, as in the model */
 	uint64_t first_rejected_seq;  /* the first of them (0: none) */
+	uint64_t behind;              /* events of the log not applied because
+					 max_wait_ms ran out (0: caught up) */
 	struct sl_refusal first_refusal; /* why the rules refused it */
 };
 

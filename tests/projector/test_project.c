@@ -742,3 +742,39 @@ Test(project, gaps_are_counted_and_skipped)
 	assert_same_db(db_path, rebuilt, "a log with a gap: catch-up vs rebuild");
 	free(rebuilt);
 }
+
+/* A reader beside a fast writer answers in bounded time: with max_wait_ms
+ * the catch-up stops after the transaction that passes it, the views hold
+ * a prefix of the log, and stats.behind says how much is left; later calls
+ * go on from there. */
+Test(project, a_bounded_catch_up_says_how_far_behind_it_stopped)
+{
+	char *tdir = ph_tmpdir();
+	char *logdir = ph_path(tdir, "b.log"), *db = ph_path(tdir, "b.db");
+	sl_log *log = ph_log(logdir);
+	ph_append_workload(log, 3000, 7);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	struct sl_proj_options o;
+	sl_proj_options_init(&o);
+	o.batch_events = 10;
+	o.max_wait_ms = 1;
+	sl_proj *p;
+	char err[512];
+	cr_assert_eq(sl_proj_open(&p, logdir, db, &o, NULL, err, sizeof err), SL_OK, "%s", err);
+	struct sl_proj_stats st;
+	cr_assert_eq(sl_proj_catch_up(p, &st), SL_OK, "%s", sl_proj_errmsg(p));
+	cr_assert_gt(st.behind, 0, "stopped early");
+	cr_assert_eq(st.last_seq + st.behind, 3000, "behind counts what is left: %" PRIu64 " + %"
+		     PRIu64, st.last_seq, st.behind);
+	int calls = 1;
+	while (st.behind && calls < 100000) {
+		cr_assert_eq(sl_proj_catch_up(p, &st), SL_OK);
+		calls++;
+	}
+	cr_assert_eq(st.behind, 0);
+	cr_assert_eq(sl_proj_last_seq(p), 3000);
+	cr_assert_eq(sl_proj_close(p), SL_OK);
+	free(logdir);
+	free(db);
+	ph_rmrf(tdir);
+}
