@@ -9,13 +9,16 @@
 #ifndef SL_EVENT_JSON_INTERNAL_H
 #define SL_EVENT_JSON_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
 
 #include "event_internal.h"
 #include "event_json.h"
+#include "timefmt.h"
 
 /* The JSON object of an event (the form described in event_json.h).  *out
  * is owned by the caller (json_decref()).  Returns SL_ENOMEM, or SL_EINVAL
@@ -35,6 +38,32 @@ int sl_event_from_json_value(json_t *obj, sl_event **out, char *err, size_t errl
  * views' JSON columns (projector/model/MODEL.md).  Caller frees it; NULL
  * when out of memory. */
 char *sl_json_dumps(const json_t *v);
+
+/* A column's value as a JSON value, None (null) when absent: text, a time
+ * as the original writes it, an integer, a real.  New references (NULL only
+ * when out of memory). */
+static inline json_t *sl_jv_text(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static inline json_t *sl_jv_time(bool has, int64_t us)
+{
+	char buf[SL_TIME_BUFSZ];
+	if (!has || sl_time_format(us, buf, sizeof buf) != SL_OK)
+		return json_null();
+	return json_string(buf);
+}
+
+static inline json_t *sl_jv_int(bool has, int64_t v)
+{
+	return has ? json_integer(v) : json_null();
+}
+
+static inline json_t *sl_jv_real(bool has, double v)
+{
+	return has ? json_real(v) : json_null();
+}
 
 /* Writes v as Python's repr(float) does ("12.5", "12.0", "1e-05"), or "NaN",
  * "Infinity", "-Infinity" as json.dumps does.  Needs at most 32 bytes.

@@ -76,30 +76,7 @@ static int dash_fail(const char *cmd, sl_backend *be, int rc)
 	return cli_fail(cmd, rc, m);
 }
 
-/* ---- JSON values as the original's dicts hold them ---------------------- */
-
-static json_t *j_text(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *j_time(bool has, int64_t us)
-{
-	char buf[SL_TIME_BUFSZ];
-	if (!has || sl_time_format(us, buf, sizeof buf) != SL_OK)
-		return json_null();
-	return json_string(buf);
-}
-
-static json_t *j_int(bool has, int64_t v)
-{
-	return has ? json_integer(v) : json_null();
-}
-
-static json_t *j_real(bool has, double v)
-{
-	return has ? json_real(v) : json_null();
-}
+/* ---- JSON output --------------------------------------------------------- */
 
 /* Prints v as json.dumps() would, and a newline; takes v over. */
 static int print_json(const char *cmd, json_t *v)
@@ -237,17 +214,17 @@ int cmd_jobs(int argc, char **argv)
 		for (size_t i = 0; list && i < n; i++) {
 			const struct sl_job_summary *r = &rows[i];
 			json_t *d = json_object();
-			json_object_set_new(d, "id", j_text(r->id));
-			json_object_set_new(d, "name", j_text(r->name));
+			json_object_set_new(d, "id", sl_jv_text(r->id));
+			json_object_set_new(d, "name", sl_jv_text(r->name));
 			json_object_set_new(d, "status", json_string(sl_job_status_name(r->status)));
 			json_object_set_new(d, "total_sheets", json_integer(r->total_sheets));
 			json_object_set_new(d, "last_completed_sheet",
 					    json_integer(r->last_completed_sheet));
-			json_object_set_new(d, "created_at", j_time(true, r->created_at_us));
-			json_object_set_new(d, "updated_at", j_time(true, r->updated_at_us));
+			json_object_set_new(d, "created_at", sl_jv_time(true, r->created_at_us));
+			json_object_set_new(d, "updated_at", sl_jv_time(true, r->updated_at_us));
 			json_object_set_new(d, "completed_at",
-					    j_time(r->has_completed_at, r->completed_at_us));
-			json_object_set_new(d, "error_message", j_text(r->error_message));
+					    sl_jv_time(r->has_completed_at, r->completed_at_us));
+			json_object_set_new(d, "error_message", sl_jv_text(r->error_message));
 			json_array_append_new(list, d);
 		}
 		ex = print_json("jobs", list);
@@ -486,15 +463,15 @@ int cmd_history(int argc, char **argv)
 			const struct sl_execution_row *r = &rows[i];
 			json_t *d = json_object();
 			json_object_set_new(d, "id", json_integer(r->id));
-			json_object_set_new(d, "job_id", j_text(r->job_id));
+			json_object_set_new(d, "job_id", sl_jv_text(r->job_id));
 			json_object_set_new(d, "sheet_num", json_integer(r->sheet_num));
 			json_object_set_new(d, "attempt_num", json_integer(r->attempt_num));
-			json_object_set_new(d, "prompt", j_text(r->prompt));
-			json_object_set_new(d, "output", j_text(r->output));
-			json_object_set_new(d, "exit_code", j_int(r->has_exit_code, r->exit_code));
+			json_object_set_new(d, "prompt", sl_jv_text(r->prompt));
+			json_object_set_new(d, "output", sl_jv_text(r->output));
+			json_object_set_new(d, "exit_code", sl_jv_int(r->has_exit_code, r->exit_code));
 			json_object_set_new(d, "duration_seconds",
-					    j_real(r->has_duration_seconds, r->duration_seconds));
-			json_object_set_new(d, "executed_at", j_time(true, r->executed_at_us));
+					    sl_jv_real(r->has_duration_seconds, r->duration_seconds));
+			json_object_set_new(d, "executed_at", sl_jv_time(true, r->executed_at_us));
 			json_array_append_new(list, d);
 		}
 		ex = print_json("history", list);
@@ -563,9 +540,9 @@ int cmd_stats(int argc, char **argv)
 		json_object_set_new(d, "total_retries", json_integer(s.total_retries));
 		json_object_set_new(d, "total_executions", json_integer(s.total_executions));
 		json_object_set_new(d, "avg_duration_seconds",
-				    j_real(s.has_avg_duration_seconds, s.avg_duration_seconds));
+				    sl_jv_real(s.has_avg_duration_seconds, s.avg_duration_seconds));
 		json_object_set_new(d, "successful_executions",
-				    j_int(s.has_successful_executions, s.successful_executions));
+				    sl_jv_int(s.has_successful_executions, s.successful_executions));
 		ex = print_json("stats", d);
 		goto out;
 	}

@@ -300,29 +300,6 @@ done:
 
 /* ---- writing ------------------------------------------------------------ */
 
-static json_t *j_text(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *j_time(bool has, int64_t us)
-{
-	char buf[SL_TIME_BUFSZ];
-	if (!has || sl_time_format(us, buf, sizeof buf) != SL_OK)
-		return json_null();
-	return json_string(buf);
-}
-
-static json_t *j_int(bool has, int64_t v)
-{
-	return has ? json_integer(v) : json_null();
-}
-
-static json_t *j_real(bool has, double v)
-{
-	return has ? json_real(v) : json_null();
-}
-
 /* A JSON column as the original's load() returns it (its _json_loads): the
  * parsed value; None stays None unless empty_list, where the original has
  * `or []`.  Text that is not JSON is given as the string it is. */
@@ -356,12 +333,12 @@ static json_t *sheet_json(const struct sl_sheet_state *s)
 	bool ok = d &&
 		set(d, "sheet_num", json_integer(s->sheet_num)) &&
 		set(d, "status", json_string(sl_sheet_status_name(s->status))) &&
-		set(d, "started_at", j_time(s->has_started_at, s->started_at_us)) &&
-		set(d, "completed_at", j_time(s->has_completed_at, s->completed_at_us)) &&
+		set(d, "started_at", sl_jv_time(s->has_started_at, s->started_at_us)) &&
+		set(d, "completed_at", sl_jv_time(s->has_completed_at, s->completed_at_us)) &&
 		set(d, "attempt_count", json_integer(s->attempt_count)) &&
-		set(d, "exit_code", j_int(s->has_exit_code, s->exit_code)) &&
-		set(d, "error_message", j_text(s->error_message)) &&
-		set(d, "error_category", j_text(s->error_category)) &&
+		set(d, "exit_code", sl_jv_int(s->has_exit_code, s->exit_code)) &&
+		set(d, "error_message", sl_jv_text(s->error_message)) &&
+		set(d, "error_category", sl_jv_text(s->error_category)) &&
 		set(d, "validation_passed", s->has_validation_passed
 					    ? json_boolean(s->validation_passed) : json_null()) &&
 		set(d, "validation_details", j_json(s->validation_details, false)) &&
@@ -369,18 +346,18 @@ static json_t *sheet_json(const struct sl_sheet_state *s)
 		set(d, "passed_validations", j_json(s->passed_validations, true)) &&
 		set(d, "failed_validations", j_json(s->failed_validations, true)) &&
 		set(d, "last_pass_percentage",
-		    j_real(s->has_last_pass_percentage, s->last_pass_percentage)) &&
-		set(d, "execution_mode", j_text(s->execution_mode)) &&
+		    sl_jv_real(s->has_last_pass_percentage, s->last_pass_percentage)) &&
+		set(d, "execution_mode", sl_jv_text(s->execution_mode)) &&
 		set(d, "outcome_data", j_json(s->outcome_data, false)) &&
-		set(d, "confidence_score", j_real(s->has_confidence_score, s->confidence_score)) &&
+		set(d, "confidence_score", sl_jv_real(s->has_confidence_score, s->confidence_score)) &&
 		set(d, "learned_patterns", j_json(s->learned_patterns, true)) &&
 		set(d, "similar_outcomes_count", json_integer(s->similar_outcomes_count)) &&
 		set(d, "success_without_retry", json_boolean(s->success_without_retry)) &&
-		set(d, "outcome_category", j_text(s->outcome_category)) &&
-		set(d, "execution_duration_seconds", j_real(s->has_execution_duration_seconds,
+		set(d, "outcome_category", sl_jv_text(s->outcome_category)) &&
+		set(d, "execution_duration_seconds", sl_jv_real(s->has_execution_duration_seconds,
 							     s->execution_duration_seconds)) &&
-		set(d, "exit_signal", j_int(s->has_exit_signal, s->exit_signal)) &&
-		set(d, "exit_reason", j_text(s->exit_reason));
+		set(d, "exit_signal", sl_jv_int(s->has_exit_signal, s->exit_signal)) &&
+		set(d, "exit_reason", sl_jv_text(s->exit_reason));
 	if (!ok) {
 		json_decref(d);
 		return NULL;
@@ -398,22 +375,22 @@ static json_t *state_json(const struct sl_job_state *st)
 		ok = set(sheets, key, sheet_json(&st->sheets[i]));
 	}
 	ok = ok &&
-		set(d, "job_id", j_text(st->id)) &&
-		set(d, "job_name", j_text(st->name)) &&
-		set(d, "config_hash", j_text(st->config_hash)) &&
+		set(d, "job_id", sl_jv_text(st->id)) &&
+		set(d, "job_name", sl_jv_text(st->name)) &&
+		set(d, "config_hash", sl_jv_text(st->config_hash)) &&
 		set(d, "config_snapshot", j_json(st->config_snapshot, false)) &&
-		set(d, "config_path", j_text(st->config_path)) &&
-		set(d, "created_at", j_time(true, st->created_at_us)) &&
-		set(d, "updated_at", j_time(true, st->updated_at_us)) &&
-		set(d, "started_at", j_time(st->has_started_at, st->started_at_us)) &&
-		set(d, "completed_at", j_time(st->has_completed_at, st->completed_at_us)) &&
+		set(d, "config_path", sl_jv_text(st->config_path)) &&
+		set(d, "created_at", sl_jv_time(true, st->created_at_us)) &&
+		set(d, "updated_at", sl_jv_time(true, st->updated_at_us)) &&
+		set(d, "started_at", sl_jv_time(st->has_started_at, st->started_at_us)) &&
+		set(d, "completed_at", sl_jv_time(st->has_completed_at, st->completed_at_us)) &&
 		set(d, "total_sheets", json_integer(st->total_sheets)) &&
 		set(d, "last_completed_sheet", json_integer(st->last_completed_sheet)) &&
-		set(d, "current_sheet", j_int(st->has_current_sheet, st->current_sheet)) &&
+		set(d, "current_sheet", sl_jv_int(st->has_current_sheet, st->current_sheet)) &&
 		set(d, "status", json_string(sl_job_status_name(st->status))) &&
 		set(d, "sheets", json_incref(sheets)) &&
-		set(d, "pid", j_int(st->has_pid, st->pid)) &&
-		set(d, "error_message", j_text(st->error_message)) &&
+		set(d, "pid", sl_jv_int(st->has_pid, st->pid)) &&
+		set(d, "error_message", sl_jv_text(st->error_message)) &&
 		set(d, "total_retry_count", json_integer(st->total_retry_count)) &&
 		set(d, "rate_limit_waits", json_integer(st->rate_limit_waits));
 	json_decref(sheets);
