@@ -1,12 +1,15 @@
 /* cli.c: helpers shared by the subcommands (cli.h). */
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -241,6 +244,25 @@ bool cli_parse_i64(const char *s, int64_t *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+/* The bytes of the *.seg files in dir (-1 on failure). */
+int64_t cli_segment_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	int64_t total = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		struct stat sb;
+		if (n > 4 && strcmp(e->d_name + n - 4, ".seg") == 0 &&
+		    fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			total += sb.st_size;
+	}
+	closedir(d);
+	return total;
 }
 
 int cli_usage(const char *help)

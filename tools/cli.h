@@ -118,6 +118,10 @@ int cli_audit_story(const struct sl_audit_entry *e, uint32_t prev_life, char **o
 int cli_timeline_write_job(struct sl_proj *p, const char *job, const char *path,
 			   uint64_t *bytes, char *err, size_t errlen);
 
+/* The bytes of a log's segment files (*.seg in dir), -1 when dir cannot be
+ * read. */
+int64_t cli_segment_bytes(const char *dir);
+
 /* A usage error: the help's usage lines (up to its first blank line) and
  * the hint to ask for --help, on stderr.  Returns SL_EXIT_USAGE. */
 int cli_usage(const char *help);

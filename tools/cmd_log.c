@@ -1,14 +1,11 @@
 /* cmd_log.c: the subcommands that work on the log itself: init, append,
  * dump, verify, repair. */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -463,25 +460,6 @@ static const char compact_help[] =
 	"Exit codes: 0 packed, 1 failure, 2 usage, 3 damaged log, 4 no such log,\n"
 	"5 another writer holds the log.\n";
 
-/* The bytes of the *.seg files in dir (-1 on failure). */
-static int64_t segment_bytes(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return -1;
-	int64_t total = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		struct stat sb;
-		if (n > 4 && strcmp(e->d_name + n - 4, ".seg") == 0 &&
-		    fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-			total += sb.st_size;
-	}
-	closedir(d);
-	return total;
-}
-
 int cmd_compact(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -515,7 +493,7 @@ int cmd_compact(int argc, char **argv)
 		return cli_exit_for(rc);
 	}
 	print_recovery("compact", &rep);
-	int64_t before = segment_bytes(dir);
+	int64_t before = cli_segment_bytes(dir);
 	rc = sl_log_compact(log);
 	if (rc != SL_OK)
 		cli_err("compact", "%s: %s", dir, sl_log_errmsg(log)[0] ? sl_log_errmsg(log)
@@ -525,7 +503,7 @@ int cmd_compact(int argc, char **argv)
 		cli_err("compact", "%s: closing: %s", dir, sl_strerror(crc));
 		rc = crc;
 	}
-	int64_t after = segment_bytes(dir);
+	int64_t after = cli_segment_bytes(dir);
 	if (rc == SL_OK)
 		printf("compacted %s: segments %" PRId64 " -> %" PRId64 " bytes\n", dir, before,
 		       after);

@@ -477,10 +477,7 @@ int cmd_demo(int argc, char **argv)
 		struct sl_log_options lo;
 		sl_log_options_init(&lo);
 		sl_log *lg = NULL;
-		struct stat a, b;
-		char seg[4400];
-		snprintf(seg, sizeof(seg), "%s/00000000000000000001.seg", log);
-		bool sized = stat(seg, &a) == 0;
+		int64_t seg_before = cli_segment_bytes(log), seg_after;
 		rc = sl_log_open(&lg, log, &lo, NULL, err, sizeof(err));
 		if (rc == SL_OK) {
 			rc = sl_log_compact(lg);
@@ -490,11 +487,12 @@ int cmd_demo(int argc, char **argv)
 			if (rc == SL_OK)
 				rc = close_rc;
 		}
-		sized = sized && stat(seg, &b) == 0 && b.st_size > 0;
+		seg_after = cli_segment_bytes(log);
+		bool sized = seg_before > 0 && seg_after > 0;
 		check(rc == SL_OK, "the segment written to packed too: %s%.1f MB -> %.1f MB "
 		      "(%.2fx)%s%s", sized ? "" : "(sizes unknown) ",
-		      sized ? (double)a.st_size / 1e6 : 0.0, sized ? (double)b.st_size / 1e6 : 0.0,
-		      sized ? (double)a.st_size / (double)b.st_size : 0.0, rc ? ": " : "",
+		      sized ? (double)seg_before / 1e6 : 0.0, sized ? (double)seg_after / 1e6 : 0.0,
+		      sized ? (double)seg_before / (double)seg_after : 0.0, rc ? ": " : "",
 		      rc ? err : "");
 	}
 
