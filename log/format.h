@@ -46,6 +46,7 @@
 #define SL_SEG_SUFFIX ".seg"
 #define SL_IDX_SUFFIX ".idx"
 #define SL_LOCK_NAME "LOCK"
+#define SL_PACK_LOCK_NAME "PACK"
 
 /* ---- little-endian helpers ---- */
 static inline void sl_put32(uint8_t *p, uint32_t v)

@@ -4,9 +4,11 @@
  * or more events and becomes durable and visible all or nothing.  The bytes
  * on disk are specified in log/FORMAT.md.
  *
- * One process writes (sl_log, guarded by an OS lock on the directory); any
- * number of readers (sl_reader) read, also while the writer appends, and see
- * only whole commits.  Library code never prints: every failure is a
+ * Any number of handles, in one process or several, write (sl_log): they
+ * take turns through an OS lock on the directory, held only while a commit
+ * is written, and each sees the others' commits before it appends its own
+ * (log/FORMAT.md, "Writers").  Any number of readers (sl_reader) read, also
+ * while writers append, never wait for them, and see only whole commits.  Library code never prints: every failure is a
  * negative SL_* code, with details in the handle's last error message.
  */
 #ifndef SL_LOG_H
@@ -50,6 +52,8 @@ struct sl_log_options {
 	uint32_t max_event_size;     /* encoded bytes; default 16 MiB */
 	uint32_t max_commit_size;    /* raw (uncompressed) bytes; default 64 MiB */
 	bool create;                 /* create the directory and log if missing */
+	uint32_t busy_timeout_ms;    /* how long an append waits for another writer
+					to give the log back; default 5000 */
 	const struct sl_io *io;      /* NULL: the real file system */
 };
 
@@ -84,8 +88,9 @@ struct sl_recovery_report {
 	uint64_t next_seq;          /* the sequence number the next event gets */
 };
 
-/* Opens the log in `dir` for appending.  Takes the writer lock (SL_ELOCKED,
- * naming the holder's pid in the message, when another handle has it), then
+/* Opens the log in `dir` for appending.  Takes the right to write for the
+ * time of the open (waiting up to busy_timeout_ms for another writer to
+ * give it back: SL_ELOCKED, naming the holder's pid, when it does not), then
  * recovers: a torn tail of the last segment is cut and kept aside, and
  * reported in *report (which may be NULL); damage anywhere else is
  * SL_ECORRUPT and the message names the segment and the offset.
@@ -122,6 +127,43 @@ struct sl_commit_info {
 SL_API int sl_log_append(sl_log *log, sl_event *const *events, size_t n,
 			 struct sl_commit_info *out);
 
+/* Appends wait for the right to write, up to busy_timeout_ms each, while
+ * another handle writes (SL_ELOCKED naming the holder when the time runs
+ * out: nothing is appended).  To check a commit against the log's latest
+ * state first, hold the right across the check and the append: */
+
+struct sl_log_hold {
+	uint64_t next_seq;           /* the sequence number the next event gets */
+	uint64_t foreign_gen;        /* grows whenever this handle finds commits of
+					other handles (or a log changed under it):
+					what a caller caches from the log is stale
+					when it has grown since */
+	uint64_t foreign_end;        /* every commit of another handle found so far
+					is below this sequence number */
+};
+
+/* Takes the right to write (waiting as an append does) and keeps it until
+ * sl_log_release() or sl_log_append_held(): no other handle appends
+ * meanwhile, so *out describes the log's end as it is.  Threads of this
+ * handle may append meanwhile.  Every sl_log_hold() that succeeds must be
+ * ended by exactly one of the two. */
+SL_API int sl_log_hold(struct sl_log_hold *out, sl_log *log);
+
+/* Ends an sl_log_hold() without appending. */
+SL_API void sl_log_release(sl_log *log);
+
+/* sl_log_append() under the caller's sl_log_hold(), which it ends (also
+ * when it fails) as soon as the commit is in the handle's buffer: with
+ * durability `always`, other processes write while this one waits for the
+ * disk. */
+SL_API int sl_log_append_held(sl_log *log, sl_event *const *events, size_t n,
+			      struct sl_commit_info *out);
+
+/* Fills *out without keeping the right: when the log looks changed by
+ * another handle since this one last wrote, takes the right for a moment
+ * (waiting as an append does) to catch up with it. */
+SL_API int sl_log_refresh(struct sl_log_hold *out, sl_log *log);
+
 /* Packs every raw commit of the log now: the sealed segments waiting for
  * the background compactor, and the segment being appended to (appends wait
  * meanwhile).  Commits, sequence numbers, times and chain values do not
@@ -137,7 +179,9 @@ SL_API int sl_log_sync(sl_log *log);
  * without waiting for the disk. */
 SL_API int sl_log_flush(sl_log *log);
 
-/* The sequence number the next event will get (1 for an empty log). */
+/* The sequence number the next event will get (1 for an empty log), as
+ * this handle last saw the log (other handles may have appended since:
+ * sl_log_refresh()). */
 SL_API uint64_t sl_log_next_seq(sl_log *log);
 
 /* The time of the last event, or 0 for an empty log. */

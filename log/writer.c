@@ -1,6 +1,26 @@
-/* writer.c: appending to a log: the writer lock, commits, durability and
- * group commit, segment rolling, background compaction, and the poisoned
- * state after an I/O failure.
+/* writer.c: appending to a log: the right to write shared by processes,
+ * commits, durability and group commit, segment rolling, background
+ * compaction, and the poisoned state after an I/O failure.
+ *
+ * Several writers.  Any number of handles, in any number of processes, may
+ * have one log open for writing.  They take turns through the right to
+ * write, an flock on dir/LOCK (log/FORMAT.md, "Writers"): a handle takes it
+ * when it has a commit to encode and gives it back as soon as the bytes of
+ * every commit it encoded are in the file, before it waits for fdatasync,
+ * so that another process writes while this one syncs.  Having taken it, a
+ * handle first looks whether someone else wrote since it last held it
+ * (refresh_tail()): the last segment's inode and size, and whether the
+ * segment after it exists.  If the file merely grew, the new commits are
+ * scanned and checked from where this handle stopped; anything else (a torn
+ * tail left by a writer that died, a roll, a segment replaced by compaction
+ * or repair) reopens the log's end with the recovery an open does.  Only
+ * then are sequence numbers, times and chain values given, so that they
+ * stay consecutive whoever writes.  A handle that finds the right taken
+ * sleeps and tries again, with a growing pause, up to busy_timeout_ms, and
+ * then fails with SL_ELOCKED naming the holder.  A writer that dies holding
+ * the right loses it with its descriptors; the next writer cuts its torn
+ * tail.  Packing a sealed segment takes a second lock, dir/PACK, so that
+ * two processes never pack the same segment at once.
  *
  * State machine of a handle:
  *   open -> (append | sync | compact)* -> close
@@ -58,7 +78,7 @@ struct sl_log {
 	char *dir;
 	struct sl_log_options opt;
 	const struct sl_io *io;
-	int lock_fd;
+	int lock_fd;                  /* dir/LOCK, open for the handle's life */
 	uint8_t log_id[SL_LOG_ID_SIZE];
 
 	pthread_mutex_t mu;
@@ -98,6 +118,17 @@ struct sl_log {
 	struct sl_waiter *waiters;
 	int fail_rc;                  /* the code the first failure returned */
 
+	/* the right to write (mu guards these) */
+	bool have_lock;               /* this handle holds the flock on LOCK */
+	bool acquiring;               /* a thread is waiting for it, mu released */
+	unsigned pins;                /* reasons to keep it: sl_log_hold(), a roll,
+					 a compaction; else it is given back once
+					 nothing is pending */
+	bool need_reload;             /* the tail must be found again (a reload
+					 failed) before the next append */
+	uint64_t foreign_gen;         /* refreshes that found others' commits */
+	uint64_t foreign_end;         /* next_seq after the last of them */
+
 	bool poisoned;
 	bool stopping;
 	bool flusher_started;
@@ -127,6 +158,7 @@ void sl_log_options_init(struct sl_log_options *o)
 	o->compression_level = SL_LOG_DEFAULT_LEVEL;
 	o->max_event_size = SL_DEFAULT_MAX_EVENT;
 	o->max_commit_size = SL_DEFAULT_MAX_COMMIT;
+	o->busy_timeout_ms = 5000;
 }
 
 void sl_log_id_format(char out[2 * SL_LOG_ID_SIZE + 1], const uint8_t id[SL_LOG_ID_SIZE])
@@ -139,9 +171,12 @@ void sl_log_id_format(char out[2 * SL_LOG_ID_SIZE + 1], const uint8_t id[SL_LOG_
 	out[2 * SL_LOG_ID_SIZE] = '\0';
 }
 
-static int take_lock(struct sl_log *log, char *msg, size_t msglen);
 static void stop_threads(struct sl_log *log);
 static void wake_waiters(struct sl_log *log);
+static void drop_right(struct sl_log *log);
+static void maybe_release(struct sl_log *log);
+static int take_right(struct sl_log *log);
+static int queue_pack_once(struct sl_log *log, uint64_t first_seq);
 
 static int64_t now_us(void)
 {
@@ -171,67 +206,141 @@ static int poison(struct sl_log *log, int code, const char *what, int e)
 		log->fail_rc = code;
 	}
 	log->poisoned = true;
+	/* What this handle wrote was taken back (or is a torn tail the next
+	 * writer cuts): other writers may go on. */
+	drop_right(log);
 	wake_waiters(log);
 	pthread_cond_broadcast(&log->cv);
 	return code;
 }
 
-/* Takes the writer lock: an flock on dir/LOCK, which holds the holder's pid.
- * flock() locks conflict between open file descriptions, so a second handle
- * in the same process is refused too. */
-int sl_lock_take(const char *dir, const struct sl_io *io, int *out, char *msg, size_t msglen)
-{
-	struct sl_log tmp = { .dir = (char *)dir, .io = io, .lock_fd = -1 };
-	int rc = take_lock(&tmp, msg, msglen);
-	if (rc == SL_OK)
-		*out = tmp.lock_fd;
-	return rc;
-}
-
-static int take_lock(struct sl_log *log, char *msg, size_t msglen)
+/* Opens dir/LOCK (created when missing); *out gets its fd. */
+static int lock_file_open(const char *dir, const struct sl_io *io, const char *name, int *out,
+			  char *msg, size_t msglen)
 {
 	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s", log->dir, SL_LOCK_NAME);
-	int fd = log->io->open(log->io->ctx, path, O_RDWR | O_CREAT | SL_O_WRITE, 0644);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = io->open(io->ctx, path, O_RDWR | O_CREAT | SL_O_WRITE, 0644);
 	if (fd < 0) {
 		sl_msg(msg, msglen, "%s: %s", path, sl_open_strerror(errno));
 		return errno == ENOENT ? SL_ENOTFOUND : SL_EIO;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-		char pid[32] = "";
-		/* The holder writes its pid just after taking the lock: a writer
-		 * racing it may find the file still empty, or still naming the
-		 * previous (gone) holder.  Wait a little for a live pid. */
-		for (int tries = 0; e == EWOULDBLOCK && tries < 50; tries++) {
-			ssize_t r = log->io->pread(log->io->ctx, fd, pid, sizeof(pid) - 1, 0);
-			pid[r > 0 ? r : 0] = '\0';
-			pid[strcspn(pid, "\n")] = '\0';
-			long holder = atol(pid);
-			if (holder > 0 && (kill((pid_t)holder, 0) == 0 || errno == EPERM))
-				break;
-			struct timespec ts = { 0, 2 * 1000 * 1000 };
-			nanosleep(&ts, NULL);
+	*out = fd;
+	return SL_OK;
+}
+
+/* The pid LOCK names, as text ("unknown" when it names none).  The holder
+ * writes it just after taking the lock, so a reader racing it may find the
+ * previous holder's; a pid that is not alive is waited for a little. */
+static void lock_holder(int fd, char *out, size_t len)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		ssize_t r = pread(fd, out, len - 1, 0);
+		out[r > 0 ? r : 0] = '\0';
+		out[strcspn(out, " \n")] = '\0';
+		long holder = atol(out);
+		if (holder > 0 && (kill((pid_t)holder, 0) == 0 || errno == EPERM))
+			return;
+		struct timespec ts = { 0, 2 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	if (!out[0])
+		snprintf(out, len, "unknown");
+}
+
+/* Takes the flock on fd (LOCK), waiting for it up to timeout_ms: a try, then
+ * sleeps of 50 us doubling up to 1 ms between tries (a busy handler, as
+ * SQLite's: it never spins).  Then writes this process's pid into it.
+ * SL_ELOCKED naming the holder when the time runs out. */
+static int lock_wait(int fd, const char *dir, uint32_t timeout_ms,
+		     char *msg, size_t msglen)
+{
+	int64_t deadline = 0;
+	long pause_ns = 50 * 1000;
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			sl_msg(msg, msglen, "%s/%s: %s", dir, SL_LOCK_NAME, strerror(errno));
+			return SL_EIO;
 		}
-		log->io->close(log->io->ctx, fd);
-		if (e == EWOULDBLOCK) {
-			sl_msg(msg, msglen, "%s: the log is locked by another writer (pid %s)", log->dir,
-			       pid[0] ? pid : "unknown");
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+		if (!deadline)
+			deadline = t + (int64_t)timeout_ms * 1000000;
+		if (t >= deadline) {
+			char pid[32];
+			lock_holder(fd, pid, sizeof(pid));
+			sl_msg(msg, msglen, "%s: the log is locked by another writer (pid %s) for "
+			       "longer than the busy timeout of %" PRIu32 " ms", dir, pid, timeout_ms);
 			return SL_ELOCKED;
 		}
-		sl_msg(msg, msglen, "%s: %s", path, strerror(e));
+		int64_t left = deadline - t;
+		struct timespec ts = { 0, left < pause_ns ? (long)left : pause_ns };
+		nanosleep(&ts, NULL);
+		if (pause_ns < 1000 * 1000)
+			pause_ns *= 2;
+	}
+	/* Fixed width, so that no truncation is needed.  Straight to the file,
+	 * not through the seam: it names the holder for messages and is not
+	 * part of the log (a test injecting write failures counts the log's
+	 * own writes). */
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%-11ld\n", (long)getpid());
+	if (pwrite(fd, pid, 12, 0) != 12) {
+		int e = errno;
+		flock(fd, LOCK_UN);
+		sl_msg(msg, msglen, "%s/%s: %s", dir, SL_LOCK_NAME, strerror(e));
 		return SL_EIO;
 	}
-	char pid[32];
-	int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (log->io->ftruncate(log->io->ctx, fd, 0) < 0 ||
-	    log->io->pwrite(log->io->ctx, fd, pid, (size_t)len, 0) != len) {
-		sl_msg(msg, msglen, "%s: %s", path, strerror(errno));
-		log->io->close(log->io->ctx, fd);
-		return SL_EIO;
-	}
-	log->lock_fd = fd;
 	return SL_OK;
+}
+
+/* Takes dir's writer lock for as long as *out stays open (repair), waiting
+ * up to the default busy timeout. */
+int sl_lock_take(const char *dir, const struct sl_io *io, int *out, char *msg, size_t msglen)
+{
+	int fd;
+	int rc = lock_file_open(dir, io, SL_LOCK_NAME, &fd, msg, msglen);
+	if (rc)
+		return rc;
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	if ((rc = lock_wait(fd, dir, o.busy_timeout_ms, msg, msglen))) {
+		io->close(io->ctx, fd);
+		return rc;
+	}
+	*out = fd;
+	return SL_OK;
+}
+
+/* The lock on dir/PACK: held while a sealed segment is packed, or while a
+ * writer reads the log's segments to find its end.  With `wait` false,
+ * SL_ELOCKED at once when another has it.  *out is -1 on failure. */
+static int pack_lock(const char *dir, const struct sl_io *io, bool wait, int *out)
+{
+	*out = -1;
+	int fd;
+	if (lock_file_open(dir, io, SL_PACK_LOCK_NAME, &fd, NULL, 0))
+		return SL_EIO;
+	int r;
+	while ((r = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		io->close(io->ctx, fd);
+		return errno == EWOULDBLOCK ? SL_ELOCKED : SL_EIO;
+	}
+	*out = fd;
+	return SL_OK;
+}
+
+static void pack_unlock(const struct sl_io *io, int fd)
+{
+	if (fd >= 0)
+		io->close(io->ctx, fd);  /* releases the flock */
 }
 
 static int write_all(const struct sl_io *io, int fd, const uint8_t *p, size_t n, uint64_t off)
@@ -351,6 +460,33 @@ static int queue_pack(struct sl_log *log, uint64_t first_seq)
 	return SL_OK;
 }
 
+/* Packs sealed segment first_seq under the pack lock (waiting for it when
+ * `wait`, else SL_ELOCKED when another process holds it), unless another
+ * process packed it already (its index says so). */
+static int pack_sealed(struct sl_log *log, uint64_t first, bool wait, const volatile bool *stop,
+		       char *msg, size_t msglen)
+{
+	int pfd;
+	int rc = pack_lock(log->dir, log->io, wait, &pfd);
+	if (rc == SL_ELOCKED)
+		return rc;
+	struct sl_segfile s;
+	bool short_header;
+	bool packed = false;
+	if (sl_segfile_open(&s, log->io, log->dir, first, &short_header, NULL, 0) == SL_OK) {
+		packed = sl_index_load(&s, log->io, log->dir, log->log_id) == SL_OK && s.sealed &&
+			 (s.seal.flags & SL_IDX_SEAL_PACKED);
+		sl_segfile_close(&s, log->io);
+	}
+	uint64_t size;
+	rc = packed ? SL_OK
+		    : sl_compact_segment(log->dir, log->io, first, log->opt.compression_level,
+					 log->opt.pack_size, log->opt.max_commit_size, syncs(log), true,
+					 stop, &size, msg, msglen);
+	pack_unlock(log->io, pfd);
+	return rc;
+}
+
 /* Packing waits for a pause in appends this long, unless this many sealed
  * segments are waiting (which bounds the raw backlog on disk). */
 #define SL_PACK_IDLE_NS (50 * 1000000)
@@ -387,13 +523,15 @@ static void *packer_main(void *arg)
 		memmove(log->to_pack, log->to_pack + 1, --log->n_to_pack * sizeof(*log->to_pack));
 		log->packing = true;
 		pthread_mutex_unlock(&log->mu);
-		uint64_t size;
 		char msg[768] = "";
-		int rc = sl_compact_segment(log->dir, log->io, first, log->opt.compression_level,
-					    log->opt.pack_size, log->opt.max_commit_size, syncs(log), true,
-					    &log->pack_stop, &size, msg, sizeof(msg));
+		int rc = pack_sealed(log, first, false, &log->pack_stop, msg, sizeof(msg));
 		pthread_mutex_lock(&log->mu);
 		log->packing = false;
+		if (rc == SL_ELOCKED) {
+			/* Another process is packing: this one again later, once
+			 * appends pause. */
+			rc = queue_pack_once(log, first);
+		}
 		if (rc && rc != SL_ECLOSED)
 			snprintf(log->pack_err, sizeof(log->pack_err), "%s", msg[0] ? msg : sl_strerror(rc));
 		pthread_cond_broadcast(&log->cv);
@@ -527,6 +665,9 @@ static int lead_flush(struct sl_log *log, bool sync)
 	}
 	if (target > log->flushed)
 		log->flushed = target;
+	/* Every byte encoded is in the file: other writers may go on while
+	 * this one waits for the disk. */
+	maybe_release(log);
 	if (!sync) {
 		wake_waiters(log);
 		pthread_cond_broadcast(&log->cv);
@@ -672,6 +813,243 @@ static void *flusher_main(void *arg)
 	return NULL;
 }
 
+/* ---- the right to write (see the comment at the top) ---------------- */
+
+/* Gives the flock back.  mu held. */
+static void drop_right(struct sl_log *log)
+{
+	if (!log->have_lock)
+		return;
+	flock(log->lock_fd, LOCK_UN);
+	log->have_lock = false;
+}
+
+/* Gives the right back when nothing needs it: no pin, no leader writing,
+ * no commit encoded and not yet written.  mu held. */
+static void maybe_release(struct sl_log *log)
+{
+	if (log->have_lock && log->pins == 0 && !log->writing && log->end_off == log->pend_off)
+		drop_right(log);
+}
+
+/* Adds the sealed segment first_seq to the compactor's queue unless it is
+ * there already.  mu held. */
+static int queue_pack_once(struct sl_log *log, uint64_t first_seq)
+{
+	for (size_t i = 0; i < log->n_to_pack; i++)
+		if (log->to_pack[i] == first_seq)
+			return SL_OK;
+	return queue_pack(log, first_seq);
+}
+
+/* Makes the handle append after the end that `tail` describes (as found by
+ * sl_recover()): the segment, its index, the sequence number, time and
+ * chain, and the sealed segments left to pack.  Takes tail->seg and frees
+ * tail->unpacked. */
+static int install_tail(struct sl_log *log, struct sl_tail *tail, char *msg, size_t msglen)
+{
+	int rc = SL_OK;
+	memcpy(log->log_id, tail->log_id, SL_LOG_ID_SIZE);
+	log->seg = tail->seg;
+	log->end_off = log->pend_off = tail->end_off;
+	log->seg_has_commits = tail->records_in_seg;
+	log->next_seq = tail->next_seq;
+	log->last_time = tail->last_time;
+	log->chain = tail->chain;
+	for (size_t i = 0; i < tail->n_unpacked && rc == SL_OK; i++)
+		rc = queue_pack_once(log, tail->unpacked[i]);
+	free(tail->unpacked);
+	tail->unpacked = NULL;
+	if (rc)
+		return rc;
+	log->wfd = log->io->open(log->io->ctx, log->seg.path, O_RDWR | SL_O_WRITE, 0);
+	if (log->wfd < 0) {
+		sl_msg(msg, msglen, "%s: %s", log->seg.path, sl_open_strerror(errno));
+		return SL_EIO;
+	}
+	open_index(log);
+	return SL_OK;
+}
+
+/* Finds the log's end again, as an open does (cutting the torn tail of a
+ * writer that died), after another handle changed more than the length of
+ * the last segment.  mu and the right held, nothing pending. */
+static int full_reload(struct sl_log *log)
+{
+	assert(log->end_off == log->pend_off);
+	/* A leader may still be in fdatasync on the old descriptor. */
+	while (leaders_at_work(log))
+		pthread_cond_wait(&log->cv, &log->mu);
+	close_segment_files(log);
+	sl_segfile_close(&log->seg, log->io);
+	memset(&log->seg, 0, sizeof(log->seg));
+	log->seg.fd = -1;
+	log->need_reload = true;
+	int pfd;
+	pack_lock(log->dir, log->io, true, &pfd);  /* without it, only less safe */
+	struct sl_tail tail;
+	struct sl_recovery_report rep;
+	memset(&tail, 0, sizeof(tail));
+	memset(&rep, 0, sizeof(rep));
+	int rc = sl_recover(log->dir, log->io, log->opt.max_commit_size, syncs(log), &tail, &rep,
+			    log->err, sizeof(log->err));
+	pack_unlock(log->io, pfd);
+	if (rc == SL_OK)
+		rc = install_tail(log, &tail, log->err, sizeof(log->err));
+	if (rc) {
+		close_segment_files(log);
+		if (log->seg.path)
+			sl_segfile_close(&log->seg, log->io);
+		memset(&log->seg, 0, sizeof(log->seg));
+		log->seg.fd = -1;
+		return rc;
+	}
+	log->need_reload = false;
+	log->foreign_gen++;
+	log->foreign_end = log->next_seq;
+	return SL_OK;
+}
+
+/* Opens path just to fstat it. */
+static int path_stat(const struct sl_io *io, const char *path, struct stat *st)
+{
+	int fd = io->open(io->ctx, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int r = io->fstat(io->ctx, fd, st);
+	int e = errno;
+	io->close(io->ctx, fd);
+	errno = e;
+	return r;
+}
+
+/* Whether another handle changed the log since this one last held the
+ * right: *grew when only the last segment grew (same file), *other when
+ * anything else changed.  mu held. */
+static int look_at_tail(struct sl_log *log, bool *grew, bool *other)
+{
+	*grew = *other = false;
+	if (log->need_reload || !log->seg.path) {
+		*other = true;
+		return SL_OK;
+	}
+	struct stat st;
+	if (path_stat(log->io, log->seg.path, &st) < 0) {
+		if (errno != ENOENT) {
+			sl_msg(log->err, sizeof(log->err), "%s: %s", log->seg.path, strerror(errno));
+			return SL_EIO;
+		}
+		*other = true;  /* gone: repaired, or moved away */
+		return SL_OK;
+	}
+	if ((uint64_t)st.st_ino != log->seg.ino || (uint64_t)st.st_size < log->end_off) {
+		*other = true;
+		return SL_OK;
+	}
+	*grew = (uint64_t)st.st_size > log->end_off;
+	/* A writer with a smaller segment_size may have rolled without
+	 * writing to this segment. */
+	char *next = sl_seg_path(log->dir, log->next_seq, SL_SEG_SUFFIX);
+	if (!next)
+		return SL_ENOMEM;
+	if (path_stat(log->io, next, &st) == 0)
+		*other = true;
+	free(next);
+	return SL_OK;
+}
+
+/* After taking the right: catches up with what other handles appended.
+ * mu and the right held, nothing pending. */
+static int refresh_tail(struct sl_log *log)
+{
+	bool grew, other;
+	int rc = look_at_tail(log, &grew, &other);
+	if (rc || (!grew && !other))
+		return rc;
+	if (!other) {
+		/* Scan and check the commits added after this handle's end. */
+		log->seg.buf_len = 0;
+		if (log->seg.fd < 0)  /* a segment this handle created has no reading fd */
+			log->seg.fd = log->io->open(log->io->ctx, log->seg.path, O_RDONLY | O_CLOEXEC, 0);
+		if (log->seg.fd < 0 || (rc = sl_segfile_refresh(&log->seg, log->io))) {
+			rc = SL_EIO;
+			sl_msg(log->err, sizeof(log->err), "%s: %s", log->seg.path, strerror(errno));
+			return rc;
+		}
+		struct sl_scan sc = { .off = log->end_off, .next_seq = log->next_seq,
+				      .chain = log->chain, .last_time = log->last_time };
+		size_t n_idx = log->seg.n_idx;
+		if ((rc = sl_scan_segment(&log->seg, log->io, log->opt.max_commit_size, &sc))) {
+			sl_msg(log->err, sizeof(log->err), "%s: reading the commits of other writers: %s",
+			       log->seg.path, sl_strerror(rc));
+			return rc;
+		}
+		if (sc.stop_status != SL_CR_END) {
+			log->seg.n_idx = n_idx;
+			other = true;  /* a torn tail: recovery cuts it */
+		} else {
+			log->end_off = log->pend_off = sc.off;
+			log->next_seq = sc.next_seq;
+			log->chain = sc.chain;
+			log->last_time = sc.last_time;
+			log->seg_has_commits = true;
+			log->foreign_gen++;
+			log->foreign_end = log->next_seq;
+			/* The other writer wrote the same reading points into the
+			 * index; when its file does not end where ours would, write
+			 * it whole. */
+			uint64_t want = SL_IDX_HEADER_SIZE + log->seg.n_idx * (uint64_t)SL_IDX_ENTRY_SIZE;
+			struct stat st;
+			if (log->idx_fd < 0 || log->io->fstat(log->io->ctx, log->idx_fd, &st) < 0 ||
+			    (uint64_t)st.st_size != want) {
+				if (log->idx_fd >= 0)
+					log->io->close(log->io->ctx, log->idx_fd);
+				open_index(log);
+			} else {
+				log->idx_size = want;
+			}
+			/* The writer that grew it may have rolled past it since. */
+			if ((rc = look_at_tail(log, &grew, &other)))
+				return rc;
+			other = other || grew;
+		}
+	}
+	return other ? full_reload(log) : SL_OK;
+}
+
+/* Takes the right to write for this handle, if no thread of it holds it
+ * yet, and catches up with other writers.  mu held; released while
+ * waiting. */
+static int take_right(struct sl_log *log)
+{
+	while (!log->have_lock) {
+		if (log->poisoned)
+			return log->fail_rc ? log->fail_rc : SL_EPOISONED;
+		if (log->acquiring) {
+			pthread_cond_wait(&log->cv, &log->mu);
+			continue;
+		}
+		log->acquiring = true;
+		pthread_mutex_unlock(&log->mu);
+		char msg[768];
+		int rc = lock_wait(log->lock_fd, log->dir, log->opt.busy_timeout_ms, msg,
+				   sizeof(msg));
+		pthread_mutex_lock(&log->mu);
+		log->acquiring = false;
+		pthread_cond_broadcast(&log->cv);
+		if (rc) {
+			sl_msg(log->err, sizeof(log->err), "%s", msg);
+			return rc;
+		}
+		log->have_lock = true;
+		if ((rc = refresh_tail(log))) {
+			drop_right(log);
+			return rc;
+		}
+	}
+	return SL_OK;
+}
+
 /* Appends the commit's raw record to the pending buffer.  Called with mu held. */
 static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 			 struct sl_commit_info *info, uint64_t *ticket)
@@ -682,11 +1060,17 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 		sl_msg(log->err, sizeof(log->err), "append: a commit holds 1 to 2^32-1 events");
 		return SL_EINVAL;
 	}
-	int rc;
-	/* Roll first: it may wait, and so let other appenders in. */
-	while (segment_full(log))
-		if ((rc = roll(log)))
-			return rc;
+	int rc = take_right(log);
+	if (rc)
+		return rc;
+	/* Roll first: it may wait, and so let other appenders in; the pin
+	 * keeps the right meanwhile. */
+	log->pins++;
+	while (rc == SL_OK && segment_full(log))
+		rc = roll(log);
+	log->pins--;
+	if (rc)
+		return rc;
 	if (n > log->times_cap) {
 		int64_t *t = realloc(log->times, n * sizeof(*t));
 		if (t)
@@ -788,11 +1172,18 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 	return SL_OK;
 }
 
-int sl_log_append(sl_log *log, sl_event *const *events, size_t n, struct sl_commit_info *info)
+/* sl_log_append(), and sl_log_append_held() when `held`: the caller's pin
+ * ends once the commit is encoded (or refused). */
+static int append(sl_log *log, sl_event *const *events, size_t n, struct sl_commit_info *info,
+		  bool held)
 {
 	uint64_t ticket = 0;
 	pthread_mutex_lock(&log->mu);
 	int rc = append_locked(log, events, n, info, &ticket);
+	if (held && log->pins)
+		log->pins--;
+	if (rc)
+		maybe_release(log);
 	if (log->gathering && log->written - log->flushed >= log->gather_target)
 		pthread_cond_signal(&log->gather_cv);
 	if (rc == SL_OK && log->opt.durability != SL_DURABLE_ALWAYS) {
@@ -825,6 +1216,63 @@ int sl_log_append(sl_log *log, sl_event *const *events, size_t n, struct sl_comm
 	return rc;
 }
 
+int sl_log_append(sl_log *log, sl_event *const *events, size_t n, struct sl_commit_info *info)
+{
+	return append(log, events, n, info, false);
+}
+
+int sl_log_append_held(sl_log *log, sl_event *const *events, size_t n,
+		       struct sl_commit_info *info)
+{
+	return append(log, events, n, info, true);
+}
+
+static void hold_info(struct sl_log_hold *out, const struct sl_log *log)
+{
+	out->next_seq = log->next_seq;
+	out->foreign_gen = log->foreign_gen;
+	out->foreign_end = log->foreign_end;
+}
+
+int sl_log_hold(struct sl_log_hold *out, sl_log *log)
+{
+	pthread_mutex_lock(&log->mu);
+	int rc = log->poisoned ? (log->fail_rc ? log->fail_rc : SL_EPOISONED) : take_right(log);
+	if (rc == SL_OK) {
+		log->pins++;
+		hold_info(out, log);
+	}
+	pthread_mutex_unlock(&log->mu);
+	return rc;
+}
+
+void sl_log_release(sl_log *log)
+{
+	pthread_mutex_lock(&log->mu);
+	if (log->pins)
+		log->pins--;
+	maybe_release(log);
+	pthread_mutex_unlock(&log->mu);
+}
+
+int sl_log_refresh(struct sl_log_hold *out, sl_log *log)
+{
+	pthread_mutex_lock(&log->mu);
+	int rc = SL_OK;
+	if (!log->have_lock) {
+		bool grew, other;
+		rc = look_at_tail(log, &grew, &other);
+		if (rc == SL_OK && (grew || other)) {
+			rc = take_right(log);
+			maybe_release(log);
+		}
+	}
+	if (rc == SL_OK)
+		hold_info(out, log);
+	pthread_mutex_unlock(&log->mu);
+	return rc;
+}
+
 int sl_log_append_gap(sl_log *log, uint64_t count)
 {
 	int rc = SL_OK;
@@ -837,9 +1285,14 @@ int sl_log_append_gap(sl_log *log, uint64_t count)
 		rc = SL_EINVAL;
 		goto out;
 	}
-	while (segment_full(log))
-		if ((rc = roll(log)))
-			goto out;
+	if ((rc = take_right(log)))
+		goto out;
+	log->pins++;
+	while (rc == SL_OK && segment_full(log))
+		rc = roll(log);
+	log->pins--;
+	if (rc)
+		goto out;
 	struct sl_rec_header h = {
 		.kind = SL_REC_GAP, .first_seq = log->next_seq, .n_commits = 1,
 		.n_events = (uint32_t)count, .time_first = log->last_time,
@@ -860,6 +1313,8 @@ int sl_log_append_gap(sl_log *log, uint64_t count)
 	log->next_seq += count;
 	log->written++;
 out:
+	if (rc)
+		maybe_release(log);
 	pthread_mutex_unlock(&log->mu);
 	return rc;
 }
@@ -953,13 +1408,19 @@ static int create_log(struct sl_log *log, char *msg, size_t msglen)
 /* Removes what an interrupted compaction or segment creation left behind. */
 static void remove_leftovers(struct sl_log *log)
 {
+	/* A packer of another process may be writing its .seg.pack now:
+	 * those are left alone unless the pack lock is free. */
+	int pfd;
+	bool packs = pack_lock(log->dir, log->io, false, &pfd) == SL_OK;
 	DIR *d = opendir(log->dir);
-	if (!d)
+	if (!d) {
+		pack_unlock(log->io, pfd);
 		return;
+	}
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
-		bool tmp = (l > 9 && strcmp(de->d_name + l - 9, ".seg.pack") == 0) ||
+		bool tmp = (packs && l > 9 && strcmp(de->d_name + l - 9, ".seg.pack") == 0) ||
 			   (l > 8 && strcmp(de->d_name + l - 8, ".seg.tmp") == 0) ||
 			   (l > 8 && strcmp(de->d_name + l - 8, ".idx.tmp") == 0);
 		if (!tmp)
@@ -969,6 +1430,7 @@ static void remove_leftovers(struct sl_log *log)
 		log->io->unlink(log->io->ctx, path);
 	}
 	closedir(d);
+	pack_unlock(log->io, pfd);
 }
 
 int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts,
@@ -1012,8 +1474,10 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 		rc = errno == ENOENT ? SL_ENOTFOUND : SL_EIO;
 		goto fail;
 	}
-	if ((rc = take_lock(log, msg, msglen)))
+	if ((rc = lock_file_open(dir, log->io, SL_LOCK_NAME, &log->lock_fd, msg, msglen)) ||
+	    (rc = lock_wait(log->lock_fd, dir, o->busy_timeout_ms, msg, msglen)))
 		goto fail;
+	log->have_lock = true;
 	remove_leftovers(log);
 	uint64_t *seqs = NULL;
 	size_t nseg = 0;
@@ -1031,28 +1495,14 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	}
 	struct sl_tail tail;
 	memset(&tail, 0, sizeof(tail));
+	int pfd;
+	pack_lock(dir, log->io, true, &pfd);  /* no packer renames a segment meanwhile */
 	rc = sl_recover(dir, log->io, o->max_commit_size, syncs(log), &tail, rep, msg, msglen);
+	pack_unlock(log->io, pfd);
 	if (rc)
 		goto fail;
-	memcpy(log->log_id, tail.log_id, SL_LOG_ID_SIZE);
-	log->seg = tail.seg;
-	log->end_off = log->pend_off = tail.end_off;
-	log->seg_has_commits = tail.records_in_seg;
-	log->next_seq = tail.next_seq;
-	log->last_time = tail.last_time;
-	log->chain = tail.chain;
-	for (size_t i = 0; i < tail.n_unpacked && rc == SL_OK; i++)
-		rc = queue_pack(log, tail.unpacked[i]);
-	free(tail.unpacked);
-	if (rc)
+	if ((rc = install_tail(log, &tail, msg, msglen)))
 		goto fail;
-	log->wfd = log->io->open(log->io->ctx, log->seg.path, O_RDWR | SL_O_WRITE, 0);
-	if (log->wfd < 0) {
-		sl_msg(msg, msglen, "%s: %s", log->seg.path, sl_open_strerror(errno));
-		rc = SL_EIO;
-		goto fail;
-	}
-	open_index(log);
 	if (o->compact) {
 		if (pthread_create(&log->packer, NULL, packer_main, log) != 0) {
 			sl_msg(msg, msglen, "%s: cannot start the compaction thread", dir);
@@ -1069,6 +1519,7 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 		}
 		log->flusher_started = true;
 	}
+	drop_right(log);  /* taken again at the first append */
 	*out = log;
 	return SL_OK;
 fail:
@@ -1080,17 +1531,20 @@ fail:
 int sl_log_compact(sl_log *log)
 {
 	pthread_mutex_lock(&log->mu);
+	int rc = take_right(log);
+	if (rc) {
+		pthread_mutex_unlock(&log->mu);
+		return rc;
+	}
+	log->pins++;
 	/* Everything pending goes to the file first. */
-	int rc = flush_all(log, syncs(log));
+	rc = flush_all(log, syncs(log));
 	/* Sealed segments: the compactor's queue, drained here. */
 	while (log->packing)
 		pthread_cond_wait(&log->cv, &log->mu);
 	while (rc == SL_OK && log->n_to_pack) {
 		uint64_t first = log->to_pack[--log->n_to_pack];
-		uint64_t size;
-		rc = sl_compact_segment(log->dir, log->io, first, log->opt.compression_level,
-					log->opt.pack_size, log->opt.max_commit_size, syncs(log), true,
-					NULL, &size, log->err, sizeof(log->err));
+		rc = pack_sealed(log, first, true, NULL, log->err, sizeof(log->err));
 	}
 	if (rc == SL_OK)
 		rc = flush_all(log, syncs(log));  /* appends may have come meanwhile */
@@ -1122,6 +1576,8 @@ int sl_log_compact(sl_log *log)
 			}
 		}
 	}
+	log->pins--;
+	maybe_release(log);
 	pthread_mutex_unlock(&log->mu);
 	return rc;
 }
@@ -1159,8 +1615,15 @@ int sl_log_close(sl_log *log)
 	stop_threads(log);
 	pthread_mutex_lock(&log->mu);
 	int rc = log->poisoned ? SL_EPOISONED : flush_all(log, syncs(log));
-	if (!log->poisoned)
-		(void)sl_index_write(&log->seg, log->io, log->dir, NULL, 0);
+	/* The index of the last segment, written whole: only with the right
+	 * (others may be appending to it), and only when it is free now. */
+	if (!log->poisoned && !log->have_lock && log->seg.path &&
+	    flock(log->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		log->have_lock = true;
+		if (refresh_tail(log) == SL_OK && log->seg.path)
+			(void)sl_index_write(&log->seg, log->io, log->dir, NULL, 0);
+	}
+	drop_right(log);
 	pthread_mutex_unlock(&log->mu);
 	log_free(log);
 	return rc;

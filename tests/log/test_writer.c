@@ -135,33 +135,212 @@ Test(writer, reopen_continues_sequence_and_chain)
 	cr_assert_eq(v.stale_indexes, 0, "indexes fresh");
 }
 
-Test(writer, second_writer_is_refused_naming_the_holder)
+/* The job id th_event() gives the events of writer w. */
+static void writer_job(char *out, size_t len, int w)
 {
-	sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	snprintf(out, len, "writer-%d", w);
+}
+
+/* Reads the whole log: every sequence number once, in order, and for each
+ * writer its commits in the order it made them (the event's "i" grows). */
+static void assert_interleaved(const char *d, int writers, uint64_t per_writer)
+{
+	sl_reader *r;
+	char err[512] = "";
+	cr_assert_eq(sl_reader_open(&r, d, NULL, err, sizeof(err)), SL_OK, "%s", err);
+	uint64_t seq = 0, *seen = calloc((size_t)writers, sizeof(*seen));
+	struct sl_record rec;
+	int rc;
+	while ((rc = sl_reader_next(&rec, r)) == 1) {
+		cr_assert_eq(rec.seq, seq + 1, "consecutive sequence numbers");
+		seq = rec.seq;
+		sl_event *ev = NULL;
+		cr_assert_eq(sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us), SL_OK);
+		int w = -1;
+		cr_assert_eq(sscanf(ev->job_id, "writer-%d", &w), 1, "job %s", ev->job_id);
+		cr_assert(w >= 0 && w < writers);
+		seen[w]++;
+		sl_event_free(ev);
+	}
+	cr_assert_eq(rc, 0, "clean end: %s", sl_reader_errmsg(r));
+	for (int w = 0; w < writers; w++)
+		cr_assert_eq(seen[w], per_writer, "writer %d: every commit once", w);
+	cr_assert_eq(seq, per_writer * (uint64_t)writers, "nothing more");
+	free(seen);
+	sl_reader_close(r);
+	struct sl_verify_report v;
+	cr_assert_eq(sl_log_verify(d, NULL, &v, NULL, NULL, err, sizeof(err)), SL_OK, "%s", err);
+	cr_assert(!v.damaged, "sound: %s at %s", v.damage, v.damage_segment);
+	cr_assert(!v.torn_tail, "no torn tail");
+	cr_assert_eq(v.stale_indexes, 0, "indexes written by both writers agree");
+}
+
+static void append_as(sl_log *log, int w, uint64_t i)
+{
+	char job[32];
+	writer_job(job, sizeof(job), w);
+	sl_event *ev = th_event(job, i);
+	struct sl_commit_info ci;
+	cr_assert_eq(sl_log_append(log, &ev, 1, &ci), SL_OK, "append: %s", sl_log_errmsg(log));
+	cr_assert_eq(ci.first_seq, sl_event_seq(ev));
+	th_event_free(ev);
+}
+
+Test(writer, two_handles_in_one_process_take_turns)
+{
+	/* Small segments: the two handles roll them in turn. */
+	sl_log *a = th_open(dir, SL_DURABLE_ALWAYS, 4096);
+	sl_log *b = th_open(dir, SL_DURABLE_NONE, 8192);
+	for (uint64_t i = 0; i < 300; i++) {
+		append_as(a, 0, i);
+		append_as(b, 1, i);
+		if (i % 7 == 0)
+			cr_assert_eq(sl_log_flush(b), SL_OK);
+	}
+	cr_assert_eq(sl_log_close(b), SL_OK);
+	/* a sees b's commits before its next one. */
+	struct sl_log_hold h;
+	cr_assert_eq(sl_log_refresh(&h, a), SL_OK, "%s", sl_log_errmsg(a));
+	cr_assert_eq(h.next_seq, 601, "b's last commit is seen");
+	cr_assert_geq(h.foreign_gen, 1, "and counted as another handle's");
+	cr_assert_eq(h.foreign_end, 601);
+	cr_assert_eq(sl_log_close(a), SL_OK);
+	assert_interleaved(dir, 2, 300);
+}
+
+Test(writer, a_hold_keeps_others_out_until_released)
+{
+	sl_log *a = th_open(dir, SL_DURABLE_ALWAYS, 0);
 	struct sl_log_options o;
 	sl_log_options_init(&o);
-	sl_log *second = NULL;
+	o.busy_timeout_ms = 100;
+	sl_log *b = NULL;
 	char err[512] = "";
-	cr_assert_eq(sl_log_open(&second, dir, &o, NULL, err, sizeof(err)), SL_ELOCKED,
-		     "same process, second handle");
-	cr_assert_null(second, "no handle on failure");
+	cr_assert_eq(sl_log_open(&b, dir, &o, NULL, err, sizeof(err)), SL_OK, "%s", err);
+	struct sl_log_hold h;
+	cr_assert_eq(sl_log_hold(&h, a), SL_OK);
+	cr_assert_eq(h.next_seq, 1);
+	append_as(a, 0, 0);  /* threads of the holder's handle append */
+	sl_event *ev = th_event("writer-1", 0);
+	cr_assert_eq(sl_log_append(b, &ev, 1, NULL), SL_ELOCKED, "the other handle waits, then gives up");
 	char want[64];
-	snprintf(want, sizeof(want), "pid %ld", (long)getpid());
-	cr_assert_not_null(strstr(err, want), "message names the holder: %s", err);
+	snprintf(want, sizeof(want), "locked by another writer (pid %ld)", (long)getpid());
+	cr_assert_not_null(strstr(sl_log_errmsg(b), want), "names the holder: %s", sl_log_errmsg(b));
+	cr_assert_not_null(strstr(sl_log_errmsg(b), "100 ms"), "and the timeout: %s",
+			   sl_log_errmsg(b));
+	sl_log_release(a);
+	cr_assert_eq(sl_log_append(b, &ev, 1, NULL), SL_OK, "free once released: %s",
+		     sl_log_errmsg(b));
+	cr_assert_eq(sl_event_seq(ev), 2, "after a's commit");
+	th_event_free(ev);
+	/* sl_log_append_held() ends the hold even when it fails. */
+	cr_assert_eq(sl_log_hold(&h, a), SL_OK);
+	cr_assert_eq(h.next_seq, 3, "a sees b's commit");
+	sl_event *bad = th_event("writer-0", 1);
+	sl_event_set_time(bad, 1);  /* earlier than the log's last time */
+	cr_assert_eq(sl_log_append_held(a, &bad, 1, NULL), SL_EINVAL);
+	th_event_free(bad);
+	ev = th_event("writer-1", 1);
+	cr_assert_eq(sl_log_append(b, &ev, 1, NULL), SL_OK, "released by the failed append: %s",
+		     sl_log_errmsg(b));
+	th_event_free(ev);
+	append_as(a, 0, 1);
+	cr_assert_eq(sl_log_close(a), SL_OK);
+	cr_assert_eq(sl_log_close(b), SL_OK);
+	assert_interleaved(dir, 2, 2);
+}
 
+Test(writer, processes_append_concurrently_in_order)
+{
+	enum { WRITERS = 6, COMMITS = 200 };
+	/* Create it first: the children then race only to append. */
+	sl_log_close(th_open(dir, SL_DURABLE_ALWAYS, 0));
+	pid_t kid[WRITERS];
+	for (int w = 0; w < WRITERS; w++) {
+		kid[w] = fork();
+		cr_assert_geq(kid[w], 0);
+		if (kid[w] == 0) {
+			struct sl_log_options o;
+			sl_log_options_init(&o);
+			/* Differing segment sizes and durabilities: every writer
+			 * must follow rolls it would not have made. */
+			o.segment_size = 4096u << (w % 3);
+			o.durability = w % 2 ? SL_DURABLE_NONE : SL_DURABLE_ALWAYS;
+			o.busy_timeout_ms = 60000;
+			sl_log *log = NULL;
+			if (sl_log_open(&log, dir, &o, NULL, NULL, 0) != SL_OK)
+				_exit(2);
+			char job[32];
+			writer_job(job, sizeof(job), w);
+			for (uint64_t i = 0; i < COMMITS; i++) {
+				sl_event *ev = th_event(job, i);
+				if (sl_log_append(log, &ev, 1, NULL) != SL_OK) {
+					fprintf(stderr, "writer %d: %s\n", w, sl_log_errmsg(log));
+					_exit(3);
+				}
+				th_event_free(ev);
+			}
+			_exit(sl_log_close(log) == SL_OK ? 0 : 4);
+		}
+	}
+	for (int w = 0; w < WRITERS; w++) {
+		int st;
+		waitpid(kid[w], &st, 0);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "writer %d exit %d", w,
+			  WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+	assert_interleaved(dir, WRITERS, COMMITS);
+}
+
+Test(writer, a_writer_waits_for_another_process)
+{
+	sl_log_close(th_open(dir, SL_DURABLE_ALWAYS, 0));
+	int ready[2];
+	cr_assert_eq(pipe(ready), 0);
 	pid_t child = fork();
 	if (child == 0) {
-		sl_log *l2 = NULL;
-		int rc = sl_log_open(&l2, dir, &o, NULL, NULL, 0);
-		_exit(rc == SL_ELOCKED ? 0 : 1);
+		sl_log *log = NULL;
+		struct sl_log_hold h;
+		if (sl_log_open(&log, dir, NULL, NULL, NULL, 0) != SL_OK || sl_log_hold(&h, log))
+			_exit(2);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(3);
+		struct timespec ts = { 0, 300 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		sl_log_release(log);
+		_exit(sl_log_close(log) == SL_OK ? 0 : 4);
 	}
+	char c;
+	cr_assert_eq(read(ready[0], &c, 1), 1);
+	sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	append_as(log, 0, 0);  /* waits for the child's hold to end */
+	cr_assert_eq(sl_log_close(log), SL_OK);
 	int st;
 	waitpid(child, &st, 0);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "another process is refused too");
-	sl_log_close(log);
-	cr_assert_eq(sl_log_open(&second, dir, &o, NULL, err, sizeof(err)), SL_OK,
-		     "free again after close: %s", err);
-	sl_log_close(second);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_interleaved(dir, 1, 1);
+}
+
+Test(writer, a_writer_killed_mid_commit_is_cut_by_the_next)
+{
+	sl_log *a = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	for (uint64_t i = 0; i < 10; i++)
+		append_as(a, 0, i);
+	/* A writer that died in the middle of a commit, whose data had not
+	 * reached the file: the file grew by zeros (what a crash leaves where
+	 * a write was lost), and the right is free (its fd closed). */
+	char path[512];
+	snprintf(path, sizeof(path), "%s", th_seg(dir, 1));
+	long long size = th_file_size(path);
+	FILE *f = fopen(path, "ab");
+	cr_assert_not_null(f);
+	static const char zeros[1500];
+	fwrite(zeros, 1, sizeof(zeros), f);
+	fclose(f);
+	append_as(a, 0, 10);  /* cuts the torn bytes, then appends */
+	cr_assert_eq(sl_log_close(a), SL_OK);
+	cr_assert_lt(th_file_size(path), size + 1500, "the zeros were cut");
+	assert_interleaved(dir, 1, 11);
 }
 
 static void write_file(const char *path, const char *text)
