@@ -123,7 +123,7 @@ int cmd_init(int argc, char **argv)
 
 static const char append_help[] =
 	"usage: statelog append [--log DIR] [--db PATH] [--durability always|interval|none]\n"
-	"                       [--batch N]\n\n"
+	"                       [--batch N] [--busy-timeout MS]\n\n"
 	"Reads events as JSON lines on standard input, one object per line:\n"
 	"  {\"job_id\": \"j1\", \"type\": \"sheet_started\", \"body\": {\"sheet_num\": 1}}\n"
 	"optionally with \"time\" (ISO-8601) or \"time_us\" (at most a day ahead of the\n"
@@ -135,10 +135,14 @@ static const char append_help[] =
 	"input is one commit (all or nothing) unless --batch N splits it into commits of\n"
 	"N events.  Blank lines are skipped.  Prints the sequence numbers given.\n"
 	"--db: the views database the jobs' states are read from (default: beside the\n"
-	"log, DIR with .log replaced by .db).\n\n"
+	"log, DIR with .log replaced by .db).\n"
+	"Other processes may write the log at the same time (a daemon, other commands):\n"
+	"they take turns, one commit at a time, and each event is checked against what\n"
+	"the others wrote.  --busy-timeout: how long to wait for another writer to give\n"
+	"the log back (default 5000 ms).\n\n"
 	"Exit codes: 0 appended, 2 bad input or refused by the rules (nothing appended),\n"
-	"3 damaged log, 4 an event for a job that does not exist, 5 another writer holds\n"
-	"the log, 1 any other failure.\n";
+	"3 damaged log, 4 an event for a job that does not exist, 5 another writer held\n"
+	"the log past the busy timeout, 1 any other failure.\n";
 
 int cmd_append(int argc, char **argv)
 {
@@ -147,13 +151,14 @@ int cmd_append(int argc, char **argv)
 		{ "durability", required_argument, NULL, 'd' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "db", required_argument, NULL, 'D' },
+		{ "busy-timeout", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *logopt = NULL, *dbopt = NULL;
 	struct sl_log_options o;
 	sl_log_options_init(&o);
-	uint64_t batch = 0;
+	uint64_t batch = 0, busy = 0;
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "l:d:b:h", opts, NULL)) != -1) {
@@ -169,6 +174,13 @@ int cmd_append(int argc, char **argv)
 		case 'b':
 			if (!cli_parse_u64(optarg, &batch) || batch == 0) {
 				cli_err("append", "--batch: expected a positive number, not '%s'", optarg);
+				return SL_EXIT_USAGE;
+			}
+			break;
+		case 'B':
+			if (!cli_parse_u64(optarg, &busy) || busy == 0 || busy > UINT32_MAX) {
+				cli_err("append", "--busy-timeout: expected milliseconds (1 or more), "
+					"not '%s'", optarg);
 				return SL_EXIT_USAGE;
 			}
 			break;
@@ -235,6 +247,7 @@ int cmd_append(int argc, char **argv)
 	struct sl_backend_options bo;
 	sl_backend_options_init(&bo);
 	bo.durability = o.durability;
+	bo.busy_timeout_ms = (uint32_t)busy;
 	bo.db_path = cli_db_path(dir, dbopt);
 	bo.report = &rep;
 	char err[1024] = "";

@@ -104,6 +104,8 @@ int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backe
 		if (opts->interval_ms)
 			lo.interval_ms = opts->interval_ms;
 		lo.create = opts->create;
+		if (opts->busy_timeout_ms)
+			lo.busy_timeout_ms = opts->busy_timeout_ms;
 		rc = sl_log_open(&be->log, log_dir, &lo, opts->report, msg, sizeof msg);
 		if (rc != SL_OK)
 			goto fail;
@@ -258,7 +260,7 @@ int sl_backend_save(sl_backend *be, struct sl_job_state *state)
 	if ((rc = sl_be_check_id(be, "save", state->id)) != SL_OK ||
 	    (rc = sl_be_check_writable(be, "save")) != SL_OK)
 		return rc;
-	if ((rc = sl_be_entry_acquire(be, state->id, &e)) != SL_OK)
+	if ((rc = sl_be_job_begin(be, "save", state->id, &e)) != SL_OK)
 		return rc;
 
 	/* The state to store: the caller's columns and sheets (borrowed, never

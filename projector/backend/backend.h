@@ -12,6 +12,13 @@
  * read from the caught-up views.  So every committed event is visible to the
  * next call (read-your-writes), and load() costs a copy, not a query.
  *
+ * Processes: several processes (a daemon and CLI commands) may open the
+ * same log for writing at once, as SQLite lets them share a database.  A
+ * call that appends holds the log across its rules check and its append,
+ * and first reads the job again from the views when another writer
+ * appended since this handle last knew it (log.h, sl_log_hold()); load()
+ * and the other reads look at the log's tail first and do the same.
+ *
  * Threads: every call is safe from several threads of one process.  Calls on
  * one job are serialized (a save is diffed against the state it replaces);
  * calls on different jobs proceed together, and their appends share the
@@ -91,8 +98,12 @@ struct sl_backend_options {
 	const char *db_path;            /* NULL: beside the log, see
 					   sl_backend_default_db_path() */
 	bool create;                    /* create the log (and database) if missing */
-	/* Open without the log's writer lock, for dashboards running beside
-	 * the writer process: queries and load() work (load reads the caught-up
+	/* How long a call that appends waits for other writers (processes, or
+	 * other handles) to give the log back before it fails with
+	 * SL_ELOCKED naming the holder; 0: 5000 ms, as a SQLite busy timeout. */
+	uint32_t busy_timeout_ms;
+	/* Open without writing, for dashboards running beside
+	 * the writer processes: queries and load() work (load reads the caught-up
 	 * views and does not recover zombies: it cannot write); every call that
 	 * appends returns SL_EINVAL.  Where the views cannot be written (a
 	 * read-only file system), a private copy is caught up and read
@@ -128,9 +139,12 @@ SL_API void sl_backend_options_init(struct sl_backend_options *opts);
  * *out is owned (free()).  SL_EINVAL for an empty log_dir, SL_ENOMEM. */
 SL_API int sl_backend_default_db_path(char **out, const char *log_dir);
 
-/* Opens the log in log_dir for appending (taking its writer lock unless
- * read_only; a second writer gets SL_ELOCKED naming the holder) and its
- * views, and brings the views up to date.  opts NULL: defaults.  On failure
+/* Opens the log in log_dir for appending (unless read_only) and its views,
+ * and brings the views up to date.  Any number of writer handles, in this
+ * process or others, may have one log open: each call that appends holds
+ * the log across its check and its append, and checks against the job's
+ * latest state whoever wrote it (waiting up to busy_timeout_ms for the
+ * others, then SL_ELOCKED naming the holder).  opts NULL: defaults.  On failure
  * *out is untouched and err (errlen bytes, may be NULL) gets one line. */
 SL_API int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backend_options *opts,
 			   char *err, size_t errlen);

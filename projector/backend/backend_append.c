@@ -137,14 +137,31 @@ int sl_backend_append(struct sl_commit_info *info, sl_backend *be, sl_event *con
 		return sl_be_fail(be, SL_ENOMEM, "append: out of memory");
 	for (size_t k = 0; k < np && rc == SL_OK; k++)
 		rc = sl_be_entry_acquire(be, p[k].id, &p[k].e);
+	/* One hold of the log across every job's check and the append: each
+	 * job's state is its latest, whoever wrote it. */
+	struct sl_log_hold h;
+	bool held = false;
+	if (rc == SL_OK) {
+		if ((rc = sl_log_hold(&h, be->log)) != SL_OK)
+			rc = sl_be_fail(be, rc, "append: %s", sl_log_errmsg(be->log));
+		held = rc == SL_OK;
+	}
+	for (size_t k = 0; k < np && rc == SL_OK; k++)
+		if (p[k].e->gen != h.foreign_gen)
+			rc = sl_be_entry_reload(be, p[k].e, h.foreign_gen);
+	if (rc == SL_OK)
+		rc = sl_be_exec_ids(be, "append", evs, n);
 	for (size_t k = 0; k < np && rc == SL_OK; k++)
 		rc = check_part(be, evs, &p[k], now);
-	if (rc != SL_OK)
+	if (rc != SL_OK) {
+		if (held)
+			sl_log_release(be->log);
 		goto out;
+	}
 	for (size_t i = 0; i < n; i++)
 		evs[i]->has_seq = 0;
 	struct sl_commit_info ci;
-	rc = sl_log_append(be->log, (sl_event **)evs, n, &ci);
+	rc = sl_log_append_held(be->log, (sl_event **)evs, n, &ci);
 	if (rc != SL_OK) {
 		rc = sl_be_fail(be, rc, "append: %s", sl_log_errmsg(be->log));
 		goto out;

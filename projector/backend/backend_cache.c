@@ -6,10 +6,16 @@
  * the log says it is.  An entry is filled from the views (caught up first)
  * when first used, and from then on kept current by applying, with
  * sl_rules_apply(), every event this handle appends for the job, right
- * after the append returns.  Since this handle is the log's only writer and
- * every append for a job happens under that job's entry lock, the entry can
- * never miss an event.  The views are only read on a miss, so load() of a
- * cached job costs a copy of its state.
+ * after the append returns.  Every append for a job happens under that
+ * job's entry lock, so the entry misses no event of this handle.  Other
+ * writers (processes, or other handles) may append too: the log counts the
+ * times it found their commits (foreign_gen), and an entry records the
+ * count it was current at.  A call that appends holds the log across its
+ * check and its append (sl_be_entry_hold()), and when the count moved, reads
+ * the job again from the views, caught up to the log's end, first; a call
+ * that reads asks the log to look (sl_log_refresh()) and does the same.
+ * The views are only read on a miss or after another writer, so load() of
+ * a cached job costs a copy of its state and a look at the log's tail.
  *
  * An entry that is not in use (refs == 0) may be dropped when the cache is
  * over its size; it is read back from the views when needed.  Dropping it is
@@ -103,6 +109,10 @@ static void table_evict(sl_backend *be)
 /* Unlocks and unpins an entry from sl_be_entry_acquire(). */
 void sl_be_entry_release(sl_backend *be, struct sl_be_entry *e)
 {
+	if (e->held) {
+		sl_log_release(be->log);
+		e->held = false;
+	}
 	pthread_mutex_unlock(&e->mu);
 	pthread_mutex_lock(&be->mu);
 	e->refs--;
@@ -111,9 +121,38 @@ void sl_be_entry_release(sl_backend *be, struct sl_be_entry *e)
 	pthread_mutex_unlock(&be->mu);
 }
 
-/* The entry of job_id, pinned and locked, its state read from the views if
- * it was not cached.  Release it with sl_be_entry_release(). */
-int sl_be_entry_acquire(sl_backend *be, const char *job_id, struct sl_be_entry **out)
+int sl_be_entry_reload(sl_backend *be, struct sl_be_entry *e, uint64_t gen)
+{
+	struct sl_job_state st;
+	sl_state_init(&st);
+	int rc = sl_be_views_load_job(be, e->id, &st);
+	if (rc != SL_OK)
+		return rc;
+	sl_state_free(&e->st);
+	e->st = st;
+	e->loaded = true;
+	e->gen = gen;
+	return SL_OK;
+}
+
+int sl_be_entry_hold(sl_backend *be, const char *what, struct sl_be_entry *e)
+{
+	if (e->held)
+		return SL_OK;
+	struct sl_log_hold h;
+	int rc = sl_log_hold(&h, be->log);
+	if (rc != SL_OK)
+		return sl_be_fail(be, rc, "%s: job '%s': %s", what, e->id, sl_log_errmsg(be->log));
+	e->held = true;
+	if (!e->loaded || e->gen != h.foreign_gen)
+		rc = sl_be_entry_reload(be, e, h.foreign_gen);
+	return rc;
+}
+
+/* The entry of job_id, pinned and locked.  With `look`, the log is looked
+ * at first for other writers' commits; its state is read from the views if
+ * it was not cached, or is stale. */
+static int entry_acquire(sl_backend *be, const char *job_id, bool look, struct sl_be_entry **out)
 {
 	struct sl_be_entry *e = NULL, *fresh = NULL;
 	int rc = SL_OK;
@@ -144,22 +183,22 @@ int sl_be_entry_acquire(sl_backend *be, const char *job_id, struct sl_be_entry *
 	pthread_mutex_unlock(&be->mu);
 
 	pthread_mutex_lock(&e->mu);
-	if (!e->loaded) {
-		struct sl_job_state st;
-		sl_state_init(&st);
-		rc = sl_be_views_load_job(be, job_id, &st);
-		if (rc == SL_OK) {
-			sl_state_free(&e->st);
-			e->st = st;
-			e->loaded = true;
-		}
-	}
+	struct sl_log_hold h = { 0 };
+	if (look && be->log && (rc = sl_log_refresh(&h, be->log)) != SL_OK)
+		rc = sl_be_fail(be, rc, "job '%s': %s", job_id, sl_log_errmsg(be->log));
+	else if (!e->loaded || (look && be->log && e->gen != h.foreign_gen))
+		rc = sl_be_entry_reload(be, e, h.foreign_gen);
 	if (rc != SL_OK) {
 		sl_be_entry_release(be, e);
 		return rc;
 	}
 	*out = e;
 	return SL_OK;
+}
+
+int sl_be_entry_acquire(sl_backend *be, const char *job_id, struct sl_be_entry **out)
+{
+	return entry_acquire(be, job_id, true, out);
 }
 
 /* The entry of a job that must exist, for a call that appends. */
@@ -170,9 +209,13 @@ int sl_be_job_begin(sl_backend *be, const char *what, const char *job_id, struct
 	if (rc == SL_OK)
 		rc = sl_be_check_writable(be, what);
 	if (rc == SL_OK)
-		rc = sl_be_entry_acquire(be, job_id, &e);
+		rc = entry_acquire(be, job_id, false, &e);
 	if (rc != SL_OK)
 		return rc;
+	if ((rc = sl_be_entry_hold(be, what, e)) != SL_OK) {
+		sl_be_entry_release(be, e);
+		return rc;
+	}
 	*out = e;
 	return SL_OK;
 }
@@ -186,6 +229,42 @@ int sl_be_refused(const sl_backend *be, const char *what, const char *job_id,
 			  why->field[0] ? ": " : "", why->reason);
 }
 
+int sl_be_exec_ids(sl_backend *be, const char *what, sl_event *const *evs, size_t n)
+{
+	bool need = false;
+	for (size_t i = 0; i < n; i++)
+		need = need || (evs[i]->body_case == STATELOG__EVENT__BODY_EXECUTION_RECORDED &&
+				!evs[i]->execution_recorded->has_execution_id);
+	if (!need)
+		return SL_OK;
+	struct sl_log_hold h;
+	int rc = sl_log_refresh(&h, be->log);  /* held: describes the log's end */
+	if (rc != SL_OK)
+		return sl_be_fail(be, rc, "%s: %s", what, sl_log_errmsg(be->log));
+	pthread_mutex_lock(&be->mu);
+	bool stale = be->exec_gen != h.foreign_gen;
+	pthread_mutex_unlock(&be->mu);
+	int64_t max = 0;
+	if (stale && (rc = sl_be_views_max_exec_id(be, &max)) != SL_OK)
+		return rc;
+	pthread_mutex_lock(&be->mu);
+	if (stale) {
+		if (max >= be->next_exec_id)
+			be->next_exec_id = max + 1;
+		be->exec_gen = h.foreign_gen;
+	}
+	for (size_t i = 0; i < n; i++) {
+		Statelog__ExecutionRecorded *x = evs[i]->execution_recorded;
+		if (evs[i]->body_case != STATELOG__EVENT__BODY_EXECUTION_RECORDED ||
+		    x->has_execution_id)
+			continue;
+		x->has_execution_id = 1;
+		x->execution_id = be->next_exec_id++;
+	}
+	pthread_mutex_unlock(&be->mu);
+	return SL_OK;
+}
+
 /* Appends evs[0..n) as one commit for the job of e (locked), then applies
  * them to its cached state.  The rules run first, in a dry run on the
  * cached state, so nothing they refuse is ever appended; the log then
@@ -196,6 +275,11 @@ int sl_be_job_append(sl_backend *be, const char *what, struct sl_be_entry *e,
 	struct sl_commit_info ci;
 	struct sl_refusal why;
 	size_t failed;
+	int rc = sl_be_entry_hold(be, what, e);
+	if (rc != SL_OK)
+		return rc;
+	if ((rc = sl_be_exec_ids(be, what, evs, n)) != SL_OK)
+		return rc;
 	/* The rules look at an event's time only to see that the views can
 	 * write it: the clock stands in for the time the log will give. */
 	int64_t now = sl_time_now_us();
@@ -204,15 +288,16 @@ int sl_be_job_append(sl_backend *be, const char *what, struct sl_be_entry *e,
 		evs[i]->time_us = now;
 		evs[i]->has_seq = 0;
 	}
-	int rc = n == 1 ? sl_rules_check(&e->st, evs[0], &why)
-			: sl_rules_check_commit(&e->st, evs, n, &failed, &why);
+	rc = n == 1 ? sl_rules_check(&e->st, evs[0], &why)
+		    : sl_rules_check_commit(&e->st, evs, n, &failed, &why);
 	if (rc == SL_ENOMEM)
 		return sl_be_fail(be, rc, "%s: job '%s': out of memory", what, e->id);
 	if (rc != SL_OK)
 		return sl_be_refused(be, what, e->id, &why);
 	for (size_t i = 0; i < n; i++)
 		evs[i]->has_time_us = 0;
-	rc = sl_log_append(be->log, evs, n, &ci);
+	rc = sl_log_append_held(be->log, evs, n, &ci);
+	e->held = false;  /* ended by the append, whatever it returned */
 	if (rc != SL_OK)
 		return sl_be_fail(be, rc, "%s: job '%s': %s", what, e->id, sl_log_errmsg(be->log));
 	for (size_t i = 0; i < n; i++) {
@@ -258,6 +343,11 @@ int sl_be_recover_zombie(sl_backend *be, struct sl_be_entry *e)
 {
 	if (!sl_state_is_zombie(&e->st, be->pid_alive, be->pid_ctx))
 		return SL_OK;
+	/* Held, the state is the latest: another process may have recovered
+	 * the job already. */
+	int rc = sl_be_entry_hold(be, "load", e);
+	if (rc != SL_OK || !sl_state_is_zombie(&e->st, be->pid_alive, be->pid_ctx))
+		return rc;
 	Statelog__ZombieRecovered z = STATELOG__ZOMBIE_RECOVERED__INIT;
 	z.has_pid = 1;
 	z.pid = e->st.pid;

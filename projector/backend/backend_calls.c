@@ -135,10 +135,8 @@ int sl_backend_record_execution(int64_t *out, sl_backend *be, const struct sl_ex
 	b.has_duration_seconds = rec->has_duration_seconds;
 	b.duration_seconds = rec->duration_seconds;
 
-	pthread_mutex_lock(&be->mu);
-	b.execution_id = be->next_exec_id++;
-	pthread_mutex_unlock(&be->mu);
-	b.has_execution_id = 1;
+	/* The id is given under the log's hold (sl_be_exec_ids()), after any
+	 * other writer's. */
 	rc = sl_be_append_one(be, what, e, STATELOG__EVENT__BODY_EXECUTION_RECORDED, &b);
 	if (rc == SL_OK)
 		*out = b.execution_id;

@@ -50,6 +50,10 @@ struct sl_be_entry {
 	unsigned refs;                  /* users, pinned under be->mu */
 	uint64_t last_use;
 	bool loaded;                    /* st is current; else read the views */
+	uint64_t gen;                   /* the log's foreign_gen when st was known
+					   current: other writers have appended
+					   since when the log's has grown */
+	bool held;                      /* this call holds the log (sl_log_hold) */
 	struct sl_job_state st;
 };
 
@@ -88,6 +92,8 @@ struct sl_backend {
 	size_t cache_cap;
 	uint64_t clock;                 /* LRU: bumped on every use of an entry */
 	int64_t next_exec_id;
+	uint64_t exec_gen;              /* foreign_gen when next_exec_id was last
+					   checked against the views */
 };
 
 /* Sets the calling thread's last error for be and returns rc. */
@@ -110,11 +116,23 @@ void sl_be_cache_free(sl_backend *be);
  * it was not cached (absent when the job does not exist).  *out is set only
  * on success; release it with sl_be_entry_release(). */
 int sl_be_entry_acquire(sl_backend *be, const char *job_id, struct sl_be_entry **out);
-/* Unlocks and unpins an entry; may drop idle entries over the cache size. */
+/* Reads e's state again from the views (caught up to the log's end), as
+ * current at the log's foreign_gen `gen`. */
+int sl_be_entry_reload(sl_backend *be, struct sl_be_entry *e, uint64_t gen);
+
+/* Takes the right to write the log for e's call (unless it has it) and
+ * makes e's state the job's latest: read again from the views, caught up,
+ * when another writer appended since it was read.  Ended by the call's
+ * next append, or by sl_be_entry_release(). */
+int sl_be_entry_hold(sl_backend *be, const char *what, struct sl_be_entry *e);
+
+/* Unlocks and unpins an entry (ending its hold); may drop idle entries
+ * over the cache size. */
 void sl_be_entry_release(sl_backend *be, struct sl_be_entry *e);
 
 /* sl_be_entry_acquire() for a call that appends: SL_EINVAL for an empty id
- * or a read-only handle.  Whether the job exists is the rules' to say, when
+ * or a read-only handle.  The entry comes with the log held
+ * (sl_be_entry_hold()).  Whether the job exists is the rules' to say, when
  * the call's event is checked (SL_ENOTFOUND). */
 int sl_be_job_begin(sl_backend *be, const char *what, const char *job_id, struct sl_be_entry **out);
 
@@ -122,6 +140,12 @@ int sl_be_job_begin(sl_backend *be, const char *what, const char *job_id, struct
  * <reason>") and returns the rules' code. */
 int sl_be_refused(const sl_backend *be, const char *what, const char *job_id,
 		  const struct sl_refusal *why);
+
+/* Gives an execution id to every execution_recorded event of evs that has
+ * none: the next after the highest any writer gave (the views are read
+ * again when another writer appended since they last were).  Called with
+ * the log held. */
+int sl_be_exec_ids(sl_backend *be, const char *what, sl_event *const *evs, size_t n);
 
 /* Appends evs[0..n) as one commit for e's job (e locked), the log giving
  * every event its time, then applies them to the cached state.  info may be

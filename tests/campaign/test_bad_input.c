@@ -506,45 +506,58 @@ Test(bad_input, every_door_leaves_the_descriptors_as_it_found_them)
 	sl_log_options_init(&lo);
 	cr_assert_eq(sl_log_open(&log, none, &lo, NULL, err, sizeof err), SL_ENOTFOUND);
 	fds_same(&was, "sl_log_open of no log");
+	/* A log another handle holds (sl_log_hold()): the open waits for it,
+	 * up to the busy timeout. */
+	sl_log *holder = NULL;
+	struct sl_log_hold hold;
+	cr_assert_eq(sl_log_open(&holder, log_dir, &lo, NULL, err, sizeof err), SL_OK, "%s", err);
+	cr_assert_eq(sl_log_hold(&hold, holder), SL_OK);
+	struct fds held;
+	fds_take(&held);
+	lo.busy_timeout_ms = 30;
 	cr_assert_eq(sl_log_open(&log, log_dir, &lo, NULL, err, sizeof err), SL_ELOCKED);
-	fds_same(&was, "sl_log_open of a log another writer holds");
+	fds_same(&held, "sl_log_open of a log another writer holds");
 	cr_assert_neq(sl_log_open(&log, junk, &lo, NULL, err, sizeof err), SL_OK);
-	fds_same(&was, "sl_log_open of a damaged log");
+	fds_same(&held, "sl_log_open of a damaged log");
 	lo.segment_size = 1;
 	cr_assert_eq(sl_log_open(&log, none, &lo, NULL, err, sizeof err), SL_EINVAL);
-	fds_same(&was, "sl_log_open with bad options");
+	fds_same(&held, "sl_log_open with bad options");
 
 	sl_reader *r = NULL;
 	cr_assert_neq(sl_reader_open(&r, none, NULL, err, sizeof err), SL_OK);
 	cr_assert_neq(sl_reader_open(&r, junk, NULL, err, sizeof err), SL_OK);
-	fds_same(&was, "sl_reader_open of no log and a damaged one");
+	fds_same(&held, "sl_reader_open of no log and a damaged one");
 	cr_assert_eq(sl_reader_open(&r, log_dir, NULL, err, sizeof err), SL_OK, "%s", err);
 	struct sl_record rec;
 	while (sl_reader_next(&rec, r) == 1)
 		;
 	sl_reader_close(r);
-	fds_same(&was, "a reader opened, read to the end and closed");
+	fds_same(&held, "a reader opened, read to the end and closed");
 	struct sl_verify_report v;
 	(void)sl_log_verify(junk, NULL, &v, NULL, NULL, err, sizeof err);
 	cr_assert_eq(sl_log_verify(log_dir, NULL, &v, NULL, NULL, err, sizeof err), SL_OK);
-	fds_same(&was, "sl_log_verify");
+	fds_same(&held, "sl_log_verify");
 
 	sl_proj *p = NULL;
 	cr_assert_eq(sl_proj_open(&p, log_dir, foreign, NULL, NULL, err, sizeof err), SL_EFOREIGN);
-	fds_same(&was, "sl_proj_open of a foreign database");
+	fds_same(&held, "sl_proj_open of a foreign database");
 	cr_assert_neq(sl_proj_open(&p, log_dir, text, NULL, NULL, err, sizeof err), SL_OK);
-	fds_same(&was, "sl_proj_open of a file that is not a database");
+	fds_same(&held, "sl_proj_open of a file that is not a database");
 	cr_assert_neq(sl_proj_open(&p, log_dir, dir, NULL, NULL, err, sizeof err), SL_OK);
-	fds_same(&was, "sl_proj_open of a directory");
+	fds_same(&held, "sl_proj_open of a directory");
 	cr_assert_neq(sl_proj_open(&p, none, foreign, NULL, NULL, err, sizeof err), SL_OK);
-	fds_same(&was, "sl_proj_open of no log");
+	fds_same(&held, "sl_proj_open of no log");
 
 	sl_backend *b = NULL;
 	struct sl_backend_options bo;
 	sl_backend_options_init(&bo);
 	cr_assert_eq(sl_backend_open(&b, none, &bo, err, sizeof err), SL_ENOTFOUND);
+	bo.busy_timeout_ms = 30;
 	cr_assert_eq(sl_backend_open(&b, log_dir, &bo, err, sizeof err), SL_ELOCKED);
-	fds_same(&was, "sl_backend_open of no log and of a held log");
+	fds_same(&held, "sl_backend_open of no log and of a held log");
+	sl_log_release(holder);
+	cr_assert_eq(sl_log_close(holder), SL_OK);
+	fds_same(&was, "the holder closed");
 
 	sl_import *imp = NULL;
 	cr_assert_eq(sl_import_new(&imp, NULL), SL_OK);

@@ -392,9 +392,9 @@ def test_import_original(tmp_path):
         statelog.import_original(db)
 
 
-def test_a_second_process_reads_beside_the_writer(db):
-    """A daemon writes the log; a CLI process opens the same path: it reads
-    the daemon's jobs, and a write says who holds the log."""
+def test_a_daemon_and_a_cli_process_both_write(db):
+    """A daemon keeps the backend open; a CLI process opens the same path:
+    each reads and writes, and each sees the other's writes."""
     script = textwrap.dedent(f"""
         import asyncio, sys, statelog
         async def main():
@@ -404,9 +404,13 @@ def test_a_second_process_reads_beside_the_writer(db):
                           "updated_at": "2026-01-01T00:00:00Z"}})
             print("ready", flush=True)
             sys.stdin.readline()
+            got = await b.load("mine")
+            print("sees", got["job_name"] if got else None, flush=True)
             await b.mark_sheet_status("d", 1, "in_progress")
             print("marked", flush=True)
             sys.stdin.readline()
+            got = await b.load("d")
+            print("last", got["last_completed_sheet"], flush=True)
             await b.close()
         asyncio.run(main())
     """)
@@ -419,13 +423,18 @@ def test_a_second_process_reads_beside_the_writer(db):
             b = backend(db)
             got = await b.load("d")
             assert got is not None and got["job_name"] == "D"
-            assert [j["job_id"] for j in await b.list_jobs()] == ["d"]
-            with pytest.raises(statelog.Error, match="pid"):
-                await b.save(job("mine"))
+            await b.save(job("mine"))
+            assert [j["job_id"] for j in await b.list_jobs()] == ["mine", "d"]
             p.stdin.write("\n")
             p.stdin.flush()
+            assert p.stdout.readline().strip() == f"sees {job('mine')['job_name']}"
             assert p.stdout.readline().strip() == "marked"
-            assert (await b.load("d"))["status"] == "running", "reads what the writer wrote"
+            assert (await b.load("d"))["status"] == "running", "reads what the daemon wrote"
+            # Checked against the daemon's write: sheet 1 is in progress.
+            await b.mark_sheet_status("d", 1, "completed")
+            p.stdin.write("\n")
+            p.stdin.flush()
+            assert p.stdout.readline().strip() == "last 1", "the daemon sees the CLI's write"
             await b.close()
         run(go())
     finally:
@@ -433,3 +442,36 @@ def test_a_second_process_reads_beside_the_writer(db):
         p.stdin.flush()
         p.wait(timeout=30)
     assert p.returncode == 0
+
+
+def test_processes_recording_at_once_get_unique_execution_ids(db):
+    """Four processes record executions on one job at once: every call
+    succeeds, every id is unique, the count is the sum."""
+    async def setup():
+        b = backend(db)
+        await b.save(job("shared"))
+        await b.close()
+    run(setup())
+    script = textwrap.dedent(f"""
+        import asyncio, statelog
+        async def main():
+            b = statelog.StateBackend({str(db)!r}, model=None)
+            ids = [await b.record_execution("shared", 1, 1, exit_code=0) for _ in range(40)]
+            print(" ".join(map(str, ids)))
+            await b.close()
+        asyncio.run(main())
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    ids = []
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0
+        ids += [int(x) for x in out.split()]
+    assert len(ids) == 160 and len(set(ids)) == 160, "unique ids"
+
+    async def check():
+        b = backend(db)
+        assert await b.get_execution_history_count("shared") == 160
+        await b.close()
+    run(check())

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -323,6 +324,70 @@ out:
 	return rc;
 }
 
+/* `procs` processes, each with its own handle on one log, appending n
+ * commits between them at durability always: the writers take turns
+ * (log/FORMAT.md, "Writers").  Timed from the moment every process has
+ * opened the log until the last has closed it. */
+static int run_processes(const char *base, struct bench_events *b, uint64_t n, int procs,
+			 struct append_run *out)
+{
+	char *dir = NULL;
+	sl_log *log;
+	int rc = open_bench_log(base, SL_DURABLE_ALWAYS, SL_LOG_DEFAULT_LEVEL, b, &dir, &log);
+	if (rc)
+		goto out;
+	if ((rc = sl_log_close(log)))
+		goto out;
+	int ready[2], go[2];
+	if (pipe(ready) || pipe(go)) {
+		rc = SL_EIO;
+		goto out;
+	}
+	pid_t *kid = calloc((size_t)procs, sizeof(*kid));
+	for (int k = 0; k < procs && kid; k++) {
+		kid[k] = fork();
+		if (kid[k] == 0) {
+			close(go[1]);
+			struct sl_log_options o;
+			sl_log_options_init(&o);
+			sl_log *l = NULL;
+			char c = 'x';
+			if (sl_log_open(&l, dir, &o, NULL, NULL, 0) != SL_OK ||
+			    write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 0)
+				_exit(2);
+			int r = SL_OK;
+			for (uint64_t i = n * (uint64_t)k / (uint64_t)procs;
+			     i < n * (uint64_t)(k + 1) / (uint64_t)procs && r == SL_OK; i++)
+				r = sl_log_append(l, &b->ev[i], 1, NULL);
+			_exit(r == SL_OK && sl_log_close(l) == SL_OK ? 0 : 3);
+		}
+	}
+	close(ready[1]);
+	close(go[0]);
+	char c;
+	for (int k = 0; k < procs; k++)
+		if (read(ready[0], &c, 1) != 1)
+			rc = SL_EIO;
+	double t0 = cli_mono_s();
+	close(go[1]);  /* every child's read returns: go */
+	for (int k = 0; k < procs && kid; k++) {
+		int st;
+		if (kid[k] <= 0 || waitpid(kid[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			rc = SL_EIO;
+	}
+	out->seconds = cli_mono_s() - t0;
+	out->events = n;
+	close(ready[0]);
+	free(kid);
+	if (!kid)
+		rc = SL_ENOMEM;
+out:
+	if (dir)
+		sl_proj_remove_tree(dir);
+	free(dir);
+	return rc;
+}
+
 /* ---- compression and reading back ---- */
 
 struct size_run {
@@ -469,7 +534,8 @@ static const char bench_help[] =
 	"  statelog bench log [--events N] [--sync-events N] [--runs N] [--dir BASE]\n"
 	"      durability none vs buffered write() of framed records; durability\n"
 	"      always, 1 thread (--sync-events commits) vs write+fdatasync per record,\n"
-	"      and 8 and 64 threads (64,000 commits); compression\n"
+	"      and 8 and 64 threads (64,000 commits), and 2 and 8 processes on one\n"
+	"      log (--sync-events commits between them); compression\n"
 	"      vs zstd -3 on 256-event frames; reading back; the prose ratio.\n"
 	"      Defaults: --events 1000000 --sync-events 3000 --runs 5 --level 3.\n"
 	"  statelog bench rebuild ...   the views rebuilt from the log (see --help)\n"
@@ -534,6 +600,8 @@ static int bench_log(int argc, char **argv)
 	double *t8 = calloc((size_t)R, sizeof(double)), *t64 = calloc((size_t)R, sizeof(double));
 	double *ratio_none = calloc((size_t)R, sizeof(double)), *ratio_one = calloc((size_t)R, sizeof(double));
 	double *ratio8 = calloc((size_t)R, sizeof(double)), *ratio64 = calloc((size_t)R, sizeof(double));
+	double *p2 = calloc((size_t)R, sizeof(double)), *p8 = calloc((size_t)R, sizeof(double));
+	double *ratio_p2 = calloc((size_t)R, sizeof(double)), *ratio_p8 = calloc((size_t)R, sizeof(double));
 	uint64_t nsync = sync_events < b.n ? sync_events : b.n;
 	/* Enough commits that starting 64 threads is not part of the figure:
 	 * the steady state of group commit is what is measured. */
@@ -571,6 +639,15 @@ static int bench_log(int argc, char **argv)
 			break;
 		t64[r] = (double)a.events / a.seconds;
 		ratio64[r] = t64[r] / one[r];
+		cli_note("run %d/%d: several processes...\n", r + 1, R);
+		if ((rc = run_processes(base, &b, nsync, 2, &a)))
+			break;
+		p2[r] = (double)a.events / a.seconds;
+		ratio_p2[r] = p2[r] / one[r];
+		if ((rc = run_processes(base, &b, nsync, 8, &a)))
+			break;
+		p8[r] = (double)a.events / a.seconds;
+		ratio_p8[r] = p8[r] / one[r];
 	}
 	if (rc) {
 		cli_err("bench", "%s", sl_strerror(rc));
@@ -585,6 +662,10 @@ static int bench_log(int argc, char **argv)
 	       bench_median(t8, R), bench_median(ratio8, R));
 	printf("| durability always, 64 threads | %.0f commits/s | 1 thread (above) | %.1fx | >= 20x |\n",
 	       bench_median(t64, R), bench_median(ratio64, R));
+	printf("| durability always, 2 processes taking turns (1 thread each) | %.0f commits/s | 1 thread, 1 process (above) | %.2f | >= 0.5 |\n",
+	       bench_median(p2, R), bench_median(ratio_p2, R));
+	printf("| durability always, 8 processes taking turns (1 thread each) | %.0f commits/s | 1 thread, 1 process (above) | %.2f | |\n",
+	       bench_median(p8, R), bench_median(ratio_p8, R));
 
 	/* Sizes and reading are deterministic but for time: one run each for
 	 * sizes, medians for the reading rate. */
@@ -612,6 +693,7 @@ done:
 	free(rd);
 	free(none); free(buffered); free(one); free(plain_sync); free(t8); free(t64);
 	free(ratio_none); free(ratio_one); free(ratio8); free(ratio64);
+	free(p2); free(p8); free(ratio_p2); free(ratio_p8);
 	bench_events_free(&b);
 	if (rc) {
 		cli_err("bench", "%s", sl_strerror(rc));

@@ -78,13 +78,20 @@ class StateBackend:
     (``"always"``, the default: a call returns once its events are on disk;
     ``"interval"``; ``"none"``), ``views`` (``"sync"``, the default: the
     database holds a call's effect when it returns; ``"live"``: within a few
-    milliseconds; ``"on_read"``), ``workers`` (threads for blocking calls).
+    milliseconds; ``"on_read"``), ``workers`` (threads for blocking calls),
+    ``timeout`` (seconds a call that writes waits for another process writing
+    the same log, as ``sqlite3.connect(timeout=)``; default 5.0).
+
+    Several processes (an orchestrator's daemon and its CLI commands) may
+    open the same ``db_path`` at once: their writes take turns, each checked
+    against what the others wrote, and each process's reads see the others'
+    writes.
     """
 
     def __init__(self, db_path: str | os.PathLike[str], *, model: Any = _MODEL_UNSET,
                  log_path: str | os.PathLike[str] | None = None,
                  durability: str = "always", views: str = "sync",
-                 workers: int = 16) -> None:
+                 workers: int = 16, timeout: float = 5.0) -> None:
         self.db_path = Path(db_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_path = Path(log_path) if log_path is not None else default_log_path(db_path)
@@ -92,31 +99,22 @@ class StateBackend:
         self._durability = durability
         self._views = views
         self._workers = workers
+        if not timeout > 0:
+            raise ValueError(f"timeout: expected seconds above 0, not {timeout!r}")
+        self._busy_ms = max(1, min(int(timeout * 1000), 2**32 - 1))
         self._initialized = False
         self._init_lock = threading.Lock()
         self._be: Any = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
-        self._writer_elsewhere: str | None = None
 
     # ---- life -----------------------------------------------------------
 
     def _open(self) -> None:
         with self._init_lock:
             if self._be is None:
-                try:
-                    self._be = _statelog.Backend(str(self.log_path), str(self.db_path),
-                                                 self._durability, self._views, True)
-                    self._writer_elsewhere = None
-                except Error as e:
-                    # Another process writes this log (an orchestrator's
-                    # daemon): this one reads beside it, as the original's
-                    # CLI commands do; calls that would write say who holds
-                    # the log.
-                    if not e.args or e.args[0] != _statelog.ELOCKED:
-                        raise
-                    self._be = _statelog.Backend(str(self.log_path), str(self.db_path),
-                                                 self._durability, "on_read", False, True)
-                    self._writer_elsewhere = e.args[1]
+                self._be = _statelog.Backend(str(self.log_path), str(self.db_path),
+                                             self._durability, self._views, True, False,
+                                             self._busy_ms)
             if self._pool is None:
                 self._pool = concurrent.futures.ThreadPoolExecutor(
                     max_workers=self._workers, thread_name_prefix="statelog")
@@ -129,13 +127,8 @@ class StateBackend:
             return
         await asyncio.get_running_loop().run_in_executor(None, self._open)
 
-    _WRITES = frozenset({"save", "delete", "mark_sheet_status", "record_execution"})
-
     async def _call(self, fn: str, *args: Any, **kw: Any) -> Any:
         await self._ensure_initialized()
-        if self._writer_elsewhere is not None and fn in self._WRITES:
-            raise Error(_statelog.ELOCKED, f"{fn}: {self._writer_elsewhere}; this process "
-                        "opened the log to read only")
         be = self._be
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: getattr(be, fn)(*args, **kw))

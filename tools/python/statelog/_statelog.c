@@ -111,11 +111,12 @@ static PyObject *state_text(const struct sl_job_state *st)
 static int Backend_init(BackendObject *self, PyObject *args, PyObject *kw)
 {
 	static char *names[] = { "log_dir", "db_path", "durability", "views", "create",
-				 "read_only", NULL };
+				 "read_only", "busy_timeout_ms", NULL };
 	const char *log_dir, *db_path = NULL, *durability = "always", *views = "sync";
 	int create = 1, read_only = 0;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "s|zsspp", names, &log_dir, &db_path,
-					 &durability, &views, &create, &read_only))
+	unsigned int busy_ms = 0;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "s|zssppI", names, &log_dir, &db_path,
+					 &durability, &views, &create, &read_only, &busy_ms))
 		return -1;
 	struct sl_backend_options o;
 	sl_backend_options_init(&o);
@@ -144,6 +145,7 @@ static int Backend_init(BackendObject *self, PyObject *args, PyObject *kw)
 	o.db_path = db_path;
 	o.create = create;
 	o.read_only = read_only;
+	o.busy_timeout_ms = busy_ms;
 	if (self->be) {
 		sl_backend *old = self->be;
 		self->be = NULL;
