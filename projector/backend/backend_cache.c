@@ -204,7 +204,7 @@ int sl_be_entry_acquire(sl_backend *be, const char *job_id, struct sl_be_entry *
 /* The entry of a job that must exist, for a call that appends. */
 int sl_be_job_begin(sl_backend *be, const char *what, const char *job_id, struct sl_be_entry **out)
 {
-	struct sl_be_entry *e;
+	struct sl_be_entry *e = NULL;
 	int rc = sl_be_check_id(be, what, job_id);
 	if (rc == SL_OK)
 		rc = sl_be_check_writable(be, what);
