@@ -6,6 +6,7 @@
 set -u
 sl=$1
 raw=${2:-}   # tests/tools/raw_append: the log API alone, no rules
+daemon=${3:-}  # tests/tools/be_daemon: the backend kept open, one call per line
 tmp=$(mktemp -d)
 trap 'umount "$tmp/ro" 2>/dev/null; rm -rf "$tmp"' EXIT
 pass=0
@@ -458,6 +459,66 @@ check "bad input: --busy-timeout 0 refused" 2 "$sl" append --busy-timeout 0 --lo
 check "bad input: the append waits for the other writer" 0 "$sl" append --log "$bl" <"$tmp/in"
 wait "$holder"
 check "bad input: the log verifies" 0 "$sl" verify --log "$bl"
+
+# A daemon keeps the backend open (as an orchestrator does) while the CLI's
+# commands read and write the same log from other processes: each sees the
+# other's writes, and every write is checked against them.
+if [ -n "$daemon" ]; then
+	dl="$tmp/daemon.log"
+	mkfifo "$tmp/daemon.in"
+	"$daemon" "$dl" <"$tmp/daemon.in" >"$tmp/daemon.out" 2>"$tmp/daemon.err" &
+	dpid=$!
+	exec 3>"$tmp/daemon.in"
+	asked=0
+	ask() {  # ask LINE: the daemon's answer to LINE, in $reply
+		echo "$1" >&3
+		asked=$((asked + 1))
+		n=0
+		while [ "$(wc -l <"$tmp/daemon.out")" -le "$asked" ] && [ $n -lt 600 ]; do
+			sleep 0.05
+			n=$((n + 1))
+		done
+		reply=$(sed -n "$((asked + 1))p" "$tmp/daemon.out")
+	}
+	ask "save nightly 3"
+	check_reply() {  # check_reply NAME TEXT
+		case $reply in
+		*"$2"*) pass=$((pass + 1)) ;;
+		*) fail=$((fail + 1)); echo "FAIL $1: the daemon answered '$reply', want '$2'"
+		   sed 's/^/  out: /' "$tmp/daemon.out"; sed 's/^/  err: /' "$tmp/daemon.err" ;;
+		esac
+	}
+	check_reply "daemon: save" "ok nightly"
+	ask "start nightly 1"
+	check_reply "daemon: sheet 1 started" "ok nightly"
+	check "daemon: show beside it" 0 "$sl" show nightly --log "$dl"
+	has "daemon: show reads the daemon's write" out "running"
+	printf '%s\n' '{"job_id": "nightly", "type": "sheet_completed", "body": {"sheet_num": 1}}' \
+		'{"job_id": "nightly", "type": "sheet_started", "body": {"sheet_num": 2}}' >"$tmp/in"
+	check "daemon: append beside it" 0 "$sl" append --log "$dl" <"$tmp/in"
+	ask "show nightly"
+	check_reply "daemon: sees the CLI's append" "ok nightly running current=2 last_completed=1"
+	printf '%s\n' '{"job_id": "nightly", "type": "job_created", "body": {"name": "again", "total_sheets": 1}}' >"$tmp/in"
+	check "daemon: a CLI event checked against the daemon's state" 2 "$sl" append --log "$dl" <"$tmp/in"
+	ask "exec nightly 2"
+	first=${reply#ok }
+	printf '%s\n' '{"job_id": "nightly", "type": "execution_recorded", "body": {"sheet_num": 2, "attempt_num": 1, "execution_id": 1000}}' >"$tmp/in"
+	check "daemon: the CLI records an execution" 0 "$sl" append --log "$dl" <"$tmp/in"
+	ask "exec nightly 2"
+	check_reply "daemon: execution ids after the CLI's" "ok 1001"
+	case $first in
+	''|*[!0-9]*) fail=$((fail + 1)); echo "FAIL daemon: first execution id '$first'" ;;
+	*) pass=$((pass + 1)) ;;
+	esac
+	check "daemon: history beside it" 0 "$sl" history nightly --log "$dl"
+	has "daemon: history has the CLI's execution" out "1000"
+	exec 3>&-
+	wait "$dpid"
+	dst=$?
+	if [ "$dst" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL daemon: exit $dst"; cat "$tmp/daemon.err"; fi
+	check "daemon: the log verifies" 0 "$sl" verify --log "$dl"
+	check "daemon: rebuild beside the views" 0 "$sl" rebuild --log "$dl" --db "$tmp/daemon-rebuilt.db"
+fi
 
 # Views that cannot be written (a read-only mount; a directory without write
 # permission for a user other than root): the reading commands answer from
