@@ -5,11 +5,13 @@
  * on disk are specified in log/FORMAT.md.
  *
  * Any number of handles, in one process or several, write (sl_log): they
- * take turns through an OS lock on the directory, held only while a commit
- * is written, and each sees the others' commits before it appends its own
- * (log/FORMAT.md, "Writers").  Any number of readers (sl_reader) read, also
- * while writers append, never wait for them, and see only whole commits.  Library code never prints: every failure is a
- * negative SL_* code, with details in the handle's last error message.
+ * take turns through an OS lock on the directory, kept by a writer while it
+ * writes and handed over when another waits, and each sees the others'
+ * commits before it appends its own (log/FORMAT.md, "Writers").  Any number
+ * of readers (sl_reader) read, also while writers append, never wait for
+ * them, and see only whole commits.  Library code never prints: every
+ * failure is a negative SL_* code, with details in the handle's last error
+ * message.
  */
 #ifndef SL_LOG_H
 #define SL_LOG_H
@@ -153,15 +155,14 @@ SL_API int sl_log_hold(struct sl_log_hold *out, sl_log *log);
 SL_API void sl_log_release(sl_log *log);
 
 /* sl_log_append() under the caller's sl_log_hold(), which it ends (also
- * when it fails) as soon as the commit is in the handle's buffer: with
- * durability `always`, other processes write while this one waits for the
- * disk. */
+ * when it fails) as soon as the commit is in the handle's buffer, before it
+ * waits for the disk. */
 SL_API int sl_log_append_held(sl_log *log, sl_event *const *events, size_t n,
 			      struct sl_commit_info *out);
 
-/* Fills *out without keeping the right: when the log looks changed by
- * another handle since this one last wrote, takes the right for a moment
- * (waiting as an append does) to catch up with it. */
+/* Fills *out without a hold: when the log looks changed by another handle
+ * since this one last wrote, takes the right (waiting as an append does) to
+ * catch up with it. */
 SL_API int sl_log_refresh(struct sl_log_hold *out, sl_log *log);
 
 /* Packs every raw commit of the log now: the sealed segments waiting for

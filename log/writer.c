@@ -5,9 +5,10 @@
  * Several writers.  Any number of handles, in any number of processes, may
  * have one log open for writing.  They take turns through the right to
  * write, an flock on dir/LOCK (log/FORMAT.md, "Writers"): a handle takes it
- * when it has a commit to encode and gives it back as soon as the bytes of
- * every commit it encoded are in the file, before it waits for fdatasync,
- * so that another process writes while this one syncs.  Having taken it, a
+ * when it has a commit to encode and keeps it while it keeps writing; its
+ * keeper thread gives it back once the handle is idle, or has the next
+ * append hand it over when another writer waits (dir/WAITING) and the
+ * handle has had it a few milliseconds.  Having taken it, a
  * handle first looks whether someone else wrote since it last held it
  * (refresh_tail()): the last segment's inode and size, and whether the
  * segment after it exists.  If the file merely grew, the new commits are
@@ -79,6 +80,8 @@ struct sl_log {
 	struct sl_log_options opt;
 	const struct sl_io *io;
 	int lock_fd;                  /* dir/LOCK, open for the handle's life */
+	int wait_fd;                  /* dir/WAITING: shared-locked by writers
+					 waiting for LOCK (fairness) */
 	uint8_t log_id[SL_LOG_ID_SIZE];
 
 	pthread_mutex_t mu;
@@ -121,11 +124,20 @@ struct sl_log {
 	/* the right to write (mu guards these) */
 	bool have_lock;               /* this handle holds the flock on LOCK */
 	bool acquiring;               /* a thread is waiting for it, mu released */
+	unsigned acquire_waiters;     /* threads waiting (on cv) for that one */
 	unsigned pins;                /* reasons to keep it: sl_log_hold(), a roll,
 					 a compaction; else it is given back once
 					 nothing is pending */
 	bool need_reload;             /* the tail must be found again (a reload
 					 failed) before the next append */
+	bool yielding;                /* handing the right to a waiting process:
+					 appends wait until it is given back */
+	int64_t held_since_ns;        /* when the right was taken (monotonic) */
+	uint64_t uses;                /* appends and holds that used it */
+	bool should_yield;            /* the keeper saw another writer waiting */
+	pthread_cond_t keep_cv;       /* the keeper: the right taken, stopping */
+	bool keeper_started;
+	pthread_t keeper;
 	uint64_t foreign_gen;         /* refreshes that found others' commits */
 	uint64_t foreign_end;         /* next_seq after the last of them */
 
@@ -252,26 +264,37 @@ static void lock_holder(int fd, char *out, size_t len)
  * sleeps of 50 us doubling up to 1 ms between tries (a busy handler, as
  * SQLite's: it never spins).  Then writes this process's pid into it.
  * SL_ELOCKED naming the holder when the time runs out. */
-static int lock_wait(int fd, const char *dir, uint32_t timeout_ms,
+static int lock_wait(int fd, int wait_fd, const char *dir, uint32_t timeout_ms,
 		     char *msg, size_t msglen)
 {
 	int64_t deadline = 0;
 	long pause_ns = 50 * 1000;
+	bool waiting = false;
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			break;
 		if (errno == EINTR)
 			continue;
 		if (errno != EWOULDBLOCK) {
-			sl_msg(msg, msglen, "%s/%s: %s", dir, SL_LOCK_NAME, strerror(errno));
+			int e = errno;
+			if (waiting)
+				flock(wait_fd, LOCK_UN);
+			sl_msg(msg, msglen, "%s/%s: %s", dir, SL_LOCK_NAME, strerror(e));
 			return SL_EIO;
 		}
+		/* Say so: a holder that sees a waiter hands the right over
+		 * (yield_right()).  Shared, so waiters never wait for each
+		 * other; a holder only tests it. */
+		if (!waiting && wait_fd >= 0)
+			waiting = flock(wait_fd, LOCK_SH) == 0;
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		int64_t t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 		if (!deadline)
 			deadline = t + (int64_t)timeout_ms * 1000000;
 		if (t >= deadline) {
+			if (waiting)
+				flock(wait_fd, LOCK_UN);
 			char pid[32];
 			lock_holder(fd, pid, sizeof(pid));
 			sl_msg(msg, msglen, "%s: the log is locked by another writer (pid %s) for "
@@ -284,6 +307,8 @@ static int lock_wait(int fd, const char *dir, uint32_t timeout_ms,
 		if (pause_ns < 1000 * 1000)
 			pause_ns *= 2;
 	}
+	if (waiting)
+		flock(wait_fd, LOCK_UN);
 	/* Fixed width, so that no truncation is needed.  Straight to the file,
 	 * not through the seam: it names the holder for messages and is not
 	 * part of the log (a test injecting write failures counts the log's
@@ -309,7 +334,7 @@ int sl_lock_take(const char *dir, const struct sl_io *io, int *out, char *msg, s
 		return rc;
 	struct sl_log_options o;
 	sl_log_options_init(&o);
-	if ((rc = lock_wait(fd, dir, o.busy_timeout_ms, msg, msglen))) {
+	if ((rc = lock_wait(fd, -1, dir, o.busy_timeout_ms, msg, msglen))) {
 		io->close(io->ctx, fd);
 		return rc;
 	}
@@ -665,9 +690,6 @@ static int lead_flush(struct sl_log *log, bool sync)
 	}
 	if (target > log->flushed)
 		log->flushed = target;
-	/* Every byte encoded is in the file: other writers may go on while
-	 * this one waits for the disk. */
-	maybe_release(log);
 	if (!sync) {
 		wake_waiters(log);
 		pthread_cond_broadcast(&log->cv);
@@ -925,8 +947,11 @@ static int path_stat(const struct sl_io *io, const char *path, struct stat *st)
 
 /* Whether another handle changed the log since this one last held the
  * right: *grew when only the last segment grew (same file), *other when
- * anything else changed.  mu held. */
-static int look_at_tail(struct sl_log *log, bool *grew, bool *other)
+ * anything else changed.  `quick` (a hint for readers, not for writing)
+ * looks at the segment this handle has open rather than at its name: a
+ * file renamed over it (compaction) shows, one moved away (repair) only
+ * at the next look by name.  mu held. */
+static int look_at_tail(struct sl_log *log, bool quick, bool *grew, bool *other)
 {
 	*grew = *other = false;
 	if (log->need_reload || !log->seg.path) {
@@ -934,7 +959,14 @@ static int look_at_tail(struct sl_log *log, bool *grew, bool *other)
 		return SL_OK;
 	}
 	struct stat st;
-	if (path_stat(log->io, log->seg.path, &st) < 0) {
+	if (quick && log->wfd >= 0) {
+		if (log->io->fstat(log->io->ctx, log->wfd, &st) < 0) {
+			sl_msg(log->err, sizeof(log->err), "%s: %s", log->seg.path, strerror(errno));
+			return SL_EIO;
+		}
+		if (st.st_nlink == 0)
+			st.st_ino = 0;  /* replaced: differs from seg.ino below */
+	} else if (path_stat(log->io, log->seg.path, &st) < 0) {
 		if (errno != ENOENT) {
 			sl_msg(log->err, sizeof(log->err), "%s: %s", log->seg.path, strerror(errno));
 			return SL_EIO;
@@ -963,7 +995,7 @@ static int look_at_tail(struct sl_log *log, bool *grew, bool *other)
 static int refresh_tail(struct sl_log *log)
 {
 	bool grew, other;
-	int rc = look_at_tail(log, &grew, &other);
+	int rc = look_at_tail(log, false, &grew, &other);
 	if (rc || (!grew && !other))
 		return rc;
 	if (!other) {
@@ -1009,7 +1041,7 @@ static int refresh_tail(struct sl_log *log)
 				log->idx_size = want;
 			}
 			/* The writer that grew it may have rolled past it since. */
-			if ((rc = look_at_tail(log, &grew, &other)))
+			if ((rc = look_at_tail(log, false, &grew, &other)))
 				return rc;
 			other = other || grew;
 		}
@@ -1020,34 +1052,143 @@ static int refresh_tail(struct sl_log *log)
 /* Takes the right to write for this handle, if no thread of it holds it
  * yet, and catches up with other writers.  mu held; released while
  * waiting. */
+/* Holding the right longer than this, a handle hands it over to another
+ * writer that waits for it (the keeper looks, every SL_IDLE_RELEASE_NS):
+ * a busy process never keeps the others out. */
+#define SL_YIELD_AFTER_NS (5 * 1000000)
+/* How long a yielding handle stays away: waiters poll at least every
+ * millisecond. */
+#define SL_YIELD_PAUSE_NS (2 * 1000000)
+
+/* Whether a writer of another handle waits for the right: WAITING is
+ * shared-locked by waiters, so an exclusive try fails.  mu held. */
+static bool others_wait(struct sl_log *log)
+{
+	if (log->wait_fd < 0 || flock(log->wait_fd, LOCK_EX | LOCK_NB) < 0)
+		return log->wait_fd >= 0 && errno == EWOULDBLOCK;
+	flock(log->wait_fd, LOCK_UN);
+	return false;
+}
+
+/* Called by take_right() when the keeper saw another writer waiting: writes
+ * what is pending, gives the right back and stays away a moment (appends of
+ * this handle wait meanwhile).  Nothing happens while a hold pins it. */
+static int yield_right(struct sl_log *log)
+{
+	if (log->pins || log->yielding)
+		return SL_OK;
+	log->should_yield = false;
+	log->yielding = true;
+	int rc = flush_all(log, false);
+	if (rc == SL_OK)
+		maybe_release(log);
+	if (!log->have_lock) {
+		pthread_mutex_unlock(&log->mu);
+		struct timespec ts = { 0, SL_YIELD_PAUSE_NS };
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&log->mu);
+	}
+	log->yielding = false;
+	if (log->acquire_waiters)
+		pthread_cond_broadcast(&log->cv);
+	return rc;
+}
+
 static int take_right(struct sl_log *log)
 {
+	while (log->yielding) {
+		log->acquire_waiters++;
+		pthread_cond_wait(&log->cv, &log->mu);
+		log->acquire_waiters--;
+	}
+	if (log->have_lock && log->should_yield) {
+		int rc = yield_right(log);
+		if (rc)
+			return rc;
+	}
+	log->uses++;
 	while (!log->have_lock) {
 		if (log->poisoned)
 			return log->fail_rc ? log->fail_rc : SL_EPOISONED;
 		if (log->acquiring) {
+			log->acquire_waiters++;
 			pthread_cond_wait(&log->cv, &log->mu);
+			log->acquire_waiters--;
 			continue;
 		}
 		log->acquiring = true;
 		pthread_mutex_unlock(&log->mu);
 		char msg[768];
-		int rc = lock_wait(log->lock_fd, log->dir, log->opt.busy_timeout_ms, msg,
-				   sizeof(msg));
+		int rc = lock_wait(log->lock_fd, log->wait_fd, log->dir, log->opt.busy_timeout_ms,
+				   msg, sizeof(msg));
 		pthread_mutex_lock(&log->mu);
 		log->acquiring = false;
-		pthread_cond_broadcast(&log->cv);
+		/* Only those waiting for it: a broadcast would wake the flusher
+		 * too, which would then flush each commit alone. */
+		if (log->acquire_waiters)
+			pthread_cond_broadcast(&log->cv);
 		if (rc) {
 			sl_msg(log->err, sizeof(log->err), "%s", msg);
 			return rc;
 		}
 		log->have_lock = true;
+		log->held_since_ns = mono_ns();
+		log->should_yield = false;
+		pthread_cond_signal(&log->keep_cv);
 		if ((rc = refresh_tail(log))) {
 			drop_right(log);
 			return rc;
 		}
 	}
 	return SL_OK;
+}
+
+/* A handle keeps the right while it uses it, and gives it back once it has
+ * not for this long: a single writer pays for the lock and the look at the
+ * tail once per busy spell, not once per commit. */
+#define SL_IDLE_RELEASE_NS (2 * 1000000)
+
+static void abs_time_in(struct timespec *ts, int64_t ns)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	int64_t t = ts->tv_nsec + (ns > 0 ? ns : 0);
+	ts->tv_sec += (time_t)(t / 1000000000);
+	ts->tv_nsec = (long)(t % 1000000000);
+}
+
+/* The keeper: while the handle holds the right, looks every
+ * SL_IDLE_RELEASE_NS: if the handle did not use it meanwhile, writes what
+ * is pending and gives it back, so that another writer never waits for an
+ * idle one; if it did, and has held it SL_YIELD_AFTER_NS, and another
+ * writer waits, asks the next append to hand it over (yield_right()).  The
+ * appends themselves never look at a clock for this. */
+static void *keeper_main(void *arg)
+{
+	struct sl_log *log = arg;
+	pthread_mutex_lock(&log->mu);
+	uint64_t seen = log->uses;
+	while (!log->stopping) {
+		if (!log->have_lock) {
+			pthread_cond_wait(&log->keep_cv, &log->mu);
+			seen = log->uses;
+			continue;
+		}
+		struct timespec ts;
+		abs_time_in(&ts, SL_IDLE_RELEASE_NS);
+		pthread_cond_timedwait(&log->keep_cv, &log->mu, &ts);
+		if (log->stopping || !log->have_lock)
+			continue;
+		if (log->uses == seen && log->pins == 0 && !log->poisoned) {
+			if (log->end_off > log->pend_off && !leaders_at_work(log))
+				(void)lead_flush(log, false);
+			maybe_release(log);
+		} else if (mono_ns() - log->held_since_ns >= SL_YIELD_AFTER_NS && others_wait(log)) {
+			log->should_yield = true;
+		}
+		seen = log->uses;
+	}
+	pthread_mutex_unlock(&log->mu);
+	return NULL;
 }
 
 /* Appends the commit's raw record to the pending buffer.  Called with mu held. */
@@ -1182,8 +1323,6 @@ static int append(sl_log *log, sl_event *const *events, size_t n, struct sl_comm
 	int rc = append_locked(log, events, n, info, &ticket);
 	if (held && log->pins)
 		log->pins--;
-	if (rc)
-		maybe_release(log);
 	if (log->gathering && log->written - log->flushed >= log->gather_target)
 		pthread_cond_signal(&log->gather_cv);
 	if (rc == SL_OK && log->opt.durability != SL_DURABLE_ALWAYS) {
@@ -1251,7 +1390,7 @@ void sl_log_release(sl_log *log)
 	pthread_mutex_lock(&log->mu);
 	if (log->pins)
 		log->pins--;
-	maybe_release(log);
+	log->uses++;  /* the keeper gives it back once idle */
 	pthread_mutex_unlock(&log->mu);
 }
 
@@ -1261,11 +1400,9 @@ int sl_log_refresh(struct sl_log_hold *out, sl_log *log)
 	int rc = SL_OK;
 	if (!log->have_lock) {
 		bool grew, other;
-		rc = look_at_tail(log, &grew, &other);
-		if (rc == SL_OK && (grew || other)) {
-			rc = take_right(log);
-			maybe_release(log);
-		}
+		rc = look_at_tail(log, true, &grew, &other);
+		if (rc == SL_OK && (grew || other))
+			rc = take_right(log);  /* the keeper gives it back once idle */
 	}
 	if (rc == SL_OK)
 		hold_info(out, log);
@@ -1313,8 +1450,6 @@ int sl_log_append_gap(sl_log *log, uint64_t count)
 	log->next_seq += count;
 	log->written++;
 out:
-	if (rc)
-		maybe_release(log);
 	pthread_mutex_unlock(&log->mu);
 	return rc;
 }
@@ -1369,9 +1504,12 @@ static void log_free(struct sl_log *log)
 	sl_segfile_close(&log->seg, log->io);
 	if (log->lock_fd >= 0)
 		log->io->close(log->io->ctx, log->lock_fd);  /* releases the flock */
+	if (log->wait_fd >= 0)
+		log->io->close(log->io->ctx, log->wait_fd);
 	pthread_cond_destroy(&log->cv);
 	pthread_cond_destroy(&log->pack_cv);
 	pthread_cond_destroy(&log->gather_cv);
+	pthread_cond_destroy(&log->keep_cv);
 	pthread_mutex_destroy(&log->mu);
 	free(log->pend);
 	free(log->spare);
@@ -1408,8 +1546,9 @@ static int create_log(struct sl_log *log, char *msg, size_t msglen)
 /* Removes what an interrupted compaction or segment creation left behind. */
 static void remove_leftovers(struct sl_log *log)
 {
-	/* A packer of another process may be writing its .seg.pack now:
-	 * those are left alone unless the pack lock is free. */
+	/* A packer of another process may be writing its .seg.pack and
+	 * .idx.tmp now: those are left alone unless the pack lock is free.
+	 * Every other temporary file is written under LOCK, held here. */
 	int pfd;
 	bool packs = pack_lock(log->dir, log->io, false, &pfd) == SL_OK;
 	DIR *d = opendir(log->dir);
@@ -1422,7 +1561,7 @@ static void remove_leftovers(struct sl_log *log)
 		size_t l = strlen(de->d_name);
 		bool tmp = (packs && l > 9 && strcmp(de->d_name + l - 9, ".seg.pack") == 0) ||
 			   (l > 8 && strcmp(de->d_name + l - 8, ".seg.tmp") == 0) ||
-			   (l > 8 && strcmp(de->d_name + l - 8, ".idx.tmp") == 0);
+			   (packs && l > 8 && strcmp(de->d_name + l - 8, ".idx.tmp") == 0);
 		if (!tmp)
 			continue;
 		char path[4400];
@@ -1449,11 +1588,12 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	log->io = log->opt.io ? log->opt.io : &sl_io_posix;
 	/* No descriptor yet: a failed open must close nothing it does not own
 	 * (a zeroed fd is the caller's standard input). */
-	log->lock_fd = log->wfd = log->idx_fd = log->seg.fd = -1;
+	log->lock_fd = log->wait_fd = log->wfd = log->idx_fd = log->seg.fd = -1;
 	pthread_mutex_init(&log->mu, NULL);
 	pthread_cond_init(&log->cv, NULL);
 	pthread_cond_init(&log->pack_cv, NULL);
 	pthread_cond_init(&log->gather_cv, NULL);
+	pthread_cond_init(&log->keep_cv, NULL);
 	int rc = SL_OK;
 	const struct sl_log_options *o = &log->opt;
 	if (o->durability > SL_DURABLE_NONE || (o->durability != SL_DURABLE_ALWAYS && !o->interval_ms) ||
@@ -1475,8 +1615,10 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 		goto fail;
 	}
 	if ((rc = lock_file_open(dir, log->io, SL_LOCK_NAME, &log->lock_fd, msg, msglen)) ||
-	    (rc = lock_wait(log->lock_fd, dir, o->busy_timeout_ms, msg, msglen)))
+	    (rc = lock_file_open(dir, log->io, SL_WAIT_LOCK_NAME, &log->wait_fd, msg, msglen)) ||
+	    (rc = lock_wait(log->lock_fd, log->wait_fd, dir, o->busy_timeout_ms, msg, msglen)))
 		goto fail;
+	log->held_since_ns = mono_ns();
 	log->have_lock = true;
 	remove_leftovers(log);
 	uint64_t *seqs = NULL;
@@ -1511,6 +1653,12 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 		}
 		log->packer_started = true;
 	}
+	if (pthread_create(&log->keeper, NULL, keeper_main, log) != 0) {
+		sl_msg(msg, msglen, "%s: cannot start the keeper thread", dir);
+		rc = SL_ENOMEM;
+		goto fail;
+	}
+	log->keeper_started = true;
 	if (o->durability != SL_DURABLE_ALWAYS) {
 		if (pthread_create(&log->flusher, NULL, flusher_main, log) != 0) {
 			sl_msg(msg, msglen, "%s: cannot start the flush thread", dir);
@@ -1519,7 +1667,8 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 		}
 		log->flusher_started = true;
 	}
-	drop_right(log);  /* taken again at the first append */
+	log->held_since_ns = mono_ns();  /* kept for the first append; the keeper
+					    gives it back if none comes */
 	*out = log;
 	return SL_OK;
 fail:
@@ -1577,7 +1726,6 @@ int sl_log_compact(sl_log *log)
 		}
 	}
 	log->pins--;
-	maybe_release(log);
 	pthread_mutex_unlock(&log->mu);
 	return rc;
 }
@@ -1600,12 +1748,15 @@ static void stop_threads(struct sl_log *log)
 	log->pack_stop = true;
 	pthread_cond_broadcast(&log->cv);
 	pthread_cond_broadcast(&log->pack_cv);
+	pthread_cond_broadcast(&log->keep_cv);
 	pthread_mutex_unlock(&log->mu);
 	if (log->flusher_started)
 		pthread_join(log->flusher, NULL);
 	if (log->packer_started)
 		pthread_join(log->packer, NULL);
-	log->flusher_started = log->packer_started = false;
+	if (log->keeper_started)
+		pthread_join(log->keeper, NULL);
+	log->flusher_started = log->packer_started = log->keeper_started = false;
 }
 
 int sl_log_close(sl_log *log)
@@ -1617,10 +1768,11 @@ int sl_log_close(sl_log *log)
 	int rc = log->poisoned ? SL_EPOISONED : flush_all(log, syncs(log));
 	/* The index of the last segment, written whole: only with the right
 	 * (others may be appending to it), and only when it is free now. */
-	if (!log->poisoned && !log->have_lock && log->seg.path &&
-	    flock(log->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+	if (!log->poisoned && log->seg.path &&
+	    (log->have_lock || flock(log->lock_fd, LOCK_EX | LOCK_NB) == 0)) {
+		bool fresh = log->have_lock;
 		log->have_lock = true;
-		if (refresh_tail(log) == SL_OK && log->seg.path)
+		if ((fresh || refresh_tail(log) == SL_OK) && log->seg.path)
 			(void)sl_index_write(&log->seg, log->io, log->dir, NULL, 0);
 	}
 	drop_right(log);

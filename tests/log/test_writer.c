@@ -321,22 +321,96 @@ Test(writer, a_writer_waits_for_another_process)
 	assert_interleaved(dir, 1, 1);
 }
 
+struct busy_arg {
+	sl_log *log;
+	volatile bool stop;
+	uint64_t done;
+	int rc;
+};
+
+static void *busy_main(void *p)
+{
+	struct busy_arg *a = p;
+	while (!a->stop && a->rc == SL_OK) {
+		sl_event *ev = th_event("writer-0", a->done);
+		a->rc = sl_log_append(a->log, &ev, 1, NULL);
+		th_event_free(ev);
+		a->done++;
+	}
+	return NULL;
+}
+
+Test(writer, a_busy_writer_lets_another_process_in)
+{
+	/* This process appends without a pause (durability none: its buffer
+	 * is never empty for long); another process must still get its turns,
+	 * well within its busy timeout. */
+	struct busy_arg a = { .log = th_open(dir, SL_DURABLE_NONE, 0) };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, busy_main, &a), 0);
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	pid_t child = fork();
+	if (child == 0) {
+		struct sl_log_options o;
+		sl_log_options_init(&o);
+		o.busy_timeout_ms = 2000;
+		sl_log *l = NULL;
+		if (sl_log_open(&l, dir, &o, NULL, NULL, 0) != SL_OK)
+			_exit(2);
+		for (uint64_t i = 0; i < 100; i++) {
+			sl_event *ev = th_event("writer-1", i);
+			if (sl_log_append(l, &ev, 1, NULL) != SL_OK) {
+				fprintf(stderr, "%s\n", sl_log_errmsg(l));
+				_exit(3);
+			}
+			th_event_free(ev);
+		}
+		_exit(sl_log_close(l) == SL_OK ? 0 : 4);
+	}
+	int st;
+	waitpid(child, &st, 0);
+	a.stop = true;
+	pthread_join(t, NULL);
+	cr_assert_eq(a.rc, SL_OK, "%s", sl_log_errmsg(a.log));
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the other process got its turns: exit %d",
+		  WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	cr_assert_eq(sl_log_close(a.log), SL_OK);
+	struct sl_verify_report v;
+	char err[512];
+	cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, err, sizeof(err)), SL_OK, "%s", err);
+	cr_assert(!v.damaged, "sound: %s", v.damage);
+	cr_assert_eq(v.events, a.done + 100, "every commit of both");
+}
+
 Test(writer, a_writer_killed_mid_commit_is_cut_by_the_next)
 {
 	sl_log *a = th_open(dir, SL_DURABLE_ALWAYS, 0);
 	for (uint64_t i = 0; i < 10; i++)
 		append_as(a, 0, i);
-	/* A writer that died in the middle of a commit, whose data had not
-	 * reached the file: the file grew by zeros (what a crash leaves where
-	 * a write was lost), and the right is free (its fd closed). */
+	/* A writer in another process that dies in the middle of a commit,
+	 * whose data had not reached the file: it takes the right (once this
+	 * handle, idle, gives it back), the file grows by zeros (what a crash
+	 * leaves where a write was lost), and it dies holding the right. */
 	char path[512];
 	snprintf(path, sizeof(path), "%s", th_seg(dir, 1));
 	long long size = th_file_size(path);
-	FILE *f = fopen(path, "ab");
-	cr_assert_not_null(f);
-	static const char zeros[1500];
-	fwrite(zeros, 1, sizeof(zeros), f);
-	fclose(f);
+	pid_t child = fork();
+	if (child == 0) {
+		sl_log *l = NULL;
+		struct sl_log_hold h;
+		if (sl_log_open(&l, dir, NULL, NULL, NULL, 0) != SL_OK || sl_log_hold(&h, l) != SL_OK)
+			_exit(2);
+		FILE *f = fopen(path, "ab");
+		static const char zeros[1500];
+		if (!f || fwrite(zeros, 1, sizeof(zeros), f) != sizeof(zeros) || fclose(f))
+			_exit(3);
+		_exit(0);  /* dies holding the right: the kernel releases it */
+	}
+	int st;
+	waitpid(child, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the dying writer");
+	cr_assert_eq(th_file_size(path), size + 1500, "the zeros are there");
 	append_as(a, 0, 10);  /* cuts the torn bytes, then appends */
 	cr_assert_eq(sl_log_close(a), SL_OK);
 	cr_assert_lt(th_file_size(path), size + 1500, "the zeros were cut");
