@@ -250,6 +250,7 @@ static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
 	if (rc != SL_OK)
 		return rc;
 	/* Twice at most: an empty database is created, then checked. */
+	int busy_tries = 0;
 	for (int pass = 0;; pass++) {
 		if (sl_rows_read_meta(p->db, &m, msg, sizeof msg) != SL_OK) {
 			sl_proj_msg(p, "%s: %s", p->db_path, msg);
@@ -268,7 +269,18 @@ static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
 		    (m.n_tables == 0 && sl_rows_create(p->db, p->log_id, sl_time_now_us(), msg,
 							sizeof msg)) ||
 		    sl_rows_exec(p->db, "COMMIT", msg, sizeof msg)) {
+			int code = sqlite3_errcode(p->db) & 0xff;
 			sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+			/* Another process creating them at the same moment: the
+			 * journal mode's change does not wait for it (no busy
+			 * handler), so wait here, then look again. */
+			if ((code == SQLITE_BUSY || code == SQLITE_LOCKED) &&
+			    ++busy_tries * 10 < SL_PROJ_BUSY_MS) {
+				struct timespec ts = { 0, 10 * 1000 * 1000 };
+				nanosleep(&ts, NULL);
+				pass = -1;
+				continue;
+			}
 			sl_proj_msg(p, "%s: creating the views: %s", p->db_path, msg);
 			return SL_ESQLITE;
 		}
