@@ -46,7 +46,6 @@
 #define SL_SEG_SUFFIX ".seg"
 #define SL_IDX_SUFFIX ".idx"
 #define SL_LOCK_NAME "LOCK"
-#define SL_PACK_LOCK_NAME "PACK"
 #define SL_WAIT_LOCK_NAME "WAITING"
 
 /* ---- little-endian helpers ---- */

@@ -312,9 +312,12 @@ int sl_log_repair(const char *dir, const struct sl_log_options *opts,
 		rc = SL_EIO;
 		goto out;
 	}
-	char lock[4300];
-	snprintf(lock, sizeof(lock), "%s/%s", newdir, SL_LOCK_NAME);
-	io->unlink(io->ctx, lock);
+	static const char *const aux[] = { SL_LOCK_NAME, SL_WAIT_LOCK_NAME };
+	for (size_t i = 0; i < sizeof(aux) / sizeof(aux[0]); i++) {
+		char lock[4300];
+		snprintf(lock, sizeof(lock), "%s/%s", newdir, aux[i]);
+		io->unlink(io->ctx, lock);
+	}
 	rmdir(newdir);
 	rep->changed = true;
 	sl_msg(rep->aside, sizeof(rep->aside), "%s", damaged);

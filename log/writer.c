@@ -20,8 +20,9 @@
  * sleeps and tries again, with a growing pause, up to busy_timeout_ms, and
  * then fails with SL_ELOCKED naming the holder.  A writer that dies holding
  * the right loses it with its descriptors; the next writer cuts its torn
- * tail.  Packing a sealed segment takes a second lock, dir/PACK, so that
- * two processes never pack the same segment at once.
+ * tail.  The right is an flock on the log's directory (a file named LOCK
+ * could be removed from under its holder); packing a sealed segment takes an
+ * flock on that segment, so that two processes never pack it at once.
  *
  * State machine of a handle:
  *   open -> (append | sync | compact)* -> close
@@ -79,7 +80,9 @@ struct sl_log {
 	char *dir;
 	struct sl_log_options opt;
 	const struct sl_io *io;
-	int lock_fd;                  /* dir/LOCK, open for the handle's life */
+	int lock_fd;                  /* the log's directory: the right to write is
+					 an flock on it */
+	int pid_fd;                   /* dir/LOCK: names the right's holder */
 	int wait_fd;                  /* dir/WAITING: shared-locked by writers
 					 waiting for LOCK (fairness) */
 	uint8_t log_id[SL_LOG_ID_SIZE];
@@ -226,7 +229,7 @@ static int poison(struct sl_log *log, int code, const char *what, int e)
 	return code;
 }
 
-/* Opens dir/LOCK (created when missing); *out gets its fd. */
+/* Opens dir/name (created when missing); *out gets its fd. */
 static int lock_file_open(const char *dir, const struct sl_io *io, const char *name, int *out,
 			  char *msg, size_t msglen)
 {
@@ -241,13 +244,37 @@ static int lock_file_open(const char *dir, const struct sl_io *io, const char *n
 	return SL_OK;
 }
 
-/* The pid LOCK names, as text ("unknown" when it names none).  The holder
- * writes it just after taking the lock, so a reader racing it may find the
- * previous holder's; a pid that is not alive is waited for a little. */
-static void lock_holder(int fd, char *out, size_t len)
+/* The right to write is an flock on the log's directory itself.  A file
+ * can be removed from under its holder (a user deleting a "stale" LOCK), and
+ * a second writer would then lock a new file of that name and write beside
+ * the first; a directory that holds a log cannot be removed.  *out gets the
+ * directory's fd. */
+static int dir_lock_open(const char *dir, const struct sl_io *io, int *out, char *msg,
+			 size_t msglen)
 {
+	int fd = io->open(io->ctx, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		sl_msg(msg, msglen, "%s: %s", dir, strerror(errno));
+		return errno == ENOENT ? SL_ENOTFOUND : SL_EIO;
+	}
+	*out = fd;
+	return SL_OK;
+}
+
+/* The pid dir/LOCK names, as text ("unknown" when it names none).  The
+ * holder writes it just after taking the right, so a reader racing it may
+ * find the previous holder's; a pid that is not alive is waited for a
+ * little. */
+static void lock_holder(const char *dir, char *out, size_t len)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, SL_LOCK_NAME);
+	out[0] = '\0';
 	for (int tries = 0; tries < 50; tries++) {
-		ssize_t r = pread(fd, out, len - 1, 0);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		ssize_t r = fd >= 0 ? pread(fd, out, len - 1, 0) : -1;
+		if (fd >= 0)
+			close(fd);
 		out[r > 0 ? r : 0] = '\0';
 		out[strcspn(out, " \n")] = '\0';
 		long holder = atol(out);
@@ -260,10 +287,29 @@ static void lock_holder(int fd, char *out, size_t len)
 		snprintf(out, len, "unknown");
 }
 
-/* Takes the flock on fd (LOCK), waiting for it up to timeout_ms: a try, then
- * sleeps of 50 us doubling up to 1 ms between tries (a busy handler, as
- * SQLite's: it never spins).  Then writes this process's pid into it.
- * SL_ELOCKED naming the holder when the time runs out. */
+/* Writes this process's pid into dir/LOCK, for other writers' messages:
+ * fixed width, so that no truncation is needed; reopened (created) when the
+ * file was removed.  Straight to the file, not through the seam: it is not
+ * part of the log (a test injecting write failures counts the log's own
+ * writes).  A failure only costs the name in a message. */
+static void note_holder(const char *dir, const struct sl_io *io, int *pid_fd)
+{
+	struct stat st;
+	if (*pid_fd >= 0 && (fstat(*pid_fd, &st) < 0 || st.st_nlink == 0)) {
+		io->close(io->ctx, *pid_fd);
+		*pid_fd = -1;
+	}
+	if (*pid_fd < 0 && lock_file_open(dir, io, SL_LOCK_NAME, pid_fd, NULL, 0) != SL_OK)
+		return;
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%-11ld\n", (long)getpid());
+	(void)!pwrite(*pid_fd, pid, 12, 0);
+}
+
+/* Takes the flock on fd (the log's directory), waiting for it up to
+ * timeout_ms: a try, then sleeps of 50 us doubling up to 1 ms between tries
+ * (a busy handler, as SQLite's: it never spins).  SL_ELOCKED naming the
+ * holder when the time runs out. */
 static int lock_wait(int fd, int wait_fd, const char *dir, uint32_t timeout_ms,
 		     char *msg, size_t msglen)
 {
@@ -279,7 +325,7 @@ static int lock_wait(int fd, int wait_fd, const char *dir, uint32_t timeout_ms,
 			int e = errno;
 			if (waiting)
 				flock(wait_fd, LOCK_UN);
-			sl_msg(msg, msglen, "%s/%s: %s", dir, SL_LOCK_NAME, strerror(e));
+			sl_msg(msg, msglen, "%s: locking: %s", dir, strerror(e));
 			return SL_EIO;
 		}
 		/* Say so: a holder that sees a waiter hands the right over
@@ -296,7 +342,7 @@ static int lock_wait(int fd, int wait_fd, const char *dir, uint32_t timeout_ms,
 			if (waiting)
 				flock(wait_fd, LOCK_UN);
 			char pid[32];
-			lock_holder(fd, pid, sizeof(pid));
+			lock_holder(dir, pid, sizeof(pid));
 			sl_msg(msg, msglen, "%s: the log is locked by another writer (pid %s) for "
 			       "longer than the busy timeout of %" PRIu32 " ms", dir, pid, timeout_ms);
 			return SL_ELOCKED;
@@ -309,27 +355,15 @@ static int lock_wait(int fd, int wait_fd, const char *dir, uint32_t timeout_ms,
 	}
 	if (waiting)
 		flock(wait_fd, LOCK_UN);
-	/* Fixed width, so that no truncation is needed.  Straight to the file,
-	 * not through the seam: it names the holder for messages and is not
-	 * part of the log (a test injecting write failures counts the log's
-	 * own writes). */
-	char pid[16];
-	snprintf(pid, sizeof(pid), "%-11ld\n", (long)getpid());
-	if (pwrite(fd, pid, 12, 0) != 12) {
-		int e = errno;
-		flock(fd, LOCK_UN);
-		sl_msg(msg, msglen, "%s/%s: %s", dir, SL_LOCK_NAME, strerror(e));
-		return SL_EIO;
-	}
 	return SL_OK;
 }
 
-/* Takes dir's writer lock for as long as *out stays open (repair), waiting
- * up to the default busy timeout. */
+/* Takes dir's right to write for as long as *out stays open (repair),
+ * waiting up to the default busy timeout. */
 int sl_lock_take(const char *dir, const struct sl_io *io, int *out, char *msg, size_t msglen)
 {
-	int fd;
-	int rc = lock_file_open(dir, io, SL_LOCK_NAME, &fd, msg, msglen);
+	int fd, pid_fd = -1;
+	int rc = dir_lock_open(dir, io, &fd, msg, msglen);
 	if (rc)
 		return rc;
 	struct sl_log_options o;
@@ -338,34 +372,51 @@ int sl_lock_take(const char *dir, const struct sl_io *io, int *out, char *msg, s
 		io->close(io->ctx, fd);
 		return rc;
 	}
+	note_holder(dir, io, &pid_fd);
+	if (pid_fd >= 0)
+		io->close(io->ctx, pid_fd);
 	*out = fd;
 	return SL_OK;
 }
 
-/* The lock on dir/PACK: held while a sealed segment is packed, or while a
- * writer reads the log's segments to find its end.  With `wait` false,
- * SL_ELOCKED at once when another has it.  *out is -1 on failure. */
-static int pack_lock(const char *dir, const struct sl_io *io, bool wait, int *out)
+/* Packing a sealed segment holds an flock on the segment file itself, so
+ * that two processes never pack one segment at once (they would write the
+ * same temporary file).  Opens dir's segment first_seq and locks it; with
+ * `wait` false, SL_ELOCKED at once when another has it.  The file locked is
+ * the one the name holds (a packer that finished meanwhile renamed a new
+ * file over it: that one is taken then).  *out is -1 on failure. */
+static int seg_lock(const char *dir, const struct sl_io *io, uint64_t first_seq, bool wait,
+		    int *out)
 {
 	*out = -1;
-	int fd;
-	if (lock_file_open(dir, io, SL_PACK_LOCK_NAME, &fd, NULL, 0))
-		return SL_EIO;
-	int r;
-	while ((r = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) < 0 && errno == EINTR)
-		;
-	if (r < 0) {
+	char *path = sl_seg_path(dir, first_seq, SL_SEG_SUFFIX);
+	if (!path)
+		return SL_ENOMEM;
+	int rc = SL_EIO;
+	for (int tries = 0; tries < 8; tries++) {
+		int fd = io->open(io->ctx, path, O_RDONLY | O_CLOEXEC, 0);
+		if (fd < 0) {
+			rc = errno == ENOENT ? SL_ENOTFOUND : SL_EIO;
+			break;
+		}
+		int r;
+		while ((r = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) < 0 && errno == EINTR)
+			;
+		if (r < 0) {
+			rc = errno == EWOULDBLOCK ? SL_ELOCKED : SL_EIO;
+			io->close(io->ctx, fd);
+			break;
+		}
+		struct stat a, b;
+		if (io->fstat(io->ctx, fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino) {
+			*out = fd;
+			rc = SL_OK;
+			break;
+		}
 		io->close(io->ctx, fd);
-		return errno == EWOULDBLOCK ? SL_ELOCKED : SL_EIO;
 	}
-	*out = fd;
-	return SL_OK;
-}
-
-static void pack_unlock(const struct sl_io *io, int fd)
-{
-	if (fd >= 0)
-		io->close(io->ctx, fd);  /* releases the flock */
+	free(path);
+	return rc;
 }
 
 static int write_all(const struct sl_io *io, int fd, const uint8_t *p, size_t n, uint64_t off)
@@ -485,14 +536,14 @@ static int queue_pack(struct sl_log *log, uint64_t first_seq)
 	return SL_OK;
 }
 
-/* Packs sealed segment first_seq under the pack lock (waiting for it when
- * `wait`, else SL_ELOCKED when another process holds it), unless another
- * process packed it already (its index says so). */
+/* Packs sealed segment first_seq under its lock (seg_lock(): waiting for it
+ * when `wait`, else SL_ELOCKED when another process holds it), unless
+ * another process packed it already (its index says so). */
 static int pack_sealed(struct sl_log *log, uint64_t first, bool wait, const volatile bool *stop,
 		       char *msg, size_t msglen)
 {
 	int pfd;
-	int rc = pack_lock(log->dir, log->io, wait, &pfd);
+	int rc = seg_lock(log->dir, log->io, first, wait, &pfd);
 	if (rc == SL_ELOCKED)
 		return rc;
 	struct sl_segfile s;
@@ -508,7 +559,8 @@ static int pack_sealed(struct sl_log *log, uint64_t first, bool wait, const vola
 		    : sl_compact_segment(log->dir, log->io, first, log->opt.compression_level,
 					 log->opt.pack_size, log->opt.max_commit_size, syncs(log), true,
 					 stop, &size, msg, msglen);
-	pack_unlock(log->io, pfd);
+	if (pfd >= 0)
+		log->io->close(log->io->ctx, pfd);  /* releases the flock */
 	return rc;
 }
 
@@ -907,15 +959,12 @@ static int full_reload(struct sl_log *log)
 	memset(&log->seg, 0, sizeof(log->seg));
 	log->seg.fd = -1;
 	log->need_reload = true;
-	int pfd;
-	pack_lock(log->dir, log->io, true, &pfd);  /* without it, only less safe */
 	struct sl_tail tail;
 	struct sl_recovery_report rep;
 	memset(&tail, 0, sizeof(tail));
 	memset(&rep, 0, sizeof(rep));
 	int rc = sl_recover(log->dir, log->io, log->opt.max_commit_size, syncs(log), &tail, &rep,
 			    log->err, sizeof(log->err));
-	pack_unlock(log->io, pfd);
 	if (rc == SL_OK)
 		rc = install_tail(log, &tail, log->err, sizeof(log->err));
 	if (rc) {
@@ -1134,6 +1183,7 @@ static int take_right(struct sl_log *log)
 		log->have_lock = true;
 		log->held_since_ns = mono_ns();
 		log->should_yield = false;
+		note_holder(log->dir, log->io, &log->pid_fd);
 		pthread_cond_signal(&log->keep_cv);
 		if ((rc = refresh_tail(log))) {
 			drop_right(log);
@@ -1506,6 +1556,8 @@ static void log_free(struct sl_log *log)
 		log->io->close(log->io->ctx, log->lock_fd);  /* releases the flock */
 	if (log->wait_fd >= 0)
 		log->io->close(log->io->ctx, log->wait_fd);
+	if (log->pid_fd >= 0)
+		log->io->close(log->io->ctx, log->pid_fd);
 	pthread_cond_destroy(&log->cv);
 	pthread_cond_destroy(&log->pack_cv);
 	pthread_cond_destroy(&log->gather_cv);
@@ -1546,30 +1598,35 @@ static int create_log(struct sl_log *log, char *msg, size_t msglen)
 /* Removes what an interrupted compaction or segment creation left behind. */
 static void remove_leftovers(struct sl_log *log)
 {
-	/* A packer of another process may be writing its .seg.pack and
-	 * .idx.tmp now: those are left alone unless the pack lock is free.
-	 * Every other temporary file is written under LOCK, held here. */
-	int pfd;
-	bool packs = pack_lock(log->dir, log->io, false, &pfd) == SL_OK;
 	DIR *d = opendir(log->dir);
-	if (!d) {
-		pack_unlock(log->io, pfd);
+	if (!d)
 		return;
-	}
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
-		bool tmp = (packs && l > 9 && strcmp(de->d_name + l - 9, ".seg.pack") == 0) ||
-			   (l > 8 && strcmp(de->d_name + l - 8, ".seg.tmp") == 0) ||
-			   (packs && l > 8 && strcmp(de->d_name + l - 8, ".idx.tmp") == 0);
-		if (!tmp)
+		bool pack = l > 9 && strcmp(de->d_name + l - 9, ".seg.pack") == 0;
+		bool idx = l > 8 && strcmp(de->d_name + l - 8, ".idx.tmp") == 0;
+		bool seg = l > 8 && strcmp(de->d_name + l - 8, ".seg.tmp") == 0;
+		if (!pack && !idx && !seg)
 			continue;
+		/* A packer of another process may be writing a segment's
+		 * .seg.pack and .idx.tmp now, holding the segment's lock: those
+		 * are left alone while it is held.  Every other temporary file is
+		 * written with the right to write, held here. */
+		int sfd = -1;
+		if (pack || idx) {
+			uint64_t first = strtoull(de->d_name, NULL, 10);
+			int rc = seg_lock(log->dir, log->io, first, false, &sfd);
+			if (rc == SL_ELOCKED)
+				continue;
+		}
 		char path[4400];
 		snprintf(path, sizeof(path), "%s/%s", log->dir, de->d_name);
 		log->io->unlink(log->io->ctx, path);
+		if (sfd >= 0)
+			log->io->close(log->io->ctx, sfd);
 	}
 	closedir(d);
-	pack_unlock(log->io, pfd);
 }
 
 int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts,
@@ -1588,7 +1645,7 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	log->io = log->opt.io ? log->opt.io : &sl_io_posix;
 	/* No descriptor yet: a failed open must close nothing it does not own
 	 * (a zeroed fd is the caller's standard input). */
-	log->lock_fd = log->wait_fd = log->wfd = log->idx_fd = log->seg.fd = -1;
+	log->lock_fd = log->pid_fd = log->wait_fd = log->wfd = log->idx_fd = log->seg.fd = -1;
 	pthread_mutex_init(&log->mu, NULL);
 	pthread_cond_init(&log->cv, NULL);
 	pthread_cond_init(&log->pack_cv, NULL);
@@ -1614,10 +1671,12 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 		rc = errno == ENOENT ? SL_ENOTFOUND : SL_EIO;
 		goto fail;
 	}
-	if ((rc = lock_file_open(dir, log->io, SL_LOCK_NAME, &log->lock_fd, msg, msglen)) ||
+	if ((rc = dir_lock_open(dir, log->io, &log->lock_fd, msg, msglen)) ||
+	    (rc = lock_file_open(dir, log->io, SL_LOCK_NAME, &log->pid_fd, msg, msglen)) ||
 	    (rc = lock_file_open(dir, log->io, SL_WAIT_LOCK_NAME, &log->wait_fd, msg, msglen)) ||
 	    (rc = lock_wait(log->lock_fd, log->wait_fd, dir, o->busy_timeout_ms, msg, msglen)))
 		goto fail;
+	note_holder(dir, log->io, &log->pid_fd);
 	log->held_since_ns = mono_ns();
 	log->have_lock = true;
 	remove_leftovers(log);
@@ -1637,10 +1696,7 @@ int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts
 	}
 	struct sl_tail tail;
 	memset(&tail, 0, sizeof(tail));
-	int pfd;
-	pack_lock(dir, log->io, true, &pfd);  /* no packer renames a segment meanwhile */
 	rc = sl_recover(dir, log->io, o->max_commit_size, syncs(log), &tail, rep, msg, msglen);
-	pack_unlock(log->io, pfd);
 	if (rc)
 		goto fail;
 	if ((rc = install_tail(log, &tail, msg, msglen)))

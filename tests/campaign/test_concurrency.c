@@ -285,14 +285,23 @@ static void writers_killed(int writers, int kills)
 	free(rebuilt);
 }
 
-Test(campaign_concurrency, two_writers_killed_at_random_lose_no_acknowledged_commit)
+/* SL_WRITER_KILLS: the kills of a longer run (RELIABILITY.md). */
+static int kills_or(int dflt)
 {
-	writers_killed(2, 30);
+	const char *s = getenv("SL_WRITER_KILLS");
+	return s && atoi(s) > 0 ? atoi(s) : dflt;
 }
 
-Test(campaign_concurrency, eight_writers_killed_at_random_lose_no_acknowledged_commit)
+Test(campaign_concurrency, two_writers_killed_at_random_lose_no_acknowledged_commit,
+     .timeout = 3600)
 {
-	writers_killed(8, 40);
+	writers_killed(2, kills_or(30));
+}
+
+Test(campaign_concurrency, eight_writers_killed_at_random_lose_no_acknowledged_commit,
+     .timeout = 3600)
+{
+	writers_killed(8, kills_or(40));
 }
 
 /* ---- readers and a projector beside a writer ---------------------------- */

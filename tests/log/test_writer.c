@@ -250,6 +250,38 @@ Test(writer, a_hold_keeps_others_out_until_released)
 	assert_interleaved(dir, 2, 2);
 }
 
+Test(writer, removing_lock_lets_no_second_writer_in)
+{
+	/* A user deletes LOCK, taking it for a stale lock file, while a writer
+	 * holds the right: a second writer must still wait for it. */
+	sl_log *a = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	o.busy_timeout_ms = 100;
+	sl_log *b = NULL;
+	char err[512] = "";
+	cr_assert_eq(sl_log_open(&b, dir, &o, NULL, err, sizeof(err)), SL_OK, "%s", err);
+	struct sl_log_hold h;
+	cr_assert_eq(sl_log_hold(&h, a), SL_OK);
+	char lock[512];
+	snprintf(lock, sizeof(lock), "%s/LOCK", dir);
+	cr_assert_eq(unlink(lock), 0);
+	sl_event *ev = th_event("writer-1", 0);
+	cr_assert_eq(sl_log_append(b, &ev, 1, NULL), SL_ELOCKED, "still held: %s",
+		     sl_log_errmsg(b));
+	append_as(a, 0, 0);
+	append_as(a, 0, 1);
+	sl_log_release(a);
+	cr_assert_eq(sl_log_close(a), SL_OK);
+	cr_assert_eq(sl_log_append(b, &ev, 1, NULL), SL_OK, "free once a closed: %s",
+		     sl_log_errmsg(b));
+	th_event_free(ev);
+	append_as(b, 1, 1);
+	cr_assert_eq(sl_log_close(b), SL_OK);
+	cr_assert_eq(access(lock, F_OK), 0, "LOCK written again, naming the holder");
+	assert_interleaved(dir, 2, 2);
+}
+
 Test(writer, processes_append_concurrently_in_order)
 {
 	enum { WRITERS = 6, COMMITS = 200 };

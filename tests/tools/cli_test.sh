@@ -449,7 +449,7 @@ fi
 # two writers: one that holds the log past the busy timeout is named, and
 # nothing is appended; within the timeout, the append waits its turn
 printf '{"job_id": "big", "type": "pid_set", "body": {"pid": 7}}\n' >"$tmp/in"
-sh -c 'echo $$ >"$1/LOCK"; exec flock "$1/LOCK" sleep 2' sh "$bl" &
+sh -c 'echo $$ >"$1/LOCK"; exec flock "$1" sleep 2' sh "$bl" &
 holder=$!
 sleep 0.5
 check "bad input: a writer held past the busy timeout" 5 "$sl" append --busy-timeout 200 --log "$bl" <"$tmp/in"
