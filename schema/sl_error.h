@@ -21,7 +21,7 @@ enum sl_error {
 	SL_ENOMEM = -2,       /* out of memory */
 	SL_EIO = -3,          /* an operating-system call failed; see errno in the message */
 	SL_ECORRUPT = -4,     /* damage found on disk (checksum, framing, chain) */
-	SL_ELOCKED = -5,      /* another process holds the writer lock */
+	SL_ELOCKED = -5,      /* another writer held the log past the busy timeout */
 	SL_ENOTFOUND = -6,    /* no such log, job, sheet or record */
 	SL_EPOISONED = -7,    /* an earlier write or fsync failed; reopen the log */
 	SL_ETOOBIG = -8,      /* an event or commit exceeds the configured maximum */

@@ -99,12 +99,6 @@ struct sl_value;
 void cli_audit_value(const struct sl_state_column *c, bool absent, const struct sl_value *v,
 		     char *buf, size_t len);
 
-struct json_t;
-/* An audited value as JSON: null, a number, a boolean, a time as ISO-8601
- * text, or text (cmd_audit.c).  New reference; NULL when out of memory. */
-struct json_t *cli_audit_json_value(const struct sl_state_column *c, bool absent,
-				    const struct sl_value *v);
-
 struct sl_audit_entry;
 /* The line of an audit entry in the job's story (`statelog audit`), or
  * *out NULL when the event is not part of the story (a pid set, a save

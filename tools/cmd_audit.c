@@ -109,24 +109,6 @@ void cli_audit_value(const struct sl_state_column *c, bool absent, const struct 
 	}
 }
 
-json_t *cli_audit_json_value(const struct sl_state_column *c, bool absent,
-			     const struct sl_value *v)
-{
-	char t[SL_TIME_BUFSZ];
-	if (absent || v->null)
-		return json_null();
-	if (!c || c->type == SL_COL_JOB_STATUS || c->type == SL_COL_SHEET_STATUS ||
-	    c->type == SL_COL_TEXT)
-		return json_string(v->s);
-	switch (c->type) {
-	case SL_COL_REAL: return json_real(v->d);
-	case SL_COL_BOOL: return json_boolean(v->i);
-	case SL_COL_TIME:
-		return sl_time_format(v->i, t, sizeof t) == SL_OK ? json_string(t) : json_integer(v->i);
-	default: return json_integer(v->i);
-	}
-}
-
 /* ---- the story ------------------------------------------------------------ */
 
 /* Appends s to f on one line, cut at max characters (code points), its
@@ -402,68 +384,16 @@ int cli_audit_story(const struct sl_audit_entry *e, uint32_t prev_life, char **o
 
 /* ---- the three forms ------------------------------------------------------- */
 
-static json_t *change_json(const struct sl_audit_change *c)
-{
-	json_t *x = json_object();
-	if (!x)
-		return NULL;
-	json_object_set_new(x, "row", json_string(c->sheet ? "sheet" : "job"));
-	if (c->sheet)
-		json_object_set_new(x, "sheet", json_integer(c->sheet));
-	json_object_set_new(x, "column", json_string(c->column ? c->column->name : "presence"));
-	json_object_set_new(x, "before", cli_audit_json_value(c->column, c->before_absent, &c->before));
-	json_object_set_new(x, "after", cli_audit_json_value(c->column, c->after_absent, &c->after));
-	if (c->before_absent)
-		json_object_set_new(x, "before_absent", json_true());
-	if (c->after_absent)
-		json_object_set_new(x, "after_absent", json_true());
-	return x;
-}
-
 static int print_json_entry(const struct audit_out *o, const struct sl_audit_entry *e,
 			    const char *story)
 {
-	char t[SL_TIME_BUFSZ];
-	json_t *d = json_object(), *ch = json_array(), *rs = json_array(), *ev = NULL;
-	int rc = SL_ENOMEM;
-	if (!d || !ch || !rs)
-		goto out;
-	json_object_set_new(d, "seq", json_integer((json_int_t)e->seq));
-	json_object_set_new(d, "time", sl_time_format(e->time_us, t, sizeof t) == SL_OK
-				       ? json_string(t) : json_null());
-	json_object_set_new(d, "time_us", json_integer(e->time_us));
-	json_object_set_new(d, "job_id", json_string(o->job));
-	json_object_set_new(d, "life", json_integer(e->life));
-	json_object_set_new(d, "type", json_string(e->type));
-	json_object_set_new(d, "sheet", e->sheet ? json_integer(e->sheet) : json_null());
-	json_object_set_new(d, "refused", json_boolean(e->refused));
-	json_object_set_new(d, "story", story ? json_string(story) : json_null());
-	/* The body as `statelog dump --json` writes it. */
-	if ((rc = sl_event_to_json(e->event, &ev)) != SL_OK)
-		goto out;
-	json_t *body = json_object_get(ev, "body");
-	json_object_set(d, "body", body ? body : json_null());
-	rc = SL_ENOMEM;
-	for (size_t i = 0; i < e->n_changes; i++) {
-		const struct sl_audit_change *c = &e->changes[i];
-		json_t *x = change_json(c);
-		if (!x || json_array_append_new(c->restamp ? rs : ch, x) != 0)
-			goto out;
-	}
-	json_object_set(d, "changes", ch);
-	json_object_set(d, "restamped", rs);
-	char *s = sl_json_dumps(d);
-	if (!s)
-		goto out;
+	char *s;
+	int rc = sl_audit_entry_to_json(&s, e, o->job, story);
+	if (rc != SL_OK)
+		return rc;
 	puts(s);
 	free(s);
-	rc = SL_OK;
-out:
-	json_decref(ev);
-	json_decref(ch);
-	json_decref(rs);
-	json_decref(d);
-	return rc;
+	return SL_OK;
 }
 
 /* "2026-11-26 02:49:38.504" (UTC, milliseconds) for the story. */

@@ -29,6 +29,7 @@
 
 #include "history.h"
 #include "backend.h"
+#include "audit_json.h"
 #include "cli.h"
 #include "event_json_internal.h"
 #include "timefmt.h"
@@ -208,7 +209,7 @@ static json_t *change_json(const struct sl_audit_change *c)
 	if (c->column)
 		col = c->sheet ? (long)(c->column - sl_state_sheet_columns)
 			       : (long)(c->column - sl_state_job_columns);
-	json_t *v = cli_audit_json_value(c->column, c->after_absent, &c->after);
+	json_t *v = sl_audit_value_json(c->column, c->after_absent, &c->after);
 	return v ? json_pack("[I,i,o]", (json_int_t)c->sheet, (int)col, v) : NULL;
 }
 

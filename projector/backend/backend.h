@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "history.h"
 #include "log.h"
 #include "sl_api.h"
 #include "sl_error.h"
@@ -196,6 +197,13 @@ SL_API int sl_backend_load(struct sl_job_state *out, sl_backend *be, const char 
  * that instant; SL_EINVAL when it is before the log's first event. */
 SL_API int sl_backend_load_at(struct sl_job_state *out, sl_backend *be, const char *job_id,
 			      uint64_t seq, bool has_time, int64_t time_us);
+
+/* The audit (history.h): every event of the job, in order, with what it
+ * changed, through fn, on the views caught up first.  A non-zero return
+ * from fn stops it and is returned.  SL_ENOTFOUND when the log holds no
+ * event of the job. */
+SL_API int sl_backend_audit(sl_backend *be, const char *job_id, const struct sl_audit_filter *filter,
+			    sl_audit_fn fn, void *ctx);
 
 /* Saves the whole state: the difference from the job's current state
  * becomes the fewest events (sl_state_diff()), appended as one commit, so

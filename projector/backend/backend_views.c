@@ -512,3 +512,16 @@ int sl_backend_load_at(struct sl_job_state *out, sl_backend *be, const char *job
 	views_end(be, NULL);
 	return rc;
 }
+
+int sl_backend_audit(sl_backend *be, const char *job_id, const struct sl_audit_filter *filter,
+		     sl_audit_fn fn, void *ctx)
+{
+	int rc = sl_be_check_id(be, "audit", job_id);
+	if (rc != SL_OK || (rc = views_begin(be, "audit")) != SL_OK)
+		return rc;
+	rc = sl_audit_run(be->proj, job_id, filter, fn, ctx);
+	if (rc < 0)
+		sl_be_fail(be, rc, "audit: %s", sl_proj_errmsg(be->proj));
+	views_end(be, NULL);
+	return rc;
+}

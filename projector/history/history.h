@@ -181,6 +181,15 @@ typedef int (*sl_audit_fn)(void *ctx, const struct sl_audit_entry *e);
 SL_API int sl_audit_run(sl_proj *p, const char *job_id, const struct sl_audit_filter *filter,
 			sl_audit_fn fn, void *ctx);
 
+/* One entry as a JSON object on one line (no newline), the form of
+ * `statelog audit --json`: seq, time, time_us, job_id, life, type, sheet
+ * (null: the whole job), refused, reason (the rules' reason when refused),
+ * story (the given text, or null), body (as `statelog dump --json` writes
+ * it), changes and restamped (each {row, sheet, column, before, after}).
+ * *out is owned: free(). */
+SL_API int sl_audit_entry_to_json(char **out, const struct sl_audit_entry *e, const char *job_id,
+				  const char *story);
+
 /* Reads statistics of the audit so far: events read from the log, and
  * seeks made (for benchmarks). */
 SL_API void sl_audit_counters(const sl_audit *a, uint64_t *events_read, uint64_t *seeks);

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -475,3 +476,93 @@ def test_processes_recording_at_once_get_unique_execution_ids(db):
         assert await b.get_execution_history_count("shared") == 160
         await b.close()
     run(check())
+
+
+# ---- beyond the original: the log, the audit, time travel, rebuild ----------
+
+def test_log_appends_reads_and_follows(tmp_path):
+    path = tmp_path / "events.log"
+    with pytest.raises(statelog.Error):
+        statelog.Log(path)                      # no log there, and not asked to create one
+    log = statelog.Log(path, create=True)
+    first, last = log.append(
+        {"job_id": "j1", "type": "job_created", "body": {"name": "J", "total_sheets": 2}},
+        {"job_id": "j1", "type": "sheet_started", "body": {"sheet_num": 1}})
+    assert (first, last) == (1, 2), "one commit of two events"
+    # Every door runs the rules: a refused event appends nothing.
+    with pytest.raises(statelog.Error, match="sheet 0 is below 1"):
+        log.append({"job_id": "j1", "type": "sheet_completed", "body": {"sheet_num": 1}},
+                   {"job_id": "j1", "type": "sheet_started", "body": {"sheet_num": 0}})
+    with pytest.raises(ValueError, match="event 1"):
+        log.append({"job_id": "j1", "type": "no_such_type", "body": {}})
+    assert log.last_seq() == 2
+    evs = list(log.events())
+    assert [(e["seq"], e["job_id"], e["type"]) for e in evs] == \
+        [(1, "j1", "job_created"), (2, "j1", "sheet_started")]
+    assert evs[1]["body"] == {"sheet_num": 1} and evs[0]["time"].endswith("+00:00")
+    assert [e["seq"] for e in log.events(from_seq=2)] == [2]
+    # One commit: both events have its time.
+    assert [e["seq"] for e in log.events(since=evs[1]["time"])] == [1, 2]
+    assert list(log.events(since=datetime(2100, 1, 1, tzinfo=timezone.utc))) == []
+
+    # follow(): what is committed later, as it comes, from another thread.
+    got: list[dict] = []
+    done = threading.Event()
+
+    def follower():
+        for e in statelog.Log(path).follow():
+            got.append(e)
+            if len(got) == 2:
+                break
+        done.set()
+    t = threading.Thread(target=follower)
+    t.start()
+    time.sleep(0.2)
+    log.append({"job_id": "j1", "type": "sheet_completed", "body": {"sheet_num": 1}})
+    log.append({"job_id": "j1", "type": "sheet_started", "body": {"sheet_num": 2}})
+    assert done.wait(10), "the follower saw both"
+    t.join()
+    assert [(e["seq"], e["type"]) for e in got] == [(3, "sheet_completed"), (4, "sheet_started")]
+    log.close()
+    # The views beside the log were kept current by the appends.
+    with sqlite3.connect(tmp_path / "events.db") as c:
+        assert c.execute("SELECT last_completed_sheet, current_sheet FROM jobs").fetchone() == (1, 2)
+
+
+def test_audit_load_at_and_rebuild(db):
+    async def go():
+        b = backend(db)
+        await b.save(job("a", total=3))
+        await b.mark_sheet_status("a", 1, "in_progress")
+        await b.mark_sheet_status("a", 1, "completed")
+        await b.mark_sheet_status("a", 2, "failed", "boom")
+        entries = await b.audit("a")
+        types = [e["type"] for e in entries]
+        assert types[0] == "job_created" and types[-1] == "sheet_failed"
+        started = entries[types.index("sheet_started")]
+        assert {"row": "job", "column": "status", "before": "pending", "after": "running"} \
+            in started["changes"]
+        assert all(e["sheet"] == 2 for e in await b.audit("a", sheet=2))
+        seqs = [e["seq"] for e in entries]
+        assert [e["seq"] for e in await b.audit("a", from_seq=seqs[1], to_seq=seqs[2])] == seqs[1:3]
+        with pytest.raises(statelog.Error):
+            await b.audit("nobody")
+        # Time travel through load(at=): as it was after the sheet started.
+        then = await b.load("a", at=started["seq"])
+        assert then["status"] == "running" and then["last_completed_sheet"] in (None, 0)
+        assert (await b.load("a"))["sheets"]["2"]["status"] == "failed"
+        assert await b.load("a", at=1) is None or seqs[0] == 1
+        await b.close()
+    run(go())
+    # The views thrown away and rebuilt from the log: the same answers.
+    os.remove(db)
+    stats = statelog.rebuild(db)
+    assert stats["last_seq"] >= 4 and stats["events_applied"] >= 4
+    assert stats["rejected_events"] == 0
+
+    async def again():
+        b = backend(db)
+        got = await b.load("a")
+        assert got["sheets"]["2"]["error_message"] == "boom"
+        await b.close()
+    run(again())

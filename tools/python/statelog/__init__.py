@@ -23,12 +23,16 @@ else plain dicts in the ``model_dump(mode="json")`` form (the form
 Blocking work runs on a pool of worker threads with the GIL released, so
 the coroutines of several jobs saving at once share the log's fdatasyncs.
 
-One process writes a log at a time.  A StateBackend opened while another
-process writes the log (an orchestrator's daemon, say) reads beside it:
-load, list_jobs, the history, the statistics and query_jobs work (load
-without zombie recovery: the writer is alive); save, delete,
-mark_sheet_status and record_execution raise statelog.Error naming the
-process that holds the log.
+Several processes may open the same ``db_path`` at once (an orchestrator's
+daemon and its CLI commands), as with the original: their writes take turns
+(each waits up to ``timeout`` seconds for the others, as a SQLite busy
+timeout), every write is checked against what the others wrote, and every
+process reads the others' writes.
+
+Beyond the original: ``load(job_id, at=...)`` (time travel), ``audit()``
+(how a job evolved, event by event), ``statelog.Log`` (the events
+themselves: append, read, follow), and ``statelog.rebuild()`` (the views
+built anew from the log).
 """
 from __future__ import annotations
 
@@ -37,13 +41,16 @@ import concurrent.futures
 import json
 import os
 import threading
+import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from . import _statelog
 
-__all__ = ["StateBackend", "Error", "default_log_path", "import_original", "version"]
+__all__ = ["StateBackend", "Log", "Error", "default_log_path", "import_original", "rebuild",
+           "version"]
 
 Error = _statelog.Error
 version = _statelog.version
@@ -163,9 +170,19 @@ class StateBackend:
 
     # ---- the original's methods -----------------------------------------
 
-    async def load(self, job_id: str) -> Any:
+    async def load(self, job_id: str, at: int | datetime | None = None) -> Any:
         """The job's state, or None.  A zombie (running, its process gone)
-        is recovered first, as an event in the log, as the original does."""
+        is recovered first, as an event in the log, as the original does.
+
+        With ``at`` (beyond the original), time travel: the job as it was
+        after event ``at`` (a sequence number) or at the instant ``at`` (a
+        datetime), None when it did not exist then; nothing is recovered
+        and nothing appended::
+
+            before = await backend.load("job-1", at=datetime(2026, 11, 26, 2, 0, tzinfo=UTC))
+        """
+        if at is not None:
+            return await self.load_at(job_id, at)
         return self._from_text(await self._call("load", job_id))
 
     async def save(self, state: Any) -> None:
@@ -235,6 +252,152 @@ class StateBackend:
     async def sync_views(self) -> None:
         """Brings the views up to the log's end now."""
         await self._call("sync_views")
+
+    async def audit(self, job_id: str, *, sheet: int | None = None,
+                    from_seq: int | None = None, to_seq: int | None = None) -> list[dict[str, Any]]:
+        """How the job evolved: every event of it in the log, in order, as
+        ``statelog audit --json`` gives them: ``seq``, ``time``, ``type``,
+        ``sheet`` (None: the whole job), ``refused`` (and ``reason``),
+        ``body`` (the event), and ``changes``, each a dict ``{"row",
+        "sheet", "column", "before", "after"}``.  ``sheet``, ``from_seq``
+        and ``to_seq`` choose which events are listed (the values before
+        and after are always the job's real ones)::
+
+            for e in await backend.audit("job-1", sheet=2):
+                print(e["seq"], e["type"], [(c["column"], c["after"]) for c in e["changes"]])
+
+        Raises statelog.Error (ENOTFOUND) when the log holds no event of
+        the job."""
+        lines = await self._call("audit", job_id, int(sheet or 0), int(from_seq or 0),
+                                 int(to_seq or 0))
+        return [json.loads(line) for line in lines]
+
+
+class Log:
+    """The log itself: events as dicts, in the form ``statelog dump --json``
+    prints and ``statelog append`` reads::
+
+        log = statelog.Log("run/state.log")
+        log.append({"job_id": "j1", "type": "sheet_started", "body": {"sheet_num": 1}})
+        for ev in log.events(from_seq=1):
+            print(ev["seq"], ev["time"], ev["job_id"], ev["type"], ev["body"])
+        for ev in log.follow():          # then every new event, as it is committed
+            ...
+
+    ``append`` checks every event with the rules of the model against its
+    job's latest state, as every door of statelog does, and appends all of
+    them as one commit or none (statelog.Error naming the event, the field
+    and the reason). Appending keeps the views beside the log
+    (``db_path``, by default the log's path with ``.db`` for its suffix)
+    current. Reading takes no lock and never waits for writers. Several
+    processes may append to one log at once (``timeout``: seconds to wait
+    for the others)."""
+
+    def __init__(self, path: str | os.PathLike[str], *,
+                 db_path: str | os.PathLike[str] | None = None, create: bool = False,
+                 durability: str = "always", timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self.db_path = Path(db_path) if db_path is not None else self.path.with_suffix(".db")
+        if not timeout > 0:
+            raise ValueError(f"timeout: expected seconds above 0, not {timeout!r}")
+        self._create = create
+        self._durability = durability
+        self._busy_ms = max(1, min(int(timeout * 1000), 2**32 - 1))
+        self._be: Any = None
+        self._lock = threading.Lock()
+        if not create:
+            _statelog.Reader(str(self.path)).close()  # statelog.Error now if there is no log
+
+    def _backend(self) -> Any:
+        with self._lock:
+            if self._be is None:
+                self._be = _statelog.Backend(str(self.path), str(self.db_path), self._durability,
+                                             "live", self._create, False, self._busy_ms)
+            return self._be
+
+    def append(self, *events: dict[str, Any]) -> tuple[int, int]:
+        """Appends the events as one commit; returns the first and last
+        sequence numbers given.  An event may carry ``"time"`` (ISO-8601)
+        or ``"time_us"``; else the commit's time is given to it."""
+        if not events:
+            raise ValueError("append: no events")
+        lines = [json.dumps(e) for e in events]
+        return self._backend().append(lines)
+
+    def _reader(self, from_seq: int | None, since: datetime | str | None) -> Any:
+        r = _statelog.Reader(str(self.path))
+        if since is not None:
+            r.seek(time=since.isoformat() if isinstance(since, datetime) else str(since))
+        elif from_seq:
+            r.seek(seq=int(from_seq))
+        return r
+
+    def events(self, from_seq: int | None = None, *,
+               since: datetime | str | None = None) -> Iterator[dict[str, Any]]:
+        """Every event committed now, from sequence number ``from_seq`` or
+        from the instant ``since`` on (default: the first), in order."""
+        r = self._reader(from_seq, since)
+        try:
+            while (line := r.next()) is not None:
+                yield json.loads(line)
+        finally:
+            r.close()
+
+    def follow(self, from_seq: int | None = None, *, since: datetime | str | None = None,
+               poll: float = 0.05) -> Iterator[dict[str, Any]]:
+        """As ``events()``, then every event committed later, as it comes
+        (looking every ``poll`` seconds when there is none); never ends by
+        itself: stop iterating (``break``) to stop.  Without ``from_seq``
+        and ``since``, only events committed from now on."""
+        r = self._reader(from_seq, since)
+        try:
+            if from_seq is None and since is None:
+                r.seek(seq=r.last_seq() + 1)
+            while True:
+                line = r.next()
+                if line is None:
+                    time.sleep(poll)
+                    continue
+                yield json.loads(line)
+        finally:
+            r.close()
+
+    def last_seq(self) -> int:
+        """The sequence number of the last event committed now (0: none)."""
+        r = _statelog.Reader(str(self.path))
+        try:
+            return r.last_seq()
+        finally:
+            r.close()
+
+    def close(self) -> None:
+        """Closes the writer, if ``append`` opened one (the views are then
+        caught up with every event)."""
+        with self._lock:
+            be, self._be = self._be, None
+        if be is not None:
+            be.close()
+
+    def __enter__(self) -> Log:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def rebuild(db_path: str | os.PathLike[str],
+            log_path: str | os.PathLike[str] | None = None) -> dict[str, int]:
+    """Builds the views anew from the log and swaps them in for
+    ``db_path`` (``statelog rebuild``): the events applied, the last
+    sequence number, the events the rules refused and the ranges lost to a
+    repair.  Use it when no process has the database open (a backend
+    open on it keeps writing to the file it opened)::
+
+        statelog.rebuild("run/state.db")
+    """
+    db = Path(db_path)
+    log = Path(log_path) if log_path is not None else default_log_path(db)
+    return _statelog.rebuild(str(log), str(db))
 
 
 def import_original(db_path: str | os.PathLike[str],

@@ -560,7 +560,125 @@ static PyObject *Backend_last_seq(BackendObject *self, PyObject *Py_UNUSED(ignor
 	return PyLong_FromUnsignedLongLong(sl_backend_last_seq(self->be));
 }
 
+/* append([json_line, ...]) -> (first_seq, last_seq): the events as one
+ * commit, each checked by the rules against its job's latest state (as
+ * `statelog append` does); nothing is appended when one is refused. */
+static PyObject *Backend_append(BackendObject *self, PyObject *args)
+{
+	PyObject *lines;
+	if (!PyArg_ParseTuple(args, "O", &lines) || check_open(self))
+		return NULL;
+	PyObject *seq = PySequence_Fast(lines, "append: expected a list of JSON lines");
+	if (!seq)
+		return NULL;
+	Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+	sl_event **evs = n ? calloc((size_t)n, sizeof(*evs)) : NULL;
+	PyObject *result = NULL;
+	if (n == 0) {
+		PyErr_SetString(PyExc_ValueError, "append: no events");
+		goto out;
+	}
+	if (!evs) {
+		PyErr_NoMemory();
+		goto out;
+	}
+	for (Py_ssize_t i = 0; i < n; i++) {
+		Py_ssize_t len;
+		const char *text = PyUnicode_AsUTF8AndSize(PySequence_Fast_GET_ITEM(seq, i), &len);
+		if (!text)
+			goto out;
+		char err[512] = "";
+		if (sl_event_from_json(&evs[i], text, (size_t)len, err, sizeof err) != SL_OK) {
+			PyErr_Format(PyExc_ValueError, "append: event %zd: %s", i + 1, err);
+			goto out;
+		}
+	}
+	struct sl_commit_info ci;
+	int rc;
+	Py_BEGIN_ALLOW_THREADS
+	rc = sl_backend_append(&ci, self->be, evs, (size_t)n);
+	Py_END_ALLOW_THREADS
+	if (rc != SL_OK) {
+		raise_be(self, rc);
+		goto out;
+	}
+	result = Py_BuildValue("(KK)", (unsigned long long)ci.first_seq,
+			       (unsigned long long)ci.last_seq);
+out:
+	for (Py_ssize_t i = 0; evs && i < n; i++)
+		sl_event_free(evs[i]);
+	free(evs);
+	Py_DECREF(seq);
+	return result;
+}
+
+/* The entries of an audit, as JSON lines, gathered with the GIL released. */
+struct audit_lines {
+	char **lines;
+	size_t n, cap;
+	const char *job;
+};
+
+static int audit_collect(void *ctx, const struct sl_audit_entry *e)
+{
+	struct audit_lines *a = ctx;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		char **nl = realloc(a->lines, cap * sizeof(*nl));
+		if (!nl)
+			return SL_ENOMEM;
+		a->lines = nl;
+		a->cap = cap;
+	}
+	int rc = sl_audit_entry_to_json(&a->lines[a->n], e, a->job, NULL);
+	if (rc == SL_OK)
+		a->n++;
+	return rc;
+}
+
+/* audit(job_id, sheet=0, from_seq=0, to_seq=0) -> [json_line]: every event
+ * of the job with what it changed (history.h). */
+static PyObject *Backend_audit(BackendObject *self, PyObject *args, PyObject *kw)
+{
+	static char *names[] = { "job_id", "sheet", "from_seq", "to_seq", NULL };
+	const char *id;
+	long long sheet = 0;
+	unsigned long long from = 0, to = 0;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "s|LKK", names, &id, &sheet, &from, &to) ||
+	    check_open(self))
+		return NULL;
+	struct sl_audit_filter f = { .sheet = sheet, .from_seq = from, .to_seq = to };
+	struct audit_lines a = { .job = id };
+	int rc;
+	Py_BEGIN_ALLOW_THREADS
+	rc = sl_backend_audit(self->be, id, &f, audit_collect, &a);
+	Py_END_ALLOW_THREADS
+	PyObject *list = NULL;
+	if (rc == SL_ENOMEM)
+		PyErr_NoMemory();
+	else if (rc != SL_OK)
+		raise_be(self, rc);
+	else if ((list = PyList_New((Py_ssize_t)a.n)) != NULL) {
+		for (size_t i = 0; i < a.n; i++) {
+			PyObject *line = PyUnicode_FromString(a.lines[i]);
+			if (!line) {
+				Py_CLEAR(list);
+				break;
+			}
+			PyList_SET_ITEM(list, (Py_ssize_t)i, line);
+		}
+	}
+	for (size_t i = 0; i < a.n; i++)
+		free(a.lines[i]);
+	free(a.lines);
+	return list;
+}
+
 static PyMethodDef Backend_methods[] = {
+	{ "append", (PyCFunction)Backend_append, METH_VARARGS,
+	  "append([json_line]) -> (first_seq, last_seq)" },
+	{ "audit", (PyCFunction)(void (*)(void))Backend_audit, METH_VARARGS | METH_KEYWORDS,
+	  "audit(job_id, sheet=0, from_seq=0, to_seq=0) -> [json_line]" },
 	{ "close", (PyCFunction)Backend_close, METH_NOARGS, "close()" },
 	{ "load", (PyCFunction)Backend_load, METH_VARARGS, "load(job_id) -> str | None" },
 	{ "load_at", (PyCFunction)(void (*)(void))Backend_load_at, METH_VARARGS | METH_KEYWORDS,
@@ -598,6 +716,172 @@ static PyTypeObject BackendType = {
 	.tp_methods = Backend_methods,
 };
 
+/* ---- Reader: the log's events, in order (log.h) --------------------- */
+
+typedef struct {
+	PyObject_HEAD
+	sl_reader *r;
+} ReaderObject;
+
+static int Reader_init(ReaderObject *self, PyObject *args, PyObject *kw)
+{
+	static char *names[] = { "log_dir", NULL };
+	const char *dir;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "s", names, &dir))
+		return -1;
+	if (self->r) {
+		sl_reader_close(self->r);
+		self->r = NULL;
+	}
+	char err[1024] = "";
+	int rc;
+	Py_BEGIN_ALLOW_THREADS
+	rc = sl_reader_open(&self->r, dir, NULL, err, sizeof err);
+	Py_END_ALLOW_THREADS
+	if (rc != SL_OK) {
+		raise_sl(rc, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void Reader_dealloc(ReaderObject *self)
+{
+	sl_reader_close(self->r);
+	Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int reader_open(ReaderObject *self)
+{
+	if (self->r)
+		return 0;
+	PyErr_SetString(Error, "the reader is closed");
+	return -1;
+}
+
+static PyObject *Reader_close(ReaderObject *self, PyObject *Py_UNUSED(ignored))
+{
+	sl_reader_close(self->r);
+	self->r = NULL;
+	Py_RETURN_NONE;
+}
+
+/* seek(seq=0, time=None): the next event is the first with a sequence
+ * number >= seq, or (time given, ISO-8601) the first at or after it. */
+static PyObject *Reader_seek(ReaderObject *self, PyObject *args, PyObject *kw)
+{
+	static char *names[] = { "seq", "time", NULL };
+	unsigned long long seq = 0;
+	const char *when = NULL;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|Kz", names, &seq, &when) || reader_open(self))
+		return NULL;
+	int64_t us = 0;
+	if (when && sl_time_parse(&us, when) != SL_OK) {
+		PyErr_Format(PyExc_ValueError, "time: '%s' is not an ISO-8601 time", when);
+		return NULL;
+	}
+	int rc;
+	Py_BEGIN_ALLOW_THREADS
+	rc = when ? sl_reader_seek_time(self->r, us) : sl_reader_seek_seq(self->r, seq);
+	Py_END_ALLOW_THREADS
+	if (rc != SL_OK)
+		return raise_sl(rc, sl_reader_errmsg(self->r));
+	Py_RETURN_NONE;
+}
+
+/* next() -> JSON line of the next event (`statelog dump --json`'s form; a
+ * range lost to a repair as {"seq", "type": "gap", "lost"}), or None at
+ * the end of what is committed now. */
+static PyObject *Reader_next(ReaderObject *self, PyObject *Py_UNUSED(ignored))
+{
+	if (reader_open(self))
+		return NULL;
+	struct sl_record rec;
+	int rc;
+	char *line = NULL;
+	Py_BEGIN_ALLOW_THREADS
+	rc = sl_reader_next(&rec, self->r);
+	if (rc == 1 && rec.data) {
+		sl_event *ev = NULL;
+		rc = sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us);
+		if (rc == SL_OK) {
+			line = sl_event_to_json_line(ev);
+			rc = line ? 1 : SL_ENOMEM;
+		}
+		sl_event_free(ev);
+	}
+	Py_END_ALLOW_THREADS
+	if (rc == 0)
+		Py_RETURN_NONE;
+	if (rc < 0)
+		return raise_sl(rc, rc == SL_ENOMEM ? "out of memory" : sl_reader_errmsg(self->r));
+	if (!line)
+		return PyUnicode_FromFormat("{\"seq\": %llu, \"type\": \"gap\", \"lost\": %u}",
+					    (unsigned long long)rec.seq, (unsigned)rec.lost);
+	PyObject *r = PyUnicode_FromString(line);
+	free(line);
+	return r;
+}
+
+/* last_seq() -> the sequence number of the last event committed now. */
+static PyObject *Reader_last_seq(ReaderObject *self, PyObject *Py_UNUSED(ignored))
+{
+	if (reader_open(self))
+		return NULL;
+	uint64_t last = 0;
+	int rc;
+	Py_BEGIN_ALLOW_THREADS
+	rc = sl_reader_last_seq(&last, self->r);
+	Py_END_ALLOW_THREADS
+	if (rc != SL_OK)
+		return raise_sl(rc, sl_reader_errmsg(self->r));
+	return PyLong_FromUnsignedLongLong(last);
+}
+
+static PyMethodDef Reader_methods[] = {
+	{ "close", (PyCFunction)Reader_close, METH_NOARGS, "close()" },
+	{ "seek", (PyCFunction)(void (*)(void))Reader_seek, METH_VARARGS | METH_KEYWORDS,
+	  "seek(seq=0, time=None)" },
+	{ "next", (PyCFunction)Reader_next, METH_NOARGS, "next() -> str | None" },
+	{ "last_seq", (PyCFunction)Reader_last_seq, METH_NOARGS, "last_seq() -> int" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static PyTypeObject ReaderType = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "statelog._statelog.Reader",
+	.tp_basicsize = sizeof(ReaderObject),
+	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_doc = "A reader of the log (log.h); see statelog.Log.",
+	.tp_new = PyType_GenericNew,
+	.tp_init = (initproc)Reader_init,
+	.tp_dealloc = (destructor)Reader_dealloc,
+	.tp_methods = Reader_methods,
+};
+
+/* rebuild(log_dir, db_path) -> dict: the views built anew from the log and
+ * swapped in (projector.h, sl_proj_rebuild()). */
+static PyObject *mod_rebuild(PyObject *m, PyObject *args)
+{
+	(void)m;
+	const char *log_dir, *db_path;
+	if (!PyArg_ParseTuple(args, "ss", &log_dir, &db_path))
+		return NULL;
+	struct sl_proj_stats st;
+	char err[1024] = "";
+	int rc;
+	Py_BEGIN_ALLOW_THREADS
+	rc = sl_proj_rebuild(log_dir, db_path, NULL, &st, err, sizeof err);
+	Py_END_ALLOW_THREADS
+	if (rc != SL_OK)
+		return raise_sl(rc, err);
+	return Py_BuildValue("{s:K,s:K,s:K,s:K}", "events_applied",
+			     (unsigned long long)st.events_applied, "last_seq",
+			     (unsigned long long)st.last_seq, "rejected_events",
+			     (unsigned long long)st.rejected_events, "gaps",
+			     (unsigned long long)st.gaps);
+}
+
 static PyObject *mod_version(PyObject *m, PyObject *Py_UNUSED(ignored))
 {
 	(void)m;
@@ -606,6 +890,7 @@ static PyObject *mod_version(PyObject *m, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef module_methods[] = {
 	{ "version", mod_version, METH_NOARGS, "The C library's version." },
+	{ "rebuild", mod_rebuild, METH_VARARGS, "rebuild(log_dir, db_path) -> dict" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -616,7 +901,7 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__statelog(void)
 {
-	if (PyType_Ready(&BackendType) < 0)
+	if (PyType_Ready(&BackendType) < 0 || PyType_Ready(&ReaderType) < 0)
 		return NULL;
 	PyObject *m = PyModule_Create(&module);
 	if (!m)
@@ -625,8 +910,10 @@ PyMODINIT_FUNC PyInit__statelog(void)
 					  "A failure of statelog's library: args = (code, message).",
 					  NULL, NULL);
 	Py_INCREF(&BackendType);
+	Py_INCREF(&ReaderType);
 	if (!Error || PyModule_AddObject(m, "Error", Error) < 0 ||
 	    PyModule_AddObject(m, "Backend", (PyObject *)&BackendType) < 0 ||
+	    PyModule_AddObject(m, "Reader", (PyObject *)&ReaderType) < 0 ||
 	    PyModule_AddIntConstant(m, "ENOTFOUND", SL_ENOTFOUND) < 0 ||
 	    PyModule_AddIntConstant(m, "EINVAL", SL_EINVAL) < 0 ||
 	    PyModule_AddIntConstant(m, "EEXIST", SL_EEXIST) < 0 ||
