@@ -4,9 +4,20 @@
  * The new file is "<db>.rebuild" beside the database, taken under an flock
  * so that two rebuilds of one database cannot write into the same file.  It
  * is written with no journal and an exclusive lock (nobody else may see it
- * yet); the indexes the load never reads are built once at the end.  Then,
- * still holding the exclusive lock on the new file, it is renamed over the
- * database and the old file's -wal, -shm and -journal are removed:
+ * yet); the indexes the load never reads are built once at the end.
+ *
+ * Then, when a database is there, the new content is copied into it in
+ * place, in one SQLite transaction (the backup API, one step): other
+ * processes may have it open (the projector threads of writers, `statelog
+ * project`, dashboards), by its name and its -wal and -shm, and a file
+ * renamed over it would leave them reading and writing the old, unlinked
+ * one (and a projector writing into it for good).  Through SQLite's own
+ * locking, a reader sees the old views or the new ones whole, and a
+ * projector's next transaction continues from the new views' position.
+ * Only when no database is there, or the one there is beyond SQLite's
+ * reading (damaged, not a database: nothing can be using it), is the new
+ * file renamed into place instead, still holding its exclusive lock, and
+ * the old file's -wal, -shm and -journal removed:
  *  - connections already open on the old file keep it, with their -wal and
  *    -shm, now unlinked (SQLite neither checkpoints nor deletes anything by
  *    name for a database file that has moved), and see the old content
@@ -160,7 +171,7 @@ static int take_temp(struct sl_proj *p, const char *tmp, int *fd)
  * it holds an exclusive lock, so nobody opens the new file before the old
  * file's -wal, -shm and -journal are gone: a stale -wal would otherwise be
  * applied to the new file by the next connection. */
-static int swap_in(struct sl_proj *p, const char *tmp, const char *target)
+static int rename_in(struct sl_proj *p, const char *tmp, const char *target)
 {
 	if (rename(tmp, target) != 0) {
 		sl_proj_msg(p, "renaming %s to %s: %s", tmp, target, strerror(errno));
@@ -173,6 +184,72 @@ static int swap_in(struct sl_proj *p, const char *tmp, const char *target)
 			return rc;      /* the message names the stale file to remove */
 	}
 	return SL_OK;
+}
+
+/* copy_in(): the database there cannot take the new views in place. */
+#define RENAME_INSTEAD 1
+
+/* Copies the new views (p->db, built) into the database at target, in one
+ * transaction.  RENAME_INSTEAD when the database there cannot take them in place
+ * (no database, or one SQLite cannot read or write as such): the caller
+ * renames the new file over it instead. */
+static int copy_in(struct sl_proj *p, const char *target)
+{
+	struct stat st;
+	if (stat(target, &st) != 0 || st.st_size == 0)
+		return RENAME_INSTEAD;
+	sqlite3 *dst = NULL;
+	int rc = SL_OK, s;
+	if (sqlite3_open_v2(target, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		sqlite3_close(dst);
+		return RENAME_INSTEAD;
+	}
+	sqlite3_busy_timeout(dst, SL_PROJ_BUSY_MS);
+	sqlite3_backup *b = sqlite3_backup_init(dst, "main", p->db, "main");
+	if (!b) {
+		s = sqlite3_errcode(dst);
+		rc = s == SQLITE_BUSY || s == SQLITE_LOCKED ? SL_ESQLITE : RENAME_INSTEAD;
+		if (rc != RENAME_INSTEAD)
+			sl_proj_msg(p, "%s: %s", target, sqlite3_errmsg(dst));
+		sqlite3_close(dst);
+		return rc;
+	}
+	/* One step: the whole copy is one transaction of the database.  The
+	 * busy handler waits for a projector's transaction to end. */
+	s = sqlite3_backup_step(b, -1);
+	int fin = sqlite3_backup_finish(b);
+	if (s == SQLITE_DONE && fin == SQLITE_OK) {
+		rc = SL_OK;
+	} else if (s == SQLITE_BUSY || s == SQLITE_LOCKED) {
+		sl_proj_msg(p, "%s: the database stayed locked by another process for %d ms; nothing "
+			    "was replaced", target, SL_PROJ_BUSY_MS);
+		rc = SL_ESQLITE;
+	} else if (s == SQLITE_NOMEM) {
+		sl_proj_msg(p, "out of memory");
+		rc = SL_ENOMEM;
+	} else if (s == SQLITE_IOERR || (s & 0xff) == SQLITE_IOERR || s == SQLITE_FULL) {
+		sl_proj_msg(p, "%s: writing the rebuilt views: %s", target, sqlite3_errstr(s));
+		rc = SL_EIO;
+	} else {
+		rc = RENAME_INSTEAD;  /* damaged, not a database, another page size */
+	}
+	sqlite3_close(dst);
+	return rc;
+}
+
+/* Puts the new views (tmp, p->db) in place of target: copied in when a
+ * database is there, renamed in otherwise (see the comment at the top). */
+static int swap_in(struct sl_proj *p, const char *tmp, const char *target)
+{
+	int rc = copy_in(p, target);
+	if (rc == SL_OK) {
+		if (unlink(tmp) != 0 && errno != ENOENT) {
+			sl_proj_msg(p, "removing %s: %s", tmp, strerror(errno));
+			return SL_EIO;
+		}
+		return SL_OK;
+	}
+	return rc == RENAME_INSTEAD ? rename_in(p, tmp, target) : rc;
 }
 
 /* Deferred indexes (project_internal.h): dropped while loading, built once

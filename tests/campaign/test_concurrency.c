@@ -304,6 +304,113 @@ Test(campaign_concurrency, eight_writers_killed_at_random_lose_no_acknowledged_c
 	writers_killed(8, kills_or(40));
 }
 
+/* ---- rebuilds racing projectors and writers --------------------------------- */
+
+/* A projector process: opens the views, catches up, closes, again and
+ * again until `done` exists; exits non-zero at the first failure. */
+static int project_loop(const char *log, const char *db, const char *done)
+{
+	int rounds = 0;
+	while (access(done, F_OK) != 0 || rounds == 0) {
+		sl_proj *p = NULL;
+		char err[1024] = "";
+		struct sl_proj_stats st;
+		if (sl_proj_open(&p, log, db, NULL, NULL, err, sizeof err) != SL_OK) {
+			fprintf(stderr, "project: open: %s\n", err);
+			return 2;
+		}
+		int rc = sl_proj_catch_up(p, &st);
+		if (rc != SL_OK)
+			fprintf(stderr, "project: catch up: %s\n", sl_proj_errmsg(p));
+		sl_proj_close(p);
+		if (rc != SL_OK)
+			return 3;
+		rounds++;
+	}
+	return 0;
+}
+
+/* issue: `rebuild` beside `project` corrupted the views for good.  Two
+ * writer processes append through the backend (each with its projector
+ * thread on the views), three projector processes loop, and this process
+ * rebuilds the views again and again meanwhile: nothing may fail, the
+ * database must pass PRAGMA integrity_check, and, once all stop, equal a
+ * rebuild. */
+Test(campaign_concurrency, rebuilds_beside_projectors_and_writers_keep_the_views_whole)
+{
+	char *log = camp_path(dir, "rb.log"), *db = camp_path(dir, "rb.db");
+	char *done = camp_path(dir, "rb.done"), *acks = camp_path(dir, "rb.acks");
+	char *fresh = camp_path(dir, "rb.fresh.db");
+	char err[1024] = "";
+	sl_backend *be = NULL;
+	cr_assert_eq(open_be(&be, log, true, false, SL_DURABLE_NONE, err, sizeof err), SL_OK, "%s",
+		     err);
+	struct sl_job_state st;
+	sl_state_init(&st);
+	st.presence = SL_JOB_LIVE;
+	st.id = (char *)"shared";
+	st.name = (char *)"shared";
+	st.total_sheets = 5;
+	cr_assert_eq(sl_backend_save(be, &st), SL_OK, "%s", sl_backend_errmsg(be));
+	cr_assert_eq(sl_backend_close(be), SL_OK);
+	enum { WRITERS = 2, PROJECTORS = 6, REBUILDS = 30 };
+	pid_t kid[WRITERS + PROJECTORS];
+	for (int k = 0; k < WRITERS; k++)
+		kid[k] = start_writer(log, k, 0, acks);
+	for (int k = 0; k < PROJECTORS; k++) {
+		kid[WRITERS + k] = fork();
+		cr_assert_geq(kid[WRITERS + k], 0);
+		if (kid[WRITERS + k] == 0)
+			_exit(project_loop(log, db, done));
+	}
+	for (int i = 0; i < REBUILDS; i++) {
+		struct sl_proj_stats pst;
+		cr_assert_eq(sl_proj_rebuild(log, db, NULL, &pst, err, sizeof err), SL_OK,
+			     "rebuild %d: %s", i, err);
+		sleep_ms(20);
+	}
+	FILE *f = fopen(done, "w");
+	fclose(f);
+	for (int k = 0; k < WRITERS; k++) {
+		kill(kid[k], SIGKILL);
+		int wst;
+		waitpid(kid[k], &wst, 0);
+		cr_assert(WIFSIGNALED(wst), "writer %d died on its own: status %d", k, wst);
+	}
+	for (int k = 0; k < PROJECTORS; k++) {
+		int pst;
+		waitpid(kid[WRITERS + k], &pst, 0);
+		cr_assert(WIFEXITED(pst) && WEXITSTATUS(pst) == 0, "projector %d: exit %d", k,
+			  WIFEXITED(pst) ? WEXITSTATUS(pst) : -1);
+	}
+	sqlite3 *c = NULL;
+	cr_assert_eq(sqlite3_open(db, &c), SQLITE_OK);
+	sqlite3_stmt *q = NULL;
+	cr_assert_eq(sqlite3_prepare_v2(c, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	cr_assert_str_eq((const char *)sqlite3_column_text(q, 0), "ok", "integrity_check");
+	sqlite3_finalize(q);
+	sqlite3_close(c);
+	/* Caught up once more, the views equal a rebuild into a new file. */
+	cr_assert_eq(project_loop(log, db, done), 0);
+	struct sl_proj_stats pst;
+	cr_assert_eq(sl_proj_rebuild(log, fresh, NULL, &pst, err, sizeof err), SL_OK, "%s", err);
+	char msg[1024] = "";
+	char *a = camp_dump(db, err, sizeof err), *b = camp_dump(fresh, err, sizeof err);
+	cr_assert(a && b, "%s", err);
+	if (strcmp(a, b) != 0) {
+		camp_dump_diff(a, b, msg, sizeof msg);
+		cr_assert_fail("views after the race differ from a rebuild: %s", msg);
+	}
+	free(a);
+	free(b);
+	free(log);
+	free(db);
+	free(done);
+	free(acks);
+	free(fresh);
+}
+
 /* ---- readers and a projector beside a writer ---------------------------- */
 
 /* Durability `always` when slow: the readers and the projector then run

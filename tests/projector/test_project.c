@@ -357,8 +357,9 @@ static int64_t count_of(sqlite3 *db, const char *sql)
 	return n;
 }
 
-/* A reader of the old file keeps seeing it whole; a new reader sees the
- * new file whole; the old reader's -wal and -shm never touch the new one. */
+/* A reader inside a transaction keeps seeing the old views whole; its next
+ * transaction, and every new reader, sees the new views whole (the rebuild
+ * is copied into the open file in one transaction). */
 Test(project, rebuild_is_atomic)
 {
 	sl_log *log = ph_log(log_dir);
@@ -381,8 +382,13 @@ Test(project, rebuild_is_atomic)
 	cr_assert_eq(count_of(old, "SELECT count(*) FROM statelog_events"), 2000,
 		     "a reader inside a transaction on the old file sees the old content");
 	cr_assert_eq(sqlite3_exec(old, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-	cr_assert_eq(count_of(old, "SELECT count(*) FROM statelog_events"), 2000,
-		     "a reader of the old file keeps the old file until it reopens");
+	cr_assert_eq(count_of(old, "SELECT count(*) FROM statelog_events"), 3000,
+		     "the rebuild was copied into the file readers have open: their next "
+		     "transaction sees it whole");
+	cr_assert_eq(count_of(idle, "SELECT count(*) FROM statelog_events"), 3000,
+		     "an idle connection too");
+	cr_assert_eq(count_of(idle, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"),
+		     1, "the database stays in WAL mode");
 	sqlite3 *fresh;
 	cr_assert_eq(sqlite3_open(db_path, &fresh), SQLITE_OK);
 	cr_assert_eq(count_of(fresh, "SELECT count(*) FROM statelog_events"), 3000,
