@@ -411,6 +411,84 @@ Test(campaign_concurrency, rebuilds_beside_projectors_and_writers_keep_the_views
 	free(fresh);
 }
 
+/* ---- readers on tiny segments beside a writer --------------------------- */
+
+/* issue: verify and dump reported false damage beside a writer (a roll or
+ * a packing rename seen half-way).  A writer process appends with 4 KiB
+ * segments (a roll every few commits, and sealed segments packed and
+ * renamed in the background) while this process verifies and reads the
+ * whole log again and again: no report of damage, ever. */
+Test(campaign_concurrency, readers_on_tiny_segments_beside_a_writer_see_no_false_damage)
+{
+	char *log = camp_path(dir, "tiny.log");
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	o.create = true;
+	o.segment_size = 4096;
+	o.durability = SL_DURABLE_NONE;
+	sl_log *l = NULL;
+	char err[1024] = "";
+	cr_assert_eq(sl_log_open(&l, log, &o, NULL, err, sizeof err), SL_OK, "%s", err);
+	cr_assert_eq(sl_log_close(l), SL_OK);
+	pid_t w = fork();
+	cr_assert_geq(w, 0);
+	if (w == 0) {
+		if (sl_log_open(&l, log, &o, NULL, NULL, 0) != SL_OK)
+			_exit(2);
+		Statelog__PidSet b = STATELOG__PID_SET__INIT;
+		b.has_pid = 1;
+		sl_event ev = STATELOG__EVENT__INIT;
+		ev.job_id = (char *)"tiny";
+		ev.body_case = STATELOG__EVENT__BODY_PID_SET;
+		ev.pid_set = &b;
+		sl_event *p = &ev;
+		for (int64_t i = 1;; i++) {
+			b.pid = i;
+			ev.has_seq = ev.has_time_us = 0;
+			if (sl_log_append(l, &p, 1, NULL) != SL_OK)
+				_exit(3);
+			if (i % 16 == 0) {
+				if (sl_log_flush(l) != SL_OK)
+					_exit(4);
+				sleep_ms(1);  /* a rate the readers keep up with */
+			}
+		}
+	}
+	int reads = 0;
+	uint64_t most = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int round = 0;; round++) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (round >= 150 && t1.tv_sec - t0.tv_sec >= 3)
+			break;
+		struct sl_verify_report v;
+		int rc = sl_log_verify(log, NULL, &v, NULL, NULL, err, sizeof err);
+		cr_assert_eq(rc, SL_OK, "round %d: verify: %s", round, err);
+		cr_assert(!v.damaged, "round %d: false damage: %s at %s", round, v.damage,
+			  v.damage_segment);
+		sl_reader *r = NULL;
+		cr_assert_eq(sl_reader_open(&r, log, NULL, err, sizeof err), SL_OK, "%s", err);
+		struct sl_record rec;
+		uint64_t n = 0, end = v.last_seq;
+		while (n < end && (rc = sl_reader_next(&rec, r)) == 1)
+			cr_assert_eq(rec.seq, ++n, "round %d: in order", round);
+		cr_assert(rc >= 0, "round %d: reading: %s", round, sl_reader_errmsg(r));
+		sl_reader_close(r);
+		if (n > most)
+			most = n;
+		reads++;
+	}
+	kill(w, SIGKILL);
+	int st;
+	waitpid(w, &st, 0);
+	cr_assert(WIFSIGNALED(st), "the writer ran throughout: status %d", st);
+	cr_assert_gt(most, 500, "the log grew meanwhile (%" PRIu64 " events)", most);
+	cr_log_info("%d verify and read rounds beside a writer of 4 KiB segments, up to %" PRIu64
+		    " events: no false damage", reads, most);
+	free(log);
+}
+
 /* ---- readers and a projector beside a writer ---------------------------- */
 
 /* Durability `always` when slow: the readers and the projector then run
