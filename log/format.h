@@ -47,6 +47,7 @@
 #define SL_IDX_SUFFIX ".idx"
 #define SL_LOCK_NAME "LOCK"
 #define SL_WAIT_LOCK_NAME "WAITING"
+#define SL_TAIL_NAME "TAIL"
 
 /* ---- little-endian helpers ---- */
 static inline void sl_put32(uint8_t *p, uint32_t v)

@@ -45,6 +45,20 @@ char *sl_seg_path(const char *dir, uint64_t first_seq, const char *suffix);
  * directory), SL_EIO, SL_ENOMEM. */
 int sl_list_segments(const char *dir, uint64_t **out, size_t *n, char *err, size_t errlen);
 
+/* dir/TAIL (log/FORMAT.md, "The directory"): the first sequence number of
+ * the log's last segment as of its last roll, written by the writer that
+ * rolled.  sl_tail_write() replaces it atomically (temporary file, rename,
+ * the directory synced when `sync`); a failure costs only the check.
+ * sl_ends_check() says SL_ECORRUPT, msg naming what is missing, when the
+ * segments listed (sorted) cannot be the whole log: the first does not
+ * start at sequence number 1 (the first segment(s) deleted), or TAIL names
+ * a segment after the last one listed (the last segment(s) deleted).  Read
+ * TAIL before listing: a roll writes it after creating the segment. */
+void sl_tail_write(const char *dir, const struct sl_io *io, uint64_t first_seq, bool sync);
+uint64_t sl_tail_read(const char *dir);
+int sl_ends_check(const char *dir, const uint64_t *segs, size_t n, uint64_t tail, char *msg,
+		  size_t msglen);
+
 /* Fsyncs a directory through the seam. */
 int sl_sync_dir(const struct sl_io *io, const char *dir);
 

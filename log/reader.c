@@ -122,6 +122,7 @@ int sl_reader_open(sl_reader **out, const char *dir, const struct sl_reader_opti
 	r->dir = strdup(dir);
 	if (!r->dir || sl_decoder_init(&r->dec))
 		goto fail;
+	uint64_t tail = sl_tail_read(dir);  /* before listing: see sl_ends_check() */
 	if ((rc = relist(r)))
 		goto fail;
 	if (r->nseg == 0) {
@@ -129,6 +130,14 @@ int sl_reader_open(sl_reader **out, const char *dir, const struct sl_reader_opti
 		rc = SL_ENOTFOUND;
 		goto fail;
 	}
+	/* A last segment never completed (a crash under durability none) may
+	 * be the one TAIL names: the writer sets it aside, no event lost. */
+	uint64_t size;
+	if (tail && tail == r->segs[r->nseg - 1] && r->nseg > 1 &&
+	    sl_seg_never_completed(r->io, dir, tail, &size))
+		tail = 0;
+	if ((rc = sl_ends_check(dir, r->segs, r->nseg, tail, r->err, sizeof(r->err))))
+		goto fail;
 	bool short_header;
 	if ((rc = sl_segfile_open(&r->seg, r->io, dir, r->segs[0], &short_header, r->err,
 				  sizeof(r->err))))

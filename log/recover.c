@@ -250,6 +250,7 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 	struct sl_segfile s;
 	memset(&s, 0, sizeof(s));
 	s.fd = -1;
+	uint64_t tail = sl_tail_read(dir);  /* before listing: see sl_ends_check() */
 	int rc = sl_list_segments(dir, &seqs, &n, msg, msglen);
 	if (rc)
 		return rc;
@@ -287,6 +288,12 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 			free(p);
 			free(q);
 			n--;
+			if (tail == seqs[n]) {
+				/* TAIL named the segment set aside, which held no
+				 * event: the one before it is the last again. */
+				tail = 0;
+				sl_tail_write(dir, io, seqs[n - 1], sync);
+			}
 		} else {
 			if (rc == SL_ECORRUPT && short_header && msg && msglen > strlen(msg))
 				sl_msg(msg + strlen(msg), msglen - strlen(msg), ", and not empty: a segment "
@@ -294,6 +301,8 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 			goto out;
 		}
 	}
+	if ((rc = sl_ends_check(dir, seqs, n, tail, msg, msglen)))
+		goto out;
 	uint64_t next_seq = 1;
 	uint32_t chain = 0;
 	int64_t last_time = 0;

@@ -193,7 +193,8 @@ static bool is_log_file(const char *name)
 	size_t n = strlen(name);
 	return (n > 4 && strcmp(name + n - 4, SL_SEG_SUFFIX) == 0) ||
 	       (n > 4 && strcmp(name + n - 4, SL_IDX_SUFFIX) == 0) || strstr(name, ".seg.cut-") ||
-	       strstr(name, ".seg.torn") || strstr(name, ".tmp") || strstr(name, ".seg.pack");
+	       strstr(name, ".seg.torn") || strstr(name, ".tmp") || strstr(name, ".seg.pack") ||
+	       strcmp(name, SL_TAIL_NAME) == 0;
 }
 
 /* Moves every log file of `from` into `to` (which exists). */

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 void sl_msg(char *buf, size_t len, const char *fmt, ...)
 {
@@ -117,6 +118,61 @@ int sl_sync_dir(const struct sl_io *io, const char *dir)
 	io->close(io->ctx, fd);
 	errno = e;
 	return r;
+}
+
+void sl_tail_write(const char *dir, const struct sl_io *io, uint64_t first_seq, bool sync)
+{
+	char path[4200], tmp[4300], text[32];
+	snprintf(path, sizeof(path), "%s/%s", dir, SL_TAIL_NAME);
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, SL_TAIL_NAME);
+	int len = snprintf(text, sizeof(text), "%020" PRIu64 "\n", first_seq);
+	int fd = io->open(io->ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC | SL_O_WRITE, 0644);
+	if (fd < 0)
+		return;
+	bool ok = io->pwrite(io->ctx, fd, text, (size_t)len, 0) == len &&
+		  (!sync || io->sync(io->ctx, fd) == 0);
+	io->close(io->ctx, fd);
+	if (!ok || io->rename(io->ctx, tmp, path) != 0) {
+		io->unlink(io->ctx, tmp);
+		return;
+	}
+	if (sync)
+		(void)sl_sync_dir(io, dir);
+}
+
+uint64_t sl_tail_read(const char *dir)
+{
+	char path[4200], text[32];
+	snprintf(path, sizeof(path), "%s/%s", dir, SL_TAIL_NAME);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	ssize_t r = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	if (r != 21 || text[20] != '\n')
+		return 0;  /* none, or not one this build wrote: no check */
+	text[20] = '\0';
+	return strtoull(text, NULL, 10);
+}
+
+int sl_ends_check(const char *dir, const uint64_t *segs, size_t n, uint64_t tail, char *msg,
+		  size_t msglen)
+{
+	if (n && segs[0] != 1) {
+		sl_msg(msg, msglen, "%s: the log's first segment is missing: the first there, "
+		       "%020" PRIu64 SL_SEG_SUFFIX ", starts at sequence number %" PRIu64
+		       " (a log starts at 1; run statelog repair to keep what is left)", dir, segs[0],
+		       segs[0]);
+		return SL_ECORRUPT;
+	}
+	if (n && tail > segs[n - 1]) {
+		sl_msg(msg, msglen, "%s: the log's last segment is missing: %020" PRIu64 SL_SEG_SUFFIX
+		       " (named in %s as the last one rolled to) is not there, and the last there "
+		       "starts at %" PRIu64 " (run statelog repair to keep what is left)", dir, tail,
+		       SL_TAIL_NAME, segs[n - 1]);
+		return SL_ECORRUPT;
+	}
+	return SL_OK;
 }
 
 bool sl_seg_never_completed(const struct sl_io *io, const char *dir, uint64_t first_seq,

@@ -824,6 +824,8 @@ static int roll(struct sl_log *log)
 	int fd = create_segment(log, log->next_seq, &h);
 	if (fd < 0)
 		return poison(log, SL_EIO, "creating the next segment", errno);
+	/* The new last segment, recorded so that its loss is noticed. */
+	sl_tail_write(log->dir, log->io, log->next_seq, syncs(log));
 	struct stat st;
 	if (log->io->fstat(log->io->ctx, fd, &st) < 0) {
 		log->io->close(log->io->ctx, fd);

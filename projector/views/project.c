@@ -35,6 +35,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
 #include <time.h>
 
@@ -239,6 +240,21 @@ static int check_position(struct sl_proj *p, uint64_t seq, uint32_t crc, bool *o
 	return SL_OK;
 }
 
+/* Whether recovery ever cut a torn tail from this log (it keeps the bytes
+ * in "<segment>.cut-<offset>" beside it). */
+static bool log_tail_was_cut(const char *log_dir)
+{
+	DIR *d = opendir(log_dir);
+	if (!d)
+		return false;
+	bool cut = false;
+	struct dirent *de;
+	while (!cut && (de = readdir(d)) != NULL)
+		cut = strstr(de->d_name, ".seg.cut-") != NULL;
+	closedir(d);
+	return cut;
+}
+
 /* Opens the database, creating the views when it is empty.  *rebuild (with
  * why) when the database is of another views version or ahead of the log. */
 static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
@@ -310,6 +326,22 @@ static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
 	if ((rc = check_position(p, m.last_seq, m.last_crc, &ok, why, whylen)))
 		return rc;
 	if (!ok) {
+		/* Views ahead of (or diverged from) their log.  A crash can do
+		 * that only where recovery cut a torn tail the views had seen
+		 * (it keeps the bytes aside, "*.seg.cut-*"): then the views are
+		 * rebuilt, and said to be.  Anything else means the log lost
+		 * events the views hold (a segment deleted, a log restored from
+		 * an older copy): never rebuilt backwards unless asked for. */
+		if (!log_tail_was_cut(p->log_dir)) {
+			uint64_t last = 0;
+			(void)sl_proj_log_last_seq(&last, p);
+			sl_proj_msg(p, "%s: the views are at seq %llu but the log %s ends at seq %llu: "
+				    "the log has lost events the views hold (%s); run statelog verify, "
+				    "and statelog rebuild to rebuild the views from the log as it is",
+				    p->db_path, (unsigned long long)m.last_seq, p->log_dir,
+				    (unsigned long long)last, why);
+			return SL_ECORRUPT;
+		}
 		*rebuild = true;
 		return SL_OK;
 	}

@@ -101,10 +101,13 @@ struct sl_proj_stats {
 };
 
 /* Opens (creating when missing) the database at db_path for the log in
- * log_dir.  A database of another view version, or one ahead of the log
- * (its last applied commit is not in the log: a power loss took it from the
- * log after the views saw it), is rebuilt.  A database projected from
- * another log is SL_EFOREIGN.  WAL mode; foreign keys on.  err gets a one-line
+ * log_dir.  A database of another view version is rebuilt.  One ahead of
+ * the log (its last applied commit is not in the log) is rebuilt when
+ * recovery cut a torn tail from the log (a crash took the commit after the
+ * views saw it: log/FORMAT.md, "The ends of a log"), and is SL_ECORRUPT,
+ * the message naming both positions, otherwise: the log lost events the
+ * views hold, and only sl_proj_rebuild(), asked for, rebuilds them from the
+ * log as it is.  A database projected from another log is SL_EFOREIGN.  WAL mode; foreign keys on.  err gets a one-line
  * message on failure. */
 SL_API int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
 			const struct sl_proj_options *opts, struct sl_proj_stats *stats,

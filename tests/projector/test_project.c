@@ -478,6 +478,48 @@ static char *last_segment(const char *log)
 	return ph_path(log, best);
 }
 
+/* Views ahead of a log that lost events no crash explains (its last
+ * segment deleted): opening them is an error naming both positions, never a
+ * silent rebuild backwards; a rebuild, asked for, rebuilds them from the
+ * log as it is. */
+Test(project, ahead_of_log_without_a_crash_is_an_error)
+{
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	o.create = true;
+	o.segment_size = 8192;
+	sl_log *log = NULL;
+	char err[1024] = "";
+	cr_assert_eq(sl_log_open(&log, log_dir, &o, NULL, err, sizeof err), SL_OK, "%s", err);
+	ph_append_workload(log, 1000, 23);
+	sl_log_close(log);
+	ph_project(log_dir, db_path, 0, NULL);
+	/* The last segment, its index and TAIL deleted: the log itself
+	 * cannot tell, the views can. */
+	char *seg = last_segment(log_dir);
+	cr_assert_eq(unlink(seg), 0);
+	char *dot = strrchr(seg, '.');
+	strcpy(dot, ".idx");
+	unlink(seg);
+	char *tail = ph_path(log_dir, "TAIL");
+	cr_assert_eq(unlink(tail), 0, "a roll wrote TAIL");
+	sl_proj *p;
+	struct sl_proj_stats st;
+	int rc = sl_proj_open(&p, log_dir, db_path, NULL, &st, err, sizeof err);
+	cr_assert_eq(rc, SL_ECORRUPT, "an error, not a rebuild: %s", err);
+	cr_assert_not_null(strstr(err, "the views are at seq 1000"), "names the views' position: %s",
+			   err);
+	cr_assert_not_null(strstr(err, "ends at seq"), "and the log's: %s", err);
+	cr_assert_not_null(strstr(err, "statelog rebuild"), "says what to do: %s", err);
+	cr_assert_eq(sl_proj_rebuild(log_dir, db_path, NULL, &st, err, sizeof err), SL_OK, "%s", err);
+	cr_assert_lt(st.last_seq, 1000, "rebuilt from the log as it is (%" PRIu64 ")", st.last_seq);
+	cr_assert_eq(sl_proj_open(&p, log_dir, db_path, NULL, &st, err, sizeof err), SL_OK, "%s",
+		     err);
+	sl_proj_close(p);
+	free(seg);
+	free(tail);
+}
+
 /* A power loss took the log's last commit after the views saw it: the views
  * are ahead of the log, and open rebuilds them.  Then the log is written
  * again past that point with other events: the views have diverged. */

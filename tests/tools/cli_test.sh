@@ -460,6 +460,33 @@ check "bad input: the append waits for the other writer" 0 "$sl" append --log "$
 wait "$holder"
 check "bad input: the log verifies" 0 "$sl" verify --log "$bl"
 
+# The first or the last segment deleted: damage, named, at every door.
+if [ -n "$raw" ]; then
+	ends="$tmp/ends.log"
+	{
+		printf '{"job_id": "e", "type": "job_created", "body": {"name": "E", "total_sheets": 2}}\n'
+		i=0
+		while [ $i -lt 300 ]; do
+			printf '{"job_id": "e", "type": "pid_set", "body": {"pid": %d}}\n' $((i + 1))
+			i=$((i + 1))
+		done
+	} >"$tmp/ends.jsonl"
+	"$sl" init --log "$ends" >/dev/null
+	"$raw" "$ends" 4096 <"$tmp/ends.jsonl" >/dev/null 2>&1
+	check "ends: project" 0 "$sl" project --log "$ends"
+	last=$(ls "$ends"/*.seg | tail -n 1)
+	cp -r "$ends" "$tmp/ends-first.log"
+	rm "$last" "${last%.seg}.idx"
+	check "ends: verify of a log without its last segment" 3 "$sl" verify --log "$ends"
+	has "ends: verify names the missing last segment" out "last segment is missing"
+	check "ends: dump refuses" 3 "$sl" dump --log "$ends"
+	check "ends: project refuses" 3 "$sl" project --log "$ends"
+	rm "$tmp/ends-first.log/00000000000000000001.seg"
+	check "ends: verify of a log without its first segment" 3 "$sl" verify --log "$tmp/ends-first.log"
+	has "ends: verify names the missing first segment" out "first segment is missing"
+	check "ends: a writer refuses" 3 "$sl" append --log "$tmp/ends-first.log" --db "$tmp/ends-first.db" <"$tmp/ends.jsonl"
+fi
+
 # A daemon keeps the backend open (as an orchestrator does) while the CLI's
 # commands read and write the same log from other processes: each sees the
 # other's writes, and every write is checked against them.
