@@ -294,3 +294,92 @@ Test(campaign_corrupt, damage_is_detected_or_harmless_never_wrong_data)
 		free(files[i]);
 	free(files);
 }
+
+/* ---- whole segments at the ends --------------------------------------- */
+
+enum ends_op { DEL_FIRST, DEL_LAST, DEL_LAST_AND_INDEX, RENAME_FIRST, RENAME_LAST, DUP_FIRST,
+	       DUP_LAST, N_ENDS_OPS };
+static const char *const ends_name[] = {
+	"first segment deleted", "last segment deleted", "last segment and its index deleted",
+	"first segment renamed later", "last segment renamed later",
+	"first segment duplicated after the last", "last segment duplicated after itself",
+};
+
+/* Whole segments deleted, renamed or duplicated at either end of the log
+ * (the segments left may still chain): every door must report damage, never
+ * read a shorter log as if it were whole. */
+Test(campaign_corrupt, whole_segments_at_the_ends_are_detected)
+{
+	struct camp_events ref;
+	char **files = NULL;
+	size_t nfiles = 0;
+	char *src = build_log(&ref, &files, &nfiles);
+	files = realloc(files, (nfiles + 1) * sizeof *files);
+	files[nfiles++] = strdup("TAIL");  /* written by the log's rolls */
+	const char *first = NULL, *last = NULL;
+	for (size_t i = 0; i < nfiles; i++)
+		if (strstr(files[i], ".seg")) {
+			if (!first || strcmp(files[i], first) < 0)
+				first = files[i];
+			if (!last || strcmp(files[i], last) > 0)
+				last = files[i];
+		}
+	cr_assert(first && last && strcmp(first, last) != 0, "several segments");
+	uint64_t last_seq = strtoull(last, NULL, 10);
+	int done = 0;
+	for (int op = 0; op < N_ENDS_OPS; op++) {
+		for (uint64_t shift = 1; shift <= 400; shift *= 20) {
+			char *dir = camp_tmpdir("ends");
+			copy_dir(src, dir, files, nfiles);
+			char *a = camp_path(dir, op == DUP_FIRST || op == DEL_FIRST || op == RENAME_FIRST
+						 ? first : last);
+			char later[64], idx[64];
+			snprintf(later, sizeof later, "%020llu.seg", (unsigned long long)(last_seq + shift));
+			snprintf(idx, sizeof idx, "%020llu.idx", (unsigned long long)last_seq);
+			char *b = camp_path(dir, later), *ix = camp_path(dir, idx);
+			switch (op) {
+			case DEL_FIRST:
+			case DEL_LAST: cr_assert_eq(unlink(a), 0); break;
+			case DEL_LAST_AND_INDEX: cr_assert_eq(unlink(a), 0); unlink(ix); break;
+			case RENAME_FIRST:
+			case RENAME_LAST: cr_assert_eq(rename(a, b), 0); break;
+			default: cr_assert_eq(camp_copy(a, b, false), 0); break;
+			}
+			char trial[256];
+			snprintf(trial, sizeof trial, "%s (shift %llu)", ends_name[op],
+				 (unsigned long long)shift);
+			struct sl_verify_report v;
+			char err[1024] = "", msg[1024] = "";
+			cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, err, sizeof err), SL_OK,
+				     "%s: %s", trial, err);
+			cr_assert(v.damaged, "%s: verify finds the log sound (%" PRIu64 " events)", trial,
+				  v.events);
+			uint64_t n = 0;
+			int rrc = read_all(dir, &ref, &n, msg, sizeof msg, trial);
+			cr_assert_lt(rrc, 0, "%s: SILENT LOSS: read %" PRIu64 " of %" PRIu64 " events "
+				     "without an error", trial, n, ref.n);
+			struct sl_log_options o;
+			sl_log_options_init(&o);
+			o.compact = false;
+			sl_log *log = NULL;
+			int orc = sl_log_open(&log, dir, &o, NULL, err, sizeof err);
+			if (orc == SL_OK)
+				sl_log_close(log);
+			cr_assert_eq(orc, SL_ECORRUPT, "%s: a writer opens it: %s", trial, err);
+			free(a);
+			free(b);
+			free(ix);
+			camp_rmrf(dir);
+			free(dir);
+			done++;
+		}
+	}
+	printf("corruption: %d trials of whole segments at the ends (%d kinds): all detected\n",
+	       done, N_ENDS_OPS);
+	camp_events_free(&ref);
+	camp_rmrf(src);
+	free(src);
+	for (size_t i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+}
