@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 
 struct packer {
 	const struct sl_io *io;
@@ -178,6 +179,11 @@ int sl_compact_segment(const char *dir, const struct sl_io *io, uint64_t first_s
 		rc = SL_EIO;
 		goto out;
 	}
+	/* The new file is locked as the segment being packed is (log/FORMAT.md,
+	 * "Writers"), from before it takes the segment's name until its index
+	 * is written: another packer that opens the name then waits, and finds
+	 * the index saying it is packed.  A file nobody else has: at once. */
+	(void)flock(pk.fd, LOCK_EX | LOCK_NB);
 	/* The header is kept byte for byte. */
 	const uint8_t *hp;
 	if (sl_segfile_read(&src, io, 0, SL_SEG_HEADER_SIZE, &hp) != (ssize_t)SL_SEG_HEADER_SIZE ||

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 bool sl_index_wants_point(const struct sl_segfile *s, uint64_t off)
 {
@@ -114,7 +115,14 @@ int sl_index_write(const struct sl_segfile *s, const struct sl_io *io, const cha
 {
 	int rc = SL_OK, fd = -1;
 	char *path = sl_seg_path(dir, s->first_seq, SL_IDX_SUFFIX);
-	char *tmp = sl_seg_path(dir, s->first_seq, SL_IDX_SUFFIX ".tmp");
+	/* A name of this writer's own: a packer of another process and a
+	 * writer's recovery may write one segment's index at the same time,
+	 * and must not write into, or rename, each other's file (the last
+	 * rename wins; either index is right for its inode). */
+	static _Atomic unsigned counter;
+	char sfx[64];
+	snprintf(sfx, sizeof(sfx), SL_IDX_SUFFIX ".tmp-%ld-%u", (long)getpid(), counter++);
+	char *tmp = sl_seg_path(dir, s->first_seq, sfx);
 	size_t n = s->n_idx + (s->sealed ? 1 : 0);
 	size_t len = SL_IDX_HEADER_SIZE + n * SL_IDX_ENTRY_SIZE;
 	uint8_t *buf = malloc(len);

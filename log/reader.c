@@ -136,8 +136,15 @@ int sl_reader_open(sl_reader **out, const char *dir, const struct sl_reader_opti
 	if (tail && tail == r->segs[r->nseg - 1] && r->nseg > 1 &&
 	    sl_seg_never_completed(r->io, dir, tail, &size))
 		tail = 0;
-	if ((rc = sl_ends_check(dir, r->segs, r->nseg, tail, r->err, sizeof(r->err))))
-		goto fail;
+	if (sl_ends_check(dir, r->segs, r->nseg, tail, NULL, 0) != SL_OK) {
+		/* Once more: a writer setting a never-completed segment aside
+		 * may have moved it and TAIL between the two looks. */
+		tail = sl_tail_read(dir);
+		if ((rc = relist(r)))
+			goto fail;
+		if ((rc = sl_ends_check(dir, r->segs, r->nseg, tail, r->err, sizeof(r->err))))
+			goto fail;
+	}
 	bool short_header;
 	if ((rc = sl_segfile_open(&r->seg, r->io, dir, r->segs[0], &short_header, r->err,
 				  sizeof(r->err))))

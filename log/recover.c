@@ -231,10 +231,10 @@ static int check_sealed(const char *dir, struct sl_segfile *s, const struct sl_i
 	s->sealed = true;
 	s->seal = (struct sl_idx_entry){ SL_IDX_SEAL, sc.next_seq, sc.last_time, s->size, sc.chain,
 					 sc.has_raw ? 0 : SL_IDX_SEAL_PACKED };
-	rc = sl_index_write(s, io, dir, msg, msglen);
-	if (rc)
-		return rc;
-	rep->indexes_rebuilt++;
+	/* A cache: when it cannot be written (a packer replacing this
+	 * segment meanwhile, a full disk), it is rebuilt another time. */
+	if (sl_index_write(s, io, dir, NULL, 0) == SL_OK)
+		rep->indexes_rebuilt++;
 	*unpacked = sc.has_raw;
 	*next_seq = sc.next_seq;
 	*chain = sc.chain;
@@ -272,6 +272,12 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 		if (rc == SL_OK) {
 			sl_segfile_close(&s, io);
 		} else if (rc == SL_ECORRUPT && sl_seg_never_completed(io, dir, seqs[n - 1], &size)) {
+			/* TAIL first, so that a reader never finds it naming a
+			 * segment that is no longer there. */
+			if (tail == seqs[n - 1]) {
+				sl_tail_write(dir, io, seqs[n - 2], sync);
+				tail = 0;
+			}
 			char *p = sl_seg_path(dir, seqs[n - 1], SL_SEG_SUFFIX);
 			char *q = sl_seg_path(dir, seqs[n - 1], SL_SEG_SUFFIX ".torn");
 			if (!p || !q || io->rename(io->ctx, p, q) < 0) {
@@ -288,12 +294,6 @@ int sl_recover(const char *dir, const struct sl_io *io, uint32_t max_commit, boo
 			free(p);
 			free(q);
 			n--;
-			if (tail == seqs[n]) {
-				/* TAIL named the segment set aside, which held no
-				 * event: the one before it is the last again. */
-				tail = 0;
-				sl_tail_write(dir, io, seqs[n - 1], sync);
-			}
 		} else {
 			if (rc == SL_ECORRUPT && short_header && msg && msglen > strlen(msg))
 				sl_msg(msg + strlen(msg), msglen - strlen(msg), ", and not empty: a segment "

@@ -4,7 +4,7 @@
  *
  * Several writers.  Any number of handles, in any number of processes, may
  * have one log open for writing.  They take turns through the right to
- * write, an flock on dir/LOCK (log/FORMAT.md, "Writers"): a handle takes it
+ * write, an flock on the log directory (log/FORMAT.md, "Writers"): a handle takes it
  * when it has a commit to encode and keeps it while it keeps writing; its
  * keeper thread gives it back once the handle is idle, or has the next
  * append hand it over when another writer waits (dir/WAITING) and the
@@ -81,7 +81,8 @@ struct sl_log {
 	struct sl_log_options opt;
 	const struct sl_io *io;
 	int lock_fd;                  /* the log's directory: the right to write is
-					 an flock on it */
+					 an flock on it (not on a file, which could
+					 be removed from under its holder) */
 	int pid_fd;                   /* dir/LOCK: names the right's holder */
 	int wait_fd;                  /* dir/WAITING: shared-locked by writers
 					 waiting for LOCK (fairness) */
@@ -368,7 +369,13 @@ int sl_lock_take(const char *dir, const struct sl_io *io, int *out, char *msg, s
 		return rc;
 	struct sl_log_options o;
 	sl_log_options_init(&o);
-	if ((rc = lock_wait(fd, -1, dir, o.busy_timeout_ms, msg, msglen))) {
+	/* Announced as waiting, so that a busy writer hands the log over. */
+	int wait_fd = -1;
+	(void)lock_file_open(dir, io, SL_WAIT_LOCK_NAME, &wait_fd, NULL, 0);
+	rc = lock_wait(fd, wait_fd, dir, o.busy_timeout_ms, msg, msglen);
+	if (wait_fd >= 0)
+		io->close(io->ctx, wait_fd);
+	if (rc) {
 		io->close(io->ctx, fd);
 		return rc;
 	}
@@ -1041,6 +1048,29 @@ static int look_at_tail(struct sl_log *log, bool quick, bool *grew, bool *other)
 	return SL_OK;
 }
 
+/* After a catch-up by scanning: the other writers wrote the same reading
+ * points into the segment's index.  When the index at its name is not the
+ * file this handle appends to, or does not end where it would, it is
+ * written whole and reopened. */
+static void adopt_index(struct sl_log *log)
+{
+	uint64_t want = SL_IDX_HEADER_SIZE + log->seg.n_idx * (uint64_t)SL_IDX_ENTRY_SIZE;
+	struct stat st, named;
+	char *path = sl_seg_path(log->dir, log->seg.first_seq, SL_IDX_SUFFIX);
+	bool same = path && log->idx_fd >= 0 &&
+		    log->io->fstat(log->io->ctx, log->idx_fd, &st) == 0 &&
+		    path_stat(log->io, path, &named) == 0 && st.st_ino == named.st_ino &&
+		    (uint64_t)st.st_size == want;
+	free(path);
+	if (same) {
+		log->idx_size = want;
+		return;
+	}
+	if (log->idx_fd >= 0)
+		log->io->close(log->io->ctx, log->idx_fd);
+	open_index(log);
+}
+
 /* After taking the right: catches up with what other handles appended.
  * mu and the right held, nothing pending. */
 static int refresh_tail(struct sl_log *log)
@@ -1078,23 +1108,13 @@ static int refresh_tail(struct sl_log *log)
 			log->seg_has_commits = true;
 			log->foreign_gen++;
 			log->foreign_end = log->next_seq;
-			/* The other writer wrote the same reading points into the
-			 * index; when its file does not end where ours would, write
-			 * it whole. */
-			uint64_t want = SL_IDX_HEADER_SIZE + log->seg.n_idx * (uint64_t)SL_IDX_ENTRY_SIZE;
-			struct stat st;
-			if (log->idx_fd < 0 || log->io->fstat(log->io->ctx, log->idx_fd, &st) < 0 ||
-			    (uint64_t)st.st_size != want) {
-				if (log->idx_fd >= 0)
-					log->io->close(log->io->ctx, log->idx_fd);
-				open_index(log);
-			} else {
-				log->idx_size = want;
-			}
-			/* The writer that grew it may have rolled past it since. */
+			/* The writer that grew it may have rolled past it since
+			 * (and sealed its index): then reload, index untouched. */
 			if ((rc = look_at_tail(log, false, &grew, &other)))
 				return rc;
 			other = other || grew;
+			if (!other)
+				adopt_index(log);
 		}
 	}
 	return other ? full_reload(log) : SL_OK;
@@ -1167,30 +1187,41 @@ static int take_right(struct sl_log *log)
 			log->acquire_waiters--;
 			continue;
 		}
+		/* `acquiring` stays set, and have_lock unset, until the tail is
+		 * caught up: no other thread of this handle encodes (nor the
+		 * keeper releases) on the old tail meanwhile, also while
+		 * full_reload() waits, mu released, for a leader's fdatasync. */
 		log->acquiring = true;
 		pthread_mutex_unlock(&log->mu);
 		char msg[768];
 		int rc = lock_wait(log->lock_fd, log->wait_fd, log->dir, log->opt.busy_timeout_ms,
 				   msg, sizeof(msg));
 		pthread_mutex_lock(&log->mu);
+		if (rc) {
+			sl_msg(log->err, sizeof(log->err), "%s", msg);
+		} else {
+			rc = log->poisoned ? (log->fail_rc ? log->fail_rc : SL_EPOISONED)
+					   : refresh_tail(log);
+			/* A leader may have failed while this thread waited. */
+			if (rc == SL_OK && log->poisoned)
+				rc = log->fail_rc ? log->fail_rc : SL_EPOISONED;
+			if (rc)
+				flock(log->lock_fd, LOCK_UN);
+		}
+		if (rc == SL_OK) {
+			log->have_lock = true;
+			log->held_since_ns = mono_ns();
+			log->should_yield = false;
+			note_holder(log->dir, log->io, &log->pid_fd);
+			pthread_cond_signal(&log->keep_cv);
+		}
 		log->acquiring = false;
 		/* Only those waiting for it: a broadcast would wake the flusher
 		 * too, which would then flush each commit alone. */
 		if (log->acquire_waiters)
 			pthread_cond_broadcast(&log->cv);
-		if (rc) {
-			sl_msg(log->err, sizeof(log->err), "%s", msg);
+		if (rc)
 			return rc;
-		}
-		log->have_lock = true;
-		log->held_since_ns = mono_ns();
-		log->should_yield = false;
-		note_holder(log->dir, log->io, &log->pid_fd);
-		pthread_cond_signal(&log->keep_cv);
-		if ((rc = refresh_tail(log))) {
-			drop_right(log);
-			return rc;
-		}
 	}
 	return SL_OK;
 }
@@ -1230,7 +1261,9 @@ static void *keeper_main(void *arg)
 		pthread_cond_timedwait(&log->keep_cv, &log->mu, &ts);
 		if (log->stopping || !log->have_lock)
 			continue;
-		if (log->uses == seen && log->pins == 0 && !log->poisoned) {
+		if (log->poisoned) {
+			drop_right(log);  /* a failed handle keeps no one out */
+		} else if (log->uses == seen && log->pins == 0) {
 			if (log->end_off > log->pend_off && !leaders_at_work(log))
 				(void)lead_flush(log, false);
 			maybe_release(log);
@@ -1256,6 +1289,8 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 	int rc = take_right(log);
 	if (rc)
 		return rc;
+	if (log->poisoned)  /* a leader failed while this thread waited */
+		return log->fail_rc ? log->fail_rc : SL_EPOISONED;
 	/* Roll first: it may wait, and so let other appenders in; the pin
 	 * keeps the right meanwhile. */
 	log->pins++;
@@ -1607,8 +1642,9 @@ static void remove_leftovers(struct sl_log *log)
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
 		bool pack = l > 9 && strcmp(de->d_name + l - 9, ".seg.pack") == 0;
-		bool idx = l > 8 && strcmp(de->d_name + l - 8, ".idx.tmp") == 0;
-		bool seg = l > 8 && strcmp(de->d_name + l - 8, ".seg.tmp") == 0;
+		bool idx = strstr(de->d_name, SL_IDX_SUFFIX ".tmp") != NULL;
+		bool seg = (l > 8 && strcmp(de->d_name + l - 8, ".seg.tmp") == 0) ||
+			   strcmp(de->d_name, SL_TAIL_NAME ".tmp") == 0;
 		if (!pack && !idx && !seg)
 			continue;
 		/* A packer of another process may be writing a segment's
