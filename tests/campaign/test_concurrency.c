@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -176,11 +177,19 @@ static void writer_loop(const char *log, int k, int gen, int ack_fd, uint64_t se
 	}
 }
 
+/* In a child that loops until killed: killed with its parent, too, so that
+ * a failed assertion in the parent leaves no writer running for good. */
+static void die_with_parent(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static pid_t start_writer(const char *log, int k, int gen, const char *acks)
 {
 	pid_t p = fork();
 	cr_assert_geq(p, 0);
 	if (p == 0) {
+		die_with_parent();
 		int fd = open(acks, O_WRONLY | O_APPEND | O_CREAT, 0644);
 		if (fd < 0)
 			_exit(5);
@@ -360,8 +369,10 @@ Test(campaign_concurrency, rebuilds_beside_projectors_and_writers_keep_the_views
 	for (int k = 0; k < PROJECTORS; k++) {
 		kid[WRITERS + k] = fork();
 		cr_assert_geq(kid[WRITERS + k], 0);
-		if (kid[WRITERS + k] == 0)
+		if (kid[WRITERS + k] == 0) {
+			die_with_parent();
 			_exit(project_loop(log, db, done));
+		}
 	}
 	for (int i = 0; i < REBUILDS; i++) {
 		struct sl_proj_stats pst;
@@ -433,6 +444,7 @@ Test(campaign_concurrency, readers_on_tiny_segments_beside_a_writer_see_no_false
 	pid_t w = fork();
 	cr_assert_geq(w, 0);
 	if (w == 0) {
+		die_with_parent();
 		if (sl_log_open(&l, log, &o, NULL, NULL, 0) != SL_OK)
 			_exit(2);
 		Statelog__PidSet b = STATELOG__PID_SET__INIT;
@@ -442,7 +454,13 @@ Test(campaign_concurrency, readers_on_tiny_segments_beside_a_writer_see_no_false
 		ev.body_case = STATELOG__EVENT__BODY_PID_SET;
 		ev.pid_set = &b;
 		sl_event *p = &ev;
+		/* 20,000 events at most, so that each round of the readers is
+		 * bounded (also under sanitizers); then it only waits. */
 		for (int64_t i = 1;; i++) {
+			if (i > 20000) {
+				sleep_ms(1000);
+				continue;
+			}
 			b.pid = i;
 			ev.has_seq = ev.has_time_us = 0;
 			if (sl_log_append(l, &p, 1, NULL) != SL_OK)
@@ -460,7 +478,7 @@ Test(campaign_concurrency, readers_on_tiny_segments_beside_a_writer_see_no_false
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int round = 0;; round++) {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (round >= 150 && t1.tv_sec - t0.tv_sec >= 3)
+		if ((round >= 50 && t1.tv_sec - t0.tv_sec >= 3) || t1.tv_sec - t0.tv_sec >= 30)
 			break;
 		struct sl_verify_report v;
 		int rc = sl_log_verify(log, NULL, &v, NULL, NULL, err, sizeof err);
@@ -483,7 +501,7 @@ Test(campaign_concurrency, readers_on_tiny_segments_beside_a_writer_see_no_false
 	int st;
 	waitpid(w, &st, 0);
 	cr_assert(WIFSIGNALED(st), "the writer ran throughout: status %d", st);
-	cr_assert_gt(most, 500, "the log grew meanwhile (%" PRIu64 " events)", most);
+	cr_assert_gt(most, 200, "the log grew meanwhile (%" PRIu64 " events)", most);
 	cr_log_info("%d verify and read rounds beside a writer of 4 KiB segments, up to %" PRIu64
 		    " events: no false damage", reads, most);
 	free(log);
