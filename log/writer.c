@@ -1276,6 +1276,18 @@ static void *keeper_main(void *arg)
 	return NULL;
 }
 
+/* Rolls while the segment is full, the right pinned meanwhile (a roll's
+ * flush must not give it back).  mu and the right held. */
+static int roll_while_full(struct sl_log *log)
+{
+	int rc = SL_OK;
+	log->pins++;
+	while (rc == SL_OK && segment_full(log))
+		rc = roll(log);
+	log->pins--;
+	return rc;
+}
+
 /* Appends the commit's raw record to the pending buffer.  Called with mu held. */
 static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 			 struct sl_commit_info *info, uint64_t *ticket)
@@ -1291,13 +1303,8 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 		return rc;
 	if (log->poisoned)  /* a leader failed while this thread waited */
 		return log->fail_rc ? log->fail_rc : SL_EPOISONED;
-	/* Roll first: it may wait, and so let other appenders in; the pin
-	 * keeps the right meanwhile. */
-	log->pins++;
-	while (rc == SL_OK && segment_full(log))
-		rc = roll(log);
-	log->pins--;
-	if (rc)
+	/* Roll first: it may wait, and so let other appenders in. */
+	if ((rc = roll_while_full(log)))
 		return rc;
 	if (n > log->times_cap) {
 		int64_t *t = realloc(log->times, n * sizeof(*t));
@@ -1509,13 +1516,7 @@ int sl_log_append_gap(sl_log *log, uint64_t count)
 		rc = SL_EINVAL;
 		goto out;
 	}
-	if ((rc = take_right(log)))
-		goto out;
-	log->pins++;
-	while (rc == SL_OK && segment_full(log))
-		rc = roll(log);
-	log->pins--;
-	if (rc)
+	if ((rc = take_right(log)) || (rc = roll_while_full(log)))
 		goto out;
 	struct sl_rec_header h = {
 		.kind = SL_REC_GAP, .first_seq = log->next_seq, .n_commits = 1,

@@ -130,6 +130,19 @@ Test(campaign_concurrency, two_writers_racing_to_create_one_log_both_write)
 
 /* ---- several writers, killed at random ------------------------------------ */
 
+/* Saves the job every writer works on ("shared", 5 sheets) and closes be. */
+static void save_shared_job(sl_backend *be)
+{
+	struct sl_job_state st;
+	sl_state_init(&st);
+	st.presence = SL_JOB_LIVE;
+	st.id = (char *)"shared";
+	st.name = (char *)"shared";
+	st.total_sheets = 5;
+	cr_assert_eq(sl_backend_save(be, &st), SL_OK, "%s", sl_backend_errmsg(be));
+	cr_assert_eq(sl_backend_close(be), SL_OK);
+}
+
 /* A writer process: through the backend, creates jobs of its own and records
  * executions on a job every writer shares, forever (until killed).  After
  * each call returns (durability always: on disk), writes "<seq> <job>" to
@@ -211,14 +224,7 @@ static void writers_killed(int writers, int kills)
 	sl_backend *be = NULL;
 	cr_assert_eq(open_be(&be, log, true, false, SL_DURABLE_ALWAYS, err, sizeof err), SL_OK, "%s",
 		     err);
-	struct sl_job_state st;
-	sl_state_init(&st);
-	st.presence = SL_JOB_LIVE;
-	st.id = (char *)"shared";
-	st.name = (char *)"shared";
-	st.total_sheets = 5;
-	cr_assert_eq(sl_backend_save(be, &st), SL_OK, "%s", sl_backend_errmsg(be));
-	cr_assert_eq(sl_backend_close(be), SL_OK);
+	save_shared_job(be);
 
 	pid_t *kid = calloc((size_t)writers, sizeof *kid);
 	int gen = 0;
@@ -354,14 +360,7 @@ Test(campaign_concurrency, rebuilds_beside_projectors_and_writers_keep_the_views
 	sl_backend *be = NULL;
 	cr_assert_eq(open_be(&be, log, true, false, SL_DURABLE_NONE, err, sizeof err), SL_OK, "%s",
 		     err);
-	struct sl_job_state st;
-	sl_state_init(&st);
-	st.presence = SL_JOB_LIVE;
-	st.id = (char *)"shared";
-	st.name = (char *)"shared";
-	st.total_sheets = 5;
-	cr_assert_eq(sl_backend_save(be, &st), SL_OK, "%s", sl_backend_errmsg(be));
-	cr_assert_eq(sl_backend_close(be), SL_OK);
+	save_shared_job(be);
 	enum { WRITERS = 2, PROJECTORS = 6, REBUILDS = 30 };
 	pid_t kid[WRITERS + PROJECTORS];
 	for (int k = 0; k < WRITERS; k++)
