@@ -290,9 +290,50 @@ int cli_usage(const char *help)
 	return SL_EXIT_USAGE;
 }
 
+bool cli_parse_seq(const char *s, uint64_t *out)
+{
+	if (s && *s == '#')
+		s++;
+	uint64_t v;
+	if (!cli_parse_u64(s, &v) || v == 0)
+		return false;
+	*out = v;
+	return true;
+}
+
 bool cli_parse_time(const char *s, int64_t *out)
 {
+	/* A bare number could mean a sequence number or a count of
+	 * microseconds: neither is taken for a time (the library's parser,
+	 * for programs, reads microseconds). */
+	if (!s || !*s || s[strspn(s, "0123456789")] == 0 || *s == '#')
+		return false;
 	return sl_time_parse_relative(out, s, sl_time_now_us()) == SL_OK;
+}
+
+void cli_bad_time(const char *cmd, const char *opt, const char *arg)
+{
+	if (*arg && arg[strspn(arg, "#0123456789")] == 0)
+		cli_err(cmd, "--%s %s: a bare number is not a time (it could be a sequence "
+			"number); give now, an ISO-8601 time, a date, or -2h, -1w, -1h30m", opt, arg);
+	else
+		cli_err(cmd, "--%s: '%s' is not a time; give now, an ISO-8601 time "
+			"(2026-11-26T02:49:38Z; without a zone: local time), a date (2026-11-26), "
+			"or -90s, -15m, -2h, -3d, -1w, -1h30m", opt, arg);
+}
+
+int cli_print_json(const char *cmd, json_t *v)
+{
+	char *s = v ? sl_json_dumps(v) : NULL;
+	json_decref(v);
+	if (!s) {
+		cli_err(cmd, "cannot write the JSON output (out of memory, or text that is not "
+			"UTF-8)");
+		return SL_EXIT_FAIL;
+	}
+	puts(s);
+	free(s);
+	return SL_EXIT_OK;
 }
 
 static double last_progress;

@@ -4,6 +4,7 @@
 #define SL_CLI_H
 
 #include <signal.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,8 +82,20 @@ int cli_open_views(const char *cmd, const char *log, const char *db, struct sl_p
 bool cli_parse_u64(const char *s, uint64_t *out);
 bool cli_parse_i64(const char *s, int64_t *out);
 
-/* A time given as ISO-8601, a relative form (-2h) or microseconds. */
+/* A sequence number: N or #N, at least 1. */
+bool cli_parse_seq(const char *s, uint64_t *out);
+
+/* A time as a person gives it (statelog(1), TIMES): now, ISO-8601 with or
+ * without a zone (without: local time), a date (its local midnight), or
+ * relative (-90s, -15m, -2h, -3d, -1w, -1h30m).  A bare number is refused:
+ * it could be a sequence number (written #N or --seq N). */
 bool cli_parse_time(const char *s, int64_t *out);
+/* Says why arg, given to --opt, is not a time (as `cmd`). */
+void cli_bad_time(const char *cmd, const char *opt, const char *arg);
+
+/* Prints v (consumed) as one line of JSON on stdout; SL_EXIT_OK, or
+ * SL_EXIT_FAIL with the error printed as `cmd` when it cannot be made. */
+int cli_print_json(const char *cmd, json_t *v);
 
 /* Progress on a terminal (stderr is a tty), silent otherwise; at most a few
  * updates a second.  cli_progress_done() clears the line. */

@@ -14,23 +14,27 @@
 
 static const char at_help[] =
 	"usage: statelog at (--seq N | --time TIME) --out FILE [--no-snapshots]\n"
-	"                   [--log DIR] [--db PATH]\n\n"
+	"                   [--log DIR] [--db PATH] [--json | --quiet]\n\n"
 	"Writes FILE: the whole database of the views (jobs, sheets,\n"
 	"execution_history, statelog's bookkeeping) as it was after event N, or\n"
 	"after the last event at or before TIME, row for row what the live views\n"
 	"held then.  FILE is written beside as FILE.tmp and renamed when complete, and\n"
 	"marked as of its point: the reading commands (--db FILE) read it as it is,\n"
 	"`project` leaves it there, and a writer refuses it.\n"
-	"  --seq N          a sequence number, 1 to the log's last\n"
+	"  --seq N          a sequence number, 1 to the log's last (N or '#N')\n"
 	"  --time TIME      ISO-8601 (2026-11-26T02:49:38Z; without a zone: local time),\n"
 	"                   a date (its midnight, local), now, or relative: -90s, -15m,\n"
 	"                   -2h, -3d, -1w, -1h30m\n"
 	"  --out FILE       the database to write (replaced if it exists)\n"
 	"  --no-snapshots   replay the log from its start instead of starting from\n"
 	"                   the nearest snapshot (the same result, slower)\n"
+	"  --json           {\"out\", \"seq\", \"snapshot_seq\" (or null),\n"
+	"                   \"events_replayed\"} instead of the line said\n"
+	"  --quiet          print nothing but errors\n"
 	"Snapshots found damaged or taken from another log are discarded and said\n"
-	"so on standard error; the result does not depend on them.  Exits 2 for a\n"
-	"sequence number past the end or a time before the log began.\n";
+	"so on standard error; the result does not depend on them.\n"
+	"Exit codes: 0 written; 1 failure; 2 usage, a sequence number past the end or\n"
+	"a time before the log began; 3 damage; 4 no such log.\n";
 
 int cmd_at(int argc, char **argv)
 {
@@ -41,21 +45,30 @@ int cmd_at(int argc, char **argv)
 		{ "no-snapshots", no_argument, NULL, 'N' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "db", required_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *log = NULL, *db = NULL, *out = NULL;
 	uint64_t seq = 0;
 	int64_t time_us = 0;
-	bool has_seq = false, has_time = false;
+	bool has_seq = false, has_time = false, json = false, quiet = false;
 	unsigned flags = 0;
 	int c, idx = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", opts, &idx)) != -1) {
 		bool ok = true;
 		switch (c) {
-		case 's': has_seq = ok = cli_parse_u64(optarg, &seq); break;
-		case 't': has_time = ok = cli_parse_time(optarg, &time_us); break;
+		case 'j': json = true; break;
+		case 'q': quiet = true; break;
+		case 's': has_seq = ok = cli_parse_seq(optarg, &seq); break;
+		case 't':
+			if (!(has_time = cli_parse_time(optarg, &time_us))) {
+				cli_bad_time("at", "time", optarg);
+				return SL_EXIT_USAGE;
+			}
+			break;
 		case 'o': out = optarg; break;
 		case 'N': flags |= SL_TT_NO_SNAPSHOTS; break;
 		case 'l': log = optarg; break;
@@ -94,6 +107,15 @@ int cmd_at(int argc, char **argv)
 			"discarded, first: %s", rep.damaged, rep.foreign, rep.note);
 	if (rc != SL_OK) {
 		ex = cli_fail("at", rc, sl_proj_errmsg(p));
+	} else if (json) {
+		json_t *j = json_pack("{s:s, s:I, s:I}", "out", out, "seq", (json_int_t)seq,
+				      "events_replayed", (json_int_t)rep.events_replayed);
+		if (j)
+			json_object_set_new(j, "snapshot_seq", rep.snapshot_seq
+					    ? json_integer((json_int_t)rep.snapshot_seq) : json_null());
+		ex = cli_print_json("at", j);
+	} else if (quiet) {
+		/* nothing */
 	} else if (rep.snapshot_seq) {
 		printf("%s: the views as of seq %" PRIu64 ", from the snapshot at seq %" PRIu64
 		       " and %" PRIu64 " events replayed\n", out, seq, rep.snapshot_seq,

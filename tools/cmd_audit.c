@@ -41,15 +41,15 @@ static const char audit_help[] =
 	"                  job_id, life, type, sheet, refused, story, body, changes,\n"
 	"                  restamped (see statelog(1))\n"
 	"  --sheet N       only the events about sheet N\n"
-	"  --from SEQ      only events from sequence number SEQ on\n"
+	"  --from SEQ      only events from sequence number SEQ on (N or '#N')\n"
 	"  --to SEQ        only events up to SEQ\n"
-	"  --since TIME    only events at or after TIME (ISO-8601, or -2h, -3d, ...)\n"
+	"  --since TIME    only events at or after TIME (now, ISO-8601 with or without\n"
+	"                  a zone (without: local time), a date, -2h, -1w, -1h30m, ...)\n"
 	"  --until TIME    only events at or before TIME\n"
 	"The filters choose what is shown: before-values always come from all the\n"
 	"job's earlier events.\n"
-	"Exits 0 on success, 1 on a failure (I/O, the database), 2 on bad arguments,\n"
-	"3 on damage found in the log, 4 when the log has no such job or the job\n"
-	"never had sheet N.\n";
+	"Exit codes: 0 shown; 1 failure (I/O, the database); 2 usage; 3 damage found\n"
+	"in the log; 4 no such job, a sheet the job never had, or no such log.\n";
 
 /* Longest text value shown in the table (the JSON has them whole). */
 #define SHOW_MAX 60
@@ -499,10 +499,16 @@ int cmd_audit(int argc, char **argv)
 		bool ok = true;
 		switch (c) {
 		case 's': ok = cli_parse_i64(optarg, &f.sheet) && f.sheet >= 1; break;
-		case 'f': ok = cli_parse_u64(optarg, &f.from_seq) && f.from_seq >= 1; break;
-		case 't': ok = cli_parse_u64(optarg, &f.to_seq) && f.to_seq >= 1; break;
-		case 'S': f.has_since = ok = cli_parse_time(optarg, &f.since_us); break;
-		case 'U': f.has_until = ok = cli_parse_time(optarg, &f.until_us); break;
+		case 'f': ok = cli_parse_seq(optarg, &f.from_seq); break;
+		case 't': ok = cli_parse_seq(optarg, &f.to_seq); break;
+		case 'S':
+		case 'U':
+			if (!cli_parse_time(optarg, c == 'S' ? &f.since_us : &f.until_us)) {
+				cli_bad_time("audit", opts[idx].name, optarg);
+				return SL_EXIT_USAGE;
+			}
+			*(c == 'S' ? &f.has_since : &f.has_until) = true;
+			break;
 		case 'j': json = true; break;
 		case 'F': full = true; break;
 		case 'l': log = optarg; break;

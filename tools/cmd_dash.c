@@ -76,22 +76,6 @@ static int dash_fail(const char *cmd, sl_backend *be, int rc)
 	return cli_fail(cmd, rc, m);
 }
 
-/* ---- JSON output --------------------------------------------------------- */
-
-/* Prints v as json.dumps() would, and a newline; takes v over. */
-static int print_json(const char *cmd, json_t *v)
-{
-	char *s = v ? sl_json_dumps(v) : NULL;
-	json_decref(v);
-	if (!s) {
-		cli_err(cmd, "out of memory");
-		return SL_EXIT_FAIL;
-	}
-	puts(s);
-	free(s);
-	return SL_EXIT_OK;
-}
-
 static const char *fmt_time(bool has, int64_t us, char buf[SL_TIME_BUFSZ])
 {
 	if (!has || sl_time_format(us, buf, SL_TIME_BUFSZ) != SL_OK)
@@ -103,6 +87,9 @@ static const char *fmt_time(bool has, int64_t us, char buf[SL_TIME_BUFSZ])
  * handled by `own`, which returns false on a bad value).  Returns -1 to go
  * on, else the exit code. */
 typedef bool (*own_opt_fn)(int c, const char *arg, void *ctx);
+
+/* Set by an option's parser that printed why it refused a value. */
+static bool opt_said;
 
 static int parse_opts(const char *cmd, int argc, char **argv, const char *help,
 		      const struct option *extra, size_t n_extra, own_opt_fn own, void *ctx,
@@ -129,8 +116,10 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *help,
 		case 'h': fputs(help, stdout); return SL_EXIT_OK;
 		case '?': return cli_usage(help);
 		default:
+			opt_said = false;
 			if (!own(ch, optarg, ctx)) {
-				cli_err(cmd, "--%s: bad value '%s'", opts[idx].name, optarg);
+				if (!opt_said)
+					cli_err(cmd, "--%s: bad value '%s'", opts[idx].name, optarg);
 				return SL_EXIT_USAGE;
 			}
 		}
@@ -150,7 +139,10 @@ static const char jobs_help[] =
 	"  --limit N        at most N jobs (default 50; 0: all); the table ends with\n"
 	"                   how many more match\n"
 	"  --json           one JSON list of the original's dicts\n"
-	"The database is --db, else the log directory with .log replaced by .db.\n";
+	"The database is --db, else the log directory with .log replaced by .db.\n"
+	"TIME: now, ISO-8601 with or without a zone (without: local time), a date\n"
+	"(its local midnight), or relative: -90s, -15m, -2h, -3d, -1w, -1h30m.\n"
+	"Exit codes: 0 listed; 1 failure; 2 usage; 3 damage; 4 no such log.\n";
 
 struct jobs_opts {
 	struct sl_job_query q;
@@ -162,7 +154,13 @@ static bool jobs_opt(int c, const char *arg, void *ctx)
 	struct jobs_opts *o = ctx;
 	switch (c) {
 	case 's': o->q.status = arg; return true;
-	case 'S': o->q.has_since = true; return cli_parse_time(arg, &o->q.since_us);
+	case 'S':
+		o->q.has_since = true;
+		if (cli_parse_time(arg, &o->q.since_us))
+			return true;
+		cli_bad_time("jobs", "since", arg);
+		opt_said = true;
+		return false;
 	case 'n':
 		o->limit_given = true;
 		return cli_parse_i64(arg, &o->q.limit) && o->q.limit >= 0;
@@ -227,7 +225,7 @@ int cmd_jobs(int argc, char **argv)
 			json_object_set_new(d, "error_message", sl_jv_text(r->error_message));
 			json_array_append_new(list, d);
 		}
-		ex = print_json("jobs", list);
+		ex = cli_print_json("jobs", list);
 		goto out;
 	}
 	char t[SL_TIME_BUFSZ];
@@ -252,17 +250,21 @@ out:
 /* ---- show ---------------------------------------------------------------- */
 
 static const char show_help[] =
-	"usage: statelog show JOB [--at SEQ|TIME] [--json] [--log DIR] [--db PATH]\n\n"
+	"usage: statelog show JOB [--at TIME|#N | --seq N] [--json] [--log DIR] [--db PATH]\n\n"
 	"Prints the whole state of one job and its sheets (the original's load()).\n"
-	"  --at SEQ|TIME  the state as it was after event SEQ, or after the last\n"
-	"                 event at or before TIME (ISO-8601, or -90s, -15m, -2h, -3d);\n"
-	"                 a plain number is a sequence number\n"
+	"  --at TIME|#N   the state as it was after the last event at or before TIME\n"
+	"                 (now, ISO-8601 with or without a zone (without: local\n"
+	"                 time), a date, or -90s, -15m, -2h, -3d, -1w, -1h30m), or\n"
+	"                 after event N when written '#N' (quoted: # starts a shell\n"
+	"                 comment); a bare number is refused as ambiguous\n"
+	"  --seq N        the same as --at '#N'\n"
 	"  --json         the state as one JSON object, the original CheckpointState's\n"
 	"                 fields (sheets keyed by number, JSON columns parsed)\n"
-	"Exits 4 when there is no such job (or it did not exist then), 2 for a\n"
-	"sequence number past the end or a time before the log began.\n";
+	"Exit codes: 0 shown; 1 failure; 2 usage, a sequence number past the end or a\n"
+	"time before the log began; 3 damage; 4 no such job (or it did not exist\n"
+	"then), or no such log.\n";
 
-/* show --at: a sequence number (digits only) or a time. */
+/* show --at: a time or #N; --seq N. */
 struct show_opts {
 	bool at;
 	bool at_time;
@@ -273,11 +275,28 @@ struct show_opts {
 static bool show_opt(int c, const char *arg, void *ctx)
 {
 	struct show_opts *o = ctx;
-	if (c != 'a')
+	if (c != 'a' && c != 'q')
 		return false;
+	if (o->at) {
+		cli_err("show", "--at and --seq: give one point");
+		opt_said = true;
+		return false;
+	}
 	o->at = true;
-	o->at_time = arg[strspn(arg, "0123456789")] != 0;
-	return o->at_time ? cli_parse_time(arg, &o->time_us) : cli_parse_u64(arg, &o->seq);
+	o->at_time = c == 'a' && arg[0] != '#';
+	if (o->at_time && *arg && arg[strspn(arg, "0123456789")] == 0) {
+		cli_err("show", "--at %s: a bare number could be a sequence number or a time; "
+			"write --seq %s (or --at '#%s') for event %s", arg, arg, arg, arg);
+		opt_said = true;
+		return false;
+	}
+	if (!o->at_time)
+		return cli_parse_seq(arg, &o->seq);
+	if (cli_parse_time(arg, &o->time_us))
+		return true;
+	cli_bad_time("show", "at", arg);
+	opt_said = true;
+	return false;
 }
 
 static bool no_opt(int c, const char *arg, void *ctx)
@@ -346,10 +365,11 @@ int cmd_show(int argc, char **argv)
 {
 	static const struct option extra[] = {
 		{ "at", required_argument, NULL, 'a' },
+		{ "seq", required_argument, NULL, 'q' },
 	};
 	struct show_opts so = { 0 };
 	struct dash_common c;
-	int ex = parse_opts("show", argc, argv, show_help, extra, 1, show_opt, &so, &c);
+	int ex = parse_opts("show", argc, argv, show_help, extra, 2, show_opt, &so, &c);
 	if (ex >= 0)
 		return ex;
 	const char *job = job_arg("show", argc, argv);
@@ -395,7 +415,8 @@ static const char history_help[] =
 	"  --sheet N   only the attempts of sheet N\n"
 	"  --limit N   at most N records (default 100)\n"
 	"  --json      one JSON list of the original's dicts (prompt and output in full)\n"
-	"Exits 4 when there is no such job, 2 for a sheet outside 1..total_sheets.\n";
+	"Exit codes: 0 shown; 1 failure; 2 usage; 3 damage; 4 no such job, a sheet\n"
+	"the job never had, or no such log.\n";
 
 struct history_opts {
 	int64_t sheet;
@@ -457,6 +478,14 @@ int cmd_history(int argc, char **argv)
 		ex = dash_fail("history", be, rc);
 		goto out;
 	}
+	/* As audit: a sheet the job never had is not found (records of a
+	 * sheet above a lowered total_sheets are still shown). */
+	if (o.sheet > stats.total_sheets && n == 0) {
+		cli_err("history", "job '%s' has no sheet %" PRId64 " (its sheets: 1..%" PRId64 ")",
+			job, o.sheet, stats.total_sheets);
+		ex = SL_EXIT_NOTFOUND;
+		goto out;
+	}
 	if (c.json) {
 		json_t *list = json_array();
 		for (size_t i = 0; list && i < n; i++) {
@@ -474,7 +503,7 @@ int cmd_history(int argc, char **argv)
 			json_object_set_new(d, "executed_at", sl_jv_time(true, r->executed_at_us));
 			json_array_append_new(list, d);
 		}
-		ex = print_json("history", list);
+		ex = cli_print_json("history", list);
 		goto out;
 	}
 	char t[SL_TIME_BUFSZ];
@@ -507,7 +536,8 @@ static const char stats_help[] =
 	"completed sheets, success rate, retries, executions, their average\n"
 	"duration and how many exited 0.\n"
 	"  --json   the original's dict\n"
-	"Exits 4 when there is no such job.\n";
+	"Exit codes: 0 shown; 1 failure; 2 usage; 3 damage; 4 no such job, or no such\n"
+	"log.\n";
 
 int cmd_stats(int argc, char **argv)
 {
@@ -543,7 +573,7 @@ int cmd_stats(int argc, char **argv)
 				    sl_jv_real(s.has_avg_duration_seconds, s.avg_duration_seconds));
 		json_object_set_new(d, "successful_executions",
 				    sl_jv_int(s.has_successful_executions, s.successful_executions));
-		ex = print_json("stats", d);
+		ex = cli_print_json("stats", d);
 		goto out;
 	}
 	printf("total_sheets           %" PRId64 "\n", s.total_sheets);

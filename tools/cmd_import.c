@@ -12,8 +12,9 @@
 #include "timefmt.h"
 
 static const char import_help[] =
-	"usage: statelog import [--log DIR] [--db PATH] --from-db FILE\n"
-	"       statelog import [--log DIR] [--db PATH] --from-json DIR|FILE [FILE...]\n\n"
+	"usage: statelog import [--log DIR] [--db PATH] [--json | --quiet] --from-db FILE\n"
+	"       statelog import [--log DIR] [--db PATH] [--json | --quiet]\n"
+	"                       --from-json DIR|FILE [FILE...]\n\n"
 	"Bootstraps a new log from what the original Python backend left behind: its\n"
 	"SQLite database (schema versions 1 to 4, told apart by schema_version and by\n"
 	"the columns present), or its JSON state files (one job per file; a directory\n"
@@ -32,10 +33,13 @@ static const char import_help[] =
 	"  --log DIR         the new log (else $STATELOG_LOG, else ./statelog.log)\n"
 	"  --db PATH         the new database (default: DIR with .log replaced by .db)\n"
 	"  --from-db FILE    the original's SQLite database (opened read-only)\n"
-	"  --from-json PATH  state files: a file or a directory; more may follow\n\n"
-	"Exit status: 0 imported and checked; 2 usage, a target that exists, or a file\n"
-	"that is not the original's; 3 a damaged source row or a projection that\n"
-	"differs from the source; 4 no such source; 1 any other failure.\n";
+	"  --from-json PATH  state files: a file or a directory; more may follow\n"
+	"  --json            what was imported as one JSON object (the counts, the\n"
+	"                    times, \"note\", \"fixes\" and \"fixes_note\")\n"
+	"  --quiet           print nothing but errors\n\n"
+	"Exit codes: 0 imported and checked; 1 failure; 2 usage, a target that\n"
+	"exists, or a file that is not the original's; 3 a damaged source row or a\n"
+	"projection that differs from the source; 4 no such source.\n";
 
 static void progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
 {
@@ -58,6 +62,8 @@ int cmd_import(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "from-db", required_argument, NULL, 'D' },
 		{ "from-json", required_argument, NULL, 'J' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -66,13 +72,16 @@ int cmd_import(int argc, char **argv)
 	size_t n_json = 0;
 	sl_import *imp = NULL;
 	int code = SL_EXIT_USAGE, c, rc;
+	bool as_json = false, quiet = false;
 	if (!json) {
 		cli_err("import", "out of memory");
 		return SL_EXIT_FAIL;
 	}
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:qh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'j': as_json = true; break;
+		case 'q': quiet = true; break;
 		case 'l': logopt = optarg; break;
 		case 'd': dbopt = optarg; break;
 		case 'D':
@@ -139,6 +148,30 @@ int cmd_import(int argc, char **argv)
 		sl_time_format(r.first_time_us, t0, sizeof t0);
 		sl_time_format(r.last_time_us, t1, sizeof t1);
 	}
+	code = SL_EXIT_OK;
+	if (as_json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "log", dir,
+				      "db", db, "log_id", r.log_id, "jobs", (json_int_t)r.jobs,
+				      "sheets", (json_int_t)r.sheets,
+				      "executions", (json_int_t)r.executions,
+				      "events", (json_int_t)r.events, "commits", (json_int_t)r.commits,
+				      "rows_compared", (json_int_t)r.rows_compared,
+				      "fixes", (json_int_t)r.fixes);
+		if (j) {
+			json_object_set_new(j, "source", json_string(from_db ? from_db : json[0]));
+			json_object_set_new(j, "source_version", from_db ? json_integer(r.source_version)
+									 : json_null());
+			json_object_set_new(j, "first_time", r.events ? json_string(t0) : json_null());
+			json_object_set_new(j, "last_time", r.events ? json_string(t1) : json_null());
+			json_object_set_new(j, "note", r.note[0] ? json_string(r.note) : json_null());
+			json_object_set_new(j, "fixes_note", r.fixes ? json_string(r.fixes_note)
+								     : json_null());
+		}
+		code = cli_print_json("import", j);
+		goto done;
+	}
+	if (quiet)
+		goto done;
 	if (from_db)
 		printf("read %s: schema version %d\n", from_db, r.source_version);
 	else
@@ -154,7 +187,6 @@ int cmd_import(int argc, char **argv)
 		printf("  %" PRIu64 " value(s) read back as the original's load() returns them "
 		       "(its load-time invariants): %s%s\n", r.fixes, r.fixes_note,
 		       r.fixes > 3 ? "; ..." : "");
-	code = SL_EXIT_OK;
 done:
 	sl_import_free(imp);
 	free(json);

@@ -51,21 +51,33 @@ static void print_recovery(const char *cmd, const struct sl_recovery_report *rep
 			rep->indexes_rebuilt);
 }
 
-/* Parses the arguments of a command whose only option is --log: returns -1
- * to go on (*logopt set), or the exit code (help printed, or a usage error). */
+/* --json and --quiet of a command that says what it did. */
+struct out_opts {
+	bool json;
+	bool quiet;
+};
+
+/* Parses the arguments of a command whose options are --log, --json and
+ * --quiet: returns -1 to go on (*logopt, *out set), or the exit code (help
+ * printed, or a usage error). */
 static int parse_log_only(int argc, char **argv, const char *cmd, const char *help,
-			  const char **logopt)
+			  const char **logopt, struct out_opts *out)
 {
 	static const struct option opts[] = {
 		{ "log", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
+	*out = (struct out_opts){ 0 };
+	while ((c = getopt_long(argc, argv, "l:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': *logopt = optarg; break;
+		case 'j': out->json = true; break;
+		case 'q': out->quiet = true; break;
 		case 'h': fputs(help, stdout); return SL_EXIT_OK;
 		default: return cli_usage(help);
 		}
@@ -80,14 +92,17 @@ static int parse_log_only(int argc, char **argv, const char *cmd, const char *he
 /* ---- init ---- */
 
 static const char init_help[] =
-	"usage: statelog init [--log DIR]\n\n"
-	"Creates a new, empty log in DIR (made if missing).  Fails when DIR already\n"
-	"holds a log.\n";
+	"usage: statelog init [--log DIR] [--json | --quiet]\n\n"
+	"Creates a new, empty log in DIR (made if missing) and prints its id.\n"
+	"  --json    {\"log\": DIR, \"log_id\": ID} instead\n"
+	"  --quiet   print nothing but errors\n"
+	"Exit codes: 0 created; 1 failure; 2 usage, or DIR already holds a log.\n";
 
 int cmd_init(int argc, char **argv)
 {
 	const char *logopt = NULL;
-	int ex = parse_log_only(argc, argv, "init", init_help, &logopt);
+	struct out_opts out;
+	int ex = parse_log_only(argc, argv, "init", init_help, &logopt, &out);
 	if (ex >= 0)
 		return ex;
 	const char *dir = cli_log_dir(logopt);
@@ -115,7 +130,10 @@ int cmd_init(int argc, char **argv)
 		cli_err("init", "%s: %s", dir, sl_strerror(rc));
 		return cli_exit_for(rc);
 	}
-	printf("created log %s in %s\n", hex, dir);
+	if (out.json)
+		return cli_print_json("init", json_pack("{s:s, s:s}", "log", dir, "log_id", hex));
+	if (!out.quiet)
+		printf("created log %s in %s\n", hex, dir);
 	return SL_EXIT_OK;
 }
 
@@ -123,7 +141,7 @@ int cmd_init(int argc, char **argv)
 
 static const char append_help[] =
 	"usage: statelog append [--log DIR] [--db PATH] [--durability always|interval|none]\n"
-	"                       [--batch N] [--busy-timeout MS]\n\n"
+	"                       [--batch N] [--busy-timeout MS] [--json | --quiet]\n\n"
 	"Reads events as JSON lines on standard input, one object per line:\n"
 	"  {\"job_id\": \"j1\", \"type\": \"sheet_started\", \"body\": {\"sheet_num\": 1}}\n"
 	"optionally with \"time\" (ISO-8601) or \"time_us\" (at most a day ahead of the\n"
@@ -133,7 +151,8 @@ static const char append_help[] =
 	"state, as the events before it in the input leave it; a refused event is named\n"
 	"with the rules' reason, and then nothing of the input is appended.  The whole\n"
 	"input is one commit (all or nothing) unless --batch N splits it into commits of\n"
-	"N events.  Blank lines are skipped.  Prints the sequence numbers given.\n"
+	"N events.  Blank lines are skipped.  Prints the sequence numbers given\n"
+	"(--json: {\"appended\": N, \"first_seq\": A, \"last_seq\": B}; --quiet: nothing).\n"
 	"--db: the views database the jobs' states are read from (default: beside the\n"
 	"log, DIR with .log replaced by .db).\n"
 	"Other processes may write the log at the same time (a daemon, other commands):\n"
@@ -152,19 +171,24 @@ int cmd_append(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "db", required_argument, NULL, 'D' },
 		{ "busy-timeout", required_argument, NULL, 'B' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *logopt = NULL, *dbopt = NULL;
+	struct out_opts out = { 0 };
 	struct sl_log_options o;
 	sl_log_options_init(&o);
 	uint64_t batch = 0, busy = 0;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "l:d:b:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:d:b:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': logopt = optarg; break;
 		case 'D': dbopt = optarg; break;
+		case 'j': out.json = true; break;
+		case 'q': out.quiet = true; break;
 		case 'd':
 			if (!parse_durability(optarg, &o.durability)) {
 				cli_err("append", "--durability: expected always, interval or none, not '%s'", optarg);
@@ -291,10 +315,20 @@ int cmd_append(int argc, char **argv)
 	 * that does not exist (exit 4), as everywhere. */
 	if (sl_rules_refused(rc) && rc != SL_ENOTFOUND)
 		rc = SL_EINVAL;
-	if (first)
+	status = cli_exit_for(rc);
+	if (out.json) {
+		/* also after a failure: the commits before it were appended */
+		json_t *j = json_pack("{s:I}", "appended", (json_int_t)(first ? last - first + 1 : 0));
+		if (j && first) {
+			json_object_set_new(j, "first_seq", json_integer((json_int_t)first));
+			json_object_set_new(j, "last_seq", json_integer((json_int_t)last));
+		}
+		if (cli_print_json("append", j) != SL_EXIT_OK && status == SL_EXIT_OK)
+			status = SL_EXIT_FAIL;
+	} else if (first && !out.quiet) {
 		printf("appended %" PRIu64 " event(s): seq %" PRIu64 "-%" PRIu64 "\n", last - first + 1,
 		       first, last);
-	status = cli_exit_for(rc);
+	}
 out:
 	for (size_t i = 0; i < n; i++)
 		sl_event_free(evs[i]);
@@ -310,13 +344,15 @@ static const char dump_help[] =
 	"                     [--since TIME] [--until TIME] [--follow]\n\n"
 	"Prints the log's events in order, one per line: as text, or with --json as\n"
 	"JSON objects (the form `append` reads).  Filters: --job, a sequence range\n"
-	"(inclusive), a time range (ISO-8601 such as 2026-11-26T02:49:38+00:00, local\n"
-	"time without a zone; a date, its midnight; now; a relative time such as -2h,\n"
-	"-15m, -3d, -1w, -1h30m; or microseconds since the epoch;\n"
-	"--since inclusive, --until exclusive).  --follow keeps waiting for new\n"
-	"events (woken by the file system, not by a timer) until SIGINT or SIGTERM,\n"
-	"then exits 0.  Events of a type this build does not know are printed as such;\n"
-	"sequence numbers lost to a repair are printed as a gap.\n";
+	"(inclusive; N or '#N'), a time range (ISO-8601 such as\n"
+	"2026-11-26T02:49:38+00:00, local time without a zone; a date, its midnight;\n"
+	"now; a relative time such as -2h, -15m, -3d, -1w, -1h30m; --since inclusive,\n"
+	"--until exclusive).  --follow keeps waiting for new events (woken by the\n"
+	"file system, not by a timer) until SIGINT or SIGTERM, then exits 0.  Events\n"
+	"of a type this build does not know are printed as such; sequence numbers\n"
+	"lost to a repair are printed as a gap.\n"
+	"Exit codes: 0 printed (--follow: stopped by a signal); 1 failure; 2 usage;\n"
+	"3 damage found (the events before it are printed); 4 no such log.\n";
 
 int cmd_dump(int argc, char **argv)
 {
@@ -347,7 +383,7 @@ int cmd_dump(int argc, char **argv)
 		case 'F': follow = true; break;
 		case 'f':
 		case 't':
-			if (!cli_parse_u64(optarg, c == 'f' ? &from : &to)) {
+			if (!cli_parse_seq(optarg, c == 'f' ? &from : &to)) {
 				cli_err("dump", "--%s: expected a sequence number, not '%s'",
 					c == 'f' ? "from" : "to", optarg);
 				return SL_EXIT_USAGE;
@@ -356,8 +392,7 @@ int cmd_dump(int argc, char **argv)
 		case 's':
 		case 'u':
 			if (!cli_parse_time(optarg, c == 's' ? &since : &until)) {
-				cli_err("dump", "--%s: expected a time (ISO-8601, -2h, or microseconds), not '%s'",
-					c == 's' ? "since" : "until", optarg);
+				cli_bad_time("dump", c == 's' ? "since" : "until", optarg);
 				return SL_EXIT_USAGE;
 			}
 			break;
@@ -462,38 +497,27 @@ int cmd_dump(int argc, char **argv)
 /* ---- compact ---- */
 
 static const char compact_help[] =
-	"usage: statelog compact [--log DIR]\n\n"
+	"usage: statelog compact [--log DIR] [--json | --quiet]\n\n"
 	"Packs every commit the log stores raw now: the sealed segments the background\n"
 	"compactor has not reached yet, and the segment being appended to (a log\n"
 	"smaller than one segment is otherwise never packed).  Commits, sequence\n"
 	"numbers, times and checksums do not change, only how the bytes are stored;\n"
 	"the crash-safety rules of log/FORMAT.md hold throughout (a segment is\n"
 	"replaced by a complete packed copy, never rewritten in place).  Takes the\n"
-	"writer lock.  Prints the bytes of segments before and after.\n\n"
-	"Exit codes: 0 packed, 1 failure, 2 usage, 3 damaged log, 4 no such log,\n"
-	"5 another writer holds the log.\n";
+	"writer lock (waiting for another writer as `append` does).  Prints the\n"
+	"bytes of segments before and after.\n"
+	"  --json    {\"log\": DIR, \"bytes_before\": N, \"bytes_after\": N} instead\n"
+	"  --quiet   print nothing but errors\n"
+	"Exit codes: 0 packed; 1 failure; 2 usage; 3 damaged log; 4 no such log;\n"
+	"5 another writer held the log past the busy timeout.\n";
 
 int cmd_compact(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "log", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *logopt = NULL;
-	int c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': logopt = optarg; break;
-		case 'h': fputs(compact_help, stdout); return SL_EXIT_OK;
-		default: return cli_usage(compact_help);
-		}
-	}
-	if (optind != argc) {
-		cli_err("compact", "unexpected argument '%s'", argv[optind]);
-		return SL_EXIT_USAGE;
-	}
+	struct out_opts out;
+	int ex = parse_log_only(argc, argv, "compact", compact_help, &logopt, &out);
+	if (ex >= 0)
+		return ex;
 	const char *dir = cli_log_dir(logopt);
 	struct sl_log_options o;
 	sl_log_options_init(&o);
@@ -517,46 +541,70 @@ int cmd_compact(int argc, char **argv)
 		rc = crc;
 	}
 	int64_t after = cli_segment_bytes(dir);
-	if (rc == SL_OK)
+	if (rc != SL_OK)
+		return cli_exit_for(rc);
+	if (out.json)
+		return cli_print_json("compact", json_pack("{s:s, s:I, s:I}", "log", dir,
+							   "bytes_before", (json_int_t)before,
+							   "bytes_after", (json_int_t)after));
+	if (!out.quiet)
 		printf("compacted %s: segments %" PRId64 " -> %" PRId64 " bytes\n", dir, before,
 		       after);
-	return cli_exit_for(rc);
+	return SL_EXIT_OK;
 }
 
 /* ---- verify ---- */
 
 static const char verify_help[] =
-	"usage: statelog verify [--log DIR] [--quiet]\n\n"
+	"usage: statelog verify [--log DIR] [--json | --quiet]\n\n"
 	"Reads the whole log: every segment header, commit checksum, chain link,\n"
-	"compressed payload and event.  Exit 0 when sound; otherwise prints the\n"
-	"first damage (segment and byte offset) and exits 3.  A torn last commit\n"
-	"(a writer mid-append, or one that died: its next open cuts it) is reported\n"
-	"but is not damage.  Missing or stale index files are reported.\n";
+	"compressed payload and event, and prints what it holds; on damage, the\n"
+	"first damage (segment and byte offset).  A torn last commit (a writer\n"
+	"mid-append, or one that died: its next open cuts it) is reported but is not\n"
+	"damage.  Missing or stale index files are reported.\n"
+	"  --json    one JSON object: \"sound\", the counts and positions, and\n"
+	"            \"damage\" {\"what\", \"segment\", \"offset\"} when damaged\n"
+	"  --quiet   print only damage\n"
+	"Exit codes: 0 sound; 1 failure (I/O); 2 usage; 3 damage found; 4 no such log.\n";
+
+/* verify --json: the report as one object. */
+static json_t *verify_json(const char *dir, const struct sl_verify_report *v)
+{
+	char a[SL_TIME_BUFSZ], b[SL_TIME_BUFSZ];
+	json_t *o = json_pack("{s:s, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+			      "log", dir, "sound", !v->damaged, "segments", (int)v->segments,
+			      "commits", (json_int_t)v->commits, "events", (json_int_t)v->events,
+			      "first_seq", (json_int_t)v->first_seq,
+			      "last_seq", (json_int_t)v->last_seq,
+			      "event_bytes", (json_int_t)v->raw_bytes,
+			      "stored_bytes", (json_int_t)v->stored_bytes,
+			      "index_bytes", (json_int_t)v->index_bytes,
+			      "unknown_events", (json_int_t)v->unknown_events,
+			      "stale_indexes", (int)v->stale_indexes);
+	if (!o)
+		return NULL;
+	bool times = v->events && sl_time_format(v->first_time_us, a, sizeof a) == SL_OK &&
+		     sl_time_format(v->last_time_us, b, sizeof b) == SL_OK;
+	json_object_set_new(o, "first_time", times ? json_string(a) : json_null());
+	json_object_set_new(o, "last_time", times ? json_string(b) : json_null());
+	json_object_set_new(o, "ratio", json_real(v->stored_bytes ? (double)v->raw_bytes /
+						  (double)v->stored_bytes : 0.0));
+	json_object_set_new(o, "torn_tail", v->torn_tail ? json_integer((json_int_t)v->torn_offset)
+							 : json_null());
+	json_object_set_new(o, "damage", !v->damaged ? json_null() :
+			    json_pack("{s:s, s:s, s:I}", "what", v->damage, "segment",
+				      v->damage_segment, "offset", (json_int_t)v->damage_offset));
+	return o;
+}
 
 int cmd_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "log", required_argument, NULL, 'l' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *logopt = NULL;
-	bool quiet = false;
-	int c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "l:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': logopt = optarg; break;
-		case 'q': quiet = true; break;
-		case 'h': fputs(verify_help, stdout); return SL_EXIT_OK;
-		default: return cli_usage(verify_help);
-		}
-	}
-	if (optind != argc) {
-		cli_err("verify", "unexpected argument '%s'", argv[optind]);
-		return SL_EXIT_USAGE;
-	}
+	struct out_opts out;
+	int ex = parse_log_only(argc, argv, "verify", verify_help, &logopt, &out);
+	if (ex >= 0)
+		return ex;
+	bool quiet = out.quiet;
 	const char *dir = cli_log_dir(logopt);
 	struct sl_verify_report v;
 	char err[1024] = "";
@@ -564,6 +612,10 @@ int cmd_verify(int argc, char **argv)
 	cli_progress_done();
 	if (rc)
 		return cli_fail("verify", rc, err);
+	if (out.json) {
+		ex = cli_print_json("verify", verify_json(dir, &v));
+		return ex == SL_EXIT_OK && v.damaged ? SL_EXIT_DAMAGED : ex;
+	}
 	if (v.damaged) {
 		printf("DAMAGED: %s\n", v.damage);
 		printf("  segment %s, offset %" PRIu64 "; %" PRIu64 " events before it are sound\n",
@@ -602,16 +654,22 @@ int cmd_verify(int argc, char **argv)
 /* ---- repair ---- */
 
 static const char repair_help[] =
-	"usage: statelog repair [--log DIR]\n\n"
+	"usage: statelog repair [--log DIR] [--json | --quiet]\n\n"
 	"Salvages a damaged log: keeps every commit that can still be read, records\n"
 	"each range of lost sequence numbers as an explicit gap, and moves the old\n"
 	"files into DIR/damaged-<time>/.  A sound log is left alone.  Takes the\n"
-	"writer lock.\n";
+	"writer lock.  Prints what it kept and lost.\n"
+	"  --json    {\"log\", \"changed\", \"commits_kept\", \"events_lost\", \"gaps\",\n"
+	"            \"first_lost\": [A, B] or null, \"aside\": DIR or null} instead\n"
+	"  --quiet   print nothing but errors\n"
+	"Exit codes: 0 repaired, or nothing to repair; 1 failure; 2 usage; 4 no such\n"
+	"log; 5 another writer holds the log.\n";
 
 int cmd_repair(int argc, char **argv)
 {
 	const char *logopt = NULL;
-	int ex = parse_log_only(argc, argv, "repair", repair_help, &logopt);
+	struct out_opts out;
+	int ex = parse_log_only(argc, argv, "repair", repair_help, &logopt, &out);
 	if (ex >= 0)
 		return ex;
 	const char *dir = cli_log_dir(logopt);
@@ -620,6 +678,21 @@ int cmd_repair(int argc, char **argv)
 	int rc = sl_log_repair(dir, NULL, &rep, err, sizeof(err));
 	if (rc)
 		return cli_fail("repair", rc, err);
+	if (out.json) {
+		json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:i}", "log", dir, "changed", rep.changed,
+				      "commits_kept", (json_int_t)rep.commits_kept,
+				      "events_lost", (json_int_t)rep.events_lost, "gaps", (int)rep.gaps);
+		if (o) {
+			json_object_set_new(o, "first_lost", !rep.gaps ? json_null() :
+					    json_pack("[I, I]", (json_int_t)rep.lost_first_seq,
+						      (json_int_t)rep.lost_last_seq));
+			json_object_set_new(o, "aside", rep.changed ? json_string(rep.aside)
+								    : json_null());
+		}
+		return cli_print_json("repair", o);
+	}
+	if (out.quiet)
+		return SL_EXIT_OK;
 	if (!rep.changed) {
 		printf("%s: no damage found; nothing changed\n", dir);
 		return SL_EXIT_OK;

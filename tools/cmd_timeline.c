@@ -10,7 +10,7 @@
  * line `statelog audit` prints), the fields of its body (long text cut),
  * and the columns it changed with their new values.  The page replays the
  * changes in order, which gives the job as of any event: exactly what
- * `statelog show JOB --at SEQ --json` prints (tests/tools/timeline_test.sh
+ * `statelog show JOB --seq SEQ --json` prints (tests/tools/timeline_test.sh
  * checks that).  The keys are listed at the top of timeline.js.
  *
  * Files are written as "<file>.tmp" and renamed, so a reader never sees
@@ -42,21 +42,21 @@
 extern const char sl_timeline_html[], sl_timeline_css[], sl_timeline_js[];
 
 static const char timeline_help[] =
-	"usage: statelog timeline [JOB] --html FILE [--log DIR] [--db PATH]\n\n"
+	"usage: statelog timeline [JOB] --html FILE [--log DIR] [--db PATH] [--quiet]\n\n"
 	"Writes a job's timeline as one web page, FILE, that needs no network: a\n"
 	"lane per sheet with each attempt as a bar from its start to its end,\n"
 	"coloured by outcome; failures with their category and message; execution\n"
 	"records with exit code and duration; the job's own events as marks; a\n"
-	"slider that shows the job as of any event (as 'statelog show JOB --at SEQ');\n"
+	"slider that shows the job as of any event (as 'statelog show JOB --seq SEQ');\n"
 	"and the audit below, filterable.\n"
 	"Without JOB, FILE is a page of every job (status, progress of its sheets,\n"
 	"recent activity), and each job's page is written into the folder beside\n"
 	"it, FILE without .html and with .jobs (fleet.html: fleet.jobs/), linked\n"
 	"from it.  Deleted jobs are listed too: their history stays.\n"
 	"  --html FILE   the page to write (replaced whole)\n"
-	"Exits 0 on success, 1 when a file cannot be written (or another failure),\n"
-	"2 on bad arguments, 3 on damage found in the log, 4 when the log has no\n"
-	"such job.\n";
+	"  --quiet       do not say what was written (errors only)\n"
+	"Exit codes: 0 written; 1 a file cannot be written, or another failure;\n"
+	"2 usage; 3 damage found in the log; 4 no such job, or no such log.\n";
 
 /* Longest text of an event's body carried into the page. */
 #define INFO_TEXT_MAX 240
@@ -511,7 +511,7 @@ static int fleet_recent(sl_proj *p, json_t *recent, char *err, size_t errlen)
 }
 
 /* Writes every job's page into the folder beside path, then the fleet page. */
-static int write_fleet(sl_proj *p, const char *path, char *err, size_t errlen)
+static int write_fleet(sl_proj *p, const char *path, char *err, size_t errlen, bool quiet)
 {
 	json_t *jobs = json_object(), *recent = json_array(), *list = json_array(), *d = NULL;
 	char *dir = jobs_dir_of(path), *fleet_href = NULL;
@@ -572,8 +572,9 @@ static int write_fleet(sl_proj *p, const char *path, char *err, size_t errlen)
 	}
 	if ((rc = write_page(path, d, &bytes, err, errlen)) != SL_OK)
 		goto out;
-	printf("wrote %s (%zu jobs: %.1f KB) and their timelines in %s/ (%.1f MB)\n", path,
-	       json_array_size(list), (double)bytes / 1e3, dir, (double)total / 1e6);
+	if (!quiet)
+		printf("wrote %s (%zu jobs: %.1f KB) and their timelines in %s/ (%.1f MB)\n", path,
+		       json_array_size(list), (double)bytes / 1e3, dir, (double)total / 1e6);
 out:
 	json_decref(d);
 	json_decref(jobs);
@@ -604,14 +605,17 @@ int cmd_timeline(int argc, char **argv)
 		{ "html", required_argument, NULL, 'o' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "db", required_argument, NULL, 'D' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *log = NULL, *db = NULL, *html = NULL;
+	bool quiet = false;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'q': quiet = true; break;
 		case 'o': html = optarg; break;
 		case 'l': log = optarg; break;
 		case 'D': db = optarg; break;
@@ -645,10 +649,12 @@ int cmd_timeline(int argc, char **argv)
 	int rc = sl_proj_catch_up(p, NULL);
 	if (rc != SL_OK && rc != SL_EUNKNOWN)
 		snprintf(err, sizeof err, "%s", sl_proj_errmsg(p));
-	else if (job && (rc = cli_timeline_write_job(p, job, html, &bytes, err, sizeof err)) == SL_OK)
-		printf("wrote %s (%.1f KB)\n", html, (double)bytes / 1e3);
-	else if (!job)
-		rc = write_fleet(p, html, err, sizeof err);
+	else if (job && (rc = cli_timeline_write_job(p, job, html, &bytes, err, sizeof err)) == SL_OK) {
+		if (!quiet)
+			printf("wrote %s (%.1f KB)\n", html, (double)bytes / 1e3);
+	} else if (!job) {
+		rc = write_fleet(p, html, err, sizeof err, quiet);
+	}
 	if (rc != SL_OK && rc != SL_EUNKNOWN) {
 		ex = cli_fail("timeline", rc, err);
 	}

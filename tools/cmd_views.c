@@ -11,6 +11,30 @@
 #include "cli.h"
 #include "projector.h"
 
+/* --json and --quiet. */
+struct out_opts {
+	bool json;
+	bool quiet;
+};
+
+/* A run as one JSON object (--json): what it applied, where the views are,
+ * and the notes print_notes() gives as text. */
+static json_t *run_json(const char *log_dir, const char *db, const struct sl_proj_stats *st)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "log", log_dir, "db", db,
+			      "applied", (json_int_t)st->events_applied,
+			      "transactions", (json_int_t)st->transactions,
+			      "last_seq", (json_int_t)st->last_seq,
+			      "refused", (json_int_t)st->rejected_events,
+			      "gaps", (json_int_t)st->gaps,
+			      "unknown_skipped", (json_int_t)st->unknown_events);
+	if (o)
+		json_object_set_new(o, "first_refused_seq",
+				    st->rejected_events ? json_integer((json_int_t)st->first_rejected_seq)
+							: json_null());
+	return o;
+}
+
 /* Notes that accompany any run: events refused by the rules, gaps, skipped
  * unknown events. */
 static void print_notes(const char *cmd, const struct sl_proj_stats *st)
@@ -29,7 +53,7 @@ static void print_notes(const char *cmd, const struct sl_proj_stats *st)
  * exit code. */
 static int parse(int argc, char **argv, const char *cmd, const char *help, bool with_force,
 		 const char **log_opt, const char **db_opt, struct sl_proj_options *o,
-		 bool *follow)
+		 bool *follow, struct out_opts *out)
 {
 	static const struct option opts[] = {
 		{ "log", required_argument, NULL, 'l' },
@@ -38,14 +62,19 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, bool 
 		{ "force", no_argument, NULL, 'f' },
 		{ "no-snapshots", no_argument, NULL, 'n' },
 		{ "follow", no_argument, NULL, 'F' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, idx = 0;
 	uint64_t batch;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+	*out = (struct out_opts){ 0 };
+	while ((c = getopt_long(argc, argv, "qh", opts, &idx)) != -1) {
 		switch (c) {
+		case 'j': out->json = true; break;
+		case 'q': out->quiet = true; break;
 		case 'l': *log_opt = optarg; break;
 		case 'd': *db_opt = optarg; break;
 		case 'b':
@@ -88,7 +117,8 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, bool 
 
 /* project --follow: a catch-up whenever the log's directory changes, until
  * SIGINT or SIGTERM (SL_OK) or a failure. */
-static int follow_log(sl_proj *p, const char *log_dir, const char *db)
+static int follow_log(sl_proj *p, const char *log_dir, const char *db,
+		      const struct out_opts *out)
 {
 	struct cli_watch w;
 	char err[512];
@@ -107,7 +137,13 @@ static int follow_log(sl_proj *p, const char *log_dir, const char *db)
 			cli_err("project", "%s", sl_proj_errmsg(p));
 			break;
 		}
-		if (st.events_applied) {
+		if (st.events_applied && out->json) {
+			if (cli_print_json("project", run_json(log_dir, db, &st)) != SL_EXIT_OK) {
+				rc = SL_ENOMEM;
+				break;
+			}
+			fflush(stdout);
+		} else if (st.events_applied && !out->quiet) {
 			printf("applied %" PRIu64 " event(s); %s is at seq %" PRIu64 "\n",
 			       st.events_applied, db, st.last_seq);
 			print_notes("project", &st);
@@ -123,7 +159,8 @@ static int follow_log(sl_proj *p, const char *log_dir, const char *db)
 }
 
 static const char project_help[] =
-	"usage: statelog project [--log DIR] [--db PATH] [--batch N] [--follow]\n\n"
+	"usage: statelog project [--log DIR] [--db PATH] [--batch N] [--follow]\n"
+	"                        [--json | --quiet]\n\n"
 	"Catches the views up with the log: applies every event after the last one\n"
 	"the database applied, in transactions of N events (default 50,000), each\n"
 	"writing its position with its rows, so that it can be run again or killed\n"
@@ -135,10 +172,15 @@ static const char project_help[] =
 	"  --follow     then keep the views current: catch up again whenever the log\n"
 	"               changes (woken by the file system, through a writer's segment\n"
 	"               rolls and restarts), until SIGINT or SIGTERM; prints one line\n"
-	"               per catch-up that applied something\n\n"
-	"Exit status: 0 caught up (--follow: stopped by a signal); 1 failure (SQLite, I/O, an event of a type this\n"
-	"build does not know: catch-up stops before it); 2 usage; 3 damage in the\n"
-	"log, or a database of another log (left alone); 4 no such log.\n";
+	"               per catch-up that applied something\n"
+	"  --json       one JSON object per catch-up instead: \"applied\",\n"
+	"               \"transactions\", \"last_seq\", \"refused\" (events the rules\n"
+	"               refused), \"gaps\", \"rebuilt\", \"as_of\" (as-of database)\n"
+	"  --quiet      print nothing but errors\n\n"
+	"Exit codes: 0 caught up (--follow: stopped by a signal); 1 failure (SQLite,\n"
+	"I/O, an event of a type this build does not know: catch-up stops before it);\n"
+	"2 usage; 3 damage in the log, or a database of another log (left alone); 4 no\n"
+	"such log.\n";
 
 int cmd_project(int argc, char **argv)
 {
@@ -146,7 +188,9 @@ int cmd_project(int argc, char **argv)
 	struct sl_proj_options o;
 	sl_proj_options_init(&o);
 	bool follow = false;
-	int rc = parse(argc, argv, "project", project_help, false, &log_opt, &db_opt, &o, &follow);
+	struct out_opts out;
+	int rc = parse(argc, argv, "project", project_help, false, &log_opt, &db_opt, &o, &follow,
+		       &out);
 	if (rc >= 0)
 		return rc;
 	const char *log_dir = cli_log_dir(log_opt);
@@ -162,25 +206,44 @@ int cmd_project(int argc, char **argv)
 	cli_progress_done();
 	if (rc != SL_OK)
 		return cli_fail("project", rc, err);
-	if (opened.rebuilt)
+	bool text = !out.json && !out.quiet;
+	if (opened.rebuilt && text)
 		printf("rebuilt %s from %s (%" PRIu64 " events): it was stale\n", db, log_dir,
 		       opened.events_applied);
-	if (sl_proj_as_of_seq(p)) {
-		printf("%s is an as-of database (the views as of seq %" PRIu64 ", written by "
-		       "`statelog at`): left as it is\n", db, sl_proj_as_of_seq(p));
+	uint64_t as_of = sl_proj_as_of_seq(p);
+	if (as_of) {
+		if (text)
+			printf("%s is an as-of database (the views as of seq %" PRIu64 ", written by "
+			       "`statelog at`): left as it is\n", db, as_of);
 		sl_proj_close(p);
+		if (out.json)
+			return cli_print_json("project", json_pack("{s:s, s:s, s:I, s:I}", "log",
+								   log_dir, "db", db, "applied",
+								   (json_int_t)0, "as_of",
+								   (json_int_t)as_of));
 		return SL_EXIT_OK;
 	}
 	rc = sl_proj_catch_up(p, &st);
 	cli_progress_done();
 	if (rc != SL_OK)
 		cli_fail("project", rc, sl_proj_errmsg(p));
-	if (rc == SL_OK || st.events_applied)
-		printf("applied %" PRIu64 " event(s) in %" PRIu64 " transaction(s); %s is at seq %"
-		       PRIu64 "\n", st.events_applied, st.transactions, db, st.last_seq);
-	print_notes("project", &st);
+	if (out.json && (rc == SL_OK || st.events_applied)) {
+		json_t *j = run_json(log_dir, db, &st);
+		if (j) {
+			json_object_set_new(j, "rebuilt", json_boolean(opened.rebuilt));
+			json_object_set_new(j, "as_of", json_null());
+		}
+		if (cli_print_json("project", j) != SL_EXIT_OK && rc == SL_OK)
+			rc = SL_ENOMEM;
+	} else if (text) {
+		if (rc == SL_OK || st.events_applied)
+			printf("applied %" PRIu64 " event(s) in %" PRIu64 " transaction(s); %s is at "
+			       "seq %" PRIu64 "\n", st.events_applied, st.transactions, db,
+			       st.last_seq);
+		print_notes("project", &st);
+	}
 	if (rc == SL_OK && follow)
-		rc = follow_log(p, log_dir, db);
+		rc = follow_log(p, log_dir, db, &out);
 	sl_proj_close(p);
 	return cli_exit_for(rc);
 }
@@ -188,28 +251,34 @@ int cmd_project(int argc, char **argv)
 /* ---- rebuild ---- */
 
 static const char rebuild_help[] =
-	"usage: statelog rebuild [--log DIR] [--db PATH] [--batch N] [--force] [--no-snapshots]\n\n"
-	"Projects the whole log into a new database beside PATH, then puts it in\n"
-	"PATH's place atomically: readers of the old database keep it until they\n"
-	"reopen, and none sees a half-built one.  A database of another log, or one\n"
-	"that is not statelog's, is refused and left alone.  Shows progress on a\n"
-	"terminal.\n\n"
+	"usage: statelog rebuild [--log DIR] [--db PATH] [--batch N] [--force] [--no-snapshots]\n"
+	"                        [--json | --quiet]\n\n"
+	"Projects the whole log into a new database beside PATH, then copies it into\n"
+	"PATH in one SQLite transaction: readers and projectors in other processes\n"
+	"see the old views or the new ones, never a half-built database, and keep\n"
+	"their connections.  A database of another log, or a file that is not\n"
+	"statelog's views, is refused and left alone.  Shows progress on a terminal.\n\n"
 	"  --log DIR    the log (else $STATELOG_LOG, else ./statelog.log)\n"
 	"  --db PATH    the database (default: DIR with .log replaced by .db)\n"
 	"  --no-snapshots  take no time-travel snapshot points while rebuilding\n"
 	"               (faster; time travel then replays from older points)\n"
 	"  --force      count and skip events of types this build does not know\n"
 	"               (without it, such an event stops the rebuild, which then\n"
-	"               replaces nothing)\n\n"
-	"Exit status: 0 rebuilt; 1 failure; 2 usage; 3 damage in the log, or a\n"
-	"database of another log; 4 no such log; 5 another rebuild of PATH is running.\n";
+	"               replaces nothing)\n"
+	"  --json       one JSON object instead: \"applied\", \"last_seq\", \"seconds\",\n"
+	"               \"refused\", \"gaps\", \"unknown_skipped\"\n"
+	"  --quiet      print nothing but errors\n\n"
+	"Exit codes: 0 rebuilt; 1 failure; 2 usage; 3 damage in the log, a database\n"
+	"of another log, or a file that is not statelog's views; 4 no such log; 5\n"
+	"another rebuild of PATH is running.\n";
 
 int cmd_rebuild(int argc, char **argv)
 {
 	const char *log_opt = NULL, *db_opt = NULL;
 	struct sl_proj_options o;
 	sl_proj_options_init(&o);
-	int rc = parse(argc, argv, "rebuild", rebuild_help, true, &log_opt, &db_opt, &o, NULL);
+	struct out_opts out;
+	int rc = parse(argc, argv, "rebuild", rebuild_help, true, &log_opt, &db_opt, &o, NULL, &out);
 	if (rc >= 0)
 		return rc;
 	const char *log_dir = cli_log_dir(log_opt);
@@ -226,6 +295,14 @@ int cmd_rebuild(int argc, char **argv)
 	cli_progress_done();
 	if (rc != SL_OK)
 		return cli_fail("rebuild", rc, err);
+	if (out.json) {
+		json_t *j = run_json(log_dir, db, &st);
+		if (j)
+			json_object_set_new(j, "seconds", json_real(dt));
+		return cli_print_json("rebuild", j);
+	}
+	if (out.quiet)
+		return SL_EXIT_OK;
 	printf("rebuilt %s from %s: %" PRIu64 " events in %.2f s (%.0f events/s); at seq %" PRIu64
 	       "\n", db, log_dir, st.events_applied, dt,
 	       dt > 0 ? (double)st.events_applied / dt : 0.0, st.last_seq);

@@ -143,9 +143,15 @@ int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backe
 	*out = be;
 	return SL_OK;
 fail:
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", log_dir ? log_dir : "(null)",
-			 msg[0] ? msg : sl_strerror(rc));
+	if (err && errlen) {
+		/* The message names the log itself when it is about it: not twice. */
+		const char *dir = log_dir ? log_dir : "(null)";
+		size_t n = strlen(dir);
+		if (msg[0] && strncmp(msg, dir, n) == 0 && msg[n] == ':')
+			snprintf(err, errlen, "%s", msg);
+		else
+			snprintf(err, errlen, "%s: %s", dir, msg[0] ? msg : sl_strerror(rc));
+	}
 	if (be) {
 		if (live)
 			sl_be_live_stop(be);

@@ -201,9 +201,9 @@ check "show" 0 "$sl" show "$job" --log "$dl"
 has "show names the job" out "$job"
 check "show unknown job" 4 "$sl" show no-such-job --log "$dl"
 first=$("$sl" dump --log "$dl" --job "$job" --json | head -n 1 | sed 's/^{"seq": \([0-9]*\),.*/\1/')
-check "show --at its creation" 0 "$sl" show "$job" --log "$dl" --at "$first"
-check "show --at before its creation" 4 "$sl" show "$job" --log "$dl" --at $((first - 1))
-check "show --at past the end" 2 "$sl" show "$job" --log "$dl" --at 99999999
+check "show --at its creation" 0 "$sl" show "$job" --log "$dl" --seq "$first"
+check "show --at before its creation" 4 "$sl" show "$job" --log "$dl" --at "#$((first - 1))"
+check "show --at past the end" 2 "$sl" show "$job" --log "$dl" --seq 99999999
 check "history" 0 "$sl" history "$job" --log "$dl" --limit 2
 check "history sheet 0" 2 "$sl" history "$job" --log "$dl" --sheet 0
 check "stats --json" 0 "$sl" stats "$job" --log "$dl" --json
@@ -389,7 +389,7 @@ check "bad input: history --sheet 0" 2 "$sl" history --log "$bl" big --sheet 0
 check "bad input: history --sheet -1" 2 "$sl" history --log "$bl" big --sheet -1
 # The history is the original's free-form table: a sheet past the total
 # is asked about as any other (sheet 5 was started above).
-check "bad input: history --sheet past the total" 0 "$sl" history --log "$bl" big --sheet 5
+check "bad input: history --sheet past the total" 4 "$sl" history --log "$bl" big --sheet 5
 printf '{"job_id": "big", "type": "from_a_newer_writer", "body": {}}\n' >"$tmp/in"
 check "bad input: an unknown type name refused" 2 "$sl" append --log "$bl" <"$tmp/in"
 printf '{"job_id": "big" "type": 1}\n' >"$tmp/in"
@@ -586,7 +586,7 @@ if [ "$(id -u)" -ne 0 ] || [ -n "$mounted" ]; then
 	check "read-only: show sees the event the views lacked" 0 env TMPDIR="$priv" \
 		"$sl" show j1 --log "$rl"
 	has "read-only: show caught up" out "sheet 2 current"
-	check "read-only: show --at" 0 env TMPDIR="$priv" "$sl" show j1 --at 1 --log "$rl"
+	check "read-only: show --at" 0 env TMPDIR="$priv" "$sl" show j1 --seq 1 --log "$rl"
 	check "read-only: audit" 0 env TMPDIR="$priv" "$sl" audit j1 --log "$rl"
 	has "read-only: audit lists the last event" out "#4"
 	check "read-only: at" 0 env TMPDIR="$priv" "$sl" at --seq 2 --out "$tmp/ro-at.db" --log "$rl"
@@ -661,6 +661,84 @@ if [ "$frc" -eq 0 ] && [ "$drc" -eq 0 ]; then pass=$((pass + 1)); else
 if [ "$(grep -c job_created "$tmp/dump-follow.out")" -eq 64 ]; then pass=$((pass + 1)); else
 	fail=$((fail + 1)); echo "FAIL dump --follow: $(grep -c job_created "$tmp/dump-follow.out") of 64 events"; fi
 has "project --follow says what it applied" follow.out "applied"
+
+# ---- --json, --quiet, one time syntax, #N ----
+jl=$tmp/json.log
+jsonok() {  # jsonok NAME KEY: stdout is one JSON object per line, each with KEY
+	if python3 -c 'import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+assert lines and all(sys.argv[2] in json.loads(l) for l in lines)' "$tmp/out" "$2" 2>/dev/null
+	then pass=$((pass + 1)); else
+		fail=$((fail + 1)); echo "FAIL $1: not JSON with \"$2\""; sed 's/^/  /' "$tmp/out" | head -n 3; fi
+}
+silent() {  # silent NAME: nothing on stdout
+	if [ -s "$tmp/out" ]; then fail=$((fail + 1)); echo "FAIL $1: printed"; head -n 3 "$tmp/out"
+	else pass=$((pass + 1)); fi
+}
+check "init --json" 0 "$sl" init --log "$jl" --json
+jsonok "init --json" log_id
+printf '%s\n' '{"job_id": "q1", "type": "job_created", "body": {"name": "Q", "total_sheets": 3}}' \
+	'{"job_id": "q1", "type": "sheet_started", "body": {"sheet_num": 1}}' >"$tmp/q.jsonl"
+check "append --json" 0 "$sl" append --log "$jl" --json <"$tmp/q.jsonl"
+jsonok "append --json" last_seq
+has "append --json: the seqs" out '"first_seq": 1, "last_seq": 2'
+printf '%s\n' '{"job_id": "q2", "type": "job_created", "body": {"name": "Q", "total_sheets": 1}}' >"$tmp/q2.jsonl"
+check "append --quiet" 0 "$sl" append --log "$jl" --quiet <"$tmp/q2.jsonl"
+silent "append --quiet"
+for c in verify compact repair project rebuild; do
+	check "$c --json" 0 "$sl" $c --log "$jl" --json
+	jsonok "$c --json" log
+	check "$c --quiet" 0 "$sl" $c --log "$jl" --quiet
+	silent "$c --quiet"
+done
+cp -r "$jl" "$tmp/bad2.log"
+printf '\377' | dd of="$tmp/bad2.log/00000000000000000001.seg" bs=1 seek=80 conv=notrunc 2>/dev/null
+check "verify --json damaged" 3 "$sl" verify --log "$tmp/bad2.log" --json
+jsonok "verify --json damaged" damage
+has "verify --json damaged: not sound" out '"sound": false'
+check "verify --quiet damaged" 3 "$sl" verify --log "$tmp/bad2.log" --quiet
+has "verify --quiet still names the damage" out "DAMAGED"
+check "at --json" 0 "$sl" at --log "$jl" --seq '#2' --out "$tmp/q-at.db" --json
+jsonok "at --json" snapshot_seq
+has "at #2" out '"seq": 2'
+check "at --quiet" 0 "$sl" at --log "$jl" --time now --out "$tmp/q-at2.db" --quiet
+silent "at --quiet"
+check "timeline --quiet" 0 "$sl" timeline q1 --log "$jl" --html "$tmp/q1.html" --quiet
+silent "timeline --quiet"
+check "project --json of an as-of database" 0 "$sl" project --log "$jl" --db "$tmp/q-at.db" --json
+has "project --json: as_of" out '"as_of": 2'
+check "--json and --quiet on a usage error" 2 "$sl" verify --log "$jl" --json extra
+# one time syntax: a bare number is refused, with the reason
+for c in "dump --since 5" "dump --until 5" "jobs --since 5" "audit q1 --since 5" "show q1 --at 5"; do
+	check "$c: a bare number is no time" 2 "$sl" $c --log "$jl"
+	has "$c: says why" err "sequence number"
+done
+check "at --time 5" 2 "$sl" at --log "$jl" --time 5 --out "$tmp/q5.db"
+has "at --time 5: says why" err "sequence number"
+check "show --at yesterday" 2 "$sl" show q1 --log "$jl" --at yesterday
+has "show --at yesterday: the forms" err "1h30m"
+lacks "show --at yesterday: one message" err "bad value"
+for t in now -1h30m -1w 2026-01-01 2026-01-01T10:00:00 2026-01-01T10:00:00+05:30; do
+	check "dump --until $t" 0 "$sl" dump --log "$jl" --until "$t"
+done
+check "show --at now" 0 "$sl" show q1 --log "$jl" --at now
+check "show --seq 2" 0 "$sl" show q1 --log "$jl" --seq 2
+has "show --seq 2: sheet 1 started" out "in_progress"
+check "show --at '#1'" 0 "$sl" show q1 --log "$jl" --at '#1'
+lacks "show --at '#1': before sheet 1" out "in_progress"
+check "show --at and --seq" 2 "$sl" show q1 --log "$jl" --at '#1' --seq 2
+check "show --seq 0" 2 "$sl" show q1 --log "$jl" --seq 0
+check "dump --from '#2'" 0 "$sl" dump --log "$jl" --from '#2'
+has "dump --from '#2'" out "#2 "
+lacks "dump --from '#2': not #1" out "#1 "
+check "audit --to '#1'" 0 "$sl" audit q1 --log "$jl" --to '#1' --full
+# the same situation, the same exit code: a sheet the job never had
+check "history --sheet of no sheet" 4 "$sl" history q1 --log "$jl" --sheet 7
+check "audit --sheet of no sheet" 4 "$sl" audit q1 --log "$jl" --sheet 7
+# a missing log is named once
+check "jobs, no log" 4 "$sl" jobs --log "$tmp/none.log"
+if [ "$(grep -o "none.log" "$tmp/err" | wc -l)" -eq 1 ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL jobs, no log: the path said twice: $(cat "$tmp/err")"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -101,6 +101,9 @@ bin=$(find "$root" -type f -path '*/bin/statelog' | head -n 1)
 man=$(find "$root" -type f -path '*/man1/statelog.1' | head -n 1)
 [ -n "$bin" ] && ok || bad "the statelog program is not installed"
 [ -n "$man" ] && ok || bad "the man page statelog.1 is not installed"
+comp=$(find "$root" -type f -path '*/share/bash-completion/completions/statelog' | head -n 1)
+if [ -n "$comp" ] && bash -n "$comp"; then ok; else
+	bad "no bash completion installed as share/bash-completion/completions/statelog"; fi
 
 # pkg-config sees the scratch root as the system root: -I and -L point into it.
 export PKG_CONFIG_PATH="$(dirname "$pc")"

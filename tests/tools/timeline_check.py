@@ -13,7 +13,7 @@ against the log (tests/tools/timeline_test.sh runs it).
       <circle class="rec"> and <path class="mark"> elements drawn.
   timeline_check.py travel DOM SHOW_DIR
       DOM holds <pre id="tt-out">: {seq: the page's state as of seq, ...};
-      SHOW_DIR/SEQ.json is `statelog show JOB --at SEQ --json` (absent
+      SHOW_DIR/SEQ.json is `statelog show JOB --seq SEQ --json` (absent
       where show found no job then: the page must say null).
   timeline_check.py hash DOM SHOW_JSON
       the <pre id="state-json"> the page filled for its #at=SEQ.

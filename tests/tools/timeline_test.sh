@@ -9,7 +9,7 @@
 # job) and of a generated job (tools/bench/timeline_job.py).  For each job
 # page the browser runs the script, and tests/tools/timeline_check.py
 # compares the lanes, bars, records and marks drawn with the log, and the
-# page's time travel with `statelog show --at SEQ --json` at every event of
+# page's time travel with `statelog show --seq SEQ --json` at every event of
 # the first job.  The screenshots stay in BUILD_DIR (timeline-test.png,
 # timeline-fleet-test.png).  Without a browser the test fails: it does not
 # skip.  Prints "N passed, N failed".
@@ -218,7 +218,7 @@ fi
 seqs=$(sed -n 's/^{"seq": \([0-9]*\),.*/\1/p' "$tmp/nightly.audit" | tr '\n' ' ')
 mkdir "$tmp/show"
 for q in $seqs 2; do
-	if "$sl" show nightly --log "$log" --at "$q" --json >"$tmp/show/$q.json" 2>/dev/null; then :; else
+	if "$sl" show nightly --log "$log" --seq "$q" --json >"$tmp/show/$q.json" 2>/dev/null; then :; else
 		rm -f "$tmp/show/$q.json"
 	fi
 done
@@ -242,7 +242,7 @@ dom "file://$tmp/gen.html" "$tmp/gen.dom"
 pycheck "generated drawn" drawn "$tmp/gen.dom" "$tmp/gen.audit"
 mkdir "$tmp/gshow"
 for q in 29 100 181 250 328; do
-	"$sl" show generated --log "$log" --at "$q" --json >"$tmp/gshow/$q.json" 2>/dev/null ||
+	"$sl" show generated --log "$log" --seq "$q" --json >"$tmp/gshow/$q.json" 2>/dev/null ||
 		rm -f "$tmp/gshow/$q.json"
 done
 sed "s|</body>|<script>var o = {}; [29,100,181,250,328].forEach(function (q) { o[q] = slTimeline.at(q); }); var p = document.createElement('pre'); p.id = 'tt-out'; p.textContent = JSON.stringify(o); document.body.appendChild(p);</script></body>|" \

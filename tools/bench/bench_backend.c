@@ -838,7 +838,8 @@ static const char backend_help[] =
 	"  --calls     at most this many calls per run (default 60000; also the\n"
 	"              number of workload events generated)\n"
 	"  --threads   calling threads, one per in-flight job slot (default 8)\n"
-	"  --loads     load() calls timed (default 20000)\n";
+	"  --loads     load() calls timed (default 20000)\n"
+	"Exit codes: 0 measured; 1 a failure (I/O, a check of the results); 2 usage.\n";
 
 static bool parse_sheets(const char *s, int64_t *out, int *n)
 {

@@ -412,7 +412,8 @@ static const char rebuild_help[] =
 	"--dir BASE    where the databases (and a generated log) go (default $TMPDIR\n"
 	"              or /tmp); they are removed afterwards\n"
 	"--no-snapshots  rebuild as `statelog rebuild --no-snapshots` (by default the\n"
-	"              rebuild also takes the time-travel snapshot points it misses)\n";
+	"              rebuild also takes the time-travel snapshot points it misses)\n"
+	"Exit codes: 0 measured; 1 a failure (I/O, a check of the results); 2 usage.\n";
 
 int bench_rebuild(int argc, char **argv)
 {

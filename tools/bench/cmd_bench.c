@@ -540,7 +540,8 @@ static const char bench_help[] =
 	"      Defaults: --events 1000000 --sync-events 3000 --runs 5 --level 3.\n"
 	"  statelog bench rebuild ...   the views rebuilt from the log (see --help)\n"
 	"  statelog bench backend ...   the backend API vs plain SQLite (see --help)\n"
-	"  statelog bench timetravel ...  time travel and the audit (see --help)\n";
+	"  statelog bench timetravel ...  time travel and the audit (see --help)\n"
+	"Exit codes: 0 measured; 1 a failure (I/O, a check of the results); 2 usage.\n";
 
 static int bench_log(int argc, char **argv)
 {

@@ -181,7 +181,9 @@ static const char demo_help[] =
 	"that failed and was retried and shows it as it was after the failure, then\n"
 	"deletes the database, rebuilds it from the log and shows that every query\n"
 	"answers the same, and ends by writing the failed job's timeline as a web\n"
-	"page (DIR/timeline.html, see 'statelog timeline').  Exits 1 if a check fails.\n";
+	"page (DIR/timeline.html, see 'statelog timeline').\n"
+	"Exit codes: 0 every check passed; 1 a check failed, or another failure;\n"
+	"2 usage.\n";
 
 int cmd_demo(int argc, char **argv)
 {

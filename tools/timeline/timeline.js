@@ -19,7 +19,7 @@
  *     rs           times a save only re-stamped: applied, not shown as changes
  * A new row starts with every column null; the changes give its values.
  * Applying the changes of events 0..i in order gives the job as of event i,
- * which stateJson() writes as `statelog show JOB --at SEQ --json` does.
+ * which stateJson() writes as `statelog show JOB --seq SEQ --json` does.
  *
  * The data of the fleet's page (kind "fleet"): generated, version, jobs (id,
  * name, status, total_sheets, last_completed_sheet, counts of sheets by
@@ -736,7 +736,7 @@
 
 		/* For scripts and the browser's console: slTimeline.at(SEQ) selects
 		 * the job's last event at or before SEQ and returns the job as of it
-		 * as `statelog show --at SEQ --json` would (null: no job then). */
+		 * as `statelog show --seq SEQ --json` would (null: no job then). */
 		window.slTimeline = {
 			at: function (seq) {
 				var k = -1;
