@@ -294,6 +294,42 @@ SL_API int sl_log_verify(const char *dir, const struct sl_reader_options *opts,
 			 struct sl_verify_report *report, sl_progress_fn progress, void *ctx,
 			 char *err, size_t errlen);
 
+/* What a log holds, at a glance (statelog status): from the segment
+ * headers, every record's header and the file sizes, without reading any
+ * event (a packed record's payload is skipped): cheap on a log of any size,
+ * but not a check of its bytes (sl_log_verify() is). */
+struct sl_log_status {
+	uint8_t log_id[SL_LOG_ID_SIZE];
+	uint32_t segments;
+	uint64_t first_seq, last_seq;     /* 0, 0 when the log is empty */
+	int64_t first_time_us, last_time_us;
+	uint64_t events;                  /* events stored */
+	uint64_t lost;                    /* sequence numbers lost to a repair (gaps) */
+	uint64_t commits;
+	uint64_t event_bytes;             /* the events' bytes, uncompressed */
+	uint64_t stored_bytes;            /* the bytes of the records holding them */
+	uint64_t segment_bytes;           /* the segment files, headers included */
+	uint64_t unpacked_bytes;          /* bytes of commits stored raw (not yet packed) */
+	uint64_t unpacked_commits;
+	uint64_t index_bytes;             /* the index files */
+	uint64_t aside_bytes;             /* torn tails and segments recovery set aside */
+	bool writer_holds;                /* a writer holds the right to write now */
+	long writer_pid;                  /* the pid LOCK names: the last writer to take
+					     the right (0: none recorded) */
+	bool writer_alive;                /* that process exists */
+	bool stopped;                     /* the walk stopped early: see below */
+	bool torn_tail;                   /* ... at the torn end of the last segment (a
+					     writer mid-append, or one that died) */
+	uint64_t stopped_offset;
+	char stopped_why[600];            /* where and why (or the log's ends are wrong) */
+};
+
+/* Fills *out for the log in dir.  Damage found on the way is not an error:
+ * the walk stops there and says so (out->stopped); SL_ENOTFOUND (no log),
+ * SL_ECORRUPT (a segment that is not this log's, or unreadable headers),
+ * SL_EIO, SL_ENOMEM, with err set. */
+SL_API int sl_log_status(const char *dir, struct sl_log_status *out, char *err, size_t errlen);
+
 struct sl_repair_report {
 	bool changed;
 	uint64_t commits_kept;

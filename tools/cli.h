@@ -160,6 +160,7 @@ int cmd_init(int argc, char **argv);
 int cmd_append(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_status(int argc, char **argv);   /* cmd_status.c */
 int cmd_repair(int argc, char **argv);
 int cmd_compact(int argc, char **argv);  /* cmd_log.c */
 int cmd_bench(int argc, char **argv);

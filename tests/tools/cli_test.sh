@@ -46,7 +46,7 @@ lacks() {  # lacks NAME FILE TEXT: FILE (out or err) does not contain TEXT
 	fi
 }
 
-for c in init append dump verify repair compact project rebuild jobs show history stats audit timeline at import bench demo; do
+for c in init append dump status verify repair compact project rebuild jobs show history stats audit timeline at import bench demo; do
 	check "$c --help" 0 "$sl" "$c" --help
 	has "$c --help says usage" out "usage: statelog $c"
 	check "$c --bogus" 2 "$sl" "$c" --bogus-option
@@ -739,6 +739,32 @@ check "audit --sheet of no sheet" 4 "$sl" audit q1 --log "$jl" --sheet 7
 check "jobs, no log" 4 "$sl" jobs --log "$tmp/none.log"
 if [ "$(grep -o "none.log" "$tmp/err" | wc -l)" -eq 1 ]; then pass=$((pass + 1)); else
 	fail=$((fail + 1)); echo "FAIL jobs, no log: the path said twice: $(cat "$tmp/err")"; fi
+
+# ---- status ----
+check "status" 0 "$sl" status --log "$jl"
+has "status: the last event" out "#1\.\.#3"
+has "status: the views" out "caught up"
+check "status --json" 0 "$sl" status --log "$jl" --json
+jsonok "status --json" unpacked_bytes
+has "status --json: the ends" out '"first_seq": 1, "last_seq": 3'
+printf '%s\n' '{"job_id": "q3", "type": "job_created", "body": {"name": "Q", "total_sheets": 1}}' |
+	"$sl" append --log "$jl" --db "$tmp/elsewhere.db" --quiet
+check "status: views behind" 0 "$sl" status --log "$jl"
+has "status: views behind" out "1 event(s) behind"
+has "status: not packed" out "commit(s) stored raw"
+check "status: an as-of database" 0 "$sl" status --log "$jl" --db "$tmp/q-at.db"
+has "status: an as-of database" out "as-of database, at #2"
+check "status: no views" 0 "$sl" status --log "$jl" --db "$tmp/none.db"
+has "status: no views" out "none yet"
+check "status: another log's views" 0 "$sl" status --log "$jl" --db "$dl/../$(basename "$dl" .log).db"
+check "status: a torn tail" 0 "$sl" status --log "$tmp/torn.log"
+has "status: a torn tail" out "torn"
+cp -r "$jl" "$tmp/sbad.log"
+printf '\377' | dd of="$tmp/sbad.log/00000000000000000001.seg" bs=1 seek=66 conv=notrunc 2>/dev/null
+check "status: damage" 3 "$sl" status --log "$tmp/sbad.log"
+has "status: damage named" out "DAMAGED"
+check "status: no log" 4 "$sl" status --log "$tmp/none.log"
+check "status: extra argument" 2 "$sl" status --log "$jl" extra
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -172,7 +172,7 @@ check "audit --full --json" 2 "$sl" audit nightly --log "$log" --full --json
 
 # ---- the command's errors ----------------------------------------------------
 check "timeline --help" 0 "$sl" timeline --help
-has "timeline --help lists exit codes" out "Exits 0"
+has "timeline --help lists exit codes" out "Exit codes: 0"
 check "timeline without --html" 2 "$sl" timeline nightly --log "$log"
 check "timeline, two jobs" 2 "$sl" timeline nightly other --log "$log" --html "$tmp/x.html"
 check "timeline --bogus" 2 "$sl" timeline --bogus --log "$log" --html "$tmp/x.html"

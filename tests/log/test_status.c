@@ -1,0 +1,210 @@
+/* test_status.c: sl_log_status() agrees with a full read (sl_log_verify())
+ * on every count it gives, before and after packing and across segments;
+ * tells commits not yet packed, a torn tail, damage, a gap left by repair,
+ * a log of another id, and the writer holding the log. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static void status_ok(const char *dir, struct sl_log_status *st)
+{
+	char err[512] = "";
+	cr_assert_eq(sl_log_status(dir, st, err, sizeof err), SL_OK, "%s", err);
+}
+
+/* The counts status gives are those a full read finds. */
+static void agrees_with_verify(const char *dir)
+{
+	struct sl_log_status st;
+	status_ok(dir, &st);
+	struct sl_verify_report v;
+	char err[512] = "";
+	cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, err, sizeof err), SL_OK, "%s", err);
+	cr_assert_not(v.damaged);
+	cr_assert_not(st.stopped, "%s", st.stopped_why);
+	cr_assert_eq(st.segments, v.segments);
+	cr_assert_eq(st.commits, v.commits);
+	cr_assert_eq(st.events, v.events);
+	cr_assert_eq(st.first_seq, v.first_seq);
+	cr_assert_eq(st.last_seq, v.last_seq);
+	cr_assert_eq(st.first_time_us, v.first_time_us);
+	cr_assert_eq(st.last_time_us, v.last_time_us);
+	cr_assert_eq(st.event_bytes, v.raw_bytes);
+	cr_assert_eq(st.segment_bytes, v.stored_bytes);
+	cr_assert_eq(st.index_bytes, v.index_bytes);
+}
+
+Test(status, agrees_with_a_full_read_before_and_after_packing)
+{
+	char *dir = th_tmpdir();
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 64 << 10);   /* several segments */
+	th_append_n(log, 0, 3000);
+	cr_assert_eq(sl_log_flush(log), SL_OK);
+	struct sl_log_status st;
+	status_ok(dir, &st);
+	cr_assert_gt(st.segments, 2);
+	cr_assert_eq(st.events, 3000);
+	cr_assert_eq(st.commits, 3000);
+	cr_assert_gt(st.unpacked_commits, 0, "the last segment is not packed yet");
+	cr_assert_gt(st.unpacked_bytes, 0);
+	agrees_with_verify(dir);
+	cr_assert_eq(sl_log_compact(log), SL_OK);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	status_ok(dir, &st);
+	cr_assert_eq(st.unpacked_commits, 0);
+	cr_assert_eq(st.unpacked_bytes, 0);
+	cr_assert_lt(st.stored_bytes, st.event_bytes, "packed: fewer bytes than the events");
+	agrees_with_verify(dir);
+	/* the id of every segment */
+	uint8_t id[SL_LOG_ID_SIZE];
+	sl_reader *r;
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK);
+	sl_reader_log_id(id, r);
+	sl_reader_close(r);
+	cr_assert_eq(memcmp(id, st.log_id, sizeof id), 0);
+	th_rmdir(dir);
+}
+
+Test(status, an_empty_log)
+{
+	char *dir = th_tmpdir();
+	sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	struct sl_log_status st;
+	status_ok(dir, &st);
+	cr_assert_eq(st.segments, 1);
+	cr_assert_eq(st.first_seq, 0);
+	cr_assert_eq(st.last_seq, 0);
+	cr_assert_eq(st.events, 0);
+	cr_assert_not(st.stopped);
+	th_rmdir(dir);
+}
+
+Test(status, no_log_is_not_found)
+{
+	char *dir = th_tmpdir();
+	struct sl_log_status st;
+	char err[512] = "";
+	cr_assert_eq(sl_log_status(dir, &st, err, sizeof err), SL_ENOTFOUND);
+	cr_assert(strstr(err, dir), "%s", err);
+	char *none;
+	cr_assert_geq(asprintf(&none, "%s/none", dir), 0);
+	cr_assert_eq(sl_log_status(none, &st, err, sizeof err), SL_ENOTFOUND);
+	free(none);
+	th_rmdir(dir);
+}
+
+Test(status, a_torn_tail_is_said_not_damage)
+{
+	char *dir = th_tmpdir();
+	sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	th_append_n(log, 0, 10);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	const char *seg = th_seg(dir, 1);
+	long long size = th_file_size(seg);
+	cr_assert_eq(truncate(seg, size - 3), 0);
+	struct sl_log_status st;
+	status_ok(dir, &st);
+	cr_assert(st.stopped);
+	cr_assert(st.torn_tail);
+	cr_assert_eq(st.last_seq, 9, "the commits before the torn one");
+	cr_assert(strstr(st.stopped_why, "ends inside a record"), "%s", st.stopped_why);
+	th_rmdir(dir);
+}
+
+Test(status, damage_stops_the_walk_and_is_named)
+{
+	char *dir = th_tmpdir();
+	sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	th_append_n(log, 0, 10);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	int fd = open(th_seg(dir, 1), O_WRONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pwrite(fd, "\377", 1, 66), 1);   /* the first record's kind */
+	close(fd);
+	struct sl_log_status st;
+	status_ok(dir, &st);
+	cr_assert(st.stopped);
+	cr_assert_not(st.torn_tail);
+	cr_assert_eq(st.stopped_offset, 64);
+	cr_assert_eq(st.events, 0);
+	th_rmdir(dir);
+}
+
+Test(status, a_missing_last_segment_is_said)
+{
+	char *dir = th_tmpdir();
+	sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 4096);
+	th_append_n(log, 0, 200);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	struct sl_log_status st;
+	status_ok(dir, &st);
+	cr_assert_gt(st.segments, 2);
+	cr_assert_not(st.stopped);
+	/* the last segment, whose first seq TAIL names */
+	char tail[64] = "";
+	char *tp;
+	cr_assert_geq(asprintf(&tp, "%s/TAIL", dir), 0);
+	FILE *f = fopen(tp, "r");
+	cr_assert(f, "a log that rolled has TAIL");
+	cr_assert(fgets(tail, sizeof tail, f));
+	fclose(f);
+	free(tp);
+	cr_assert_eq(unlink(th_seg(dir, strtoull(tail, NULL, 10))), 0);
+	status_ok(dir, &st);
+	cr_assert(st.stopped, "a deleted last segment must not look like a shorter log");
+	th_rmdir(dir);
+}
+
+Test(status, a_writer_holding_the_log_is_named)
+{
+	char *dir = th_tmpdir();
+	sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	th_append_n(log, 0, 1);
+	struct sl_log_hold h;
+	cr_assert_eq(sl_log_hold(&h, log), SL_OK);
+	struct sl_log_status st;
+	status_ok(dir, &st);
+	cr_assert(st.writer_holds);
+	cr_assert_eq(st.writer_pid, (long)getpid());
+	cr_assert(st.writer_alive);
+	sl_log_release(log);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	status_ok(dir, &st);
+	cr_assert_not(st.writer_holds);
+	cr_assert_eq(st.writer_pid, (long)getpid(), "LOCK names the last writer");
+	th_rmdir(dir);
+}
+
+Test(status, a_gap_left_by_repair_is_counted_as_lost)
+{
+	char *dir = th_tmpdir();
+	sl_log *log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	th_append_n(log, 0, 20);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	/* damage in the middle: a bit of a commit's payload */
+	long long size = th_file_size(th_seg(dir, 1));
+	int fd = open(th_seg(dir, 1), O_RDWR);
+	unsigned char c;
+	cr_assert_eq(pread(fd, &c, 1, size / 2), 1);
+	c ^= 0x10;
+	cr_assert_eq(pwrite(fd, &c, 1, size / 2), 1);
+	close(fd);
+	struct sl_repair_report rep;
+	char err[512] = "";
+	cr_assert_eq(sl_log_repair(dir, NULL, &rep, err, sizeof err), SL_OK, "%s", err);
+	cr_assert(rep.changed);
+	struct sl_log_status st;
+	status_ok(dir, &st);
+	cr_assert_not(st.stopped, "%s", st.stopped_why);
+	cr_assert_eq(st.lost, rep.events_lost);
+	cr_assert_eq(st.events + st.lost, 20);
+	cr_assert_eq(st.last_seq, 20);
+	th_rmdir(dir);
+}
