@@ -46,8 +46,12 @@ struct sl_log_options {
 	enum sl_durability durability;
 	uint32_t interval_ms;        /* SL_DURABLE_INTERVAL; default 100 */
 	uint64_t segment_size;       /* roll to a new segment past this; default 64 MiB */
-	bool compact;                /* pack sealed segments in the background
-					(default true; see sl_log_compact()) */
+	bool compact;                /* pack sealed segments in the background,
+					and the segment being appended to once the
+					handle has been idle for a second and at
+					close, when it holds at least 256 KiB
+					stored raw and they are an eighth of the
+					file (default true; see sl_log_compact()) */
 	uint32_t pack_size;          /* raw bytes per packed record (also the most
 					a seek decompresses); default 2 MiB */
 	int compression_level;       /* zstd level of packed records; default 3 */
@@ -101,9 +105,12 @@ struct sl_recovery_report {
 SL_API int sl_log_open(sl_log **out, const char *dir, const struct sl_log_options *opts,
 		       struct sl_recovery_report *report, char *err, size_t errlen);
 
-/* Flushes (fdatasync unless durability is none), writes the index of the
- * last segment, releases the lock and frees the handle.  Returns the first
- * error met; the handle is freed either way.  NULL is allowed. */
+/* Flushes (fdatasync unless durability is none), packs the last segment
+ * when it holds enough raw bytes (sl_log_options.compact), writes its
+ * index, releases the lock and frees the handle.  Every commit is on disk
+ * before the packing starts: a failure or a crash in it leaves the segment
+ * raw, still sound, and is not reported.  Returns the first error met; the
+ * handle is freed either way.  NULL is allowed. */
 SL_API int sl_log_close(sl_log *log);
 
 struct sl_commit_info {

@@ -100,6 +100,9 @@ struct sl_log {
 	uint64_t idx_size;
 	uint64_t end_off;
 	bool seg_has_commits;
+	uint64_t seg_raw_from;        /* the bytes from here to end_off are stored raw
+					 (as far as this handle knows: an over-estimate
+					 costs one needless packing, never a byte) */
 
 	uint64_t next_seq;
 	int64_t last_time;
@@ -159,6 +162,8 @@ struct sl_log {
 	pthread_t packer;
 	char pack_err[768];           /* the compactor's last failure, for the record */
 	int64_t last_append_ns;       /* monotonic time of the last append */
+	uint64_t active_pack_failed;  /* next_seq when packing the active segment
+					 at idle last failed (0: never) */
 
 	char err[768];
 };
@@ -575,6 +580,46 @@ static int pack_sealed(struct sl_log *log, uint64_t first, bool wait, const vola
  * segments are waiting (which bounds the raw backlog on disk). */
 #define SL_PACK_IDLE_NS (50 * 1000000)
 #define SL_PACK_BACKLOG 4
+/* The segment being appended to is packed once appends have paused this
+ * long, and at close, when it holds at least SL_PACK_ACTIVE_MIN raw bytes
+ * and they are at least an eighth of the file: packing rewrites the whole
+ * file, so each byte is rewritten at most about eight times however the
+ * segment grows, and a log smaller than a segment is packed at rest. */
+#define SL_PACK_ACTIVE_IDLE_NS (1000 * 1000000LL)
+#define SL_PACK_ACTIVE_MIN (256u << 10)
+
+static int pack_active(struct sl_log *log);
+static int flush_all(struct sl_log *log, bool sync);
+
+/* Whether the segment being appended to is worth packing now (mu held). */
+static bool active_worth_packing(const struct sl_log *log)
+{
+	uint64_t raw = log->end_off > log->seg_raw_from ? log->end_off - log->seg_raw_from : 0;
+	return log->opt.compact && !log->poisoned && log->seg.path && log->seg_has_commits &&
+	       raw >= SL_PACK_ACTIVE_MIN && raw * 8 >= log->end_off;
+}
+
+/* Packs the segment being appended to while the handle is idle (the
+ * compactor, mu held): with the right, as sl_log_compact() does.  A
+ * failure leaves it raw (a sound log) and is kept in pack_err; it is not
+ * tried again before the next append. */
+static void pack_active_idle(struct sl_log *log)
+{
+	int rc = take_right(log);
+	if (rc == SL_OK) {
+		log->pins++;
+		rc = flush_all(log, syncs(log));
+		if (rc == SL_OK && active_worth_packing(log))
+			rc = pack_active(log);
+		log->pins--;
+		maybe_release(log);
+	}
+	if (rc != SL_OK) {
+		snprintf(log->pack_err, sizeof(log->pack_err), "%s",
+			 log->err[0] ? log->err : sl_strerror(rc));
+		log->active_pack_failed = log->next_seq;
+	}
+}
 
 /* The compactor: packs sealed segments one at a time, outside the mutex
  * (sealed segments never change), when appends pause or the backlog grows.
@@ -585,24 +630,37 @@ static void *packer_main(void *arg)
 	struct sl_log *log = arg;
 	pthread_mutex_lock(&log->mu);
 	for (;;) {
-		while (!log->stopping &&
-		       (log->n_to_pack == 0 ||
-			(log->n_to_pack < SL_PACK_BACKLOG &&
-			 mono_ns() - log->last_append_ns < SL_PACK_IDLE_NS))) {
+		bool active = false;
+		while (!log->stopping) {
+			int64_t idle = mono_ns() - log->last_append_ns;
+			if (log->n_to_pack &&
+			    (log->n_to_pack >= SL_PACK_BACKLOG || idle >= SL_PACK_IDLE_NS))
+				break;
+			bool worth = active_worth_packing(log) &&
+				     log->active_pack_failed != log->next_seq;
+			if (worth && idle >= SL_PACK_ACTIVE_IDLE_NS) {
+				active = true;
+				break;
+			}
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 20 * 1000000;
+			ts.tv_nsec += (log->n_to_pack ? 20 : 200) * 1000000;
 			if (ts.tv_nsec >= 1000000000) {
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000;
 			}
-			if (log->n_to_pack)
-				pthread_cond_timedwait(&log->pack_cv, &log->mu, &ts);
-			else
-				pthread_cond_wait(&log->pack_cv, &log->mu);
+			/* timed also with nothing to do: appends do not wake
+			 * the compactor when the active segment becomes worth
+			 * packing */
+			pthread_cond_timedwait(&log->pack_cv, &log->mu, &ts);
 		}
 		if (log->stopping)
 			break;
+		if (active) {
+			pack_active_idle(log);
+			pthread_cond_broadcast(&log->cv);
+			continue;
+		}
 		uint64_t first = log->to_pack[0];
 		memmove(log->to_pack, log->to_pack + 1, --log->n_to_pack * sizeof(*log->to_pack));
 		log->packing = true;
@@ -858,6 +916,7 @@ static int roll(struct sl_log *log)
 	assert(log->end_off == log->pend_off);
 	log->end_off = log->pend_off = SL_SEG_HEADER_SIZE;
 	log->seg_has_commits = false;
+	log->seg_raw_from = SL_SEG_HEADER_SIZE;
 	open_index(log);
 	return SL_OK;
 }
@@ -933,6 +992,10 @@ static int install_tail(struct sl_log *log, struct sl_tail *tail, char *msg, siz
 {
 	int rc = SL_OK;
 	memcpy(log->log_id, tail->log_id, SL_LOG_ID_SIZE);
+	/* the same file as before: what was packed of it still is */
+	if (!(log->seg.path && log->seg.first_seq == tail->seg.first_seq &&
+	      log->seg.ino == tail->seg.ino && log->seg_raw_from <= tail->end_off))
+		log->seg_raw_from = SL_SEG_HEADER_SIZE;
 	log->seg = tail->seg;
 	log->end_off = log->pend_off = tail->end_off;
 	log->seg_has_commits = tail->records_in_seg;
@@ -1401,8 +1464,7 @@ static int append_locked(struct sl_log *log, sl_event *const *events, size_t n,
 	}
 	log->next_seq += n;
 	log->last_time = log->times[n - 1];
-	if (log->n_to_pack)
-		log->last_append_ns = mono_ns();
+	log->last_append_ns = mono_ns();
 	*ticket = ++log->written;
 	return SL_OK;
 }
@@ -1772,6 +1834,43 @@ fail:
 	return rc;
 }
 
+/* Packs the segment being appended to, in place of its file (FORMAT.md:
+ * a complete packed copy renamed over it), and appends to the new file from
+ * its end.  Called with mu and the right held, everything flushed, a pin
+ * taken (the keeper keeps the right). */
+static int pack_active(struct sl_log *log)
+{
+	/* appends wait meanwhile (mu) */
+	uint64_t size;
+	int rc = sl_compact_segment(log->dir, log->io, log->seg.first_seq, log->opt.compression_level,
+				log->opt.pack_size, log->opt.max_commit_size, syncs(log), false,
+				NULL, &size, log->err, sizeof(log->err));
+	if (rc == SL_OK) {
+		/* The file was replaced: write to the new one from its end. */
+		close_segment_files(log);
+		uint64_t first = log->seg.first_seq;
+		bool short_header;
+		sl_segfile_close(&log->seg, log->io);
+		rc = sl_segfile_open(&log->seg, log->io, log->dir, first, &short_header, log->err,
+				     sizeof(log->err));
+		if (rc == SL_OK)
+			rc = sl_index_load(&log->seg, log->io, log->dir, log->log_id);
+		if (rc == SL_OK) {
+			log->seg.sealed = false;
+			log->wfd = log->io->open(log->io->ctx, log->seg.path, O_RDWR | SL_O_WRITE, 0);
+			if (log->wfd < 0)
+				rc = poison(log, SL_EIO, "reopening after compaction", errno);
+			log->end_off = log->pend_off = log->seg.size;
+			open_index(log);
+		} else {
+			poison(log, rc, "reopening after compaction", EIO);
+		}
+	}
+	if (rc == SL_OK)
+		log->seg_raw_from = log->end_off;
+	return rc;
+}
+
 int sl_log_compact(sl_log *log)
 {
 	pthread_mutex_lock(&log->mu);
@@ -1792,34 +1891,8 @@ int sl_log_compact(sl_log *log)
 	}
 	if (rc == SL_OK)
 		rc = flush_all(log, syncs(log));  /* appends may have come meanwhile */
-	if (rc == SL_OK && log->seg_has_commits) {
-		/* The segment being appended to: appends wait meanwhile (mu). */
-		uint64_t size;
-		rc = sl_compact_segment(log->dir, log->io, log->seg.first_seq, log->opt.compression_level,
-					log->opt.pack_size, log->opt.max_commit_size, syncs(log), false,
-					NULL, &size, log->err, sizeof(log->err));
-		if (rc == SL_OK) {
-			/* The file was replaced: write to the new one from its end. */
-			close_segment_files(log);
-			uint64_t first = log->seg.first_seq;
-			bool short_header;
-			sl_segfile_close(&log->seg, log->io);
-			rc = sl_segfile_open(&log->seg, log->io, log->dir, first, &short_header, log->err,
-					     sizeof(log->err));
-			if (rc == SL_OK)
-				rc = sl_index_load(&log->seg, log->io, log->dir, log->log_id);
-			if (rc == SL_OK) {
-				log->seg.sealed = false;
-				log->wfd = log->io->open(log->io->ctx, log->seg.path, O_RDWR | SL_O_WRITE, 0);
-				if (log->wfd < 0)
-					rc = poison(log, SL_EIO, "reopening after compaction", errno);
-				log->end_off = log->pend_off = log->seg.size;
-				open_index(log);
-			} else {
-				poison(log, rc, "reopening after compaction", EIO);
-			}
-		}
-	}
+	if (rc == SL_OK && log->seg_has_commits)
+		rc = pack_active(log);
 	log->pins--;
 	pthread_mutex_unlock(&log->mu);
 	return rc;
@@ -1867,8 +1940,16 @@ int sl_log_close(sl_log *log)
 	    (log->have_lock || flock(log->lock_fd, LOCK_EX | LOCK_NB) == 0)) {
 		bool fresh = log->have_lock;
 		log->have_lock = true;
-		if ((fresh || refresh_tail(log) == SL_OK) && log->seg.path)
-			(void)sl_index_write(&log->seg, log->io, log->dir, NULL, 0);
+		if ((fresh || refresh_tail(log) == SL_OK) && log->seg.path) {
+			/* A log at rest is packed, also one smaller than a
+			 * segment.  Every commit is on disk already: a failure
+			 * here (or a crash) leaves the segment raw, still a
+			 * sound log, packed by the next writer. */
+			bool packed = rc == SL_OK && active_worth_packing(log) &&
+				      pack_active(log) == SL_OK;  /* writes the index too */
+			if (!packed && !log->poisoned && log->seg.path)
+				(void)sl_index_write(&log->seg, log->io, log->dir, NULL, 0);
+		}
 	}
 	drop_right(log);
 	pthread_mutex_unlock(&log->mu);

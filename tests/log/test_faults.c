@@ -158,6 +158,47 @@ Test(faults, interval_durability_flushes_in_the_background)
 	fio_free(&f);
 }
 
+/* The image a power loss after recorded op `upto` could leave (fio_crash_image():
+ * what was synced, and a part of the rest chosen by seed) opens, and holds
+ * a prefix of the history with at least the `acked` first events. */
+static void check_image(struct fio *f, size_t upto, size_t total_ops, uint64_t seed,
+			uint64_t acked, int made)
+{
+	char *im = th_tmpdir();
+	fio_crash_image(f, upto, seed, im);
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	sl_log *l;
+	char err[512] = "";
+	int rc = sl_log_open(&l, im, &o, NULL, err, sizeof(err));
+	if (rc == SL_ENOTFOUND && acked == 0) {
+		th_rmdir(im);  /* crashed before the log existed */
+		return;
+	}
+	cr_assert_eq(rc, SL_OK, "image %d (crash after op %zu of %zu): %s", made, upto,
+		     total_ops, err);
+	sl_log_close(l);
+	/* Read back: a prefix of the history, all acknowledged present. */
+	sl_reader *r;
+	cr_assert_eq(sl_reader_open(&r, im, NULL, NULL, 0), SL_OK, "reader");
+	struct sl_record rec;
+	uint64_t n = 0;
+	int got;
+	while ((got = sl_reader_next(&rec, r)) == 1) {
+		n++;
+		cr_assert_eq(rec.seq, n, "image %d: prefix", made);
+		sl_event *ev;
+		cr_assert_eq(sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us), SL_OK,
+			     "decode");
+		sl_event_free(ev);
+	}
+	cr_assert_eq(got, 0, "image %d: clean end: %s", made, sl_reader_errmsg(r));
+	cr_assert_geq(n, acked, "image %d (crash after op %zu): %" PRIu64
+		      " events, but %" PRIu64 " were acknowledged", made, upto, n, acked);
+	sl_reader_close(r);
+	th_rmdir(im);
+}
+
 /* Power loss: a writer with durability `always` appends while every write
  * and fsync is recorded; for random crash points, an image keeps what was
  * synced and a random part of the rest.  Each image must open, and hold a
@@ -204,43 +245,56 @@ Test(faults, power_loss_keeps_every_acknowledged_commit)
 			for (int i = 0; i <= per_run; i++)
 				if (ack_ops[i] <= upto)
 					acked = acked_seq_at[i];
-			char *im = th_tmpdir();
-			fio_crash_image(&f, upto, seed, im);
-			struct sl_log_options o;
-			sl_log_options_init(&o);
-			sl_log *l;
-			char err[512] = "";
-			int rc = sl_log_open(&l, im, &o, NULL, err, sizeof(err));
-			if (rc == SL_ENOTFOUND && acked == 0) {
-				th_rmdir(im);  /* crashed before the log existed */
-				made++;
-				continue;
-			}
-			cr_assert_eq(rc, SL_OK, "image %d (crash after op %zu of %zu): %s", made, upto,
-				     total_ops, err);
-			sl_log_close(l);
-			/* Read back: a prefix of the history, all acknowledged present. */
-			sl_reader *r;
-			cr_assert_eq(sl_reader_open(&r, im, NULL, NULL, 0), SL_OK, "reader");
-			struct sl_record rec;
-			uint64_t n = 0;
-			int got;
-			while ((got = sl_reader_next(&rec, r)) == 1) {
-				n++;
-				cr_assert_eq(rec.seq, n, "image %d: prefix", made);
-				sl_event *ev;
-				cr_assert_eq(sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us), SL_OK,
-					     "decode");
-				sl_event_free(ev);
-			}
-			cr_assert_eq(got, 0, "image %d: clean end: %s", made, sl_reader_errmsg(r));
-			cr_assert_geq(n, acked, "image %d (crash after op %zu): %" PRIu64
-				      " events, but %" PRIu64 " were acknowledged", made, upto, n, acked);
-			sl_reader_close(r);
-			th_rmdir(im);
+			check_image(&f, upto, total_ops, seed, acked, made);
 			made++;
 		}
 		fio_free(&f);
 	}
 	cr_assert_geq(made, images - runs, "images made");
+}
+
+/* Power loss while a writer packs the segment it appended to as it closes
+ * (a log smaller than one segment, packed at rest): every image keeps every
+ * commit, acknowledged before the close began, whether the crash falls
+ * before, inside or after the packing (the copy, its sync, the rename, the
+ * index). */
+Test(faults, power_loss_while_packing_at_close_keeps_every_commit)
+{
+	const char *env = getenv("SL_POWERLOSS_IMAGES");
+	int images = env ? atoi(env) / 4 : 100;
+	/* about 330 KB stored raw, more than the 256 KiB packed at close, in
+	 * few commits (each one synced) */
+	enum { commits = 700, per_commit = 10 };
+	struct fio f;
+	fio_init(&f);
+	f.record = true;
+	sl_log *log = open_with(&f, SL_DURABLE_ALWAYS, 0);
+	for (uint64_t i = 0; i < commits; i++) {
+		sl_event *evs[per_commit];
+		for (int k = 0; k < per_commit; k++)
+			evs[k] = th_event("job", i * per_commit + (uint64_t)k);
+		cr_assert_eq(sl_log_append(log, evs, per_commit, NULL), SL_OK, "append");
+		for (int k = 0; k < per_commit; k++)
+			th_event_free(evs[k]);
+	}
+	size_t close_starts = fio_ops(&f);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	size_t total_ops = fio_ops(&f);
+	struct sl_log_status st;
+	char err[512] = "";
+	cr_assert_eq(sl_log_status(dir, &st, err, sizeof err), SL_OK, "%s", err);
+	cr_assert_gt(total_ops, close_starts + 3, "the close packed the segment (%zu ops; %"
+		     PRIu64 " bytes of events)", total_ops - close_starts, st.event_bytes);
+	cr_assert_eq(st.unpacked_commits, 0, "packed at close");
+	uint64_t seed = 777;
+	for (int img = 0; img < images; img++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		/* most crash points inside the close, some before it */
+		size_t span = total_ops - close_starts + 1;
+		size_t upto = img % 5 == 0 ? (size_t)(seed >> 33) % (total_ops + 1)
+					   : close_starts + (size_t)(seed >> 33) % span;
+		check_image(&f, upto, total_ops, seed,
+			    upto >= close_starts ? (uint64_t)commits * per_commit : 0, img);
+	}
+	fio_free(&f);
 }

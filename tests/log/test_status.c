@@ -208,3 +208,76 @@ Test(status, a_gap_left_by_repair_is_counted_as_lost)
 	cr_assert_eq(st.last_seq, 20);
 	th_rmdir(dir);
 }
+
+/* Waits (up to 30 s: a deadline, not a measurement) for the open log's
+ * active segment to be packed by its idle writer. */
+static bool packed_within(const char *dir, int seconds)
+{
+	for (int i = 0; i < seconds * 20; i++) {
+		struct sl_log_status st;
+		status_ok(dir, &st);
+		if (st.unpacked_commits == 0)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+Test(status, an_idle_writer_packs_the_segment_it_appends_to)
+{
+	char *dir = th_tmpdir();
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, 0, 4500);   /* about 340 KB stored raw */
+	cr_assert_eq(sl_log_flush(log), SL_OK);
+	struct sl_log_status st;
+	status_ok(dir, &st);
+	cr_assert_gt(st.unpacked_commits, 0);
+	cr_assert(packed_within(dir, 30), "the idle writer did not pack its segment");
+	/* and appends go on after it, to the new file */
+	th_append_n(log, 4500, 10);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	agrees_with_verify(dir);
+	int rc;
+	cr_assert_eq(th_count(dir, &rc), 4510);
+	cr_assert_eq(rc, 0);
+	th_rmdir(dir);
+}
+
+Test(status, a_few_raw_commits_are_left_at_close)
+{
+	/* Packing rewrites the whole file: a close does it only for enough
+	 * raw bytes (256 KiB, and an eighth of the file). */
+	char *dir = th_tmpdir();
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, 0, 4500);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	struct sl_log_status st;
+	status_ok(dir, &st);
+	cr_assert_eq(st.unpacked_commits, 0, "packed at close");
+	log = th_open(dir, SL_DURABLE_ALWAYS, 0);
+	th_append_n(log, 4500, 10);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	status_ok(dir, &st);
+	cr_assert_eq(st.unpacked_commits, 10, "10 small commits are not worth a rewrite");
+	agrees_with_verify(dir);
+	th_rmdir(dir);
+}
+
+Test(status, a_log_opened_without_compaction_is_left_raw)
+{
+	char *dir = th_tmpdir();
+	struct sl_log_options o;
+	sl_log_options_init(&o);
+	o.create = true;
+	o.compact = false;
+	o.durability = SL_DURABLE_NONE;
+	sl_log *log;
+	char err[512] = "";
+	cr_assert_eq(sl_log_open(&log, dir, &o, NULL, err, sizeof err), SL_OK, "%s", err);
+	th_append_n(log, 0, 4500);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	struct sl_log_status st;
+	status_ok(dir, &st);
+	cr_assert_eq(st.unpacked_commits, 4500);
+	th_rmdir(dir);
+}
