@@ -499,8 +499,9 @@ int cmd_dump(int argc, char **argv)
 static const char compact_help[] =
 	"usage: statelog compact [--log DIR] [--json | --quiet]\n\n"
 	"Packs every commit the log stores raw now: the sealed segments the background\n"
-	"compactor has not reached yet, and the segment being appended to (a log\n"
-	"smaller than one segment is otherwise never packed).  Commits, sequence\n"
+	"compactor has not reached yet, and the segment being appended to (which a\n"
+	"writer otherwise packs once idle for a second, and when it closes, when it\n"
+	"holds at least 256 KiB stored raw).  Commits, sequence\n"
 	"numbers, times and checksums do not change, only how the bytes are stored;\n"
 	"the crash-safety rules of log/FORMAT.md hold throughout (a segment is\n"
 	"replaced by a complete packed copy, never rewritten in place).  Takes the\n"

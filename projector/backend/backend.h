@@ -94,7 +94,7 @@ struct sl_backend_options {
 	enum sl_views_mode views;       /* default SL_VIEWS_LIVE */
 	uint32_t views_lag_ms;          /* SL_VIEWS_LIVE: how long the projector
 					   thread waits for more commits before it
-					   catches up; 0: 5 ms */
+					   catches up; 0: 15 ms */
 	uint32_t interval_ms;           /* SL_DURABLE_INTERVAL; 0: the log's default */
 	const char *db_path;            /* NULL: beside the log, see
 					   sl_backend_default_db_path() */

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#define DEFAULT_LAG_MS 5
+#define DEFAULT_LAG_MS 15
 
 static void deadline_after(struct timespec *ts, uint32_t ms)
 {
