@@ -910,12 +910,12 @@ int bench_backend(int argc, char **argv)
 	printf("# statelog bench backend --sheets %s --runs %" PRIu64 " --seconds %g --calls %"
 	       PRIu64 " --threads %" PRIu64 " --loads %" PRIu64 " --seed %" PRIu64 "\n",
 	       sheets_arg, runs, seconds, calls, threads, loads, seed);
-	printf("# the reference workload's calls from %" PRIu64 " threads (one per job slot), every "
-	       "call durable:\n# statelog = backend API, durability always, live views (its database kept "
-	       "current beside\n# the writer and caught up at close: both sides leave an up-to-date "
-	       "database); sqlite = the original "
-	       "(rollback journal, synchronous=FULL,\n# one transaction per save rewriting the job "
-	       "and all its sheets).  Medians of %" PRIu64 " runs.\n", threads, runs);
+	printf("# the reference workload's calls from %" PRIu64 " thread%s (one per job slot), every "
+	       "call durable:\n# statelog = backend API, durability always, live views (its database "
+	       "kept current beside\n# the writer and caught up at close: both sides leave an "
+	       "up-to-date database);\n# sqlite = the original (rollback journal, synchronous=FULL, "
+	       "one transaction per save\n# rewriting the job and all its sheets).  Medians of %" PRIu64
+	       " runs.\n", threads, threads == 1 ? "" : "s", runs);
 	cli_note("generating %" PRIu64 " reference events...\n", calls);
 
 	struct bench_events b;
