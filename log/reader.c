@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 struct sl_reader {
 	char *dir;
@@ -179,6 +180,34 @@ static int damage(struct sl_reader *r, uint64_t off, const char *why)
 	return SL_ECORRUPT;
 }
 
+static int seek_in(struct sl_reader *r, size_t i, uint64_t seq, int64_t time_us, bool by_time);
+
+/* At the end of the last segment: when its name now holds another file (a
+ * writer packed the segment it appends to: a complete copy renamed over it,
+ * after which its commits go to the new file), moves to the new file, just
+ * after the last event read (1); else the end of the log for now (0).  The
+ * old file, still open, was read to its end, and the copy holds the same
+ * commits: those read already are skipped. */
+static int follow_replaced(struct sl_reader *r)
+{
+	struct stat sb;
+	if (!r->seg.path || stat(r->seg.path, &sb) != 0 || (uint64_t)sb.st_ino == r->seg.ino)
+		return 0;
+	uint64_t seq = r->next_seq;
+	uint32_t chain = r->chain;
+	int rc = seek_in(r, r->cur, seq, 0, false);
+	if (rc)
+		return rc;
+	if (r->skip_seq < seq)
+		r->skip_seq = seq;
+	/* From the reading point on, the chain is checked as for any seek; a
+	 * point at seq itself must continue the chain read so far. */
+	if (r->next_seq > seq || (r->next_seq == seq && r->chain != chain))
+		return damage(r, r->off, "the segment's new file does not hold the commits "
+			      "of the one it replaced");
+	return 1;
+}
+
 /* At the end of the current segment: moves to the next one if there is one
  * (1), or reports the end of the log for now (0). */
 static int next_segment(struct sl_reader *r)
@@ -194,7 +223,7 @@ static int next_segment(struct sl_reader *r)
 			return damage(r, 0, "segment vanished while being read");
 		r->cur = i;
 		if (r->cur + 1 >= r->nseg)
-			return 0;
+			return follow_replaced(r);
 		/* A newer segment exists, so this one is complete: make sure its
 		 * last commits, written before the next segment was created, have
 		 * been read. */

@@ -4,6 +4,7 @@
  * a log of another id, and the writer holding the log. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,5 +280,55 @@ Test(status, a_log_opened_without_compaction_is_left_raw)
 	struct sl_log_status st;
 	status_ok(dir, &st);
 	cr_assert_eq(st.unpacked_commits, 4500);
+	th_rmdir(dir);
+}
+
+/* Reads what is there now into *n (checking each seq is the next one). */
+static void read_on(sl_reader *r, uint64_t *n)
+{
+	struct sl_record rec;
+	int got;
+	while ((got = sl_reader_next(&rec, r)) == 1) {
+		cr_assert_eq(rec.seq, *n + 1, "seq %" PRIu64 " after %" PRIu64, rec.seq, *n);
+		(*n)++;
+	}
+	cr_assert_eq(got, 0, "%s", sl_reader_errmsg(r));
+}
+
+Test(status, a_reader_follows_the_segment_through_its_packing)
+{
+	/* A reader at the end of the segment being written; the writer packs
+	 * it (a new file renamed over it) and appends on: the reader must see
+	 * the new commits, each once. */
+	char *dir = th_tmpdir();
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, 0, 100);
+	cr_assert_eq(sl_log_flush(log), SL_OK);
+	sl_reader *r;
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK);
+	uint64_t n = 0;
+	read_on(r, &n);
+	cr_assert_eq(n, 100);
+	for (int round = 0; round < 3; round++) {
+		cr_assert_eq(sl_log_compact(log), SL_OK);   /* the active segment, packed */
+		th_append_n(log, n, 50);
+		cr_assert_eq(sl_log_flush(log), SL_OK);
+		read_on(r, &n);
+		cr_assert_eq(n, 150 + 50 * (uint64_t)round, "round %d: %" PRIu64, round, n);
+	}
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	/* packed at close by another handle, then appended to by a third */
+	log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, n, 4500);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	struct sl_log_status st;
+	status_ok(dir, &st);
+	cr_assert_eq(st.unpacked_commits, 0, "packed at close");
+	log = th_open(dir, SL_DURABLE_NONE, 0);
+	th_append_n(log, n + 4500, 7);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	read_on(r, &n);
+	cr_assert_eq(n, 250 + 4500 + 7);
+	sl_reader_close(r);
 	th_rmdir(dir);
 }
