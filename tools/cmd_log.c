@@ -93,7 +93,8 @@ static int parse_log_only(int argc, char **argv, const char *cmd, const char *he
 
 static const char init_help[] =
 	"usage: statelog init [--log DIR] [--json | --quiet]\n\n"
-	"Creates a new, empty log in DIR (made if missing) and prints its id.\n"
+	"Creates a new, empty log in DIR (made if missing; its parent must exist)\n"
+	"and prints its id.\n"
 	"  --json    {\"log\": DIR, \"log_id\": ID} instead\n"
 	"  --quiet   print nothing but errors\n"
 	"Exit codes: 0 created; 1 failure; 2 usage, or DIR already holds a log.\n";
