@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -331,4 +334,65 @@ Test(status, a_reader_follows_the_segment_through_its_packing)
 	cr_assert_eq(n, 250 + 4500 + 7);
 	sl_reader_close(r);
 	th_rmdir(dir);
+}
+
+/* A writer killed (SIGKILL) at a random moment while it packs the segment
+ * it wrote, as it closes: every commit it had written is there after the
+ * next open, in order, the log sound and with no torn tail left. */
+Test(status, a_writer_killed_while_it_packs_at_close_loses_nothing, .timeout = 120)
+{
+	enum { trials = 12, commits = 700, per_commit = 10 };
+	uint64_t r = 42;
+	int killed_inside = 0;
+	for (int t = 0; t < trials; t++) {
+		char *dir = th_tmpdir();
+		int fds[2];
+		cr_assert_eq(pipe(fds), 0);
+		pid_t pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			close(fds[0]);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+			for (uint64_t i = 0; i < commits; i++) {
+				sl_event *evs[per_commit];
+				for (int k = 0; k < per_commit; k++)
+					evs[k] = th_event("job", i * per_commit + (uint64_t)k);
+				if (sl_log_append(log, evs, per_commit, NULL) != SL_OK)
+					_exit(2);
+				for (int k = 0; k < per_commit; k++)
+					th_event_free(evs[k]);
+			}
+			char c = 'A';
+			if (sl_log_flush(log) != SL_OK || write(fds[1], &c, 1) != 1)
+				_exit(3);
+			int rc = sl_log_close(log);   /* packs the segment */
+			c = 'C';
+			_exit(rc == SL_OK && write(fds[1], &c, 1) == 1 ? 0 : 4);
+		}
+		close(fds[1]);
+		char c;
+		cr_assert_eq(read(fds[0], &c, 1), 1, "the writer appended");
+		/* the packing takes some milliseconds: kill within the first ones */
+		r = r * 6364136223846793005ull + 1442695040888963407ull;
+		usleep((useconds_t)((r >> 33) % 30000));
+		kill(pid, SIGKILL);
+		int status;
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		if (read(fds[0], &c, 1) != 1)
+			killed_inside++;    /* killed before its close returned */
+		close(fds[0]);
+		sl_log *log = th_open(dir, SL_DURABLE_NONE, 0);
+		cr_assert_eq(sl_log_close(log), SL_OK);
+		int rc;
+		cr_assert_eq(th_count(dir, &rc), (uint64_t)commits * per_commit, "trial %d", t);
+		cr_assert_eq(rc, 0, "trial %d", t);
+		struct sl_verify_report v;
+		char err[512] = "";
+		cr_assert_eq(sl_log_verify(dir, NULL, &v, NULL, NULL, err, sizeof err), SL_OK, "%s", err);
+		cr_assert_not(v.damaged, "trial %d: %s", t, v.damage);
+		cr_assert_not(v.torn_tail, "trial %d", t);
+		th_rmdir(dir);
+	}
+	cr_assert_gt(killed_inside, 0, "no kill landed inside a close");
 }
