@@ -24,10 +24,13 @@ static const char import_help[] =
 	"The source is read and checked first; a damaged row (a bad timestamp, an\n"
 	"unknown status, a JSON column that is not JSON, a sheet number out of range,\n"
 	"a row whose job does not exist, ...) is reported with its job, sheet and\n"
-	"column, and nothing is written.  The log is then built beside DIR, projected\n"
-	"into the database (beside the log unless --db), and every row of jobs, sheets\n"
-	"and execution_history is compared with the source; only when all of them\n"
-	"answer as the source did are the log and the database put in place.\n\n"
+	"column, and nothing is written.  A timestamp without an offset (read as UTC,\n"
+	"as older versions of the original wrote them) or with another offset is\n"
+	"taken, stored in the original's form, and said.  The log is then built\n"
+	"beside DIR, projected into the database (beside the log unless --db), and\n"
+	"every row of jobs, sheets and execution_history is compared with the source;\n"
+	"only when all of them answer as the source did are the log and the database\n"
+	"put in place.\n\n"
 	"An import creates a new log: DIR must not exist (or be an empty directory)\n"
 	"and neither may the database, so importing the same source twice is refused.\n\n"
 	"  --log DIR         the new log (else $STATELOG_LOG, else ./statelog.log)\n"
@@ -35,7 +38,7 @@ static const char import_help[] =
 	"  --from-db FILE    the original's SQLite database (opened read-only)\n"
 	"  --from-json PATH  state files: a file or a directory; more may follow\n"
 	"  --json            what was imported as one JSON object (the counts, the\n"
-	"                    times, \"note\", \"fixes\" and \"fixes_note\")\n"
+	"                    times, \"note\", \"fixes\", \"normalized\" and their notes)\n"
 	"  --quiet           print nothing but errors\n\n"
 	"Exit codes: 0 imported and checked; 1 failure; 2 usage, a target that\n"
 	"exists, or a file that is not the original's; 3 a damaged source row or a\n"
@@ -166,6 +169,9 @@ int cmd_import(int argc, char **argv)
 			json_object_set_new(j, "note", r.note[0] ? json_string(r.note) : json_null());
 			json_object_set_new(j, "fixes_note", r.fixes ? json_string(r.fixes_note)
 								     : json_null());
+			json_object_set_new(j, "normalized", json_integer((json_int_t)r.normalized));
+			json_object_set_new(j, "normalized_note", r.normalized
+					    ? json_string(r.normalized_note) : json_null());
 		}
 		code = cli_print_json("import", j);
 		goto done;
@@ -187,6 +193,10 @@ int cmd_import(int argc, char **argv)
 		printf("  %" PRIu64 " value(s) read back as the original's load() returns them "
 		       "(its load-time invariants): %s%s\n", r.fixes, r.fixes_note,
 		       r.fixes > 3 ? "; ..." : "");
+	if (r.normalized)
+		printf("  %" PRIu64 " timestamp(s) in another form of the same instant (no offset: "
+		       "UTC; another offset: converted), stored in the original's form: %s%s\n",
+		       r.normalized, r.normalized_note, r.normalized > 3 ? "; ..." : "");
 done:
 	sl_import_free(imp);
 	free(json);

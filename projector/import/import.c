@@ -106,16 +106,25 @@ int sl_imp_damage(struct sl_import *imp, const struct sl_import_problem *where,
 
 /* ---- values ------------------------------------------------------------ */
 
-int sl_imp_parse_time(const char *text, bool canonical, int64_t *us, char *why, size_t whylen)
+int sl_imp_parse_time(const char *text, bool canonical, int64_t *us, bool *normalized,
+		      char *why, size_t whylen)
 {
 	int64_t t;
+	if (normalized)
+		*normalized = false;
 	if (sl_time_parse(&t, text) != SL_OK) {
 		snprintf(why, whylen, "unparsable timestamp");
 		return SL_EINVAL;
 	}
 	if (canonical) {
 		char back[SL_TIME_BUFSZ];
-		if (sl_time_format(t, back, sizeof back) != SL_OK || strcmp(back, text) != 0) {
+		if (sl_time_format(t, back, sizeof back) == SL_OK && strcmp(back, text) != 0 &&
+		    normalized) {
+			/* Another form of the same instant (no offset: UTC, as
+			 * older versions of the original wrote; an offset:
+			 * converted): stored in the original's form, and said. */
+			*normalized = true;
+		} else if (sl_time_format(t, back, sizeof back) != SL_OK || strcmp(back, text) != 0) {
 			/* The projection would hold `back`: the query results
 			 * would differ, so the row cannot be imported as it is. */
 			snprintf(why, whylen, "timestamp not in the original's form "
@@ -352,6 +361,22 @@ static void vec_free(struct event_vec *l)
 		sl_event_free(l->v[i].ev);
 	free(l->v);
 	*l = (struct event_vec){ 0 };
+}
+
+void sl_imp_note_normalized(struct sl_import *imp, const char *job, int64_t sheet,
+			    int64_t execution_id, const char *column, const char *text, int64_t us)
+{
+	if (imp->rep.normalized++ >= 3)
+		return;
+	char t[SL_TIME_BUFSZ] = "?", where[96] = "";
+	(void)sl_time_format(us, t, sizeof t);
+	if (execution_id)
+		snprintf(where, sizeof where, " execution_history id %" PRId64, execution_id);
+	else if (sheet)
+		snprintf(where, sizeof where, " sheet %" PRId64, sheet);
+	size_t len = strlen(imp->rep.normalized_note);
+	snprintf(imp->rep.normalized_note + len, sizeof imp->rep.normalized_note - len,
+		 "%sjob '%.64s'%s %s: '%.40s' -> %s", len ? "; " : "", job, where, column, text, t);
 }
 
 bool sl_imp_is_fixed(const struct sl_import *imp, const char *job_id, int64_t sheet_num,

@@ -94,6 +94,12 @@ struct sl_import_report {
 	 * value load() returns; the comparison accepts it in those cells. */
 	uint64_t fixes;
 	char fixes_note[512];    /* the first few: "job 'J' sheet N started_at: NULL -> T; ..." */
+	/* Timestamps of the database in another form of the same instant than
+	 * the original's fixed one (no offset, as older versions wrote them, read
+	 * as UTC; another offset, converted to UTC): stored in the original's
+	 * form; the comparison takes them as the same instant. */
+	uint64_t normalized;
+	char normalized_note[512];  /* the first few: "job 'J' sheet N started_at: 'T1' -> T2" */
 	char log_id[2 * SL_LOG_ID_SIZE + 1];
 };
 

@@ -78,11 +78,12 @@ static void column_text(sqlite3_stmt *s, int i, char *buf, size_t len)
  * SL_EINVAL why says what is wrong.  *owned is the text a TEXT column
  * takes over. */
 static int db_get(const struct sl_state_column *c, sqlite3_stmt *s, int i,
-		  struct sl_value *v, char **owned, char *why, size_t wl)
+		  struct sl_value *v, char **owned, bool *normalized, char *why, size_t wl)
 {
 	int t = sqlite3_column_type(s, i);
 	*v = (struct sl_value){ 0 };
 	*owned = NULL;
+	*normalized = false;
 	if (t == SQLITE_NULL) {
 		if (!c->nullable) {
 			snprintf(why, wl, "NULL in a NOT NULL column");
@@ -132,7 +133,7 @@ static int db_get(const struct sl_state_column *c, sqlite3_stmt *s, int i,
 	case SL_COL_TIME:
 		if (t != SQLITE_TEXT)
 			break;
-		return sl_imp_parse_time(text, true, &v->i, why, wl);
+		return sl_imp_parse_time(text, true, &v->i, normalized, why, wl);
 	case SL_COL_JOB_STATUS: {
 		enum sl_job_status js;
 		if (t != SQLITE_TEXT)
@@ -414,7 +415,11 @@ static int read_jobs(struct sl_import *imp)
 			const struct sl_state_column *c = &sl_state_job_columns[i];
 			struct sl_value v;
 			char *owned;
-			rc = db_get(c, s, (int)i, &v, &owned, why, sizeof why);
+			bool norm;
+			rc = db_get(c, s, (int)i, &v, &owned, &norm, why, sizeof why);
+			if (rc == SL_OK && norm)
+				sl_imp_note_normalized(imp, w.job_id, 0, 0, c->name,
+						       (const char *)sqlite3_column_text(s, (int)i), v.i);
 			if (rc == SL_OK && c->key && !owned[0]) {
 				free(owned);
 				snprintf(why, sizeof why, "an empty job id");
@@ -486,7 +491,12 @@ static int read_sheets(struct sl_import *imp)
 			const struct sl_state_column *c = &sl_state_sheet_columns[i];
 			struct sl_value v;
 			char *owned;
-			rc = db_get(c, s, (int)i + 1, &v, &owned, why, sizeof why);
+			bool norm;
+			rc = db_get(c, s, (int)i + 1, &v, &owned, &norm, why, sizeof why);
+			if (rc == SL_OK && norm)
+				sl_imp_note_normalized(imp, w.job_id, w.sheet_num, 0, c->name,
+						       (const char *)sqlite3_column_text(s, (int)i + 1),
+						       v.i);
 			if (rc == SL_OK)
 				rc = sl_imp_check_value(c, &v, owned, why, sizeof why);
 			if (rc == SL_EINVAL)
@@ -553,9 +563,16 @@ static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct sl_imp_job
 				     "expected a number");
 	if (sqlite3_column_type(s, H_AT) != SQLITE_TEXT)
 		return damaged_value(imp, &w, "executed_at", s, H_AT, "expected a timestamp");
-	if (sl_imp_parse_time((const char *)sqlite3_column_text(s, H_AT), true, time, why,
-			   sizeof why) != SL_OK)
+	bool norm;
+	if (sl_imp_parse_time((const char *)sqlite3_column_text(s, H_AT), true, time, &norm, why,
+			      sizeof why) != SL_OK)
 		return damaged_value(imp, &w, "executed_at", s, H_AT, why);
+	if (norm && !out) {
+		/* said once, while the rows are checked (out NULL) */
+		imp->history_normalized = true;
+		sl_imp_note_normalized(imp, w.job_id, w.sheet_num, w.execution_id, "executed_at",
+				       (const char *)sqlite3_column_text(s, H_AT), *time);
+	}
 	*job = j;
 	if (!out)
 		return SL_OK;
@@ -632,12 +649,67 @@ static int scan_history(struct sl_import *imp)
 	return rc;
 }
 
+struct id_time {
+	int64_t time_us;
+	int64_t id;
+};
+
+static int id_time_cmp(const void *a, const void *b)
+{
+	const struct id_time *x = a, *y = b;
+	if (x->time_us != y->time_us)
+		return x->time_us < y->time_us ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 int sl_imp_db_history_open(struct sl_import *imp, struct sl_imp_history *h)
 {
 	*h = (struct sl_imp_history){ 0 };
-	/* Text order of the timestamps is time order: every one was checked
-	 * to be in the original's fixed form (sl_imp_parse_time). */
-	return prepare_history(imp, &h->stmt, "executed_at, id");
+	/* Text order of the timestamps is time order when every one is in the
+	 * original's fixed form (sl_imp_parse_time); else the rows are put in
+	 * time order here, and read by id. */
+	if (!imp->history_normalized)
+		return prepare_history(imp, &h->stmt, "executed_at, id");
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(imp->src, "SELECT id, executed_at FROM execution_history", -1, &s,
+			       NULL) != SQLITE_OK)
+		return sql_fail(imp, "reading execution_history");
+	struct id_time *v = malloc(((size_t)imp->rep.executions + 1) * sizeof *v);
+	size_t n = 0;
+	int r, rc = v ? SL_OK : sl_imp_fail(imp, SL_ENOMEM, "out of memory");
+	while (rc == SL_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		char why[256];
+		/* every row was checked before: the same rows, in one read
+		 * transaction */
+		if (n == imp->rep.executions ||
+		    sl_imp_parse_time((const char *)sqlite3_column_text(s, 1), false, &v[n].time_us,
+				      NULL, why, sizeof why) != SL_OK) {
+			rc = sl_imp_fail(imp, SL_EIO, "%s: execution_history changed while it was read",
+					 imp->src_path);
+			break;
+		}
+		v[n++].id = sqlite3_column_int64(s, 0);
+	}
+	if (rc == SL_OK && r != SQLITE_DONE)
+		rc = sql_fail(imp, "reading execution_history");
+	sqlite3_finalize(s);
+	if (rc == SL_OK) {
+		qsort(v, n, sizeof *v, id_time_cmp);
+		if (!(h->ids = malloc((n + 1) * sizeof *h->ids)))
+			rc = sl_imp_fail(imp, SL_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; rc == SL_OK && i < n; i++)
+		h->ids[i] = v[i].id;
+	free(v);
+	h->n_ids = n;
+	if (rc == SL_OK) {
+		char sql[1024];
+		build_select(sql, sizeof sql, history_columns, N_HISTORY_COLUMNS,
+			     "execution_history WHERE id = ?1", "id");
+		if (sqlite3_prepare_v2(imp->src, sql, -1, &h->stmt, NULL) != SQLITE_OK)
+			rc = sql_fail(imp, "reading execution_history");
+	}
+	return rc;
 }
 
 int sl_imp_db_history_next(struct sl_import *imp, struct sl_imp_history *h, sl_event **out)
@@ -645,7 +717,19 @@ int sl_imp_db_history_next(struct sl_import *imp, struct sl_imp_history *h, sl_e
 	*out = NULL;
 	if (h->done)
 		return SL_OK;
+	if (h->ids) {
+		/* by id, in the order of their times */
+		if (h->next == h->n_ids) {
+			h->done = true;
+			return SL_OK;
+		}
+		sqlite3_reset(h->stmt);
+		sqlite3_bind_int64(h->stmt, 1, h->ids[h->next++]);
+	}
 	int r = sqlite3_step(h->stmt);
+	if (r == SQLITE_DONE && h->ids)
+		return sl_imp_fail(imp, SL_EIO, "%s: execution_history changed while it was read",
+				   imp->src_path);
 	if (r == SQLITE_DONE) {
 		h->done = true;
 		return SL_OK;
@@ -660,6 +744,7 @@ int sl_imp_db_history_next(struct sl_import *imp, struct sl_imp_history *h, sl_e
 void sl_imp_db_history_close(struct sl_imp_history *h)
 {
 	sqlite3_finalize(h->stmt);
+	free(h->ids);
 	*h = (struct sl_imp_history){ 0 };
 }
 
@@ -773,7 +858,19 @@ struct table_cmp {
 	size_t n, nkey;
 	const char *order;
 	int job_col, sheet_col, id_col; /* where a row's location is (-1: none) */
+	const bool *is_time;            /* the timestamp columns */
 };
+
+/* Whether two texts are the same instant (a timestamp the source wrote in
+ * another form, stored in the original's: sl_imp_note_normalized()). */
+static bool same_instant(sqlite3_stmt *a, sqlite3_stmt *b, int i)
+{
+	if (sqlite3_column_type(a, i) != SQLITE_TEXT || sqlite3_column_type(b, i) != SQLITE_TEXT)
+		return false;
+	int64_t x, y;
+	return sl_time_parse(&x, (const char *)sqlite3_column_text(a, i)) == SL_OK &&
+	       sl_time_parse(&y, (const char *)sqlite3_column_text(b, i)) == SL_OK && x == y;
+}
 
 static void locate(struct sl_import *imp, const struct table_cmp *t, sqlite3_stmt *s,
 		   struct sl_import_problem *w)
@@ -824,7 +921,8 @@ static int compare_table(struct sl_import *imp, sqlite3 *db, const struct table_
 			goto done;
 		}
 		for (size_t i = t->nkey; i < t->n; i++) {
-			if (value_same(a, b, (int)i))
+			if (value_same(a, b, (int)i) ||
+			    (t->is_time[i] && imp->rep.normalized && same_instant(a, b, (int)i)))
 				continue;
 			locate(imp, t, a, &w);
 			if (t->id_col < 0 && sl_imp_is_fixed(imp, w.job_id, w.sheet_num, t->cols[i]))
@@ -856,24 +954,30 @@ done:
 int sl_imp_db_compare(struct sl_import *imp, sqlite3 *db)
 {
 	const char *job_cols[SL_STATE_N_JOB_COLUMNS], *job_exprs[SL_STATE_N_JOB_COLUMNS];
+	bool job_time[SL_STATE_N_JOB_COLUMNS];
 	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++) {
 		job_cols[i] = sl_state_job_columns[i].name;
 		job_exprs[i] = job_source(imp, job_cols[i]);
+		job_time[i] = sl_state_job_columns[i].type == SL_COL_TIME;
 	}
 	const char *sheet_cols[SL_STATE_N_SHEET_COLUMNS + 1] = { "job_id" };
 	const char *sheet_exprs[SL_STATE_N_SHEET_COLUMNS + 1] = { "job_id" };
+	bool sheet_time[SL_STATE_N_SHEET_COLUMNS + 1] = { false };
 	for (size_t i = 0; i < SL_STATE_N_SHEET_COLUMNS; i++) {
 		sheet_cols[i + 1] = sl_state_sheet_columns[i].name;
 		sheet_exprs[i + 1] = sheet_source(imp, sheet_cols[i + 1]);
+		sheet_time[i + 1] = sl_state_sheet_columns[i].type == SL_COL_TIME;
 	}
+	bool history_time[N_HISTORY_COLUMNS] = { false };
+	history_time[H_AT] = true;
 	/* The key first in every table (id is column 0 of jobs and history;
 	 * job_id, sheet_num of sheets). */
 	const struct table_cmp tables[] = {
-		{ "jobs", job_cols, job_exprs, SL_STATE_N_JOB_COLUMNS, 1, "id", 0, -1, -1 },
+		{ "jobs", job_cols, job_exprs, SL_STATE_N_JOB_COLUMNS, 1, "id", 0, -1, -1, job_time },
 		{ "sheets", sheet_cols, sheet_exprs, SL_STATE_N_SHEET_COLUMNS + 1, 2,
-		  "job_id, sheet_num", 0, 1, -1 },
+		  "job_id, sheet_num", 0, 1, -1, sheet_time },
 		{ "execution_history", history_columns, history_columns, N_HISTORY_COLUMNS, 1,
-		  "id", H_JOB, H_SHEET, H_ID },
+		  "id", H_JOB, H_SHEET, H_ID, history_time },
 	};
 	uint64_t done = 0, total = imp->rep.jobs + imp->rep.sheets + imp->rep.executions;
 	int rc = SL_OK;

@@ -59,6 +59,7 @@ struct sl_import {
 	const char *col_success;        /* success_without_retry (v4) or
 					   first_attempt_success (v1-v3) */
 	uint64_t history_bytes;         /* prompt and output text, for progress */
+	bool history_normalized;        /* an executed_at not in the original's form */
 	uint64_t progress_total;        /* bytes of all events, for progress */
 
 	struct sl_imp_fix *fixes;
@@ -108,7 +109,14 @@ int sl_imp_sort_jobs(struct sl_import *imp);
 /* The text of a time, and whether text is exactly how statelog (and the
  * original) writes the time it denotes: SL_OK with *us set, or SL_EINVAL
  * with why filled ("unparsable timestamp", "not in the original's form ..."). */
-int sl_imp_parse_time(const char *text, bool canonical, int64_t *us, char *why, size_t whylen);
+int sl_imp_parse_time(const char *text, bool canonical, int64_t *us, bool *normalized,
+		      char *why, size_t whylen);
+
+/* Counts a timestamp stored in the original's form although the source
+ * wrote another form of the same instant (no offset, or another offset),
+ * and notes the first few (the import's report says them). */
+void sl_imp_note_normalized(struct sl_import *imp, const char *job, int64_t sheet,
+			    int64_t execution_id, const char *column, const char *text, int64_t us);
 
 /* Holds a value read from a source to its column's constraint, the one the
  * rules hold every event to (sl_state_column_check()): SL_EINVAL with why
@@ -139,6 +147,10 @@ void sl_imp_progress(struct sl_import *imp, const char *phase, uint64_t done, ui
 struct sl_imp_history {
 	sqlite3_stmt *stmt;
 	bool done;
+	/* When a timestamp was not in the original's form, their text order
+	 * is not time order: the rows by (time, id), read one by one. */
+	int64_t *ids;
+	size_t n_ids, next;
 };
 
 int sl_imp_db_history_open(struct sl_import *imp, struct sl_imp_history *h);
