@@ -391,10 +391,8 @@ bool sl_imp_is_fixed(const struct sl_import *imp, const char *job_id, int64_t sh
 	return false;
 }
 
-/* Records that column c of a row of job `job` (sheet 0: the job row) reads
- * back as after (a row of expect) where the source has before. */
-static int add_fix(struct sl_import *imp, const char *job, int64_t sheet,
-		   const struct sl_state_column *c, const void *before, const void *after)
+int sl_imp_fix_cell(struct sl_import *imp, const char *job, int64_t sheet, const char *column,
+		    const char *before, const char *after)
 {
 	if (imp->n_fixes == imp->cap_fixes) {
 		size_t cap = imp->cap_fixes ? 2 * imp->cap_fixes : 16;
@@ -407,19 +405,28 @@ static int add_fix(struct sl_import *imp, const char *job, int64_t sheet,
 	char *id = strdup(job);
 	if (!id)
 		return SL_ENOMEM;
-	imp->fixes[imp->n_fixes++] = (struct sl_imp_fix){ id, sheet, c->name };
+	imp->fixes[imp->n_fixes++] = (struct sl_imp_fix){ id, sheet, column };
 	imp->rep.fixes++;
 	if (imp->rep.fixes > 3)
 		return SL_OK;
-	char a[64], b[64], where[64] = "";
-	sl_imp_value_text(c, before, a, sizeof a);
-	sl_imp_value_text(c, after, b, sizeof b);
+	char where[64] = "";
 	if (sheet)
 		snprintf(where, sizeof where, " sheet %" PRId64, sheet);
 	size_t len = strlen(imp->rep.fixes_note);
 	snprintf(imp->rep.fixes_note + len, sizeof imp->rep.fixes_note - len,
-		 "%sjob '%s'%s %s: %s -> %s", len ? "; " : "", job, where, c->name, a, b);
+		 "%sjob '%s'%s %s: %s -> %s", len ? "; " : "", job, where, column, before, after);
 	return SL_OK;
+}
+
+/* Records that column c of a row of job `job` (sheet 0: the job row) reads
+ * back as after (a row of expect) where the source has before. */
+static int add_fix(struct sl_import *imp, const char *job, int64_t sheet,
+		   const struct sl_state_column *c, const void *before, const void *after)
+{
+	char a[64], b[64];
+	sl_imp_value_text(c, before, a, sizeof a);
+	sl_imp_value_text(c, after, b, sizeof b);
+	return sl_imp_fix_cell(imp, job, sheet, c->name, a, b);
 }
 
 /* Records every cell in which expect (the job as the original's load()

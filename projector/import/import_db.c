@@ -77,13 +77,21 @@ static void column_text(sqlite3_stmt *s, int i, char *buf, size_t len)
 /* Column i of the current row as the value of state column c.  On
  * SL_EINVAL why says what is wrong.  *owned is the text a TEXT column
  * takes over. */
+/* What db_get() changed of a value it read (the caller says so). */
+enum db_note {
+	DB_AS_IS = 0,
+	DB_TIME_NORMALIZED,    /* another form of the same instant */
+	DB_EMPTY_JSON_NULL,    /* '' in a JSON column: NULL, as the original's load() reads it */
+};
+
 static int db_get(const struct sl_state_column *c, sqlite3_stmt *s, int i,
-		  struct sl_value *v, char **owned, bool *normalized, char *why, size_t wl)
+		  struct sl_value *v, char **owned, enum db_note *note, char *why, size_t wl)
 {
 	int t = sqlite3_column_type(s, i);
 	*v = (struct sl_value){ 0 };
 	*owned = NULL;
-	*normalized = false;
+	*note = DB_AS_IS;
+	bool normalized = false;
 	if (t == SQLITE_NULL) {
 		if (!c->nullable) {
 			snprintf(why, wl, "NULL in a NOT NULL column");
@@ -106,6 +114,13 @@ static int db_get(const struct sl_state_column *c, sqlite3_stmt *s, int i,
 	case SL_COL_TEXT:
 		if (t != SQLITE_TEXT)
 			break;
+		if (c->json && !text[0] && c->nullable) {
+			/* The original writes json.dumps() or NULL, and reads
+			 * '' back as None (its load() tests the text's truth). */
+			v->null = true;
+			*note = DB_EMPTY_JSON_NULL;
+			return SL_OK;
+		}
 		if (c->json && !sl_imp_valid_json(text, strlen(text), why, wl))
 			return SL_EINVAL;
 		if (!(*owned = strdup(text)))
@@ -133,7 +148,12 @@ static int db_get(const struct sl_state_column *c, sqlite3_stmt *s, int i,
 	case SL_COL_TIME:
 		if (t != SQLITE_TEXT)
 			break;
-		return sl_imp_parse_time(text, true, &v->i, normalized, why, wl);
+	{
+		int rc = sl_imp_parse_time(text, true, &v->i, &normalized, why, wl);
+		if (rc == SL_OK && normalized)
+			*note = DB_TIME_NORMALIZED;
+		return rc;
+	}
 	case SL_COL_JOB_STATUS: {
 		enum sl_job_status js;
 		if (t != SQLITE_TEXT)
@@ -392,6 +412,19 @@ static void build_select(char *buf, size_t len, const char *const *exprs, size_t
 
 /* ---- jobs and sheets --------------------------------------------------- */
 
+/* Says what db_get() changed of cell i of a row of w's job and sheet. */
+static int noted(struct sl_import *imp, const struct sl_import_problem *w,
+		 const struct sl_state_column *c, sqlite3_stmt *s, int i, enum db_note note,
+		 const struct sl_value *v)
+{
+	if (note == DB_TIME_NORMALIZED) {
+		sl_imp_note_normalized(imp, w->job_id, w->sheet_num, 0, c->name,
+				       (const char *)sqlite3_column_text(s, i), v->i);
+		return SL_OK;
+	}
+	return sl_imp_fix_cell(imp, w->job_id, w->sheet_num, c->name, "''", "NULL");
+}
+
 static int read_jobs(struct sl_import *imp)
 {
 	const char *exprs[SL_STATE_N_JOB_COLUMNS];
@@ -415,11 +448,10 @@ static int read_jobs(struct sl_import *imp)
 			const struct sl_state_column *c = &sl_state_job_columns[i];
 			struct sl_value v;
 			char *owned;
-			bool norm;
-			rc = db_get(c, s, (int)i, &v, &owned, &norm, why, sizeof why);
-			if (rc == SL_OK && norm)
-				sl_imp_note_normalized(imp, w.job_id, 0, 0, c->name,
-						       (const char *)sqlite3_column_text(s, (int)i), v.i);
+			enum db_note note;
+			rc = db_get(c, s, (int)i, &v, &owned, &note, why, sizeof why);
+			if (rc == SL_OK && note != DB_AS_IS)
+				rc = noted(imp, &w, c, s, (int)i, note, &v);
 			if (rc == SL_OK && c->key && !owned[0]) {
 				free(owned);
 				snprintf(why, sizeof why, "an empty job id");
@@ -491,12 +523,10 @@ static int read_sheets(struct sl_import *imp)
 			const struct sl_state_column *c = &sl_state_sheet_columns[i];
 			struct sl_value v;
 			char *owned;
-			bool norm;
-			rc = db_get(c, s, (int)i + 1, &v, &owned, &norm, why, sizeof why);
-			if (rc == SL_OK && norm)
-				sl_imp_note_normalized(imp, w.job_id, w.sheet_num, 0, c->name,
-						       (const char *)sqlite3_column_text(s, (int)i + 1),
-						       v.i);
+			enum db_note note;
+			rc = db_get(c, s, (int)i + 1, &v, &owned, &note, why, sizeof why);
+			if (rc == SL_OK && note != DB_AS_IS)
+				rc = noted(imp, &w, c, s, (int)i + 1, note, &v);
 			if (rc == SL_OK)
 				rc = sl_imp_check_value(c, &v, owned, why, sizeof why);
 			if (rc == SL_EINVAL)

@@ -115,6 +115,13 @@ int sl_imp_parse_time(const char *text, bool canonical, int64_t *us, bool *norma
 /* Counts a timestamp stored in the original's form although the source
  * wrote another form of the same instant (no offset, or another offset),
  * and notes the first few (the import's report says them). */
+/* Records that the projection holds `after` in a cell (job `job`, sheet:
+ * 0 for the job row; column: static) where the source has `before`, as the
+ * original's load() reads the source (the comparison then accepts the
+ * cell); counted and noted in the report's fixes.  SL_ENOMEM. */
+int sl_imp_fix_cell(struct sl_import *imp, const char *job, int64_t sheet, const char *column,
+		    const char *before, const char *after);
+
 void sl_imp_note_normalized(struct sl_import *imp, const char *job, int64_t sheet,
 			    int64_t execution_id, const char *column, const char *text, int64_t us);
 

@@ -1082,6 +1082,36 @@ Test(import, timestamps_in_other_forms_are_taken_and_said)
 	sl_reader_close(rd);
 }
 
+/* '' in a JSON column: the original's load() reads it as None (and a list
+ * column's None as []); taken as NULL, and said among the fixes. */
+Test(import, empty_text_in_a_json_column_is_taken_as_null)
+{
+	make_db(src, 4);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(src, &db), SQLITE_OK);
+	exec_sql(db, "UPDATE jobs SET config_snapshot = '' WHERE id = 'nightly-build';"
+		 "UPDATE sheets SET validation_details = '', passed_validations = '' "
+		 "WHERE job_id = 'nightly-build' AND sheet_num = 1", "empty JSON");
+	sqlite3_close(db);
+	sl_import *imp;
+	int rc = do_import_db(src, &imp);
+	cr_assert_eq(rc, SL_OK, "%s", sl_import_errmsg(imp));
+	struct sl_import_report r;
+	sl_import_get_report(&r, imp);
+	sl_import_free(imp);
+	cr_assert_geq(r.fixes, 3, "%" PRIu64 ": %s", r.fixes, r.fixes_note);
+	cr_assert(strstr(r.fixes_note, "job 'nightly-build' config_snapshot: '' -> NULL"), "%s",
+		  r.fixes_note);
+	char *rows = rows_text(dbpath, "SELECT config_snapshot IS NULL FROM jobs WHERE id = "
+			       "'nightly-build'");
+	cr_assert_str_eq(rows, "1\n", "%s", rows);
+	free(rows);
+	rows = rows_text(dbpath, "SELECT validation_details IS NULL, passed_validations IS NULL "
+			 "FROM sheets WHERE job_id = 'nightly-build' AND sheet_num = 1");
+	cr_assert_str_eq(rows, "1|1\n", "%s", rows);
+	free(rows);
+}
+
 Test(import, rows_the_original_writes_past_the_total)
 {
 	make_db(src, 4);
