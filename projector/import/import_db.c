@@ -372,7 +372,11 @@ static int read_schema(struct sl_import *imp)
 				"knows (1 to 4)", imp->src_path, recorded);
 	imp->rep.source_version = by_columns;
 	imp->rep.recorded_version = recorded;
-	if (recorded && recorded != by_columns)
+	/* The original creates every table with its current columns and
+	 * records the versions its migrations reach: columns newer than the
+	 * record are its own doing, nothing to say.  Columns older than the
+	 * record are not. */
+	if (recorded > by_columns)
 		snprintf(imp->rep.note, sizeof imp->rep.note,
 			 "schema_version says %d but the columns are those of version %d: "
 			 "read by the columns", recorded, by_columns);

@@ -463,6 +463,27 @@ ParameterizedTest(int *version, import, versions)
 		     r.events);
 }
 
+/* The original creates every table with its current columns and records
+ * the versions its migrations reached: a record older than the columns is
+ * its own doing, and said nothing of. */
+Test(import, schema_version_older_than_the_columns_is_the_originals_doing)
+{
+	make_db(src, 4);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(src, &db), SQLITE_OK);
+	exec_sql(db, "DELETE FROM schema_version WHERE version > 1", "v1 recorded");
+	sqlite3_close(db);
+	sl_import *imp;
+	cr_assert_eq(do_import_db(src, &imp), SL_OK, "%s", sl_import_errmsg(imp));
+	struct sl_import_report r;
+	sl_import_get_report(&r, imp);
+	cr_assert_eq(r.source_version, 4, "read by the columns: %d", r.source_version);
+	cr_assert_eq(r.recorded_version, 1);
+	cr_assert_str_eq(r.note, "", "no note: '%s'", r.note);
+	sl_import_free(imp);
+	assert_views_equal_source(src, dbpath, 4);
+}
+
 Test(import, version_by_columns_when_schema_version_disagrees)
 {
 	make_db(src, 1);
