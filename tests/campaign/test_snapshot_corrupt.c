@@ -46,7 +46,11 @@ static sl_proj *open_proj(const char *log, const char *db)
 Test(campaign_snapshot, damaged_snapshots_never_give_a_wrong_answer)
 {
 	const char *env = getenv("SL_SNAPSHOT_TRIALS");
+#ifdef __SANITIZE_ADDRESS__
+	int trials = env ? atoi(env) : 30;   /* under the sanitizers, half */
+#else
 	int trials = env ? atoi(env) : 60;
+#endif
 	char *dir = camp_tmpdir("snapcorrupt");
 	char *log = camp_path(dir, "w.log"), *db = camp_path(dir, "w.db");
 	char *snaps = camp_path(dir, "w.db.snapshots");

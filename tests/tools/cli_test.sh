@@ -213,6 +213,10 @@ has "audit tells the creation" out "created \""
 check "audit --full" 0 "$sl" audit "$job" --log "$dl" --full
 has "audit --full lists the creation" out "job_created"
 check "audit --json" 0 "$sl" audit "$job" --log "$dl" --json
+check "timeline of the fleet" 0 "$sl" timeline --log "$dl" --html "$tmp/fleet.html" --quiet
+if [ -s "$tmp/fleet.html" ] && [ -d "$tmp/fleet.jobs" ]; then pass=$((pass + 1)); else
+	fail=$((fail + 1)); echo "FAIL timeline of the fleet: no page or no job pages"; fi
+check "audit --json" 0 "$sl" audit "$job" --log "$dl" --json
 check "audit unknown job" 4 "$sl" audit no-such-job --log "$dl"
 check "at" 0 "$sl" at --seq 100 --out "$tmp/at.db" --log "$dl"
 if [ -s "$tmp/at.db" ]; then pass=$((pass + 1)); else
