@@ -131,7 +131,7 @@ int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backe
 		/* Ids go on from the highest the views have ever given; the
 		 * views are caught up with the whole log first. */
 		int64_t max;
-		rc = sl_be_views_max_exec_id(be, &max);
+		rc = sl_be_views_max_exec_id(be, 0, &max);
 		be->next_exec_id = max + 1;
 	}
 	if (rc == SL_OK && (rc = sl_be_live_start(be)) == SL_OK)

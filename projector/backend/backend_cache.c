@@ -245,7 +245,8 @@ int sl_be_exec_ids(sl_backend *be, const char *what, sl_event *const *evs, size_
 	bool stale = be->exec_gen != h.foreign_gen;
 	pthread_mutex_unlock(&be->mu);
 	int64_t max = 0;
-	if (stale && (rc = sl_be_views_max_exec_id(be, &max)) != SL_OK)
+	if (stale && (rc = sl_be_views_max_exec_id(be, h.next_seq ? h.next_seq - 1 : 0, &max)) !=
+		     SL_OK)
 		return rc;
 	pthread_mutex_lock(&be->mu);
 	if (stale) {

@@ -190,7 +190,9 @@ void sl_be_views_fini(sl_backend *be);
 int sl_be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state *out);
 
 /* The highest execution id the views have ever given (0: none). */
-int sl_be_views_max_exec_id(sl_backend *be, int64_t *out);
+/* The highest execution id the views hold (or their AUTOINCREMENT counter
+ * remembers), read from views caught up to at least seq at_least. */
+int sl_be_views_max_exec_id(sl_backend *be, uint64_t at_least, int64_t *out);
 
 /* The ids of every job, newest updated_at first.  Owned: free each and the
  * array. */

@@ -44,8 +44,11 @@ static const char *const stmt_sql[BE_N_STMT] = {
 		" ORDER BY updated_at DESC LIMIT ?3",
 	[BE_ST_JOB_IDS] =
 		"SELECT id FROM jobs ORDER BY updated_at DESC",
+	/* One statement, one read of the database: the highest id and the
+	 * position it is as of (a rebuild may copy older views in between). */
 	[BE_ST_MAX_EXEC_ID] =
-		"SELECT MAX(id) FROM execution_history",
+		"SELECT (SELECT MAX(id) FROM execution_history),"
+		" (SELECT CAST(value AS INTEGER) FROM statelog_meta WHERE key = 'last_seq')",
 };
 
 static void finalize_all(sl_backend *be)
@@ -211,16 +214,30 @@ int sl_be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state
 	return rc;
 }
 
-int sl_be_views_max_exec_id(sl_backend *be, int64_t *out)
+int sl_be_views_max_exec_id(sl_backend *be, uint64_t at_least, int64_t *out)
 {
 	sqlite3_stmt *st, *seq = NULL;
 	int64_t max = 0;
-	int rc = views_begin(be, "open");
-	if (rc != SL_OK)
-		return rc;
-	st = be->stmt[BE_ST_MAX_EXEC_ID];
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = sql_fail(be, "open: reading the last execution id");
+	int rc;
+	/* The views caught up, then read as of at least seq at_least (the
+	 * log's end the caller holds): a rebuild in another process may copy
+	 * older views in between, which the next catch-up brings forward. */
+	for (int tries = 0;; tries++) {
+		if ((rc = views_begin(be, "open")) != SL_OK)
+			return rc;
+		st = be->stmt[BE_ST_MAX_EXEC_ID];
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			rc = sql_fail(be, "open: reading the last execution id");
+			goto out;
+		}
+		if ((uint64_t)sqlite3_column_int64(st, 1) >= at_least || tries == 1000)
+			break;
+		views_end(be, st);
+	}
+	if ((uint64_t)sqlite3_column_int64(st, 1) < at_least) {
+		rc = sl_be_fail(be, SL_ELOCKED, "open: the views stay behind the log (seq %" PRIu64
+				" < %" PRIu64 "): another process keeps replacing them",
+				(uint64_t)sqlite3_column_int64(st, 1), at_least);
 		goto out;
 	}
 	max = sqlite3_column_int64(st, 0);
