@@ -47,8 +47,8 @@ static const char *const stmt_sql[BE_N_STMT] = {
 	/* One statement, one read of the database: the highest id and the
 	 * position it is as of (a rebuild may copy older views in between). */
 	[BE_ST_MAX_EXEC_ID] =
-		"SELECT (SELECT MAX(id) FROM execution_history),"
-		" (SELECT CAST(value AS INTEGER) FROM statelog_meta WHERE key = 'last_seq')",
+		("SELECT (SELECT MAX(id) FROM execution_history),"
+		 " (SELECT CAST(value AS INTEGER) FROM statelog_meta WHERE key = 'last_seq')"),
 };
 
 static void finalize_all(sl_backend *be)
