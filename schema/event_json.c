@@ -261,13 +261,24 @@ static void dump_value(FILE *fp, const json_t *cv)
 	const char *sep = "";
 	char num[40];
 
+	size_t raw_len;
+	const char *raw = sl_json_raw_text(v, &raw_len);
+	if (raw) {
+		fwrite(raw, 1, raw_len, fp);
+		return;
+	}
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		fputc('{', fp);
 		for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
 			fputs(sep, fp);
 			sep = ", ";
-			dump_string(fp, json_object_iter_key(it), json_object_iter_key_len(it));
+			const char *key = json_object_iter_key(it);
+			size_t key_len = json_object_iter_key_len(it);
+			if (key_len && key[0] == '\0')
+				fwrite(key + 1, 1, key_len - 1, fp);    /* a raw key */
+			else
+				dump_string(fp, key, key_len);
 			fputs(": ", fp);
 			dump_value(fp, json_object_iter_value(it));
 		}
@@ -558,6 +569,11 @@ static const char *shown(const char *s, char buf[64])
 
 static const char *kind(const json_t *v)
 {
+	const char *raw = sl_json_raw_text(v, NULL);
+	if (raw)
+		return raw[0] == '"' ? "a string holding a lone surrogate"
+		       : raw[0] == 'N' || raw[0] == 'I' || strncmp(raw, "-I", 2) == 0
+		       ? "a non-finite number" : "a number out of range (integers must fit 64 bits)";
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: return "an object";
 	case JSON_ARRAY: return "a list";
@@ -633,8 +649,13 @@ static int set_real(struct parse *ps, ProtobufCMessage *m, const ProtobufCFieldD
 		    json_t *v)
 {
 	double d;
+	const char *raw = sl_json_raw_text(v, NULL);
 	if (json_is_number(v)) {
 		d = json_number_value(v);
+	} else if (raw && strcmp(raw, "NaN") == 0) {
+		d = NAN;
+	} else if (raw && (strcmp(raw, "Infinity") == 0 || strcmp(raw, "-Infinity") == 0)) {
+		d = raw[0] == '-' ? -INFINITY : INFINITY;
 	} else if (json_is_string(v) && strcmp(json_string_value(v), "NaN") == 0) {
 		d = NAN;
 	} else if (json_is_string(v) && strcmp(json_string_value(v), "Infinity") == 0) {
@@ -942,10 +963,15 @@ int sl_event_from_json(sl_event **out, const char *text, size_t len, char *err, 
 	json_error_t je;
 	int rc;
 
-	/* No JSON_ALLOW_NUL: a \u0000 is refused by the parser, so no string
+	/* Read as Python's json.loads() reads it (NaN, integers of any size and
+	 * lone surrogates inside a JSON document are the original's values).
+	 * No JSON_ALLOW_NUL: a \u0000 is refused by the parser, so no string
 	 * handed on can be cut short by an embedded NUL. */
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-	if (!root) {
+	json_t *root;
+	rc = sl_json_py_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &root, &je);
+	if (rc == SL_ENOMEM)
+		return no_memory(&ps);
+	if (rc != SL_OK) {
 		switch (json_error_code(&je)) {
 		case json_error_out_of_memory:
 			return no_memory(&ps);

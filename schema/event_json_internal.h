@@ -34,10 +34,62 @@ int sl_event_from_json_value(json_t *obj, sl_event **out, char *err, size_t errl
 /* Writes a JSON value exactly as Python's json.dumps(v) does with its
  * defaults: one line, ", " and ": " separators, keys in insertion order,
  * non-ASCII as \uXXXX (lower-case hex, surrogate pairs), reals as repr()
- * (shortest round-trip form: 0.1, 12.0, 1e+16).  This is the encoding of the
- * views' JSON columns (projector/model/MODEL.md).  Caller frees it; NULL
- * when out of memory. */
+ * (shortest round-trip form: 0.1, 12.0, 1e+16), a raw node's text as it is
+ * (sl_json_raw()).  This is the encoding of the views' JSON columns
+ * (projector/model/MODEL.md).  Caller frees it; NULL when out of memory. */
 char *sl_json_dumps(const json_t *v);
+
+/* ---- JSON as Python's json module reads it (json_py.c) ---------------- */
+
+/* What Python's json.loads() reads and jansson does not. */
+enum sl_py_token {
+	SL_PY_WORD,                     /* NaN, Infinity, -Infinity */
+	SL_PY_NUMBER,                   /* an integer beyond 64 bits, a real
+					   beyond a double */
+	SL_PY_STRING,                   /* a string holding a \u escape of a lone
+					   surrogate or of NUL */
+};
+#define SL_PY_SURROGATE 1u              /* SL_PY_STRING: a lone surrogate */
+#define SL_PY_NUL 2u                    /* SL_PY_STRING: a NUL */
+
+/* Called for each such token: its kind, for a string what it holds
+ * (SL_PY_SURROGATE | SL_PY_NUL), where it starts in the text and its length
+ * (a string's with its quotes), and whether it is an object's key.  A
+ * non-zero return stops the scan. */
+typedef int (*sl_json_py_fn)(void *arg, enum sl_py_token kind, unsigned what, size_t at,
+			     size_t n, bool key);
+
+/* Calls fn for each token of text[0..len) that Python reads and jansson
+ * does not, in order, building nothing; returns fn's non-zero result, or 0.
+ * Text that is not JSON is scanned as far as it goes (jansson tells what
+ * is wrong with it). */
+int sl_json_py_scan(const char *text, size_t len, sl_json_py_fn fn, void *arg);
+
+/* Parses text[0..len) as json.loads() does, with jansson's decode flags:
+ * what jansson cannot hold (the tokens above) is in *out as raw nodes
+ * holding their source text.  A \u0000 is taken only with
+ * JSON_ALLOW_NUL.  SL_EINVAL with err filled as jansson fills it, for the
+ * first thing Python would not read either, at its place in the text as
+ * given (jansson's own error when the text holds nothing only Python
+ * reads); SL_ENOMEM. */
+int sl_json_py_loadb(const char *text, size_t len, size_t flags, json_t **out,
+		     json_error_t *err);
+
+/* A raw node: a JSON value given as its text (len bytes, valid JSON as
+ * Python reads it), which sl_json_dumps() writes as it is.  NULL when out
+ * of memory. */
+json_t *sl_json_raw(const char *text, size_t len);
+
+/* The text of raw node v (its length in *len, may be NULL); NULL when v is
+ * not one. */
+const char *sl_json_raw_text(const json_t *v, size_t *len);
+
+/* Whether s[0..4) (left bytes available) are four hex digits; *out their
+ * value. */
+bool sl_json_hex4(const char *s, size_t left, unsigned *out);
+
+/* The length of the JSON number at s (RFC 8259's grammar), 0 when none. */
+size_t sl_json_number_span(const char *s, size_t left);
 
 /* A column's value as a JSON value, None (null) when absent: text, a time
  * as the original writes it, an integer, a real.  New references (NULL only

@@ -24,6 +24,7 @@
  */
 #include "import_internal.h"
 #include "event_internal.h"
+#include "event_json_internal.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -140,11 +141,10 @@ int sl_imp_parse_time(const char *text, bool canonical, int64_t *us, bool *norma
 bool sl_imp_valid_json(const char *text, size_t len, char *why, size_t whylen)
 {
 	json_error_t e;
-	/* Only validated: the text is kept byte for byte.  Integers as reals,
-	 * so that Python's big integers are not refused. */
-	json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL |
-			       JSON_DECODE_INT_AS_REAL, &e);
-	if (v) {
+	json_t *v;
+	/* Only validated, as Python's json.loads() reads it: the text is kept
+	 * byte for byte, NaN and integers of any size included. */
+	if (sl_json_py_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &v, &e) == SL_OK) {
 		json_decref(v);
 		return true;
 	}

@@ -113,7 +113,10 @@ static int read_file(struct sl_import *imp, const char *path)
 	rc = sl_state_from_json(&st, text, len, &where);
 	if (rc == SL_EINVAL) {
 		/* Name the job when the file says which it is. */
-		json_t *root = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
+		json_t *root = NULL;
+		json_error_t je;
+		if (sl_json_py_loadb(text, len, JSON_ALLOW_NUL, &root, &je) != SL_OK)
+			root = NULL;
 		const json_t *id = json_object_get(root, "job_id");
 		if (json_is_string(id))
 			sl_imp_copy_field(w.job_id, sizeof w.job_id, json_string_value(id));

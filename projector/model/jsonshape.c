@@ -17,13 +17,12 @@
  * JSON as Python's json module writes and reads it: NaN, Infinity and
  * -Infinity are numbers; integers and reals of any size are numbers; \u
  * escapes of lone surrogates and of NUL are text.  jansson reads none of
- * these, so when it refuses a document, the document is read again from a
- * copy where each such token is replaced by one of the same length that it
- * reads (a NaN, an infinity or a number too large for a double by the
- * number 2, which is a number, true in Python and neither 0 nor 1, like
- * each of them; a lone surrogate by U+FFFD; NUL by U+0001).  Shapes are all
+ * these: sl_json_py_loadb() gives them as raw nodes, and each is then
+ * replaced by a value of its kind (a NaN, an infinity or a number too large
+ * for a double by the number 2, which is a number, true in Python and
+ * neither 0 nor 1, like each of them; a string by U+FFFD).  Shapes are all
  * that is looked at, so the replacement changes no answer; positions in a
- * "not valid JSON" reason stay those of the original text.
+ * "not valid JSON" reason are those of the original text.
  *
  * jansson builds a tree (a hash table per object) and takes microseconds
  * for a small document; every JSON value of every event is checked, in a
@@ -37,6 +36,8 @@
  */
 #include "model_internal.h"
 
+#include "event_json_internal.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,173 +47,48 @@
 
 /* ---- reading JSON as Python does ---------------------------------------- */
 
-static bool hex4(const char *s, size_t left, unsigned *out)
-{
-	unsigned v = 0;
-	if (left < 4)
-		return false;
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-			     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-			     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
-		if (d == 16)
-			return false;
-		v = v << 4 | d;
-	}
-	*out = v;
-	return true;
-}
-
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
 }
 
-/* Length of the JSON number at s (RFC 8259 grammar), 0 when there is none. */
-static size_t number_span(const char *s, size_t left)
+/* v with every raw node (what Python reads and jansson cannot hold) given
+ * the shape of its kind: a string is "\ufffd"; NaN, an infinity or a number
+ * too large is the number 2, which is a number, true in Python and neither
+ * 0 nor 1, like each of them.  A new reference; NULL when out of memory. */
+static json_t *shaped(json_t *v)
 {
-	size_t i = 0;
-	if (i < left && s[i] == '-')
-		i++;
-	if (i >= left || !is_digit(s[i]))
-		return 0;
-	if (s[i] == '0')
-		i++;
-	else
-		while (i < left && is_digit(s[i]))
-			i++;
-	if (i + 1 < left && s[i] == '.' && is_digit(s[i + 1])) {
-		i++;
-		while (i < left && is_digit(s[i]))
-			i++;
-	}
-	if (i < left && (s[i] == 'e' || s[i] == 'E')) {
-		size_t j = i + 1;
-		if (j < left && (s[j] == '+' || s[j] == '-'))
-			j++;
-		if (j < left && is_digit(s[j])) {
-			while (j < left && is_digit(s[j]))
-				j++;
-			i = j;
+	const char *raw = sl_json_raw_text(v, NULL);
+	if (raw)
+		return raw[0] == '"' ? json_string("\xef\xbf\xbd") : json_real(2.0);
+	if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *w = shaped(json_array_get(v, i));
+			if (!w || json_array_set_new(v, i, w) != 0)
+				return NULL;
+		}
+	} else if (json_is_object(v)) {
+		for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+			json_t *w = shaped(json_object_iter_value(it));
+			if (!w || json_object_iter_set_new(v, it, w) != 0)
+				return NULL;
 		}
 	}
-	return i;
+	return json_incref(v);
 }
 
-/* The number 2 padded with spaces to n bytes. */
-static void put_placeholder(char *s, size_t n)
-{
-	s[0] = '2';
-	memset(s + 1, ' ', n - 1);
-}
-
-/* Whether jansson refuses the number s[0..n) as too large. */
-static bool number_overflows(const char *s, size_t n)
-{
-	json_error_t e;
-	json_t *v = json_loadb(s, n, JSON_FLAGS, &e);
-	json_decref(v);
-	return !v && json_error_code(&e) == json_error_numeric_overflow;
-}
-
-/* *out = a copy of text with what Python reads and jansson does not
- * replaced (see the file comment); *changed tells whether anything was.
+/* *doc = text parsed as Python's json.loads() would read it, shapes kept
+ * (see the file comment).  SL_EINVAL with err filled when it is not JSON;
  * SL_ENOMEM. */
-static int python_copy(const char *text, char **out, bool *changed)
-{
-	static const struct { const char *word; size_t len; } words[] = {
-		{ "NaN", 3 }, { "Infinity", 8 }, { "-Infinity", 9 },
-	};
-	size_t len = strlen(text);
-	char *s = malloc(len + 1);
-	if (!s)
-		return SL_ENOMEM;
-	memcpy(s, text, len + 1);
-	*changed = false;
-	bool in_string = false;
-	size_t i = 0;
-	while (i < len) {
-		char c = s[i];
-		if (in_string) {
-			unsigned u, lo;
-			if (c == '"')
-				in_string = false;
-			if (c != '\\') {
-				i++;
-				continue;
-			}
-			if (i + 1 >= len || s[i + 1] != 'u' || !hex4(s + i + 2, len - i - 2, &u)) {
-				i += 2;
-				continue;
-			}
-			if (u >= 0xd800 && u <= 0xdbff && i + 12 <= len && s[i + 6] == '\\' &&
-			    s[i + 7] == 'u' && hex4(s + i + 8, len - i - 8, &lo) &&
-			    lo >= 0xdc00 && lo <= 0xdfff) {
-				i += 12;        /* a pair: one code point */
-				continue;
-			}
-			if (u >= 0xd800 && u <= 0xdfff) {
-				memcpy(s + i + 2, "fffd", 4);
-				*changed = true;
-			} else if (u == 0) {
-				memcpy(s + i + 2, "0001", 4);
-				*changed = true;
-			}
-			i += 6;
-			continue;
-		}
-		if (c == '"') {
-			in_string = true;
-			i++;
-			continue;
-		}
-		bool word = false;
-		for (size_t w = 0; w < sizeof words / sizeof words[0] && !word; w++)
-			if (len - i >= words[w].len && memcmp(s + i, words[w].word, words[w].len) == 0) {
-				put_placeholder(s + i, words[w].len);
-				*changed = word = true;
-				i += words[w].len;
-			}
-		if (word)
-			continue;
-		size_t n = number_span(s + i, len - i);
-		if (n && number_overflows(s + i, n)) {
-			put_placeholder(s + i, n);
-			*changed = true;
-		}
-		i += n ? n : 1;
-	}
-	*out = s;
-	return SL_OK;
-}
-
-/* *doc = text parsed as Python's json.loads() would read it.  SL_EINVAL
- * with err filled when it is not JSON; SL_ENOMEM. */
 static int load_json(const char *text, json_t **doc, json_error_t *err)
 {
-	*doc = json_loads(text, JSON_FLAGS, err);
-	if (*doc)
-		return SL_OK;
-	if (json_error_code(err) == json_error_out_of_memory)
-		return SL_ENOMEM;
-	char *copy;
-	bool changed;
-	if (python_copy(text, &copy, &changed) != SL_OK)
-		return SL_ENOMEM;
-	int rc = SL_EINVAL;
-	if (changed) {
-		json_error_t e2;
-		*doc = json_loads(copy, JSON_FLAGS, &e2);
-		if (*doc)
-			rc = SL_OK;
-		else if (json_error_code(&e2) == json_error_out_of_memory)
-			rc = SL_ENOMEM;
-		else
-			*err = e2;
-	}
-	free(copy);
-	return rc;
+	json_t *v;
+	int rc = sl_json_py_loadb(text, strlen(text), JSON_FLAGS, &v, err);
+	if (rc != SL_OK)
+		return rc;
+	*doc = shaped(v);
+	json_decref(v);
+	return *doc ? SL_OK : SL_ENOMEM;
 }
 
 /* ---- pydantic's lax reading of scalars ---------------------------------- */
@@ -418,7 +294,7 @@ static bool scan_string(struct scan *s)
 		if (c == '\\') {
 			unsigned u;
 			if (p + 1 < s->end && p[1] == 'u' &&
-			    hex4(p + 2, (size_t)(s->end - p - 2), &u) && u != 0 &&
+			    sl_json_hex4(p + 2, (size_t)(s->end - p - 2), &u) && u != 0 &&
 			    (u < 0xd800 || u > 0xdfff)) {
 				s->plain = false;
 				s->u = true;

@@ -264,8 +264,11 @@ int sl_state_from_json(struct sl_job_state *out, const char *text, size_t len,
 		       struct sl_state_json_problem *where)
 {
 	json_error_t e;
-	json_t *root = json_loadb(text, len, JSON_ALLOW_NUL, &e);
-	if (!root)
+	json_t *root;
+	int lrc = sl_json_py_loadb(text, len, JSON_ALLOW_NUL, &root, &e);
+	if (lrc == SL_ENOMEM)
+		return SL_ENOMEM;
+	if (lrc != SL_OK)
 		return problem(where, 0, "", NULL, "not valid JSON (line %d, column %d: %s)",
 			       e.line, e.column, e.text);
 	struct sl_job_state st;
@@ -307,7 +310,12 @@ static json_t *j_json(const char *s, bool empty_list)
 {
 	if (!s)
 		return empty_list ? json_array() : json_null();
-	json_t *v = json_loads(s, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	json_t *v;
+	json_error_t e;
+	/* What jansson cannot hold (NaN, 2**70, "\udc80") is given as it is
+	 * stored, as raw nodes: Python reads it back as its load() does. */
+	if (sl_json_py_loadb(s, strlen(s), JSON_DECODE_ANY | JSON_ALLOW_NUL, &v, &e) != SL_OK)
+		v = NULL;
 	/* Python's `or`: every falsy value becomes the empty list. */
 	bool falsy = v && (json_is_null(v) || json_is_false(v) ||
 			   (json_is_array(v) && !json_array_size(v)) ||

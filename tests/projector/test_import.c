@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "import.h"
+#include "projector.h"
 #include "log.h"
 #include "timefmt.h"
 
@@ -1156,4 +1157,123 @@ Test(import, rows_the_original_writes_past_the_total)
 	rows = rows_text(dbpath, "SELECT status FROM jobs WHERE id = 'ジョブ-ü✓'");
 	cr_assert_str_eq(rows, "completed\n", "the job keeps its status: %s", rows);
 	free(rows);
+}
+
+/* What Python's json.dumps() writes and json.loads() reads back, and jansson
+ * does not hold: NaN and the infinities, integers beyond 64 bits, a real
+ * beyond a double, lone surrogates and NUL in strings and in keys. */
+static const char py_config[] =
+	"{\"a\": NaN, \"b\": Infinity, \"c\": -Infinity, \"big\": 1180591620717411303424, "
+	"\"s\": \"\\udc80x\", \"n\": \"a\\u0000b\", \"k\\u0000ey\": [-2e400, \"\\ud800\"], "
+	"\"u\": \"\\u00e9\"}";
+static const char py_details[] = "[{\"passed\": true, \"confidence\": NaN}]";
+static const char py_outcome[] = "{\"x\": -1208925819614629174706176}";
+
+/* The job's JSON (what `show --json` prints) holds each document as it is. */
+static void assert_job_json_holds(const char *log, const char *db, const char *job)
+{
+	sl_proj *p;
+	char err[512];
+	cr_assert_eq(sl_proj_open(&p, log, db, NULL, NULL, err, sizeof err), SL_OK, "%s", err);
+	struct sl_job_state st;
+	cr_assert_eq(sl_proj_load_job(&st, p, job), SL_OK, "%s", sl_proj_errmsg(p));
+	char *json;
+	cr_assert_eq(sl_state_to_json(&json, &st), SL_OK);
+	char want[600];
+	snprintf(want, sizeof want, "\"config_snapshot\": %s,", py_config);
+	cr_assert(strstr(json, want), "%s", json);
+	snprintf(want, sizeof want, "\"validation_details\": %s,", py_details);
+	cr_assert(strstr(json, want), "%s", json);
+	snprintf(want, sizeof want, "\"outcome_data\": %s,", py_outcome);
+	cr_assert(strstr(json, want), "%s", json);
+	free(json);
+	sl_state_free(&st);
+	sl_proj_close(p);
+}
+
+Test(import, json_values_only_python_reads_are_kept_exactly)
+{
+	make_db(src, 4);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_open(src, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "UPDATE jobs SET config_snapshot = ?1 WHERE id = "
+					"'nightly-build'", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, py_config, -1, SQLITE_STATIC);
+	cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	cr_assert_eq(sqlite3_prepare_v2(db, "UPDATE sheets SET validation_details = ?1, "
+					"outcome_data = ?2 WHERE job_id = 'nightly-build' AND "
+					"sheet_num = 1", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, py_details, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, py_outcome, -1, SQLITE_STATIC);
+	cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	sl_import *imp;
+	int rc = do_import_db(src, &imp);
+	cr_assert_eq(rc, SL_OK, "%s", sl_import_errmsg(imp));
+	sl_import_free(imp);
+	/* The views hold the source's text byte for byte. */
+	char *rows = rows_text(dbpath, "SELECT config_snapshot FROM jobs WHERE id = "
+			       "'nightly-build'");
+	char want[700];
+	snprintf(want, sizeof want, "%s\n", py_config);
+	cr_assert_str_eq(rows, want);
+	free(rows);
+	rows = rows_text(dbpath, "SELECT validation_details, outcome_data FROM sheets WHERE "
+			 "job_id = 'nightly-build' AND sheet_num = 1");
+	snprintf(want, sizeof want, "%s|%s\n", py_details, py_outcome);
+	cr_assert_str_eq(rows, want);
+	free(rows);
+	assert_job_json_holds(logdir, dbpath, "nightly-build");
+}
+
+Test(import, json_state_file_with_values_only_python_reads)
+{
+	char jdir[400], one[450], text[2048];
+	snprintf(jdir, sizeof jdir, "%s/states", dir);
+	cr_assert_eq(mkdir(jdir, 0755), 0);
+	snprintf(one, sizeof one, "%s/one.json", jdir);
+	snprintf(text, sizeof text,
+		 "{\"job_id\": \"py\", \"job_name\": \"Py\", \"total_sheets\": 1, "
+		 "\"status\": \"paused\", \"created_at\": \"2026-01-01T00:00:00+00:00\", "
+		 "\"updated_at\": \"2026-01-01T00:00:00+00:00\", \"config_snapshot\": %s, "
+		 "\"sheets\": {\"1\": {\"sheet_num\": 1, \"status\": \"pending\", "
+		 "\"validation_details\": %s, \"outcome_data\": %s}}}", py_config, py_details,
+		 py_outcome);
+	write_file(one, text);
+	sl_import *imp;
+	cr_assert_eq(sl_import_new(&imp, NULL), SL_OK);
+	int rc = sl_import_read_json(imp, jdir);
+	cr_assert_eq(rc, SL_OK, "read %s: %s", jdir, sl_import_errmsg(imp));
+	rc = sl_import_write(imp, logdir, dbpath, NULL);
+	cr_assert_eq(rc, SL_OK, "write: %s", sl_import_errmsg(imp));
+	sl_import_free(imp);
+	char *rows = rows_text(dbpath, "SELECT config_snapshot FROM jobs WHERE id = 'py'");
+	char want[700];
+	snprintf(want, sizeof want, "%s\n", py_config);
+	cr_assert_str_eq(rows, want);
+	free(rows);
+	assert_job_json_holds(logdir, dbpath, "py");
+}
+
+/* A value that is no JSON at all, not even Python's, is still refused and
+ * named. */
+Test(import, json_state_file_python_cannot_read_is_refused)
+{
+	char jdir[400], one[450];
+	snprintf(jdir, sizeof jdir, "%s/states", dir);
+	cr_assert_eq(mkdir(jdir, 0755), 0);
+	snprintf(one, sizeof one, "%s/one.json", jdir);
+	write_file(one, "{\"job_id\": \"py\", \"config_snapshot\": {\"a\": NaN, \"b\": nan}}");
+	sl_import *imp;
+	cr_assert_eq(sl_import_new(&imp, NULL), SL_OK);
+	int rc = sl_import_read_json(imp, jdir);
+	cr_assert_eq(rc, SL_ECORRUPT, "%s", sl_import_errmsg(imp));
+	/* Where Python too stops: at "nan", not at the NaN before it. */
+	cr_assert(strstr(sl_import_errmsg(imp), "not valid JSON (line 1, column 55: invalid "
+			 "token near 'nan')"), "%s",
+		  sl_import_errmsg(imp));
+	sl_import_free(imp);
 }

@@ -77,6 +77,32 @@ def test_save_and_load_round_trip(db):
     run(go())
 
 
+def test_json_values_only_python_writes_come_back_exactly(db):
+    """NaN, the infinities, integers beyond 64 bits and lone surrogates are
+    what json.dumps writes for the original's JSON columns: each is kept."""
+    cfg = {"nan": float("nan"), "inf": float("inf"), "big": 2**70, "neg": -2**90,
+           "s": "\udc80x", "nul": "a\x00b", "k\x00ey": [float("-inf")], "plain": 1.5}
+    outcome = {"n": 10**30}
+
+    async def go():
+        b = backend(db)
+        await b.save(job(config_snapshot=cfg, sheets={"1": {
+            "sheet_num": 1, "status": "pending", "outcome_data": outcome}}))
+        got = await b.load("job-1")
+        c = got["config_snapshot"]
+        assert c["nan"] != c["nan"]
+        assert c["inf"] == float("inf") and c["k\x00ey"] == [float("-inf")]
+        assert c["big"] == 2**70 and c["neg"] == -2**90
+        assert c["s"] == "\udc80x" and c["nul"] == "a\x00b" and c["plain"] == 1.5
+        assert list(c) == list(cfg), "the keys keep their order"
+        assert got["sheets"]["1"]["outcome_data"] == outcome
+        await b.close()
+    run(go())
+    # The views hold what the original's save() would have written.
+    row = sqlite3.connect(db).execute("SELECT config_snapshot FROM jobs").fetchone()
+    assert row[0] == json.dumps(cfg)
+
+
 def test_load_delete_list_and_next_sheet(db):
     async def go():
         b = backend(db)

@@ -628,3 +628,95 @@ Test(schema_event_json, from_value_refuses_nul)
 	cr_assert_str_eq(err, "job_id: contains a NUL character", "job_id with a NUL: %s", err);
 	json_decref(obj);
 }
+
+/* ---- JSON as Python reads it (json_py.c) ---------------------------------- */
+
+static char *py_round_trip(const char *text, size_t flags, int *rc, json_error_t *e)
+{
+	json_t *v = NULL;
+	*rc = sl_json_py_loadb(text, strlen(text), flags, &v, e);
+	if (*rc != SL_OK)
+		return NULL;
+	char *out = sl_json_dumps(v);
+	json_decref(v);
+	cr_assert_not_null(out);
+	return out;
+}
+
+/* Documents as json.dumps() writes them come back byte for byte, what
+ * jansson holds and what it does not side by side. */
+Test(schema_event_json, python_json_round_trips)
+{
+	static const char *const docs[] = {
+		"NaN", "-Infinity", "18446744073709551616", "\"\\udc80\"",
+		"{\"a\": NaN, \"b\": [Infinity, -Infinity, 1.5, 2]}",
+		"[1180591620717411303424, -1180591620717411303424, 1e400, 9223372036854775807]",
+		"{\"s\": \"\\ud800\\u00e9x\", \"pair\": \"\\ud83d\\ude00\", \"n\": \"a\\u0000b\"}",
+		"{\"k\\u0000ey\": 1, \"\\udc80\": {\"deep\": [NaN, {\"x\\udfff\": null}]}, \"z\": 0}",
+		"{\"a\": {\"b\": {\"c\": [[[NaN]]]}}, \"empty\": {}, \"list\": []}",
+	};
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		int rc;
+		json_error_t e;
+		char *out = py_round_trip(docs[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, &rc, &e);
+		cr_assert_eq(rc, SL_OK, "%s: %s", docs[i], e.text);
+		cr_assert_str_eq(out, docs[i]);
+		free(out);
+	}
+}
+
+Test(schema_event_json, python_json_values_keep_their_kinds)
+{
+	json_t *v;
+	json_error_t e;
+	const char *text = "{\"n\": NaN, \"big\": 99999999999999999999, \"s\": \"\\udc80\", "
+			   "\"plain\": 7}";
+	cr_assert_eq(sl_json_py_loadb(text, strlen(text), 0, &v, &e), SL_OK, "%s", e.text);
+	size_t len;
+	const char *raw = sl_json_raw_text(json_object_get(v, "n"), &len);
+	cr_assert_not_null(raw);
+	cr_assert_eq(len, 3);
+	cr_assert_eq(memcmp(raw, "NaN", 3), 0);
+	cr_assert_str_eq(sl_json_raw_text(json_object_get(v, "big"), NULL),
+			 "99999999999999999999");
+	cr_assert_str_eq(sl_json_raw_text(json_object_get(v, "s"), NULL), "\"\\udc80\"");
+	/* What jansson holds stays jansson's. */
+	cr_assert(json_is_integer(json_object_get(v, "plain")));
+	cr_assert_null(sl_json_raw_text(json_object_get(v, "plain"), NULL));
+	cr_assert_null(sl_json_raw_text(v, NULL));
+	json_decref(v);
+	/* An object built in code with a key of that name is not raw. */
+	json_t *o = json_pack("{s:s}", "raw", "NaN");
+	cr_assert_null(sl_json_raw_text(o, NULL));
+	json_decref(o);
+}
+
+Test(schema_event_json, python_json_refusals)
+{
+	static const struct {
+		const char *text;
+		size_t flags;
+		int line, column;
+	} bad[] = {
+		/* Not Python's either: said where Python too stops. */
+		{ "{\"a\": NaN, \"b\": nan}", 0, 1, 19 },
+		{ "[NaN,\n Infinity,\n  infinity]", 0, 3, 10 },
+		{ "{\"a\": 1e400, \"b\": }", 0, 1, 19 },
+		/* A NUL the caller does not take. */
+		{ "[NaN, \"a\\u0000\"]", 0, 1, 15 },
+		/* A key needing a marker in a document that holds \u0001. */
+		{ "{\"\\udc80\": 1, \"\\u0001\": 2}", 0, 1, 9 },
+		/* Not closed. */
+		{ "[NaN, \"abc", 0, 1, 10 },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int rc;
+		json_error_t e;
+		char *out = py_round_trip(bad[i].text, bad[i].flags, &rc, &e);
+		cr_assert_null(out, "%s: %s", bad[i].text, out);
+		cr_assert_eq(rc, SL_EINVAL, "%s", bad[i].text);
+		cr_assert_eq(e.line, bad[i].line, "%s: line %d (%s)", bad[i].text, e.line, e.text);
+		cr_assert_eq(e.column, bad[i].column, "%s: column %d (%s)", bad[i].text, e.column,
+			     e.text);
+	}
+}

@@ -785,5 +785,26 @@ has "status: damage named" out "DAMAGED"
 check "status: no log" 4 "$sl" status --log "$tmp/none.log"
 check "status: extra argument" 2 "$sl" status --log "$jl" extra
 
+# ---- JSON only Python reads (issue 11): NaN, integers beyond 64 bits, lone
+# surrogates are the original's values inside a JSON document; each comes
+# back as it went in.  Outside a JSON document they are refused, named.
+pl="$tmp/py.log"
+check "python json: init" 0 "$sl" init --log "$pl" --quiet
+printf '%s\n' '{"job_id": "p", "type": "job_created", "body": {"name": "p", "total_sheets": 1, "config_snapshot": {"v": NaN, "big": 1180591620717411303424, "s": "\udc80", "i": -Infinity}}}' >"$tmp/in"
+check "python json: append" 0 "$sl" append --log "$pl" <"$tmp/in"
+check "python json: show" 0 "$sl" show --log "$pl" p --json
+has "python json: kept" out '"config_snapshot": {"v": NaN, "big": 1180591620717411303424, "s": "\\udc80", "i": -Infinity}'
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c=d["config_snapshot"]; assert c["v"]!=c["v"] and c["big"]==2**70 and c["s"]=="\udc80" and c["i"]==float("-inf")' "$tmp/out"; then
+	pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL python json: Python reads the values back"; fi
+printf '%s\n' '{"job_id": "q", "type": "job_created", "body": {"name": NaN, "total_sheets": 1}}' >"$tmp/in"
+check "python json: NaN as a name refused" 2 "$sl" append --log "$pl" <"$tmp/in"
+has "python json: NaN named" err "body.name: expected a string, got a non-finite number"
+printf '%s\n' '{"job_id": "q", "type": "job_created", "body": {"name": "q", "total_sheets": 18446744073709551616}}' >"$tmp/in"
+check "python json: a total beyond 64 bits refused" 2 "$sl" append --log "$pl" <"$tmp/in"
+has "python json: the total named" err "body.total_sheets: expected an integer, got a number out of range"
+printf '%s\n' '{"job_id": "q", "type": "job_created", "body": {"name": "q", "total_sheets": 1, "config_snapshot": {"a": NaN, "b": nan}}}' >"$tmp/in"
+check "python json: not even Python's refused" 2 "$sl" append --log "$pl" <"$tmp/in"
+has "python json: where Python stops" err "column 118: invalid token near 'nan'"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
