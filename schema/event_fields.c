@@ -233,12 +233,13 @@ int sl_event_set_text(sl_event *ev, const char *field, const char *value)
 	if (!f || f->type != PROTOBUF_C_TYPE_STRING || !value || !utf8_valid(value))
 		return SL_EINVAL;
 	if (sl_event_field_is_json(f)) {
-		/* Any JSON value, as `statelog append` takes; no \u0000, so
-		 * the text read back is the text checked. */
+		/* Any JSON value Python reads, as `statelog append` takes; no
+		 * \u0000, so the text read back is the text checked. */
 		json_error_t je;
-		json_t *v = json_loads(value, JSON_DECODE_ANY, &je);
-		if (!v)
-			return json_error_code(&je) == json_error_out_of_memory ? SL_ENOMEM : SL_EINVAL;
+		json_t *v;
+		int rc = sl_json_py_loadb(value, strlen(value), JSON_DECODE_ANY, &v, &je);
+		if (rc != SL_OK)
+			return rc;
 		json_decref(v);
 	}
 	char *copy = strdup(value);

@@ -13,7 +13,8 @@
  * ("\u0000" and the token's index: no string of the source can be one,
  * since every string of the source holding a NUL is itself replaced), and
  * the markers in the tree it gives are then replaced by raw nodes holding
- * the tokens' source text.  sl_json_dumps() writes a raw node's text as it
+ * the tokens' source text (a string holding NUL but no lone surrogate is
+ * given as the string it is, as jansson gives it with JSON_ALLOW_NUL).  sl_json_dumps() writes a raw node's text as it
  * is, so a value goes out as it came in, in any magnitude or precision.
  *
  * A raw node is an object with one member, the key "\0raw" (four bytes)
@@ -356,7 +357,17 @@ static json_t *unmark(json_t *v, const struct marking *m)
 		size_t k = strtoul(s + 1, NULL, 10);
 		if (k >= m->n_spans)
 			return json_incref(v);
-		return sl_json_raw(m->text + m->spans[k].at, m->spans[k].n);
+		const struct span *sp = &m->spans[k];
+		if (m->text[sp->at] == '"') {
+			/* A string jansson holds once NUL is allowed (it has no lone
+			 * surrogate) is a string, as it is where the whole text
+			 * parses at once. */
+			json_t *str = json_loadb(m->text + sp->at, sp->n,
+						 JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+			if (str)
+				return str;
+		}
+		return sl_json_raw(m->text + sp->at, sp->n);
 	}
 	if (json_is_array(v)) {
 		for (size_t i = 0; i < json_array_size(v); i++) {

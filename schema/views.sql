@@ -1,6 +1,6 @@
 -- views.sql: the SQLite database statelog projects a log into.
 --
--- Views version 1 (SL_VIEWS_VERSION in projector/projector.h: bump both, and
+-- Views version 2 (SL_VIEWS_VERSION in projector/projector.h: bump both, and
 -- the 'views_version' row at the end, whenever anything here changes; a
 -- database of another version is rebuilt from the log when opened).
 --
@@ -122,7 +122,7 @@ CREATE TABLE statelog_meta (
 );
 
 INSERT INTO statelog_meta (key, value) VALUES ('log_id', :log_id);
-INSERT INTO statelog_meta (key, value) VALUES ('views_version', 1);
+INSERT INTO statelog_meta (key, value) VALUES ('views_version', 2);
 INSERT INTO statelog_meta (key, value) VALUES ('last_seq', 0);
 INSERT INTO statelog_meta (key, value) VALUES ('last_commit_crc', 0);
 INSERT INTO statelog_meta (key, value) VALUES ('created_at', :now);
@@ -142,3 +142,16 @@ CREATE TABLE statelog_events (
 );
 
 CREATE INDEX idx_statelog_events_job ON statelog_events(job_id, seq);
+
+-- The fields of a job's state that the original's tables have no column
+-- for (instruments_used, quota_waits, ...; a sheet's error_history,
+-- stdout_tail, ...), kept when an import of the original's JSON state files
+-- found them: one JSON object per job (sheet_num 0) and per sheet that has
+-- any.  `statelog show --json` and the Python package's load() give them
+-- beside the columns.  Added in views version 2.
+CREATE TABLE statelog_extra (
+    job_id TEXT NOT NULL,
+    sheet_num INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    PRIMARY KEY (job_id, sheet_num)
+) WITHOUT ROWID;

@@ -39,7 +39,8 @@ static const char import_help[] =
 	"  --from-db FILE    the original's SQLite database (opened read-only)\n"
 	"  --from-json PATH  state files: a file or a directory; more may follow\n"
 	"  --json            what was imported as one JSON object (the counts, the\n"
-	"                    times, \"note\", \"fixes\", \"normalized\" and their notes)\n"
+	"                    times, \"note\", \"fixes\", \"normalized\", \"kept\",\n"
+	"                    \"replaced\" and their notes)\n"
 	"  --quiet           print nothing but errors\n\n"
 	"Exit codes: 0 imported and checked; 1 failure; 2 usage, a target that\n"
 	"exists, or a file that is not the original's; 3 a damaged source row or a\n"
@@ -173,6 +174,12 @@ int cmd_import(int argc, char **argv)
 			json_object_set_new(j, "normalized", json_integer((json_int_t)r.normalized));
 			json_object_set_new(j, "normalized_note", r.normalized
 					    ? json_string(r.normalized_note) : json_null());
+			json_object_set_new(j, "kept", json_integer((json_int_t)r.kept));
+			json_object_set_new(j, "kept_note", r.kept ? json_string(r.kept_note)
+								 : json_null());
+			json_object_set_new(j, "replaced", json_integer((json_int_t)r.replaced));
+			json_object_set_new(j, "replaced_note", r.replaced
+					    ? json_string(r.replaced_note) : json_null());
 		}
 		code = cli_print_json("import", j);
 		goto done;
@@ -198,6 +205,13 @@ int cmd_import(int argc, char **argv)
 		printf("  %" PRIu64 " timestamp(s) in another form of the same instant (no offset: "
 		       "UTC; another offset: converted), stored in the original's form: %s%s\n",
 		       r.normalized, r.normalized_note, r.normalized > 3 ? "; ..." : "");
+	if (r.kept)
+		printf("  %" PRIu64 " field(s) the tables have no column for, kept with their jobs "
+		       "(show --json gives them): %s%s\n", r.kept, r.kept_note,
+		       r.kept > 8 ? "; ..." : "");
+	if (r.replaced)
+		printf("  %" PRIu64 " text(s) holding NUL characters, stored with U+FFFD in place of "
+		       "each: %s%s\n", r.replaced, r.replaced_note, r.replaced > 3 ? "; ..." : "");
 done:
 	sl_import_free(imp);
 	free(json);

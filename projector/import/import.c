@@ -379,6 +379,21 @@ void sl_imp_note_normalized(struct sl_import *imp, const char *job, int64_t shee
 		 "%sjob '%.64s'%s %s: '%.40s' -> %s", len ? "; " : "", job, where, column, text, t);
 }
 
+void sl_imp_note_replaced(struct sl_import *imp, const char *job, int64_t sheet,
+			  int64_t execution_id, const char *column)
+{
+	if (imp->rep.replaced++ >= 3)
+		return;
+	char where[96] = "";
+	if (execution_id)
+		snprintf(where, sizeof where, " execution_history id %" PRId64, execution_id);
+	else if (sheet)
+		snprintf(where, sizeof where, " sheet %" PRId64, sheet);
+	size_t len = strlen(imp->rep.replaced_note);
+	snprintf(imp->rep.replaced_note + len, sizeof imp->rep.replaced_note - len,
+		 "%sjob '%.64s'%s %s", len ? "; " : "", job, where, column);
+}
+
 bool sl_imp_is_fixed(const struct sl_import *imp, const char *job_id, int64_t sheet_num,
 		     const char *column)
 {

@@ -101,6 +101,18 @@ struct sl_import_report {
 	uint64_t normalized;
 	char normalized_note[512];  /* the first few: "job 'J' sheet N started_at: 'T1' -> T2" */
 	char log_id[2 * SL_LOG_ID_SIZE + 1];
+	/* Text cells holding NUL characters (Python stores them; an event's
+	 * text cannot hold one): stored with U+FFFD (EF BF BD) in place of each
+	 * NUL; the comparison takes that as the source's text.  Ids and JSON
+	 * documents holding one are refused as damaged. */
+	uint64_t replaced;
+	char replaced_note[512];    /* the first few: "job 'J' sheet N error_message" */
+	/* Fields of the JSON state files that the tables have no column for
+	 * (instruments_used, quota_waits, a sheet's error_history, ...): kept
+	 * with the job (its extra fields), shown by `show --json` and given
+	 * by the Python package's load().  Counted one per field. */
+	uint64_t kept;
+	char kept_note[512];        /* the first few: "job 'J': a, b; job 'J' sheet 1: c" */
 };
 
 /* A new, empty import.  opts may be NULL (defaults).  *out is owned: free

@@ -82,7 +82,45 @@ enum db_note {
 	DB_AS_IS = 0,
 	DB_TIME_NORMALIZED,    /* another form of the same instant */
 	DB_EMPTY_JSON_NULL,    /* '' in a JSON column: NULL, as the original's load() reads it */
+	DB_NUL_REPLACED,       /* text holding NUL: each as U+FFFD (events carry C strings) */
 };
+
+/* The n bytes at p with each NUL as U+FFFD, NUL-terminated; *nuls counts
+ * them.  NULL when out of memory. */
+static char *nul_replaced(const char *p, size_t n, size_t *nuls)
+{
+	*nuls = 0;
+	for (size_t i = 0; i < n; i++)
+		*nuls += p[i] == '\0';
+	char *out = malloc(n + 2 * *nuls + 1), *w = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != '\0') {
+			*w++ = p[i];
+			continue;
+		}
+		memcpy(w, "\xef\xbf\xbd", 3);
+		w += 3;
+	}
+	*w = '\0';
+	return out;
+}
+
+/* Text cell i as events carry it: the text, or a copy with each NUL as
+ * U+FFFD in *fixed (freed by the caller), *nuls their number. */
+static const char *cell_text(sqlite3_stmt *s, int i, char **fixed, size_t *nuls)
+{
+	const char *text = (const char *)sqlite3_column_text(s, i);
+	*fixed = NULL;
+	*nuls = 0;
+	if (!text)
+		return NULL;
+	size_t n = (size_t)sqlite3_column_bytes(s, i);
+	if (strlen(text) == n)
+		return text;
+	return *fixed = nul_replaced(text, n, nuls);
+}
 
 static int db_get(const struct sl_state_column *c, sqlite3_stmt *s, int i,
 		  struct sl_value *v, char **owned, enum db_note *note, char *why, size_t wl)
@@ -102,12 +140,22 @@ static int db_get(const struct sl_state_column *c, sqlite3_stmt *s, int i,
 	}
 	const char *text = NULL;
 	if (t == SQLITE_TEXT) {
-		text = (const char *)sqlite3_column_text(s, i);
-		if (!text)
+		char *fixed;
+		size_t nuls;
+		if (!(text = cell_text(s, i, &fixed, &nuls)))
 			return SL_ENOMEM;
-		if (strlen(text) != (size_t)sqlite3_column_bytes(s, i)) {
-			snprintf(why, wl, "text holding a NUL byte");
-			return SL_EINVAL;
+		if (fixed) {
+			/* A plain text keeps its place with U+FFFD for each NUL,
+			 * said; an id, a JSON document (where Python's json too
+			 * refuses a raw NUL), a status or a number is damaged. */
+			if (c->type != SL_COL_TEXT || c->key || c->json) {
+				free(fixed);
+				snprintf(why, wl, "text holding a NUL byte");
+				return SL_EINVAL;
+			}
+			*owned = fixed;
+			*note = DB_NUL_REPLACED;
+			return SL_OK;
 		}
 	}
 	switch (c->type) {
@@ -426,6 +474,10 @@ static int noted(struct sl_import *imp, const struct sl_import_problem *w,
 				       (const char *)sqlite3_column_text(s, i), v->i);
 		return SL_OK;
 	}
+	if (note == DB_NUL_REPLACED) {
+		sl_imp_note_replaced(imp, w->job_id, w->sheet_num, 0, c->name);
+		return SL_OK;
+	}
 	return sl_imp_fix_cell(imp, w->job_id, w->sheet_num, c->name, "''", "NULL");
 }
 
@@ -582,11 +634,12 @@ static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct sl_imp_job
 			snprintf(why, sizeof why, "expected text, found %s", type_name(t));
 			return damaged_value(imp, &w, history_columns[i], s, i, why);
 		}
-		if (t == SQLITE_TEXT &&
+		if (!out && t == SQLITE_TEXT &&
 		    strlen((const char *)sqlite3_column_text(s, i)) !=
 		    (size_t)sqlite3_column_bytes(s, i))
-			return damaged_value(imp, &w, history_columns[i], s, i,
-					     "text holding a NUL byte");
+			/* said once, while the rows are checked (out NULL) */
+			sl_imp_note_replaced(imp, w.job_id, w.sheet_num, w.execution_id,
+					     history_columns[i]);
 	}
 	int t = sqlite3_column_type(s, H_EXIT);
 	if (t != SQLITE_NULL && t != SQLITE_INTEGER)
@@ -635,10 +688,17 @@ static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct sl_imp_job
 	if ((x->has_duration_seconds = sqlite3_column_type(s, H_DURATION) != SQLITE_NULL))
 		x->duration_seconds = sqlite3_column_double(s, H_DURATION);
 	bool nomem = !(ev->job_id = strdup(j->st.id));
-	if (sqlite3_column_type(s, H_PROMPT) == SQLITE_TEXT)
-		nomem |= !(x->prompt = strdup((const char *)sqlite3_column_text(s, H_PROMPT)));
-	if (sqlite3_column_type(s, H_OUTPUT) == SQLITE_TEXT)
-		nomem |= !(x->output = strdup((const char *)sqlite3_column_text(s, H_OUTPUT)));
+	static const int texts[] = { H_PROMPT, H_OUTPUT };
+	for (size_t k = 0; k < 2; k++) {
+		if (sqlite3_column_type(s, texts[k]) != SQLITE_TEXT)
+			continue;
+		char *fixed;
+		size_t nuls;
+		const char *text = cell_text(s, texts[k], &fixed, &nuls);
+		char *copy = fixed ? fixed : text ? strdup(text) : NULL;
+		nomem |= !copy;
+		*(k == 0 ? &x->prompt : &x->output) = copy;
+	}
 	if (nomem) {
 		sl_event_free(ev);
 		return sl_imp_fail(imp, SL_ENOMEM, "out of memory");
@@ -885,6 +945,22 @@ static bool value_same(sqlite3_stmt *a, sqlite3_stmt *b, int i)
 	return value_cmp(a, b, i) == 0;
 }
 
+/* Whether text cell i of b is text cell i of a with each NUL as U+FFFD. */
+static bool nul_replaced_same(sqlite3_stmt *a, sqlite3_stmt *b, int i)
+{
+	if (sqlite3_column_type(a, i) != SQLITE_TEXT || sqlite3_column_type(b, i) != SQLITE_TEXT)
+		return false;
+	const char *x = (const char *)sqlite3_column_text(a, i);
+	size_t n = (size_t)sqlite3_column_bytes(a, i), nuls;
+	if (!x || strlen(x) == n)
+		return false;
+	char *want = nul_replaced(x, n, &nuls);
+	const char *y = (const char *)sqlite3_column_text(b, i);
+	bool same = want && y && strcmp(want, y) == 0;
+	free(want);
+	return same;
+}
+
 struct table_cmp {
 	const char *table;
 	const char *const *cols;        /* as in the projection */
@@ -955,7 +1031,7 @@ static int compare_table(struct sl_import *imp, sqlite3 *db, const struct table_
 			goto done;
 		}
 		for (size_t i = t->nkey; i < t->n; i++) {
-			if (value_same(a, b, (int)i) ||
+			if (value_same(a, b, (int)i) || nul_replaced_same(a, b, (int)i) ||
 			    (t->is_time[i] && imp->rep.normalized && same_instant(a, b, (int)i)))
 				continue;
 			locate(imp, t, a, &w);

@@ -125,6 +125,11 @@ int sl_imp_fix_cell(struct sl_import *imp, const char *job, int64_t sheet, const
 void sl_imp_note_normalized(struct sl_import *imp, const char *job, int64_t sheet,
 			    int64_t execution_id, const char *column, const char *text, int64_t us);
 
+/* Counts and notes a text cell (execution_id: of a history row, else 0)
+ * stored with U+FFFD for each NUL it holds (report.replaced). */
+void sl_imp_note_replaced(struct sl_import *imp, const char *job, int64_t sheet,
+			  int64_t execution_id, const char *column);
+
 /* Holds a value read from a source to its column's constraint, the one the
  * rules hold every event to (sl_state_column_check()): SL_EINVAL with why
  * when the original's model refuses it (so its load() could never have read

@@ -35,6 +35,7 @@
 #include <jansson.h>
 
 #include "event_json_internal.h"
+#include "model_internal.h"
 
 /* The whole file at path, NUL-terminated; *len its length.  Only a regular
  * file is read: opened without blocking (a FIFO would otherwise wait for a
@@ -94,8 +95,54 @@ static int slurp(struct sl_import *imp, const char *path, char **out, size_t *le
 	return SL_OK;
 }
 
-/* One state file: the job's JSON form (sl_state_from_json(), the keys and
- * their rules at the top of model/statejson.c). */
+/* The texts of one file read with U+FFFD for NUL, said once the job's id
+ * is known. */
+struct replaced {
+	struct { int64_t sheet; const char *key; } first[4];
+	size_t n;
+};
+
+static void on_replaced(void *arg, int64_t sheet, const char *key)
+{
+	struct replaced *r = arg;
+	if (r->n < sizeof r->first / sizeof r->first[0])
+		r->first[r->n] = (typeof(r->first[0])){ sheet, key };
+	r->n++;
+}
+
+/* Counts the fields of extra (a JSON object's text, NULL: none) kept for
+ * job `job` (sheet 0: the job's own) and names the first few. */
+static void note_extra(struct sl_import *imp, const char *job, int64_t sheet, const char *extra)
+{
+	json_t *v;
+	json_error_t e;
+	if (!extra || sl_json_py_loadb(extra, strlen(extra), JSON_ALLOW_NUL, &v, &e) != SL_OK)
+		return;
+	char *note = imp->rep.kept_note;
+	size_t cap = sizeof imp->rep.kept_note;
+	bool first = true;
+	for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+		if (imp->rep.kept++ >= 8)
+			continue;
+		/* A key holding NUL or a lone surrogate is its source text
+		 * after a NUL byte (json_py.c): shown as that text. */
+		const char *k = json_object_iter_key(it);
+		size_t len = strlen(note);
+		if (first && sheet)
+			snprintf(note + len, cap - len, "%sjob '%.64s' sheet %" PRId64 ": %.48s",
+				 len ? "; " : "", job, sheet, k[0] ? k : k + 1);
+		else if (first)
+			snprintf(note + len, cap - len, "%sjob '%.64s': %.48s", len ? "; " : "",
+				 job, k[0] ? k : k + 1);
+		else
+			snprintf(note + len, cap - len, ", %.48s", k[0] ? k : k + 1);
+		first = false;
+	}
+	json_decref(v);
+}
+
+/* One state file: the job's JSON form (sl_state_from_json_import(), the
+ * keys and their rules at the top of model/statejson.c). */
 static int read_file(struct sl_import *imp, const char *path)
 {
 	const char *src;
@@ -110,7 +157,8 @@ static int read_file(struct sl_import *imp, const char *path)
 		return rc;
 	struct sl_job_state st;
 	struct sl_state_json_problem where;
-	rc = sl_state_from_json(&st, text, len, &where);
+	struct replaced rep = { .n = 0 };
+	rc = sl_state_from_json_import(&st, text, len, &where, on_replaced, &rep);
 	if (rc == SL_EINVAL) {
 		/* Name the job when the file says which it is. */
 		json_t *root = NULL;
@@ -142,6 +190,12 @@ static int read_file(struct sl_import *imp, const char *path)
 	j->st = st;
 	imp->rep.jobs++;
 	imp->rep.sheets += st.n_sheets;
+	for (size_t i = 0; i < rep.n; i++)
+		sl_imp_note_replaced(imp, st.id, i < 4 ? rep.first[i].sheet : 0, 0,
+				     i < 4 ? rep.first[i].key : "?");
+	note_extra(imp, st.id, 0, st.extra);
+	for (size_t i = 0; i < st.n_sheets; i++)
+		note_extra(imp, st.id, st.sheets[i].sheet_num, st.sheets[i].extra);
 	return SL_OK;
 }
 
@@ -254,6 +308,14 @@ int sl_imp_json_compare(struct sl_import *imp, sl_proj *p)
 					      : (const void *)&j->st;
 			const void *b = sheet ? (const void *)sl_state_find_sheet(&got, sheet)
 					      : (const void *)&got;
+			if (strcmp(col, "extra") == 0) {
+				const char *x = a ? (sheet ? ((const struct sl_sheet_state *)a)->extra
+						      : ((const struct sl_job_state *)a)->extra) : NULL;
+				const char *y = b ? (sheet ? ((const struct sl_sheet_state *)b)->extra
+						      : ((const struct sl_job_state *)b)->extra) : NULL;
+				sl_imp_copy_field(w.value, sizeof w.value, x ? x : "NULL");
+				sl_imp_copy_field(w.projected, sizeof w.projected, y ? y : "NULL");
+			}
 			for (size_t k = 0; k < n; k++) {
 				if (strcmp(cat[k].name, col) != 0)
 					continue;

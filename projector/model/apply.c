@@ -359,6 +359,23 @@ static int plan_catalogue(struct changes *ch, const ProtobufCMessage *msg,
 	return plan_fields(ch, msg, cols, fields, n, cleared, n_cleared, why);
 }
 
+/* The extra fields of a *FieldsSet (NULL: absent, left): checked, and
+ * copied into *out unless dry.  SL_EINVAL naming body.extra. */
+static int plan_extra(const char *text, bool sheet, bool dry, char **out,
+		      struct sl_refusal *why)
+{
+	char reason[SL_REFUSAL_REASON_SIZE];
+	*out = NULL;
+	if (!text)
+		return SL_OK;
+	int rc = sl_state_extra_check(text, sheet, reason, sizeof reason);
+	if (rc == SL_EINVAL)
+		return sl_refuse(why, rc, "body.", "extra", "%s", reason);
+	if (rc != SL_OK || dry)
+		return rc;
+	return (*out = strdup(text)) ? SL_OK : SL_ENOMEM;
+}
+
 /* JobFieldsSet: raw column values from a whole-state save (or an import).
  * No rule of the model runs (a status set here completes nothing), only
  * the invariants afterwards.  updated_at_us, when present, wins over the
@@ -366,16 +383,24 @@ static int plan_catalogue(struct changes *ch, const ProtobufCMessage *msg,
 static int rule_job_fields(struct sl_job_state *st, const Statelog__JobFieldsSet *m,
 			   bool dry, struct sl_refusal *why)
 {
-	struct changes ch;
-	int rc = plan_catalogue(&ch, &m->base, sl_state_job_columns,
-				SL_STATE_N_JOB_COLUMNS, m->cleared, m->n_cleared, why);
+	char *extra = NULL;
+	int rc = plan_extra(m->extra, false, dry, &extra, why);
 	if (rc != SL_OK)
 		return rc;
-	if (dry) {
-		changes_abort(&ch);
-		return SL_OK;
+	struct changes ch;
+	rc = plan_catalogue(&ch, &m->base, sl_state_job_columns,
+			    SL_STATE_N_JOB_COLUMNS, m->cleared, m->n_cleared, why);
+	if (rc != SL_OK || dry) {
+		free(extra);
+		if (rc == SL_OK)
+			changes_abort(&ch);
+		return rc;
 	}
 	changes_commit(&ch, st);
+	if (extra) {
+		free(st->extra);
+		st->extra = extra;
+	}
 	return SL_OK;
 }
 
@@ -392,11 +417,16 @@ static int rule_sheet_fields(struct sl_job_state *st, const Statelog__SheetField
 	int rc = check_int(SL_SHEET_COL(SHEET_NUM), 1, m->sheet_num, "sheet_num", why);
 	if (rc != SL_OK)
 		return rc;
+	char *extra = NULL;
+	if ((rc = plan_extra(m->extra, true, dry, &extra, why)) != SL_OK)
+		return rc;
 	struct changes ch;
 	rc = plan_catalogue(&ch, &m->base, sl_state_sheet_columns, SL_STATE_N_SHEET_COLUMNS,
 			    m->cleared, m->n_cleared, why);
-	if (rc != SL_OK)
+	if (rc != SL_OK) {
+		free(extra);
 		return rc;
+	}
 	/* The message a failed sheet without one gets, allocated now. */
 	const struct sl_sheet_state *old = sl_state_find_sheet(st, m->sheet_num);
 	const struct sl_value *s = changes_find(&ch, SL_SHEET_COL(STATUS));
@@ -407,15 +437,21 @@ static int rule_sheet_fields(struct sl_job_state *st, const Statelog__SheetField
 	char *fill = NULL;
 	if (needs_message(status, msg) && !(fill = strdup(SL_DEFAULT_FAILURE_MESSAGE))) {
 		changes_abort(&ch);
+		free(extra);
 		return SL_ENOMEM;
 	}
 	struct sl_sheet_state *sh;
 	if (dry || (rc = sl_state_add_sheet(&sh, st, m->sheet_num)) != SL_OK) {
 		changes_abort(&ch);
 		free(fill);
+		free(extra);
 		return rc;
 	}
 	changes_commit(&ch, sh);
+	if (extra) {
+		free(sh->extra);
+		sh->extra = extra;
+	}
 	sheet_invariants(sh, now, &fill);
 	free(fill);
 	return SL_OK;

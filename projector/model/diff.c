@@ -166,6 +166,20 @@ static int diff_row(ProtobufCMessage *msg, const struct sl_state_column *cat, si
 	return SL_OK;
 }
 
+/* Whether want's extra (NULL: left as it is) changes from's. */
+static bool extra_differs(const char *from, const char *want)
+{
+	return want && (!from || strcmp(from, want) != 0);
+}
+
+static int check_extra(const char *text, bool sheet, const char *prefix,
+		       struct sl_refusal *why)
+{
+	char reason[SL_REFUSAL_REASON_SIZE];
+	int rc = sl_state_extra_check(text, sheet, reason, sizeof reason);
+	return rc == SL_EINVAL ? sl_refuse(why, rc, prefix, "extra", "%s", reason) : rc;
+}
+
 /* ---- the three kinds of event ------------------------------------------ */
 
 static int job_created(sl_event **out, const struct sl_job_state *want, int64_t now)
@@ -200,6 +214,12 @@ static int job_fields(sl_event **out, const struct sl_job_state *from,
 	size_t n_diff;
 	int rc = diff_row(&m->base, sl_state_job_columns, SL_STATE_N_JOB_COLUMNS,
 			  from, want, &n_diff, "", why);
+	if (rc == SL_OK && extra_differs(from->extra, want->extra)) {
+		rc = check_extra(want->extra, false, "", why);
+		if (rc == SL_OK)
+			rc = dup_into(&m->extra, want->extra);
+		n_diff++;
+	}
 	if (rc != SL_OK || n_diff == 0) {
 		statelog__job_fields_set__free_unpacked(m, NULL);
 		return rc;
@@ -214,8 +234,14 @@ static int sheet_fields(sl_event **out, const char *job_id, const struct sl_shee
 			const struct sl_sheet_state *to, int64_t now, struct sl_refusal *why)
 {
 	*out = NULL;
-	if (from && sl_sheet_equal(from, to))
-		return SL_OK;
+	bool extra = extra_differs(from ? from->extra : NULL, to->extra);
+	if (from && !extra) {
+		/* The columns alone: an extra the caller leaves is no change. */
+		struct sl_sheet_state a = *from, b = *to;
+		a.extra = b.extra = NULL;
+		if (sl_sheet_equal(&a, &b))
+			return SL_OK;
+	}
 	struct sl_sheet_state fresh;
 	int rc = SL_OK;
 	if (!from) {
@@ -233,6 +259,8 @@ static int sheet_fields(sl_event **out, const char *job_id, const struct sl_shee
 		snprintf(prefix, sizeof prefix, "sheets[%" PRId64 "].", to->sheet_num);
 		rc = diff_row(&m->base, sl_state_sheet_columns, SL_STATE_N_SHEET_COLUMNS,
 			      from ? from : &fresh, to, &n_diff, prefix, why);
+		if (rc == SL_OK && extra && (rc = check_extra(to->extra, true, prefix, why)) == SL_OK)
+			rc = dup_into(&m->extra, to->extra);
 		if (rc != SL_OK) {
 			statelog__sheet_fields_set__free_unpacked(m, NULL);
 			m = NULL;

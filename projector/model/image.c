@@ -2,11 +2,14 @@
  * store.  Written generically from the column catalogue (state.h),
  * so a column added there needs nothing here.
  *
- * Image version 1, before compression (one zstd frame with its size):
- *   byte    1 (the version)
+ * Image version 2, before compression (one zstd frame with its size):
+ *   byte    2 (the version)
  *   byte    presence (enum sl_job_presence)
- *   value   of every job column, in catalogue order
- *   varint  number of sheets, then every sheet column of each, in order
+ *   value   of every job column, in catalogue order, then the job's extra
+ *   varint  number of sheets, then every sheet column of each, in order,
+ *           then its extra
+ * (Version 1, still read, has no extra values.)  The extras (state.h) are
+ * TEXT values.
  * A value is a byte 0 (NULL) or 1 then: TEXT a varint length and the bytes;
  * REAL the 8 bytes of its bit pattern, little-endian; every other type a
  * zigzag varint.
@@ -20,7 +23,19 @@
 
 #include <zstd.h>
 
-#define IMG_VERSION 1
+#define IMG_VERSION 2
+
+#include <stddef.h>
+
+/* The extras as TEXT values, for put_value() and get_value(). */
+static const struct sl_state_column job_extra = {
+	.name = "extra", .type = SL_COL_TEXT, .nullable = true,
+	.offset = offsetof(struct sl_job_state, extra),
+};
+static const struct sl_state_column sheet_extra = {
+	.name = "extra", .type = SL_COL_TEXT, .nullable = true,
+	.offset = offsetof(struct sl_sheet_state, extra),
+};
 #define IMG_LEVEL 3
 /* An image larger than this is not one of ours (a job of 100,000 sheets
  * with long texts stays far below it). */
@@ -97,10 +112,13 @@ int sl_image_encode(uint8_t **out, size_t *len, const struct sl_job_state *st)
 	put(&b, head, 2);
 	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++)
 		put_value(&b, &sl_state_job_columns[i], st);
+	put_value(&b, &job_extra, st);
 	put_varint(&b, st->n_sheets);
-	for (size_t k = 0; k < st->n_sheets; k++)
+	for (size_t k = 0; k < st->n_sheets; k++) {
 		for (size_t i = 0; i < SL_STATE_N_SHEET_COLUMNS; i++)
 			put_value(&b, &sl_state_sheet_columns[i], &st->sheets[k]);
+		put_value(&b, &sheet_extra, &st->sheets[k]);
+	}
 	int rc = SL_ENOMEM;
 	uint8_t *z = NULL;
 	if (b.oom)
@@ -197,11 +215,14 @@ static int get_value(struct rd *r, const struct sl_state_column *c, struct sl_va
 
 static int decode_raw(struct sl_job_state *st, struct rd *r)
 {
-	if (r->end - r->p < 2 || r->p[0] != IMG_VERSION || r->p[1] > SL_JOB_DELETED)
+	if (r->end - r->p < 2 || r->p[0] < 1 || r->p[0] > IMG_VERSION || r->p[1] > SL_JOB_DELETED)
 		return SL_ECORRUPT;
+	bool extras = r->p[0] >= 2;
 	st->presence = (enum sl_job_presence)r->p[1];
 	r->p += 2;
 	int rc;
+	struct sl_value ev;
+	char *eo;
 	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++) {
 		const struct sl_state_column *c = &sl_state_job_columns[i];
 		struct sl_value v;
@@ -215,6 +236,11 @@ static int decode_raw(struct sl_job_state *st, struct rd *r)
 			continue;
 		}
 		sl_state_column_put(c, st, &v, owned);
+	}
+	if (extras) {
+		if ((rc = get_value(r, &job_extra, &ev, &eo)) != SL_OK)
+			return rc;
+		st->extra = eo;
 	}
 	uint64_t n = get_varint(r);
 	if (r->bad || n > (uint64_t)(r->end - r->p))
@@ -243,6 +269,8 @@ static int decode_raw(struct sl_job_state *st, struct rd *r)
 			else
 				free(owned[i]);
 		}
+		if (rc == SL_OK && extras && (rc = get_value(r, &sheet_extra, &ev, &eo)) == SL_OK)
+			sh->extra = eo;
 		if (rc != SL_OK)
 			return rc;
 	}

@@ -89,4 +89,25 @@ int sl_json_shape_full(enum sl_column_check kind, const char *name, const char *
 int sl_rules_run(struct sl_job_state *st, const sl_event *ev, bool dry,
 		 struct sl_refusal *why);
 
+/* ---- the JSON form, as import reads it (statejson.c) --------------------- */
+
+/* Told of a text (key of sheet sheet_num, 0: the job) read with U+FFFD in
+ * place of each NUL it held. */
+typedef void (*sl_state_json_replaced_fn)(void *arg, int64_t sheet_num, const char *key);
+
+/* As sl_state_from_json(), the way import reads the original's JSON state
+ * files: keys that are no column's (instruments_used, quota_waits, ... at
+ * the job; error_history, stdout_tail, ... in a sheet) are kept in the
+ * job's and each sheet's extra, and a text holding NUL (which no event can
+ * carry) is taken with U+FFFD in place of each NUL and told to replaced
+ * (may be NULL); a job id holding one is still refused. */
+int sl_state_from_json_import(struct sl_job_state *out, const char *text, size_t len,
+			      struct sl_state_json_problem *where,
+			      sl_state_json_replaced_fn replaced, void *arg);
+
+/* Whether text is extra fields the rules take (a JobFieldsSet's or, with
+ * sheet, a SheetFieldsSet's extra): a JSON object, as Python reads it, none
+ * of whose keys is a column's.  SL_EINVAL with reason, SL_ENOMEM. */
+int sl_state_extra_check(const char *text, bool sheet, char *reason, size_t len);
+
 #endif

@@ -346,13 +346,25 @@ void sl_sheet_free(struct sl_sheet_state *sh)
 	if (!sh)
 		return;
 	row_free_text(sl_state_sheet_columns, SL_STATE_N_SHEET_COLUMNS, sh);
+	free(sh->extra);
 	*sh = (struct sl_sheet_state){ 0 };
+}
+
+/* Whether two extra texts (NULL: none) are the same. */
+static bool extra_equal(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
 int sl_sheet_copy(struct sl_sheet_state *out, const struct sl_sheet_state *src)
 {
 	struct sl_sheet_state tmp = *src;
+	tmp.extra = NULL;
 	int rc = row_dup_text(sl_state_sheet_columns, SL_STATE_N_SHEET_COLUMNS, &tmp);
+	if (rc == SL_OK && src->extra && !(tmp.extra = strdup(src->extra))) {
+		row_free_text(sl_state_sheet_columns, SL_STATE_N_SHEET_COLUMNS, &tmp);
+		rc = SL_ENOMEM;
+	}
 	if (rc == SL_OK)
 		*out = tmp;
 	return rc;
@@ -361,7 +373,7 @@ int sl_sheet_copy(struct sl_sheet_state *out, const struct sl_sheet_state *src)
 bool sl_sheet_equal(const struct sl_sheet_state *a, const struct sl_sheet_state *b)
 {
 	return !row_first_difference(sl_state_sheet_columns, SL_STATE_N_SHEET_COLUMNS,
-				     a, b, 0);
+				     a, b, 0) && extra_equal(a->extra, b->extra);
 }
 
 /* Index of the first sheet with sheet_num >= n. */
@@ -433,6 +445,7 @@ void sl_state_free(struct sl_job_state *st)
 		sl_sheet_free(&st->sheets[i]);
 	free(st->sheets);
 	row_free_text(sl_state_job_columns, SL_STATE_N_JOB_COLUMNS, st);
+	free(st->extra);
 	sl_state_init(st);
 }
 
@@ -441,9 +454,14 @@ int sl_state_copy(struct sl_job_state *out, const struct sl_job_state *src)
 	struct sl_job_state tmp = *src;
 	tmp.sheets = NULL;
 	tmp.n_sheets = tmp.cap_sheets = 0;
+	tmp.extra = NULL;
 	int rc = row_dup_text(sl_state_job_columns, SL_STATE_N_JOB_COLUMNS, &tmp);
 	if (rc != SL_OK)
 		return rc;
+	if (src->extra && !(tmp.extra = strdup(src->extra))) {
+		sl_state_free(&tmp);
+		return SL_ENOMEM;
+	}
 	if (src->n_sheets) {
 		tmp.sheets = calloc(src->n_sheets, sizeof tmp.sheets[0]);
 		if (!tmp.sheets) {
@@ -475,6 +493,8 @@ const char *sl_state_first_difference(const struct sl_job_state *a,
 					     a, b, flags);
 	if (d)
 		return d;
+	if (!extra_equal(a->extra, b->extra))
+		return "extra";
 	size_t n = a->n_sheets < b->n_sheets ? a->n_sheets : b->n_sheets;
 	for (size_t i = 0; i <= n; i++) {
 		if (i == n) {
@@ -494,6 +514,8 @@ const char *sl_state_first_difference(const struct sl_job_state *a,
 		}
 		d = row_first_difference(sl_state_sheet_columns, SL_STATE_N_SHEET_COLUMNS,
 					 sa, sb, 0);
+		if (!d && !extra_equal(sa->extra, sb->extra))
+			d = "extra";
 		if (d) {
 			if (sheet_num)
 				*sheet_num = sa->sheet_num;

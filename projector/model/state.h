@@ -118,6 +118,10 @@ struct sl_sheet_state {
 	bool has_exit_signal;
 	int64_t exit_signal;
 	char *exit_reason;                      /* ExitReason name or NULL */
+	/* A JSON object: the sheet's fields the tables have no column for, as
+	 * an imported JSON state file held them (NULL: none).  Not a column:
+	 * the views keep it in statelog_extra. */
+	char *extra;
 };
 
 /* The `jobs` row of one job and its sheets.  Owns every pointer in it. */
@@ -145,6 +149,8 @@ struct sl_job_state {
 	bool has_completed_at;
 	int64_t completed_at_us;
 	char *config_path;
+	char *extra;            /* as a sheet's: the job's fields beyond the
+				   columns (JSON object), NULL when none */
 
 	/* Sorted by sheet_num, no duplicates.  Pointers into it are valid until
 	 * the next sheet is added (the array may move) or the state is freed. */

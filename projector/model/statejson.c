@@ -8,7 +8,10 @@
  * last_completed_sheet, current_sheet, status, sheets ({"1": {...}, ...}
  * with the columns of the sheets table), pid, error_message,
  * total_retry_count, rate_limit_waits.  Reading, keys the tables have no
- * column for are ignored (as the original's save() ignores them), a missing
+ * column for are ignored (as the original's save() ignores them), except
+ * by import, which keeps them in the state's extra (and a sheet's); writing,
+ * the extra keys follow the columns' (the JSON state file the original's
+ * other backend writes holds them all).  A missing
  * key takes the original's default except job_id, job_name, total_sheets,
  * created_at and updated_at, which are required; first_attempt_success is
  * taken for success_without_retry.  JSON columns hold a value, stored as
@@ -87,11 +90,42 @@ static int problem(struct sl_state_json_problem *where, int64_t sheet, const cha
 	return SL_EINVAL;
 }
 
-/* The value of column c from JSON value v: SL_OK (*owned: the text of a
- * TEXT column, NULL for NULL), SL_EINVAL with why, SL_ENOMEM. */
-static int value_of(const struct sl_state_column *c, const json_t *v, struct sl_value *out,
-		    char **owned, char *why, size_t wl)
+/* How a state is read: the public reader's way, or import's. */
+struct reading {
+	struct sl_state_json_problem *where;
+	bool import;            /* keep extra keys; a NUL in text as U+FFFD */
+	sl_state_json_replaced_fn replaced;
+	void *arg;
+};
+
+/* s[0..n) with each NUL as U+FFFD, NUL-terminated; NULL when out of
+ * memory. */
+static char *nul_as_fffd(const char *s, size_t n)
 {
+	size_t nuls = 0;
+	for (size_t i = 0; i < n; i++)
+		nuls += s[i] == '\0';
+	char *out = malloc(n + 2 * nuls + 1), *w = out;
+	for (size_t i = 0; out && i < n; i++) {
+		if (s[i]) {
+			*w++ = s[i];
+		} else {
+			memcpy(w, "\xef\xbf\xbd", 3);
+			w += 3;
+		}
+	}
+	if (out)
+		*w = '\0';
+	return out;
+}
+
+/* The value of column c from JSON value v: SL_OK (*owned: the text of a
+ * TEXT column, NULL for NULL), SL_EINVAL with why, SL_ENOMEM.  *replaced
+ * tells that a NUL was taken as U+FFFD (import only). */
+static int value_of(const struct sl_state_column *c, const json_t *v, struct sl_value *out,
+		    char **owned, const struct reading *r, bool *replaced, char *why, size_t wl)
+{
+	*replaced = false;
 	*out = (struct sl_value){ 0 };
 	*owned = NULL;
 	if (json_is_null(v)) {
@@ -112,8 +146,13 @@ static int value_of(const struct sl_state_column *c, const json_t *v, struct sl_
 		if (!json_is_string(v))
 			break;
 		if (strlen(json_string_value(v)) != json_string_length(v)) {
-			snprintf(why, wl, "a string holding a NUL character");
-			return SL_EINVAL;
+			if (!r->import || c->key) {
+				snprintf(why, wl, "a string holding a NUL character");
+				return SL_EINVAL;
+			}
+			*replaced = true;
+			*owned = nul_as_fffd(json_string_value(v), json_string_length(v));
+			return *owned ? SL_OK : SL_ENOMEM;
 		}
 		return (*owned = strdup(json_string_value(v))) ? SL_OK : SL_ENOMEM;
 	case SL_COL_INT:
@@ -175,14 +214,18 @@ static int value_of(const struct sl_state_column *c, const json_t *v, struct sl_
 /* Sets column c of row from key `key` of obj when present, held to the
  * column's constraint. */
 static int put_key(const struct sl_state_column *c, const char *key, const json_t *obj,
-		   void *row, int64_t sheet, struct sl_state_json_problem *where)
+		   void *row, int64_t sheet, const struct reading *r)
 {
+	struct sl_state_json_problem *where = r->where;
 	const json_t *v = json_object_get(obj, key);
 	if (!v)
 		return SL_OK;
 	struct sl_value val;
 	char *owned, why[SL_REFUSAL_REASON_SIZE];
-	int rc = value_of(c, v, &val, &owned, why, sizeof why);
+	bool replaced;
+	int rc = value_of(c, v, &val, &owned, r, &replaced, why, sizeof why);
+	if (rc == SL_OK && replaced && r->replaced)
+		r->replaced(r->arg, sheet, key);
 	if (rc == SL_EINVAL)
 		return problem(where, sheet, key, v, "%s", why);
 	if (rc != SL_OK)
@@ -217,9 +260,81 @@ static bool sheet_key(const char *k, int64_t *out)
 	return true;
 }
 
-static int read_sheets(struct sl_job_state *st, const json_t *sheets,
-		       struct sl_state_json_problem *where)
+/* Whether key is one the JSON form gives a column (or, for a job,
+ * "sheets"; for a sheet, the older name first_attempt_success). */
+static bool known_key(const char *key, size_t len, bool sheet)
 {
+	if (strlen(key) != len)
+		return false;
+	if (sheet) {
+		for (size_t i = 0; i < SL_STATE_N_SHEET_COLUMNS; i++)
+			if (strcmp(key, sl_state_sheet_columns[i].name) == 0)
+				return true;
+		return strcmp(key, "first_attempt_success") == 0;
+	}
+	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS; i++)
+		if (strcmp(key, json_key(&sl_state_job_columns[i])) == 0)
+			return true;
+	return strcmp(key, "sheets") == 0;
+}
+
+/* *extra = the members of obj that are no column's, as a JSON object's
+ * text, NULL when there are none. */
+static int take_extra(const json_t *cobj, bool sheet, char **extra)
+{
+	json_t *obj = (json_t *)cobj;   /* iteration takes non-const; nothing changes */
+	json_t *o = json_object();
+	if (!o)
+		return SL_ENOMEM;
+	for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+		const char *k = json_object_iter_key(it);
+		size_t kl = json_object_iter_key_len(it);
+		if (!known_key(k, kl, sheet) &&
+		    json_object_setn_new(o, k, kl, json_incref(json_object_iter_value(it))) != 0) {
+			json_decref(o);
+			return SL_ENOMEM;
+		}
+	}
+	*extra = NULL;
+	int rc = SL_OK;
+	if (json_object_size(o) && !(*extra = sl_json_dumps(o)))
+		rc = SL_ENOMEM;
+	json_decref(o);
+	return rc;
+}
+
+int sl_state_extra_check(const char *text, bool sheet, char *reason, size_t len)
+{
+	json_t *v;
+	json_error_t e;
+	int rc = sl_json_py_loadb(text, strlen(text), JSON_DECODE_ANY | JSON_ALLOW_NUL, &v, &e);
+	if (rc == SL_EINVAL)
+		snprintf(reason, len, "not valid JSON (line %d, column %d: %s)", e.line, e.column,
+			 e.text);
+	if (rc != SL_OK)
+		return rc;
+	if (!json_is_object(v) || sl_json_raw_text(v, NULL)) {
+		snprintf(reason, len, "expected a JSON object, found %s",
+			 sl_json_raw_text(v, NULL) ? "a value beyond jansson's" : type_name(v));
+		json_decref(v);
+		return SL_EINVAL;
+	}
+	for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+		const char *k = json_object_iter_key(it);
+		if (known_key(k, json_object_iter_key_len(it), sheet)) {
+			snprintf(reason, len, "'%s' is a column of the %s, not an extra field", k,
+				 sheet ? "sheet" : "job");
+			json_decref(v);
+			return SL_EINVAL;
+		}
+	}
+	json_decref(v);
+	return SL_OK;
+}
+
+static int read_sheets(struct sl_job_state *st, const json_t *sheets, const struct reading *r)
+{
+	struct sl_state_json_problem *where = r->where;
 	if (!sheets || json_is_null(sheets))
 		return SL_OK;
 	if (!json_is_object(sheets))
@@ -253,16 +368,19 @@ static int read_sheets(struct sl_job_state *st, const json_t *sheets,
 			if (strcmp(key, "success_without_retry") == 0 &&
 			    !json_object_get(obj, key) && json_object_get(obj, "first_attempt_success"))
 				key = "first_attempt_success";
-			if ((rc = put_key(c, key, obj, sh, n, where)) != SL_OK)
+			if ((rc = put_key(c, key, obj, sh, n, r)) != SL_OK)
 				return rc;
 		}
+		if (r->import && (rc = take_extra(obj, true, &sh->extra)) != SL_OK)
+			return rc;
 	}
 	return SL_OK;
 }
 
-int sl_state_from_json(struct sl_job_state *out, const char *text, size_t len,
-		       struct sl_state_json_problem *where)
+static int read_state(struct sl_job_state *out, const char *text, size_t len,
+		      const struct reading *r)
 {
+	struct sl_state_json_problem *where = r->where;
 	json_error_t e;
 	json_t *root;
 	int lrc = sl_json_py_loadb(text, len, JSON_ALLOW_NUL, &root, &e);
@@ -289,9 +407,11 @@ int sl_state_from_json(struct sl_job_state *out, const char *text, size_t len,
 	st.presence = SL_JOB_LIVE;
 	for (size_t i = 0; i < SL_STATE_N_JOB_COLUMNS && rc == SL_OK; i++)
 		rc = put_key(&sl_state_job_columns[i], json_key(&sl_state_job_columns[i]), root,
-			     &st, 0, where);
+			     &st, 0, r);
 	if (rc == SL_OK)
-		rc = read_sheets(&st, json_object_get(root, "sheets"), where);
+		rc = read_sheets(&st, json_object_get(root, "sheets"), r);
+	if (rc == SL_OK && r->import)
+		rc = take_extra(root, false, &st.extra);
 done:
 	json_decref(root);
 	if (rc == SL_OK)
@@ -301,7 +421,39 @@ done:
 	return rc;
 }
 
+int sl_state_from_json(struct sl_job_state *out, const char *text, size_t len,
+		       struct sl_state_json_problem *where)
+{
+	struct reading r = { .where = where };
+	return read_state(out, text, len, &r);
+}
+
+int sl_state_from_json_import(struct sl_job_state *out, const char *text, size_t len,
+			      struct sl_state_json_problem *where,
+			      sl_state_json_replaced_fn replaced, void *arg)
+{
+	struct reading r = { .where = where, .import = true, .replaced = replaced, .arg = arg };
+	return read_state(out, text, len, &r);
+}
+
 /* ---- writing ------------------------------------------------------------ */
+
+/* Adds the members of extra (a JSON object's text, NULL: none) to d. */
+static bool add_extra(json_t *d, const char *extra)
+{
+	if (!d || !extra)
+		return d != NULL;
+	json_t *v;
+	json_error_t e;
+	if (sl_json_py_loadb(extra, strlen(extra), JSON_ALLOW_NUL, &v, &e) != SL_OK)
+		return false;   /* the rules took only an object */
+	bool ok = json_is_object(v);
+	for (void *it = json_object_iter(v); ok && it; it = json_object_iter_next(v, it))
+		ok = json_object_setn_new(d, json_object_iter_key(it), json_object_iter_key_len(it),
+					  json_incref(json_object_iter_value(it))) == 0;
+	json_decref(v);
+	return ok;
+}
 
 /* A JSON column as the original's load() returns it (its _json_loads): the
  * parsed value; None stays None unless empty_list, where the original has
@@ -365,7 +517,8 @@ static json_t *sheet_json(const struct sl_sheet_state *s)
 		set(d, "execution_duration_seconds", sl_jv_real(s->has_execution_duration_seconds,
 							     s->execution_duration_seconds)) &&
 		set(d, "exit_signal", sl_jv_int(s->has_exit_signal, s->exit_signal)) &&
-		set(d, "exit_reason", sl_jv_text(s->exit_reason));
+		set(d, "exit_reason", sl_jv_text(s->exit_reason)) &&
+		add_extra(d, s->extra);
 	if (!ok) {
 		json_decref(d);
 		return NULL;
@@ -400,7 +553,8 @@ static json_t *state_json(const struct sl_job_state *st)
 		set(d, "pid", sl_jv_int(st->has_pid, st->pid)) &&
 		set(d, "error_message", sl_jv_text(st->error_message)) &&
 		set(d, "total_retry_count", json_integer(st->total_retry_count)) &&
-		set(d, "rate_limit_waits", json_integer(st->rate_limit_waits));
+		set(d, "rate_limit_waits", json_integer(st->rate_limit_waits)) &&
+		add_extra(d, st->extra);
 	json_decref(sheets);
 	if (!ok) {
 		json_decref(d);

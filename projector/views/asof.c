@@ -13,7 +13,8 @@
  * execution_recorded adds a history row with its execution_id at its
  * event's time and changes nothing else; a job_deleted removes the job's
  * rows, history included.  So, between P and now:
- *  - a jobs or sheets row of a job with no event after P has not changed:
+ *  - a jobs or sheets row (or its extra fields) of a job with no event
+ *    after P has not changed:
  *    the live row is its row as of P; for a job with events after P (the
  *    "touched" jobs) the caller gives its state as of P, written by the
  *    same row writers catch-up uses;
@@ -351,6 +352,8 @@ static int copy_live_rows(struct sl_asof *a, const struct sl_asof_job *touched,
 		"  (SELECT job_id FROM temp.touched)",
 		"INSERT INTO main.sheets SELECT * FROM live.sheets WHERE job_id NOT IN "
 		"  (SELECT job_id FROM temp.touched)",
+		"INSERT INTO main.statelog_extra SELECT * FROM live.statelog_extra WHERE job_id "
+		"  NOT IN (SELECT job_id FROM temp.touched)",
 		"INSERT OR IGNORE INTO temp.ties SELECT CAST(value AS INTEGER) FROM "
 		"  json_each('[' || ?1 || ']')",
 		"INSERT INTO main.execution_history SELECT * FROM live.execution_history "

@@ -37,7 +37,7 @@ extern "C" {
 
 /* Version of the view schema (schema/views.sql); a database of another
  * version is rebuilt when opened. */
-#define SL_VIEWS_VERSION 1
+#define SL_VIEWS_VERSION 2
 
 /* A handle, and the connection sl_proj_db() lends, are used by one thread
  * at a time: the caller serializes (the connection is opened without

@@ -256,6 +256,18 @@ int sl_rows_prepare(struct sl_rows *v, sqlite3 *db)
 		sl_rows_finalize(v);
 		return rc;
 	}
+	/* Extras: only where the table is (views version 2 and up). */
+	if (sqlite3_table_column_metadata(db, NULL, "statelog_extra", "fields", NULL, NULL, NULL,
+					  NULL, NULL) == SQLITE_OK &&
+	    ((rc = prep(v, &v->put_extra, "INSERT INTO statelog_extra (job_id, sheet_num, "
+			"fields) VALUES (?1, ?2, ?3) ON CONFLICT (job_id, sheet_num) DO UPDATE "
+			"SET fields = excluded.fields")) ||
+	     (rc = prep(v, &v->get_extra, "SELECT sheet_num, fields FROM statelog_extra WHERE "
+			"job_id = ? ORDER BY sheet_num")) ||
+	     (rc = prep(v, &v->del_extra, "DELETE FROM statelog_extra WHERE job_id = ?")))) {
+		sl_rows_finalize(v);
+		return rc;
+	}
 	return SL_OK;
 }
 
@@ -265,7 +277,7 @@ void sl_rows_finalize(struct sl_rows *v)
 		&v->put_job, &v->put_sheet, &v->put_exec, &v->put_execs, &v->put_event,
 		&v->put_events, &v->del_history,
 		&v->del_sheets, &v->del_job, &v->get_job, &v->get_sheets, &v->get_deleted,
-		&v->set_meta,
+		&v->set_meta, &v->put_extra, &v->get_extra, &v->del_extra,
 	};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
 		sqlite3_finalize(*all[i]);
@@ -344,12 +356,33 @@ static int bind_row(struct sl_rows *v, sqlite3_stmt *st, int first,
 	return SL_OK;
 }
 
+/* Writes the extra fields of job_id's job (sheet 0) or of one of its
+ * sheets.  NULL extra: none, nothing written (the rules never take an
+ * extra back but with the job, whose rows all go). */
+static int put_extra(struct sl_rows *v, const char *job_id, int64_t sheet, const char *extra)
+{
+	if (!extra)
+		return SL_OK;
+	if (!v->put_extra) {
+		set_err(v->errmsg, sizeof v->errmsg, "job %s: extra fields, and no statelog_extra "
+			"table to hold them", job_id);
+		return SL_EINVAL;
+	}
+	if (sqlite3_bind_text(v->put_extra, 1, job_id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(v->put_extra, 2, sheet) != SQLITE_OK ||
+	    sqlite3_bind_text(v->put_extra, 3, extra, -1, SQLITE_STATIC) != SQLITE_OK)
+		return bind_fail(v, v->put_extra, "writing extra fields");
+	return run(v, v->put_extra, "writing extra fields");
+}
+
 int sl_rows_put_job(struct sl_rows *v, const struct sl_job_state *st)
 {
 	char tbuf[SL_STATE_N_JOB_COLUMNS][SL_TIME_BUFSZ];
 	int rc = bind_row(v, v->put_job, 1, sl_state_job_columns, SL_STATE_N_JOB_COLUMNS, st,
 			  tbuf, "writing a jobs row");
-	return rc ? rc : run(v, v->put_job, "writing a jobs row");
+	if (rc == SL_OK)
+		rc = run(v, v->put_job, "writing a jobs row");
+	return rc ? rc : put_extra(v, st->id, 0, st->extra);
 }
 
 int sl_rows_put_sheet(struct sl_rows *v, const char *job_id, const struct sl_sheet_state *sh)
@@ -359,7 +392,9 @@ int sl_rows_put_sheet(struct sl_rows *v, const char *job_id, const struct sl_she
 		return bind_fail(v, v->put_sheet, "writing a sheets row");
 	int rc = bind_row(v, v->put_sheet, 2, sl_state_sheet_columns, SL_STATE_N_SHEET_COLUMNS,
 			  sh, tbuf, "writing a sheets row");
-	return rc ? rc : run(v, v->put_sheet, "writing a sheets row");
+	if (rc == SL_OK)
+		rc = run(v, v->put_sheet, "writing a sheets row");
+	return rc ? rc : put_extra(v, job_id, sh->sheet_num, sh->extra);
 }
 
 /* Binds an optional int64 / double / string: absent is NULL. */
@@ -429,8 +464,8 @@ int sl_rows_put_events(struct sl_rows *v, const struct sl_rows_event *rows, size
 
 int sl_rows_delete_job(struct sl_rows *v, const char *job_id)
 {
-	sqlite3_stmt *del[] = { v->del_history, v->del_sheets, v->del_job };
-	for (size_t i = 0; i < 3; i++) {
+	sqlite3_stmt *del[] = { v->del_history, v->del_sheets, v->del_job, v->del_extra };
+	for (size_t i = 0; i < 4 && del[i]; i++) {
 		if (sqlite3_bind_text(del[i], 1, job_id, -1, SQLITE_STATIC) != SQLITE_OK)
 			return bind_fail(v, del[i], "deleting a job");
 		int rc = run(v, del[i], "deleting a job");
@@ -550,6 +585,39 @@ out:
 	return rc;
 }
 
+/* Reads the extra fields of job_id's job and sheets into st. */
+static int read_extras(struct sl_rows *v, const char *job_id, struct sl_job_state *st)
+{
+	sqlite3_stmt *q = v->get_extra;
+	int rc = SL_OK, s = SQLITE_DONE;
+	if (sqlite3_bind_text(q, 1, job_id, -1, SQLITE_STATIC) != SQLITE_OK)
+		return bind_fail(v, q, "reading extra fields");
+	while (rc == SL_OK && (s = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t n = sqlite3_column_int64(q, 0);
+		const char *text = (const char *)sqlite3_column_text(q, 1);
+		struct sl_sheet_state *sh = n ? sl_state_find_sheet(st, n) : NULL;
+		char **slot = n ? (sh ? &sh->extra : NULL) : &st->extra;
+		if (!slot) {
+			set_err(v->errmsg, sizeof v->errmsg, "job %s: extra fields of sheet %lld, "
+				"which has no row", job_id, (long long)n);
+			rc = SL_ECORRUPT;
+		} else if (!text) {
+			set_err(v->errmsg, sizeof v->errmsg, "job %s: extra fields NULL", job_id);
+			rc = SL_ECORRUPT;
+		} else if (!(*slot = strdup(text))) {
+			rc = SL_ENOMEM;
+		}
+	}
+	if (rc == SL_OK && s != SQLITE_DONE) {
+		set_err(v->errmsg, sizeof v->errmsg, "reading the extra fields of job %s: %s",
+			job_id, sqlite3_errmsg(v->db));
+		rc = SL_ESQLITE;
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
 int sl_rows_load_job(struct sl_rows *v, const char *job_id, struct sl_job_state *out)
 {
 	struct sl_job_state st;
@@ -583,6 +651,8 @@ int sl_rows_load_job(struct sl_rows *v, const char *job_id, struct sl_job_state 
 	}
 	if (s != SQLITE_DONE)
 		goto sqlerr;
+	if (v->get_extra && (rc = read_extras(v, job_id, &st)) != SL_OK)
+		goto out;
 	goto out;
 sqlerr:
 	set_err(v->errmsg, sizeof v->errmsg, "reading job %s: %s", job_id, sqlite3_errmsg(v->db));

@@ -76,6 +76,9 @@ struct sl_rows {
 	sqlite3_stmt *del_history, *del_sheets, *del_job;
 	sqlite3_stmt *get_job, *get_sheets, *get_deleted;
 	sqlite3_stmt *set_meta;
+	/* statelog_extra; NULL in a database of views version 1 (an as-of
+	 * file written before it), which has no extras. */
+	sqlite3_stmt *put_extra, *get_extra, *del_extra;
 	char errmsg[512];
 };
 

@@ -14,6 +14,7 @@
 #include "model_internal.h"
 #include "event_internal.h"
 #include "state.h"
+#include "image.h"
 
 #define JOB "job/1:run@host-é"
 #define T0 INT64_C(1764125378504474)
@@ -767,6 +768,67 @@ Test(apply, job_fields_set_presence)
 	cr_assert_str_eq(st.description, "desc", "description set");
 }
 
+/* Extra fields (import of JSON state files): a JSON object of keys no
+ * column has, replacing the job's or the sheet's; absent leaves them. */
+Test(apply, extra_fields)
+{
+	sl_event *ev = ev_job(++now, STATELOG__EVENT__BODY_JOB_FIELDS_SET);
+	ev->job_fields_set->extra = xs("{\"quota_waits\": 3, \"big\": 1180591620717411303424}");
+	APPLY_OK(ev, "job_fields_set(extra)");
+	cr_assert_str_eq(st.extra, "{\"quota_waits\": 3, \"big\": 1180591620717411303424}");
+	ev = ev_sheet_fields(++now, 2);
+	ev->sheet_fields_set->extra = xs("{\"stdout_tail\": \"t\\u0000\", \"x\": NaN}");
+	APPLY_OK(ev, "sheet_fields_set(2, extra)");
+	const struct sl_sheet_state *sh = sl_state_find_sheet(&st, 2);
+	cr_assert_not_null(sh);
+	cr_assert_str_eq(sh->extra, "{\"stdout_tail\": \"t\\u0000\", \"x\": NaN}");
+	/* Absent: left. */
+	ev = ev_job(++now, STATELOG__EVENT__BODY_JOB_FIELDS_SET);
+	ev->job_fields_set->total_retry_count = 2;
+	ev->job_fields_set->has_total_retry_count = 1;
+	APPLY_OK(ev, "job_fields_set without extra");
+	cr_assert_str_eq(st.extra, "{\"quota_waits\": 3, \"big\": 1180591620717411303424}");
+	/* The JSON form gives them beside the columns. */
+	char *json;
+	cr_assert_eq(sl_state_to_json(&json, &st), SL_OK);
+	cr_assert(strstr(json, "\"rate_limit_waits\": 0, \"quota_waits\": 3, \"big\": "
+			 "1180591620717411303424}"), "%s", json);
+	cr_assert(strstr(json, "\"exit_reason\": null, \"stdout_tail\": \"t\\u0000\", "
+			 "\"x\": NaN}"), "%s", json);
+	free(json);
+
+	static const struct { const char *extra; const char *reason; } bad[] = {
+		{ "[1]", "expected a JSON object, found" },
+		{ "3", "expected a JSON object, found" },
+		{ "{\"a\": nan}", "not valid JSON" },
+		{ "{\"status\": \"x\"}", "'status' is a column of the job" },
+		{ "{\"sheets\": {}}", "'sheets' is a column of the job" },
+		{ "{\"job_name\": \"x\"}", "'job_name' is a column of the job" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct sl_refusal why;
+		ev = ev_job(++now, STATELOG__EVENT__BODY_JOB_FIELDS_SET);
+		ev->job_fields_set->extra = xs(bad[i].extra);
+		struct sl_job_state before;
+		cr_assert_eq(sl_state_copy(&before, &st), SL_OK);
+		int rc = sl_rules_apply(&st, ev, &why);
+		sl_event_free(ev);
+		cr_assert_eq(rc, SL_EINVAL, "extra %s: rc %d", bad[i].extra, rc);
+		cr_assert_str_eq(why.field, "body.extra", "extra %s", bad[i].extra);
+		cr_assert(strstr(why.reason, bad[i].reason), "extra %s: %s", bad[i].extra,
+			  why.reason);
+		cr_assert(sl_state_equal(&before, &st, 0), "refused extra %s changed the job",
+			  bad[i].extra);
+		sl_state_free(&before);
+	}
+	ev = ev_sheet_fields(++now, 2);
+	ev->sheet_fields_set->extra = xs("{\"error_message\": \"x\"}");
+	expect_refused(ev, SL_EINVAL, "a sheet extra naming a sheet column");
+	ev = ev_sheet_fields(++now, 2);
+	ev->sheet_fields_set->extra = xs("{\"first_attempt_success\": true}");
+	expect_refused(ev, SL_EINVAL, "a sheet extra naming the column's older name");
+}
+
 struct bad_fields_row {
 	char what[32];
 	uint32_t clear;         /* field to clear, 0 none */
@@ -1053,10 +1115,10 @@ Test(apply, catalogue_matches_the_events)
 					   ? PROTOBUF_C_TYPE_INT64 : PROTOBUF_C_TYPE_STRING;
 			cr_assert_eq(fd->type, pt, "column %s: protobuf type %d", c->name, fd->type);
 		}
-	cr_assert_eq(tables[1].desc->n_fields, SL_STATE_N_SHEET_COLUMNS + 1,
-		     "every SheetFieldsSet field has a column (plus cleared)");
-	cr_assert_eq(tables[0].desc->n_fields, SL_STATE_N_JOB_COLUMNS,
-		     "every JobFieldsSet field has a column (id has none; plus cleared)");
+	cr_assert_eq(tables[1].desc->n_fields, SL_STATE_N_SHEET_COLUMNS + 2,
+		     "every SheetFieldsSet field has a column (plus cleared and extra)");
+	cr_assert_eq(tables[0].desc->n_fields, SL_STATE_N_JOB_COLUMNS + 1,
+		     "every JobFieldsSet field has a column (id has none; plus cleared and extra)");
 }
 
 /* model_internal.h names the catalogue's positions; they must be right. */
@@ -1122,4 +1184,25 @@ Test(apply, status_names)
 	enum sl_job_status js;
 	cr_assert_eq(sl_job_status_from_name(&js, "RUNNING"), SL_EINVAL, "names are lower-case");
 	cr_assert_eq(sl_job_status_from_name(&js, NULL), SL_EINVAL, "NULL is no name");
+}
+
+/* A snapshot's image keeps the extras (image version 2). */
+Test(apply, image_keeps_extra_fields)
+{
+	st.extra = xs("{\"quota_waits\": 3}");
+	struct sl_sheet_state *sh;
+	cr_assert_eq(sl_state_add_sheet(&sh, &st, 2), SL_OK);
+	sh->extra = xs("{\"stdout_tail\": \"t\\u0000\"}");
+	cr_assert_eq(sl_state_add_sheet(&sh, &st, 3), SL_OK);
+	uint8_t *img;
+	size_t len;
+	cr_assert_eq(sl_image_encode(&img, &len, &st), SL_OK);
+	struct sl_job_state back;
+	cr_assert_eq(sl_image_decode(&back, img, len), SL_OK);
+	cr_assert(sl_state_equal(&st, &back, 0), "%s differs",
+		  sl_state_first_difference(&st, &back, 0, NULL));
+	cr_assert_str_eq(back.extra, "{\"quota_waits\": 3}");
+	cr_assert_null(sl_state_find_sheet(&back, 3)->extra);
+	sl_state_free(&back);
+	free(img);
 }

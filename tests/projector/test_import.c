@@ -31,6 +31,7 @@
 
 #include "import.h"
 #include "projector.h"
+#include "history.h"
 #include "log.h"
 #include "timefmt.h"
 
@@ -646,9 +647,12 @@ static const struct damage damages[] = {
 	  "failed-job", 1, 0, "attempt_count", "expected an integer" },
 	{ "boolean 2", "UPDATE sheets SET validation_passed = 2 WHERE job_id = 'nightly-build'"
 	  " AND sheet_num = 1", "nightly-build", 1, 0, "validation_passed", "0 or 1" },
-	{ "NUL byte in history text",
-	  "UPDATE execution_history SET output = 'a' || char(0) || 'b' WHERE id = 5",
-	  "nightly-build", 2, 5, "output", "NUL byte" },
+	{ "NUL byte in a job id",
+	  "UPDATE jobs SET id = 'emp' || char(0) || 'ty' WHERE id = 'empty'",
+	  "emp", 0, 0, "id", "NUL byte" },
+	{ "NUL byte in JSON text",
+	  "UPDATE jobs SET config_snapshot = '{\"a\": \"' || char(0) || '\"}' WHERE id = "
+	  "'chained'", "chained", 0, 0, "config_snapshot", "NUL byte" },
 	{ "negative total_sheets", "UPDATE jobs SET total_sheets = -1 WHERE id = 'empty'",
 	  "empty", 0, 0, "total_sheets", "total_sheets -1 is below 1" },
 	{ "no sheets at all", "UPDATE jobs SET total_sheets = 0 WHERE id = 'empty'",
@@ -1276,4 +1280,113 @@ Test(import, json_state_file_python_cannot_read_is_refused)
 			 "token near 'nan')"), "%s",
 		  sl_import_errmsg(imp));
 	sl_import_free(imp);
+}
+
+/* Text holding NUL (Python's sqlite3 stores it): each NUL as U+FFFD, said,
+ * and the comparison takes it as the source's text. */
+Test(import, text_holding_nul_is_kept_with_a_replacement_and_said)
+{
+	make_db(src, 4);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(src, &db), SQLITE_OK);
+	exec_sql(db, "UPDATE jobs SET name = 'nigh' || char(0) || 'tly' WHERE id = "
+		 "'nightly-build';"
+		 "UPDATE sheets SET error_message = char(0) || char(0) WHERE job_id = "
+		 "'failed-job' AND sheet_num = 1;"
+		 "UPDATE execution_history SET output = 'a' || char(0) || 'b' WHERE id = 5",
+		 "NUL in text");
+	sqlite3_close(db);
+	sl_import *imp;
+	int rc = do_import_db(src, &imp);
+	cr_assert_eq(rc, SL_OK, "%s", sl_import_errmsg(imp));
+	struct sl_import_report r;
+	sl_import_get_report(&r, imp);
+	sl_import_free(imp);
+	cr_assert_eq(r.replaced, 3, "%" PRIu64 ": %s", r.replaced, r.replaced_note);
+	cr_assert(strstr(r.replaced_note, "job 'nightly-build' name"), "%s", r.replaced_note);
+	cr_assert(strstr(r.replaced_note, "job 'failed-job' sheet 1 error_message"), "%s",
+		  r.replaced_note);
+	cr_assert(strstr(r.replaced_note, "execution_history id 5 output"), "%s", r.replaced_note);
+	char *rows = rows_text(dbpath, "SELECT name FROM jobs WHERE id = 'nightly-build'");
+	cr_assert_str_eq(rows, "nigh\xef\xbf\xbdtly\n");
+	free(rows);
+	rows = rows_text(dbpath, "SELECT error_message FROM sheets WHERE job_id = 'failed-job' "
+			 "AND sheet_num = 1");
+	cr_assert_str_eq(rows, "\xef\xbf\xbd\xef\xbf\xbd\n");
+	free(rows);
+	rows = rows_text(dbpath, "SELECT output FROM execution_history WHERE id = 5");
+	cr_assert_str_eq(rows, "a\xef\xbf\xbd" "b\n");
+	free(rows);
+}
+
+/* Fields of a JSON state file that the tables have no column for are kept
+ * with the job, exactly, through the views, a rebuild and time travel;
+ * a NUL in a column's text is replaced and said. */
+Test(import, json_state_file_fields_beyond_the_columns_are_kept)
+{
+	char jdir[400], one[450];
+	snprintf(jdir, sizeof jdir, "%s/states", dir);
+	cr_assert_eq(mkdir(jdir, 0755), 0);
+	snprintf(one, sizeof one, "%s/one.json", jdir);
+	write_file(one,
+		   "{\"job_id\": \"x\", \"job_name\": \"X\", \"total_sheets\": 2, "
+		   "\"status\": \"paused\", \"created_at\": \"2026-01-01T00:00:00+00:00\", "
+		   "\"updated_at\": \"2026-01-01T00:00:00+00:00\", \"error_message\": \"e\\u0000\", "
+		   "\"instruments_used\": [\"a\", \"b\"], \"quota_waits\": 3, "
+		   "\"total_input_tokens\": 1180591620717411303424, "
+		   "\"sheets\": {\"1\": {\"sheet_num\": 1, \"status\": \"failed\", "
+		   "\"error_message\": \"boom\", \"error_code\": \"E006\", "
+		   "\"stdout_tail\": \"t\\u0000\", \"error_history\": [{\"error_code\": \"E001\", "
+		   "\"confidence\": NaN}]}}}");
+	sl_import *imp;
+	cr_assert_eq(sl_import_new(&imp, NULL), SL_OK);
+	int rc = sl_import_read_json(imp, jdir);
+	cr_assert_eq(rc, SL_OK, "read: %s", sl_import_errmsg(imp));
+	rc = sl_import_write(imp, logdir, dbpath, NULL);
+	cr_assert_eq(rc, SL_OK, "write: %s", sl_import_errmsg(imp));
+	struct sl_import_report r;
+	sl_import_get_report(&r, imp);
+	sl_import_free(imp);
+	cr_assert_eq(r.kept, 6, "%" PRIu64 ": %s", r.kept, r.kept_note);
+	cr_assert_str_eq(r.kept_note, "job 'x': instruments_used, quota_waits, total_input_tokens; "
+			 "job 'x' sheet 1: error_code, stdout_tail, error_history");
+	cr_assert_eq(r.replaced, 1, "%s", r.replaced_note);
+	cr_assert_str_eq(r.replaced_note, "job 'x' error_message");
+	static const char job_extra[] = "\"quota_waits\": 3, \"total_input_tokens\": "
+					"1180591620717411303424}";
+	static const char sheet_extra[] = "\"stdout_tail\": \"t\\u0000\", \"error_history\": "
+					  "[{\"error_code\": \"E001\", \"confidence\": NaN}]}";
+	char *rows = rows_text(dbpath, "SELECT sheet_num, fields FROM statelog_extra WHERE job_id "
+			       "= 'x' ORDER BY sheet_num");
+	cr_assert(strstr(rows, job_extra) && strstr(rows, sheet_extra), "%s", rows);
+	free(rows);
+	for (int pass = 0; pass < 3; pass++) {
+		/* 0: the views; 1: after a rebuild; 2: the database as of the
+		 * last event (time travel). */
+		sl_proj *p;
+		char err[512], at[450];
+		snprintf(at, sizeof at, "%s/at.db", dir);
+		if (pass == 1)
+			cr_assert_eq(sl_proj_rebuild(logdir, dbpath, NULL, NULL, err, sizeof err),
+				     SL_OK, "%s", err);
+		cr_assert_eq(sl_proj_open(&p, logdir, dbpath, NULL, NULL, err, sizeof err), SL_OK,
+			     "%s", err);
+		if (pass == 2) {
+			cr_assert_eq(sl_tt_write_db(p, sl_proj_last_seq(p), at, 0, NULL), SL_OK, "%s",
+				     sl_proj_errmsg(p));
+			sl_proj_close(p);
+			cr_assert_eq(sl_proj_open(&p, logdir, at, NULL, NULL, err, sizeof err), SL_OK,
+				     "%s", err);
+		}
+		struct sl_job_state st;
+		cr_assert_eq(sl_proj_load_job(&st, p, "x"), SL_OK, "%s", sl_proj_errmsg(p));
+		char *json;
+		cr_assert_eq(sl_state_to_json(&json, &st), SL_OK);
+		cr_assert(strstr(json, job_extra), "pass %d: %s", pass, json);
+		cr_assert(strstr(json, sheet_extra), "pass %d: %s", pass, json);
+		cr_assert(strstr(json, "\"error_message\": \"e\\ufffd\""), "pass %d: %s", pass, json);
+		free(json);
+		sl_state_free(&st);
+		sl_proj_close(p);
+	}
 }

@@ -419,6 +419,38 @@ def test_import_original(tmp_path):
         statelog.import_original(db)
 
 
+def test_fields_of_json_state_files_beyond_the_columns(tmp_path):
+    """A JSON state file's fields the tables have no column for are kept by
+    the import and given by load(); a save() leaves them as they are."""
+    states = tmp_path / "states"
+    states.mkdir()
+    st = job("x", total=2, status="paused", instruments_used=["a", "b"], quota_waits=3,
+             total_input_tokens=2**70,
+             sheets={"1": {"sheet_num": 1, "status": "pending", "error_code": "E006",
+                           "error_history": [{"error_code": "E001", "confidence": 0.5}]}})
+    (states / "x.json").write_text(json.dumps(st))
+    db = tmp_path / "state.db"
+    subprocess.run(["statelog", "import", "--from-json", str(states), "--log",
+                    str(tmp_path / "state.log"), "--db", str(db), "--quiet"], check=True)
+
+    async def go():
+        b = backend(db)
+        got = await b.load("x")
+        assert got["instruments_used"] == ["a", "b"] and got["quota_waits"] == 3
+        assert got["total_input_tokens"] == 2**70
+        s = got["sheets"]["1"]
+        assert s["error_code"] == "E006"
+        assert s["error_history"] == [{"error_code": "E001", "confidence": 0.5}]
+        got["quota_waits"] = 9
+        got["total_retry_count"] = 4
+        await b.save(got)
+        again = await b.load("x")
+        assert again["total_retry_count"] == 4
+        assert again["quota_waits"] == 3, "save() leaves them, as the original's does"
+        await b.close()
+    run(go())
+
+
 def test_a_daemon_and_a_cli_process_both_write(db):
     """A daemon keeps the backend open; a CLI process opens the same path:
     each reads and writes, and each sees the other's writes."""
