@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever events.proto gains a message or a field. */
-#define SL_EVENT_SCHEMA_VERSION 2    /* 2: extra in JobFieldsSet, SheetFieldsSet */
+#define SL_EVENT_SCHEMA_VERSION 2    /* 2: extra, source */
 
 /* An event (the protobuf-c message Statelog__Event, complete only inside
  * the library). */

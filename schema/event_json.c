@@ -33,7 +33,7 @@
 /* The fields holding JSON text (projector/model/MODEL.md "JSON columns"). */
 static const char *const json_text_fields[] = {
 	"config_snapshot", "validation_details", "passed_validations",
-	"failed_validations", "outcome_data", "learned_patterns", "extra",
+	"failed_validations", "outcome_data", "learned_patterns", "extra", "source",
 };
 
 #define MEMBER(msg, off, type) ((type *)((char *)(msg) + (off)))

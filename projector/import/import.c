@@ -227,8 +227,10 @@ void sl_import_free(sl_import *imp)
 {
 	if (!imp)
 		return;
-	for (size_t i = 0; i < imp->n_jobs; i++)
+	for (size_t i = 0; i < imp->n_jobs; i++) {
 		sl_state_free(&imp->jobs[i].st);
+		json_decref(imp->jobs[i].exact);
+	}
 	free(imp->jobs);
 	for (size_t i = 0; i < imp->n_sources; i++)
 		free(imp->sources[i]);
@@ -394,6 +396,31 @@ void sl_imp_note_replaced(struct sl_import *imp, const char *job, int64_t sheet,
 		 "%sjob '%.64s'%s %s", len ? "; " : "", job, where, column);
 }
 
+int sl_imp_keep_exact(struct sl_imp_job *j, int64_t sheet, const char *column,
+		      const char *text, size_t n)
+{
+	char key[24];
+	snprintf(key, sizeof key, "%" PRId64, sheet);
+	if (!j->exact && !(j->exact = json_object()))
+		return SL_ENOMEM;
+	json_t *row = json_object_get(j->exact, key);
+	if (!row && (json_object_set_new(j->exact, key, row = json_object()) != 0 || !row))
+		return SL_ENOMEM;
+	return json_object_set_new(row, column, json_stringn(text, n)) == 0 ? SL_OK : SL_ENOMEM;
+}
+
+/* The exact values of row `sheet` of j as JSON text (NULL: none, or out of
+ * memory when *nomem). */
+static char *exact_of(const struct sl_imp_job *j, int64_t sheet, bool *nomem)
+{
+	char key[24];
+	snprintf(key, sizeof key, "%" PRId64, sheet);
+	const json_t *row = j->exact ? json_object_get(j->exact, key) : NULL;
+	char *s = row ? sl_json_dumps(row) : NULL;
+	*nomem |= row && !s;
+	return s;
+}
+
 bool sl_imp_is_fixed(const struct sl_import *imp, const char *job_id, int64_t sheet_num,
 		     const char *column)
 {
@@ -522,6 +549,17 @@ static int job_events(struct sl_import *imp, const struct sl_imp_job *j, struct 
 	}
 	fields->job_fields_set->has_updated_at_us = 1;
 	fields->job_fields_set->updated_at_us = want->updated_at_us;
+	/* The source's exact values, where the ones stored had to differ. */
+	bool nomem = false;
+	fields->job_fields_set->source = exact_of(j, 0, &nomem);
+	for (size_t i = 1; i < n; i++)
+		if (evs[i]->body_case == STATELOG__EVENT__BODY_SHEET_FIELDS_SET)
+			evs[i]->sheet_fields_set->source =
+				exact_of(j, evs[i]->sheet_fields_set->sheet_num, &nomem);
+	if (nomem) {
+		rc = sl_imp_fail(imp, SL_ENOMEM, "out of memory");
+		goto done;
+	}
 
 	for (size_t i = 0; i < n + (touch != NULL) && rc == SL_OK; i++)
 		rc = sl_rules_apply(&check, i < n ? evs[i] : touch, &why);

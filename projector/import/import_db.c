@@ -29,7 +29,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "event_internal.h"
+#include "event_json_internal.h"
 #include "timefmt.h"
 
 static const char *const v3_columns[3] = {
@@ -464,8 +467,8 @@ static void build_select(char *buf, size_t len, const char *const *exprs, size_t
 
 /* ---- jobs and sheets --------------------------------------------------- */
 
-/* Says what db_get() changed of cell i of a row of w's job and sheet. */
-static int noted(struct sl_import *imp, const struct sl_import_problem *w,
+/* Says what db_get() changed of cell i of a row of w's job (j) and sheet. */
+static int noted(struct sl_import *imp, struct sl_imp_job *j, const struct sl_import_problem *w,
 		 const struct sl_state_column *c, sqlite3_stmt *s, int i, enum db_note note,
 		 const struct sl_value *v)
 {
@@ -476,7 +479,8 @@ static int noted(struct sl_import *imp, const struct sl_import_problem *w,
 	}
 	if (note == DB_NUL_REPLACED) {
 		sl_imp_note_replaced(imp, w->job_id, w->sheet_num, 0, c->name);
-		return SL_OK;
+		return sl_imp_keep_exact(j, w->sheet_num, c->name, sqlite3_column_blob(s, i),
+					 (size_t)sqlite3_column_bytes(s, i));
 	}
 	return sl_imp_fix_cell(imp, w->job_id, w->sheet_num, c->name, "''", "NULL");
 }
@@ -507,7 +511,7 @@ static int read_jobs(struct sl_import *imp)
 			enum db_note note;
 			rc = db_get(c, s, (int)i, &v, &owned, &note, why, sizeof why);
 			if (rc == SL_OK && note != DB_AS_IS)
-				rc = noted(imp, &w, c, s, (int)i, note, &v);
+				rc = noted(imp, j, &w, c, s, (int)i, note, &v);
 			if (rc == SL_OK && c->key && !owned[0]) {
 				free(owned);
 				snprintf(why, sizeof why, "an empty job id");
@@ -582,7 +586,7 @@ static int read_sheets(struct sl_import *imp)
 			enum db_note note;
 			rc = db_get(c, s, (int)i + 1, &v, &owned, &note, why, sizeof why);
 			if (rc == SL_OK && note != DB_AS_IS)
-				rc = noted(imp, &w, c, s, (int)i + 1, note, &v);
+				rc = noted(imp, j, &w, c, s, (int)i + 1, note, &v);
 			if (rc == SL_OK)
 				rc = sl_imp_check_value(c, &v, owned, why, sizeof why);
 			if (rc == SL_EINVAL)
@@ -689,6 +693,7 @@ static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct sl_imp_job
 		x->duration_seconds = sqlite3_column_double(s, H_DURATION);
 	bool nomem = !(ev->job_id = strdup(j->st.id));
 	static const int texts[] = { H_PROMPT, H_OUTPUT };
+	json_t *exact = NULL;           /* the source's texts that hold NUL */
 	for (size_t k = 0; k < 2; k++) {
 		if (sqlite3_column_type(s, texts[k]) != SQLITE_TEXT)
 			continue;
@@ -698,6 +703,17 @@ static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct sl_imp_job
 		char *copy = fixed ? fixed : text ? strdup(text) : NULL;
 		nomem |= !copy;
 		*(k == 0 ? &x->prompt : &x->output) = copy;
+		if (fixed && (exact || (exact = json_object())))
+			nomem |= json_object_set_new(exact, history_columns[texts[k]],
+						     json_stringn(sqlite3_column_blob(s, texts[k]),
+								  (size_t)sqlite3_column_bytes(
+									  s, texts[k]))) != 0;
+		nomem |= fixed && !exact;
+	}
+	if (exact) {
+		/* The exact texts in the event too. */
+		nomem |= !(x->source = sl_json_dumps(exact));
+		json_decref(exact);
 	}
 	if (nomem) {
 		sl_event_free(ev);

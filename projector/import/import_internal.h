@@ -30,6 +30,10 @@ struct sl_imp_job {
 	const char *source;             /* borrowed from sl_import.sources */
 	bool has_first_exec;
 	int64_t first_exec_us;
+	/* The source's exact values where the state's differ (a text holding
+	 * NUL): {"0": {column: value}, "<sheet>": {...}}, NULL when none.  The
+	 * job's and each sheet's *FieldsSet carry theirs (field source). */
+	struct json_t *exact;
 };
 
 enum sl_imp_kind { IMP_NONE = 0, IMP_DB, IMP_JSON };
@@ -129,6 +133,11 @@ void sl_imp_note_normalized(struct sl_import *imp, const char *job, int64_t shee
  * stored with U+FFFD for each NUL it holds (report.replaced). */
 void sl_imp_note_replaced(struct sl_import *imp, const char *job, int64_t sheet,
 			  int64_t execution_id, const char *column);
+
+/* Keeps the source's exact text (n bytes, NULs included) of column of job
+ * j (sheet 0: the job row) for its events.  SL_ENOMEM. */
+int sl_imp_keep_exact(struct sl_imp_job *j, int64_t sheet, const char *column,
+		      const char *text, size_t n);
 
 /* Holds a value read from a source to its column's constraint, the one the
  * rules hold every event to (sl_state_column_check()): SL_EINVAL with why

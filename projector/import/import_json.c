@@ -95,19 +95,23 @@ static int slurp(struct sl_import *imp, const char *path, char **out, size_t *le
 	return SL_OK;
 }
 
-/* The texts of one file read with U+FFFD for NUL, said once the job's id
- * is known. */
+/* The texts of one file read with U+FFFD for NUL, said (and their exact
+ * texts kept for the events) once the job is known. */
 struct replaced {
 	struct { int64_t sheet; const char *key; } first[4];
 	size_t n;
+	struct sl_imp_job exact;        /* only its exact values are used */
+	bool nomem;
 };
 
-static void on_replaced(void *arg, int64_t sheet, const char *key)
+static void on_replaced(void *arg, int64_t sheet, const char *key, const char *text,
+			size_t len)
 {
 	struct replaced *r = arg;
 	if (r->n < sizeof r->first / sizeof r->first[0])
 		r->first[r->n] = (typeof(r->first[0])){ sheet, key };
 	r->n++;
+	r->nomem |= sl_imp_keep_exact(&r->exact, sheet, key, text, len) != SL_OK;
 }
 
 /* Counts the fields of extra (a JSON object's text, NULL: none) kept for
@@ -159,6 +163,12 @@ static int read_file(struct sl_import *imp, const char *path)
 	struct sl_state_json_problem where;
 	struct replaced rep = { .n = 0 };
 	rc = sl_state_from_json_import(&st, text, len, &where, on_replaced, &rep);
+	if (rc == SL_OK && rep.nomem) {
+		sl_state_free(&st);
+		rc = SL_ENOMEM;
+	}
+	if (rc != SL_OK)
+		json_decref(rep.exact.exact);
 	if (rc == SL_EINVAL) {
 		/* Name the job when the file says which it is. */
 		json_t *root = NULL;
@@ -184,10 +194,12 @@ static int read_file(struct sl_import *imp, const char *path)
 	struct sl_imp_job *j;
 	if ((rc = sl_imp_add_job(imp, &j)) != SL_OK) {
 		sl_state_free(&st);
+		json_decref(rep.exact.exact);
 		return rc;
 	}
 	sl_state_free(&j->st);
 	j->st = st;
+	j->exact = rep.exact.exact;
 	imp->rep.jobs++;
 	imp->rep.sheets += st.n_sheets;
 	for (size_t i = 0; i < rep.n; i++)

@@ -376,6 +376,26 @@ static int plan_extra(const char *text, bool sheet, bool dry, char **out,
 	return (*out = strdup(text)) ? SL_OK : SL_ENOMEM;
 }
 
+/* The source values of an import (NULL: none): no rule reads them, but
+ * the log holds only a JSON object there.  SL_EINVAL naming body.source. */
+static int check_source(const char *text, struct sl_refusal *why)
+{
+	if (!text)
+		return SL_OK;
+	json_t *v;
+	json_error_t e;
+	int rc = sl_json_py_loadb(text, strlen(text), JSON_DECODE_ANY | JSON_ALLOW_NUL, &v, &e);
+	if (rc == SL_EINVAL)
+		return sl_refuse(why, rc, "body.", "source", "not valid JSON (line %d, column %d: "
+				 "%s)", e.line, e.column, e.text);
+	if (rc != SL_OK)
+		return rc;
+	bool object = json_is_object(v) && !sl_json_raw_text(v, NULL);
+	json_decref(v);
+	return object ? SL_OK : sl_refuse(why, SL_EINVAL, "body.", "source",
+					  "expected a JSON object");
+}
+
 /* JobFieldsSet: raw column values from a whole-state save (or an import).
  * No rule of the model runs (a status set here completes nothing), only
  * the invariants afterwards.  updated_at_us, when present, wins over the
@@ -384,7 +404,9 @@ static int rule_job_fields(struct sl_job_state *st, const Statelog__JobFieldsSet
 			   bool dry, struct sl_refusal *why)
 {
 	char *extra = NULL;
-	int rc = plan_extra(m->extra, false, dry, &extra, why);
+	int rc = check_source(m->source, why);
+	if (rc == SL_OK)
+		rc = plan_extra(m->extra, false, dry, &extra, why);
 	if (rc != SL_OK)
 		return rc;
 	struct changes ch;
@@ -418,7 +440,8 @@ static int rule_sheet_fields(struct sl_job_state *st, const Statelog__SheetField
 	if (rc != SL_OK)
 		return rc;
 	char *extra = NULL;
-	if ((rc = plan_extra(m->extra, true, dry, &extra, why)) != SL_OK)
+	if ((rc = check_source(m->source, why)) != SL_OK ||
+	    (rc = plan_extra(m->extra, true, dry, &extra, why)) != SL_OK)
 		return rc;
 	struct changes ch;
 	rc = plan_catalogue(&ch, &m->base, sl_state_sheet_columns, SL_STATE_N_SHEET_COLUMNS,
@@ -843,7 +866,7 @@ static int rule_body(struct sl_job_state *st, const sl_event *ev, bool dry,
 		if (!ev->execution_recorded->has_attempt_num)
 			return sl_refuse(why, SL_EINVAL, "body.", "attempt_num",
 					 "an execution_recorded needs attempt_num");
-		return SL_OK;
+		return check_source(ev->execution_recorded->source, why);
 	case STATELOG__EVENT__BODY_RATE_LIMIT_WAIT: {
 		/* A wait is a length of time; its sheet, when named, a sheet. */
 		const Statelog__RateLimitWait *m = ev->rate_limit_wait;

@@ -91,9 +91,10 @@ int sl_rules_run(struct sl_job_state *st, const sl_event *ev, bool dry,
 
 /* ---- the JSON form, as import reads it (statejson.c) --------------------- */
 
-/* Told of a text (key of sheet sheet_num, 0: the job) read with U+FFFD in
- * place of each NUL it held. */
-typedef void (*sl_state_json_replaced_fn)(void *arg, int64_t sheet_num, const char *key);
+/* Told of a text (column of sheet sheet_num, 0: the job) read with U+FFFD
+ * in place of each NUL it held: text[0..len) is the exact one. */
+typedef void (*sl_state_json_replaced_fn)(void *arg, int64_t sheet_num, const char *key,
+					  const char *text, size_t len);
 
 /* As sl_state_from_json(), the way import reads the original's JSON state
  * files: keys that are no column's (instruments_used, quota_waits, ... at

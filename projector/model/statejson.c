@@ -225,7 +225,7 @@ static int put_key(const struct sl_state_column *c, const char *key, const json_
 	bool replaced;
 	int rc = value_of(c, v, &val, &owned, r, &replaced, why, sizeof why);
 	if (rc == SL_OK && replaced && r->replaced)
-		r->replaced(r->arg, sheet, key);
+		r->replaced(r->arg, sheet, c->name, json_string_value(v), json_string_length(v));
 	if (rc == SL_EINVAL)
 		return problem(where, sheet, key, v, "%s", why);
 	if (rc != SL_OK)

@@ -827,6 +827,17 @@ Test(apply, extra_fields)
 	ev = ev_sheet_fields(++now, 2);
 	ev->sheet_fields_set->extra = xs("{\"first_attempt_success\": true}");
 	expect_refused(ev, SL_EINVAL, "a sheet extra naming the column's older name");
+	/* An import's source values: only a JSON object, read by no rule. */
+	ev = ev_job(++now, STATELOG__EVENT__BODY_JOB_FIELDS_SET);
+	ev->job_fields_set->source = xs("[\"name\"]");
+	expect_refused(ev, SL_EINVAL, "source that is not an object");
+	ev = ev_sheet_fields(++now, 2);
+	ev->sheet_fields_set->source = xs("{\"error_message\": ");
+	expect_refused(ev, SL_EINVAL, "source that is not JSON");
+	ev = ev_job(++now, STATELOG__EVENT__BODY_JOB_FIELDS_SET);
+	ev->job_fields_set->source = xs("{\"name\": \"a\\u0000b\"}");
+	APPLY_OK(ev, "job_fields_set with a source");
+	cr_assert_str_eq(st.name, "nightly", "a source changes nothing");
 }
 
 struct bad_fields_row {
@@ -1115,10 +1126,11 @@ Test(apply, catalogue_matches_the_events)
 					   ? PROTOBUF_C_TYPE_INT64 : PROTOBUF_C_TYPE_STRING;
 			cr_assert_eq(fd->type, pt, "column %s: protobuf type %d", c->name, fd->type);
 		}
-	cr_assert_eq(tables[1].desc->n_fields, SL_STATE_N_SHEET_COLUMNS + 2,
-		     "every SheetFieldsSet field has a column (plus cleared and extra)");
-	cr_assert_eq(tables[0].desc->n_fields, SL_STATE_N_JOB_COLUMNS + 1,
-		     "every JobFieldsSet field has a column (id has none; plus cleared and extra)");
+	cr_assert_eq(tables[1].desc->n_fields, SL_STATE_N_SHEET_COLUMNS + 3,
+		     "every SheetFieldsSet field has a column (plus cleared, extra, source)");
+	cr_assert_eq(tables[0].desc->n_fields, SL_STATE_N_JOB_COLUMNS + 2,
+		     "every JobFieldsSet field has a column (id has none; plus cleared, extra, "
+		     "source)");
 }
 
 /* model_internal.h names the catalogue's positions; they must be right. */

@@ -29,6 +29,7 @@
 
 #include <sqlite3.h>
 
+#include "event_internal.h"
 #include "import.h"
 #include "projector.h"
 #include "history.h"
@@ -1389,4 +1390,57 @@ Test(import, json_state_file_fields_beyond_the_columns_are_kept)
 		sl_state_free(&st);
 		sl_proj_close(p);
 	}
+}
+
+/* The source's exact text of a value stored with U+FFFD is in the log: the
+ * event that carries the value says it (field source). */
+Test(import, exact_text_holding_nul_is_in_the_log)
+{
+	make_db(src, 4);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(src, &db), SQLITE_OK);
+	exec_sql(db, "UPDATE jobs SET name = 'a' || char(0) || 'b' WHERE id = 'nightly-build';"
+		 "UPDATE sheets SET error_message = char(0) WHERE job_id = 'failed-job' AND "
+		 "sheet_num = 1;"
+		 "UPDATE execution_history SET prompt = 'p' || char(0), output = char(0) || 'o' "
+		 "WHERE id = 5", "NUL in text");
+	sqlite3_close(db);
+	sl_import *imp;
+	int rc = do_import_db(src, &imp);
+	cr_assert_eq(rc, SL_OK, "%s", sl_import_errmsg(imp));
+	sl_import_free(imp);
+	sl_reader *rd;
+	cr_assert_eq(sl_reader_open(&rd, logdir, NULL, NULL, 0), SL_OK);
+	struct sl_record rec;
+	int found = 0;
+	while ((rc = sl_reader_next(&rec, rd)) == 1) {
+		sl_event *ev;
+		cr_assert_eq(sl_event_decode(&ev, rec.data, rec.len, rec.seq, rec.time_us), SL_OK);
+		const char *src_text = NULL, *want = NULL;
+		if (ev->body_case == STATELOG__EVENT__BODY_JOB_FIELDS_SET &&
+		    strcmp(ev->job_id, "nightly-build") == 0) {
+			src_text = ev->job_fields_set->source;
+			want = "{\"name\": \"a\\u0000b\"}";
+		} else if (ev->body_case == STATELOG__EVENT__BODY_SHEET_FIELDS_SET &&
+			   strcmp(ev->job_id, "failed-job") == 0 &&
+			   ev->sheet_fields_set->sheet_num == 1) {
+			src_text = ev->sheet_fields_set->source;
+			want = "{\"error_message\": \"\\u0000\"}";
+		} else if (ev->body_case == STATELOG__EVENT__BODY_EXECUTION_RECORDED &&
+			   ev->execution_recorded->execution_id == 5) {
+			src_text = ev->execution_recorded->source;
+			want = "{\"prompt\": \"p\\u0000\", \"output\": \"\\u0000o\"}";
+		} else if (ev->body_case == STATELOG__EVENT__BODY_JOB_FIELDS_SET) {
+			cr_assert_null(ev->job_fields_set->source, "job %s", ev->job_id);
+		}
+		if (want) {
+			cr_assert_not_null(src_text, "%s: no source", want);
+			cr_assert_str_eq(src_text, want);
+			found++;
+		}
+		sl_event_free(ev);
+	}
+	cr_assert_eq(rc, 0, "%s", sl_strerror(rc));
+	cr_assert_eq(found, 3);
+	sl_reader_close(rd);
 }
