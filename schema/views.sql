@@ -116,6 +116,9 @@ INSERT INTO schema_version (version, applied_at) VALUES (4, :now);
 --                    whose last event is not in the log with that crc is
 --                    ahead of, or diverged from, the log and is rebuilt
 --   created_at       when this database was created (ISO-8601)
+--   foreign_writes   rows written by a program other than statelog (the
+--                    triggers at the end count them): 0, or the views are
+--                    re-derived from the log by the next statelog command
 CREATE TABLE statelog_meta (
     key TEXT PRIMARY KEY,
     value
@@ -126,6 +129,7 @@ INSERT INTO statelog_meta (key, value) VALUES ('views_version', 2);
 INSERT INTO statelog_meta (key, value) VALUES ('last_seq', 0);
 INSERT INTO statelog_meta (key, value) VALUES ('last_commit_crc', 0);
 INSERT INTO statelog_meta (key, value) VALUES ('created_at', :now);
+INSERT INTO statelog_meta (key, value) VALUES ('foreign_writes', 0);
 
 -- Every event of the log, applied or not, by sequence number: the audit's
 -- timeline and "recent activity".  time is ISO-8601 like the other views;
@@ -155,3 +159,57 @@ CREATE TABLE statelog_extra (
     fields TEXT NOT NULL,
     PRIMARY KEY (job_id, sheet_num)
 ) WITHOUT ROWID;
+
+-- Writes by other programs.  statelog's own connections run with triggers
+-- off (SQLITE_DBCONFIG_ENABLE_TRIGGER), so these fire only when another
+-- program writes the views: the original backend pointed at them (it
+-- writes when it recovers a zombie), a person with the sqlite3 shell.  They
+-- count the rows so written in statelog_meta 'foreign_writes', one row read
+-- for statelog to notice, at its next open or catch-up; the log stays the
+-- truth, and the views are re-derived from it.  The write itself is not
+-- refused: the other program goes on as it would.
+CREATE TRIGGER statelog_foreign_jobs_insert AFTER INSERT ON jobs BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_jobs_update AFTER UPDATE ON jobs BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_jobs_delete AFTER DELETE ON jobs BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_sheets_insert AFTER INSERT ON sheets BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_sheets_update AFTER UPDATE ON sheets BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_sheets_delete AFTER DELETE ON sheets BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_execution_history_insert AFTER INSERT ON execution_history BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_execution_history_update AFTER UPDATE ON execution_history BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_execution_history_delete AFTER DELETE ON execution_history BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_statelog_events_insert AFTER INSERT ON statelog_events BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_statelog_events_update AFTER UPDATE ON statelog_events BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_statelog_events_delete AFTER DELETE ON statelog_events BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_statelog_extra_insert AFTER INSERT ON statelog_extra BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_statelog_extra_update AFTER UPDATE ON statelog_extra BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;
+CREATE TRIGGER statelog_foreign_statelog_extra_delete AFTER DELETE ON statelog_extra BEGIN
+    UPDATE statelog_meta SET value = value + 1 WHERE key = 'foreign_writes';
+END;

@@ -175,9 +175,12 @@ int cli_open_views(const char *cmd, const char *log, const char *db, struct sl_p
 	sl_proj_options_init(&o);
 	o.copy_if_read_only = true;
 	char err[1024] = "";
-	int rc = sl_proj_open(out, dir, path, &o, NULL, err, sizeof err);
+	struct sl_proj_stats opened;
+	int rc = sl_proj_open(out, dir, path, &o, &opened, err, sizeof err);
 	if (rc != SL_OK)
 		return cli_fail(cmd, rc, err);
+	if (opened.rebuilt)
+		cli_err(cmd, "warning: %s: %s", path, opened.rebuilt_why);
 	if (sl_proj_private_copy(*out))
 		cli_note("%s cannot be written here: reading a private copy\n", path);
 	return SL_EXIT_OK;

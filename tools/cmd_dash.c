@@ -51,6 +51,8 @@ static int dash_open(const char *cmd, const struct dash_common *c, sl_backend **
 		return cli_fail(cmd, rc, err);
 	if (sl_backend_views_copy(*out))
 		cli_note("%s cannot be written here: reading a private copy\n", o.db_path);
+	if (sl_backend_views_rebuilt(*out))
+		cli_err(cmd, "warning: %s: %s", o.db_path, sl_backend_views_rebuilt(*out));
 	return SL_EXIT_OK;
 }
 

@@ -208,8 +208,8 @@ int cmd_project(int argc, char **argv)
 		return cli_fail("project", rc, err);
 	bool text = !out.json && !out.quiet;
 	if (opened.rebuilt && text)
-		printf("rebuilt %s from %s (%" PRIu64 " events): it was stale\n", db, log_dir,
-		       opened.events_applied);
+		printf("rebuilt %s from %s (%" PRIu64 " events): %s\n", db, log_dir,
+		       opened.events_applied, opened.rebuilt_why);
 	uint64_t as_of = sl_proj_as_of_seq(p);
 	if (as_of) {
 		if (text)

@@ -115,9 +115,12 @@ int sl_backend_open(sl_backend **out, const char *log_dir, const struct sl_backe
 	po.copy_if_read_only = be->read_only;
 	if (be->read_only)
 		po.max_wait_ms = opts->read_wait_ms;
-	rc = sl_proj_open(&be->proj, log_dir, be->db_path, &po, NULL, msg, sizeof msg);
+	struct sl_proj_stats opened;
+	rc = sl_proj_open(&be->proj, log_dir, be->db_path, &po, &opened, msg, sizeof msg);
 	if (rc != SL_OK)
 		goto fail;
+	if (opened.rebuilt)
+		snprintf(be->rebuilt_why, sizeof be->rebuilt_why, "%s", opened.rebuilt_why);
 	if (!be->read_only && sl_proj_as_of_seq(be->proj)) {
 		/* Its views stay as of their point: no writer may use them. */
 		snprintf(msg, sizeof msg, "%s: an as-of database (the views as of seq %" PRIu64
@@ -200,6 +203,11 @@ uint64_t sl_backend_views_behind(sl_backend *be)
 const char *sl_backend_views_copy(sl_backend *be)
 {
 	return sl_proj_private_copy(be->proj);
+}
+
+const char *sl_backend_views_rebuilt(sl_backend *be)
+{
+	return be->rebuilt_why[0] ? be->rebuilt_why : NULL;
 }
 
 /* ---- load / save / delete ---------------------------------------------- */

@@ -180,6 +180,11 @@ SL_API uint64_t sl_backend_views_behind(sl_backend *be);
  * works on a private copy (see read_only): its path; NULL otherwise. */
 SL_API const char *sl_backend_views_copy(sl_backend *be);
 
+/* Why opening rebuilt the views (another views version, a database ahead
+ * of the log, rows written by another program), one line; NULL when it
+ * did not. */
+SL_API const char *sl_backend_views_rebuilt(sl_backend *be);
+
 /* ---- the original's operations ---------------------------------------- */
 
 /* A deep copy of the job's whole state into *out (free it with

@@ -61,6 +61,7 @@ struct sl_backend {
 	char *log_dir;
 	char *db_path;
 	bool read_only;
+	char rebuilt_why[256];           /* sl_backend_views_rebuilt() */
 	bool full_text;
 	enum sl_durability durability;
 	bool (*pid_alive)(int64_t pid, void *ctx);

@@ -139,6 +139,9 @@ static int open_out(struct sl_proj *q)
 		return sl_proj_sql_fail(q, "opening");
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, SL_PROJ_BUSY_MS);
+	/* Triggers off, as on every connection of statelog (project.c). */
+	if (sqlite3_db_config(q->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)NULL) != SQLITE_OK)
+		return sl_proj_sql_fail(q, "turning triggers off");
 	snprintf(sql, sizeof sql, "PRAGMA page_size = %d; PRAGMA foreign_keys = ON; "
 		 "PRAGMA synchronous = OFF; PRAGMA cache_size = -%d", SL_PROJ_PAGE_SIZE,
 		 ASOF_CACHE_KIB);

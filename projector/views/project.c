@@ -135,6 +135,12 @@ int sl_proj_open_conn(struct sl_proj *p, int cache_kib, const char *vfs)
 	}
 	sqlite3_extended_result_codes(p->db, 1);
 	sqlite3_busy_timeout(p->db, SL_PROJ_BUSY_MS);
+	/* Triggers off: the views' triggers count the writes of other
+	 * programs only (schema/views.sql, foreign_writes). */
+	if (sqlite3_db_config(p->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)NULL) != SQLITE_OK) {
+		sl_proj_msg(p, "%s: turning triggers off: %s", p->db_path, sqlite3_errmsg(p->db));
+		return SL_ESQLITE;
+	}
 	/* page_size first: it only matters to a database with no table yet,
 	 * and setting it after cache_size would unbound the page cache. */
 	char sql[200], msg[512];
@@ -317,6 +323,13 @@ static int open_db(struct sl_proj *p, bool *rebuild, char *why, size_t whylen)
 			 (long long)m.views_version, SL_VIEWS_VERSION);
 		return SL_OK;
 	}
+	if (m.foreign_writes && !m.as_of_seq) {
+		*rebuild = true;
+		snprintf(why, whylen, "%lld row change(s) in it were written by another program, "
+			 "not by statelog: the views are re-derived from the log",
+			 (long long)m.foreign_writes);
+		return SL_OK;
+	}
 	if (m.as_of_seq) {
 		/* Written by `statelog at`: read as it is, never caught up. */
 		p->as_of_seq = m.as_of_seq;
@@ -391,6 +404,7 @@ int sl_proj_open(sl_proj **out, const char *log_dir, const char *db_path,
 		rc = sl_proj_rebuild(log_dir, db_path, opts, &st, p->errmsg, sizeof p->errmsg);
 		if (rc != SL_OK)
 			goto fail;
+		snprintf(st.rebuilt_why, sizeof st.rebuilt_why, "%s", why);
 	}
 	st.last_seq = p->pos;
 	if (stats)

@@ -85,8 +85,10 @@ struct sl_proj_stats {
 	uint64_t events_applied;
 	uint64_t transactions;
 	uint64_t last_seq;            /* position after the call */
-	bool rebuilt;                 /* open found a stale schema or a database
-					 ahead of the log, and rebuilt it */
+	bool rebuilt;                 /* open found a stale schema, a database
+					 ahead of the log or written by another
+					 program, and rebuilt it */
+	char rebuilt_why[256];        /* then: why, one line ("" otherwise) */
 	uint64_t unknown_events;      /* events of unknown types (stop catch-up:
 					 SL_EUNKNOWN; counted by rebuild --force) */
 	uint64_t gaps;                /* sequence numbers lost to a repair */

@@ -123,6 +123,8 @@ int sl_rows_read_meta(sqlite3 *db, struct sl_rows_meta *out, char *err, size_t e
 				m.last_crc = (uint32_t)sqlite3_column_int64(st, 1);
 			} else if (strcmp(k, "as_of_seq") == 0) {
 				m.as_of_seq = (uint64_t)sqlite3_column_int64(st, 1);
+			} else if (strcmp(k, "foreign_writes") == 0) {
+				m.foreign_writes = sqlite3_column_int64(st, 1);
 			}
 		}
 		if (s != SQLITE_DONE)

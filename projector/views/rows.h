@@ -39,6 +39,7 @@ struct sl_rows_meta {
 	uint64_t last_seq;
 	uint32_t last_crc;
 	uint64_t as_of_seq;             /* written by `statelog at` (0: live views) */
+	int64_t foreign_writes;         /* rows other programs wrote (views.sql) */
 };
 
 /* Reads statelog_meta (ad hoc statements: called once per open). */

@@ -806,5 +806,31 @@ printf '%s\n' '{"job_id": "q", "type": "job_created", "body": {"name": "q", "tot
 check "python json: not even Python's refused" 2 "$sl" append --log "$pl" <"$tmp/in"
 has "python json: where Python stops" err "column 118: invalid token near 'nan'"
 
+# ---- a write into the views by another program (issue 11): the sqlite3
+# shell changes a row; the next command notices it (one row read), says so,
+# and re-derives the views from the log.
+fw="$tmp/foreign.log"
+check "foreign write: init" 0 "$sl" init --log "$fw" --quiet
+jc fw 2 >"$tmp/in"
+check "foreign write: append" 0 "$sl" append --log "$fw" --quiet <"$tmp/in"
+check "foreign write: jobs" 0 "$sl" jobs --log "$fw"
+lacks "foreign write: no warning before" err "warning"
+sqlite3 "$tmp/foreign.db" "UPDATE jobs SET status = 'failed', total_sheets = 9 WHERE id = 'fw'"
+check "foreign write: jobs after it" 0 "$sl" jobs --log "$fw"
+has "foreign write: said" err "warning: .*foreign.db: 1 row change(s) in it were written by another program"
+has "foreign write: the log's state" out "pending .* 0/2"
+lacks "foreign write: not the foreign row" out "failed"
+check "foreign write: jobs again" 0 "$sl" jobs --log "$fw"
+lacks "foreign write: said once" err "warning"
+sqlite3 "$tmp/foreign.db" "DELETE FROM statelog_events; INSERT INTO sheets (job_id, sheet_num, status) VALUES ('fw', 1, 'completed')"
+check "foreign write: project" 0 "$sl" project --log "$fw"
+has "foreign write: project says it" out "rebuilt .*row change(s) in it were written by another program"
+if [ "$(sqlite3 "$tmp/foreign.db" "SELECT count(*) FROM sheets")|$(sqlite3 "$tmp/foreign.db" "SELECT count(*) FROM statelog_events")" = "0|1" ]; then
+	pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL foreign write: the views are the log's again"; fi
+check "foreign write: show" 0 "$sl" show --log "$fw" fw
+sqlite3 "$tmp/foreign.db" "UPDATE sheets SET status = 'failed'"
+check "foreign write: a write changing no row goes unsaid" 0 "$sl" show --log "$fw" fw
+lacks "foreign write: nothing to say" err "warning"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
