@@ -137,6 +137,8 @@ static int follow_log(sl_proj *p, const char *log_dir, const char *db,
 			cli_err("project", "%s", sl_proj_errmsg(p));
 			break;
 		}
+		if (st.rebuilt)
+			cli_err("project", "warning: %s: %s", db, st.rebuilt_why);
 		if (st.events_applied && out->json) {
 			if (cli_print_json("project", run_json(log_dir, db, &st)) != SL_EXIT_OK) {
 				rc = SL_ENOMEM;

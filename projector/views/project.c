@@ -154,8 +154,9 @@ int sl_proj_open_conn(struct sl_proj *p, int cache_kib, const char *vfs)
 	return SL_OK;
 }
 
-/* Reads the committed position (inside or outside a transaction). */
-static int read_pos(struct sl_proj *p, uint64_t *seq, uint32_t *crc)
+/* Reads the committed position (inside or outside a transaction) and, when
+ * foreign is not NULL, the rows other programs wrote (views.sql). */
+static int read_pos(struct sl_proj *p, uint64_t *seq, uint32_t *crc, int64_t *foreign)
 {
 	if (sqlite3_step(p->get_pos) != SQLITE_ROW) {
 		sqlite3_reset(p->get_pos);
@@ -163,6 +164,8 @@ static int read_pos(struct sl_proj *p, uint64_t *seq, uint32_t *crc)
 	}
 	*seq = (uint64_t)sqlite3_column_int64(p->get_pos, 0);
 	*crc = (uint32_t)sqlite3_column_int64(p->get_pos, 1);
+	if (foreign)
+		*foreign = sqlite3_column_int64(p->get_pos, 2);
 	sqlite3_reset(p->get_pos);
 	return SL_OK;
 }
@@ -177,14 +180,15 @@ int sl_proj_attach(struct sl_proj *p)
 	static const char *const sql[] = {
 		"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK",
 		("SELECT (SELECT value FROM statelog_meta WHERE key = 'last_seq'), "
-		 "(SELECT value FROM statelog_meta WHERE key = 'last_commit_crc')"),
+		 "(SELECT value FROM statelog_meta WHERE key = 'last_commit_crc'), "
+		 "(SELECT value FROM statelog_meta WHERE key = 'foreign_writes')"),
 	};
 	sqlite3_stmt **st[] = { &p->begin, &p->commit, &p->rollback, &p->get_pos };
 	for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
 		if (sqlite3_prepare_v3(p->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, st[i],
 				       NULL) != SQLITE_OK)
 			return sql_fail(p, "preparing statements");
-	return read_pos(p, &p->pos, &p->pos_crc);
+	return read_pos(p, &p->pos, &p->pos_crc, NULL);
 }
 
 int sl_proj_detach(struct sl_proj *p)
@@ -723,7 +727,7 @@ static int run_batch(struct sl_proj *p, struct sl_feed *feed, struct sl_proj_run
 	int rc = step(p, p->begin, "BEGIN");
 	if (rc != SL_OK)
 		return rc;
-	if ((rc = read_pos(p, &seq, &crc)))
+	if ((rc = read_pos(p, &seq, &crc, NULL)))
 		goto fail;
 	if (seq != p->pos || crc != p->pos_crc) {
 		/* Another projector committed since: start again from there. */
@@ -864,6 +868,32 @@ uint64_t sl_proj_as_of_seq(sl_proj *p)
 	return p->as_of_seq;
 }
 
+/* Rows written by another program since the views were last derived
+ * (views.sql, foreign_writes): the views are derived again from the log,
+ * copied in under this open handle as `statelog rebuild` does (its
+ * statements stay valid; its cache, the log's, too), and said in *st. */
+static int rederive_if_foreign(struct sl_proj *p, struct sl_proj_stats *st)
+{
+	uint64_t seq;
+	uint32_t crc;
+	int64_t foreign = 0;
+	int rc = read_pos(p, &seq, &crc, &foreign);
+	if (rc != SL_OK || foreign <= 0)
+		return rc;
+	struct sl_proj_stats rst;
+	rc = sl_proj_rebuild(p->log_dir, p->db_path, &p->opts, &rst, p->errmsg,
+			     sizeof p->errmsg);
+	if (rc != SL_OK)
+		return rc;
+	if ((rc = read_pos(p, &p->pos, &p->pos_crc, NULL)) != SL_OK)
+		return rc;
+	st->rebuilt = true;
+	snprintf(st->rebuilt_why, sizeof st->rebuilt_why, "%lld row change(s) in it were "
+		 "written by another program, not by statelog: the views are re-derived from "
+		 "the log", (long long)foreign);
+	return SL_OK;
+}
+
 int sl_proj_catch_up(sl_proj *p, struct sl_proj_stats *stats)
 {
 	if (p->as_of_seq) {
@@ -872,7 +902,10 @@ int sl_proj_catch_up(sl_proj *p, struct sl_proj_stats *stats)
 		return SL_OK;
 	}
 	struct sl_proj_run run = { .limit = UINT64_MAX };
-	int rc = sl_proj_catch_up_to(p, &run);
+	int rc = rederive_if_foreign(p, &run.st);
+	if (rc != SL_OK)
+		return rc;
+	rc = sl_proj_catch_up_to(p, &run);
 	if (rc == SL_EUNKNOWN) {
 		/* The transaction holding the unknown event was rolled back: apply
 		 * what comes before its commit, then report it. */

@@ -842,3 +842,59 @@ Test(project, a_bounded_catch_up_says_how_far_behind_it_stopped)
 	free(db);
 	ph_rmrf(tdir);
 }
+
+/* ---- writes of other programs ------------------------------------------- */
+
+/* A row written by another program (a plain SQLite connection, triggers on
+ * as everyone's are) is counted; statelog's own writes never are.  An open
+ * handle notices at its next catch-up, even with nothing to apply, says
+ * so, and derives the views again from the log: the database is then the
+ * rebuild's, row for row. */
+Test(project, a_write_of_another_program_is_noticed_and_undone)
+{
+	sl_log *log = ph_log(log_dir);
+	ph_append_workload(log, 2000, 5);
+	sl_log_close(log);
+	sl_proj *p;
+	char err[512];
+	cr_assert_eq(sl_proj_open(&p, log_dir, db_path, NULL, NULL, err, sizeof err), SL_OK, "%s",
+		     err);
+	struct sl_proj_stats st;
+	cr_assert_eq(sl_proj_catch_up(p, &st), SL_OK, "%s", sl_proj_errmsg(p));
+	cr_assert(!st.rebuilt);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	cr_assert_eq(count_of(db, "SELECT value FROM statelog_meta WHERE key = 'foreign_writes'"),
+		     0, "statelog's own writes are not counted");
+	cr_assert_eq(sqlite3_exec(db, "UPDATE jobs SET status = 'cancelled', total_sheets = 77; "
+				  "DELETE FROM execution_history WHERE id % 2 = 0", NULL, NULL,
+				  NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	int64_t changed = count_of(db, "SELECT value FROM statelog_meta WHERE key = "
+				   "'foreign_writes'");
+	cr_assert_gt(changed, 0);
+	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+
+	cr_assert_eq(sl_proj_catch_up(p, &st), SL_OK, "%s", sl_proj_errmsg(p));
+	cr_assert(st.rebuilt, "nothing to apply, and still noticed");
+	char want[64];
+	snprintf(want, sizeof want, "%lld row change(s)", (long long)changed);
+	cr_assert(strstr(st.rebuilt_why, want), "%s", st.rebuilt_why);
+	cr_assert_eq(st.last_seq, 2000);
+	cr_assert_eq(sl_proj_catch_up(p, &st), SL_OK, "%s", sl_proj_errmsg(p));
+	cr_assert(!st.rebuilt, "said once");
+	sl_proj_close(p);
+	char *rebuilt = ph_path(dir, "rebuilt.db");
+	rebuild_to(rebuilt, NULL);
+	assert_same_db(db_path, rebuilt, "views derived again");
+	free(rebuilt);
+
+	/* Opening notices too. */
+	cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "DELETE FROM sheets WHERE rowid IN (SELECT rowid FROM "
+				  "sheets LIMIT 3)", NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+	cr_assert_eq(sl_proj_open(&p, log_dir, db_path, NULL, &st, err, sizeof err), SL_OK, "%s",
+		     err);
+	cr_assert(st.rebuilt && strstr(st.rebuilt_why, "3 row change(s)"), "%s", st.rebuilt_why);
+	sl_proj_close(p);
+}
