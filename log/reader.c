@@ -182,10 +182,11 @@ static int damage(struct sl_reader *r, uint64_t off, const char *why)
 
 static int seek_in(struct sl_reader *r, size_t i, uint64_t seq, int64_t time_us, bool by_time);
 
-/* At the end of the last segment: when its name now holds another file (a
+/* At the end of a segment's file: when its name now holds another file (a
  * writer packed the segment it appends to: a complete copy renamed over it,
  * after which its commits go to the new file), moves to the new file, just
- * after the last event read (1); else the end of the log for now (0).  The
+ * after the last event read (1); else 0 (the end of the log for now, or of
+ * this segment).  The
  * old file, still open, was read to its end, and the copy holds the same
  * commits: those read already are skipped. */
 static int follow_replaced(struct sl_reader *r)
@@ -232,6 +233,12 @@ static int next_segment(struct sl_reader *r)
 		if (r->off < r->seg.size)
 			return 1;
 	}
+	/* The file read may have been replaced by a packed copy that the writer
+	 * then appended to before it rolled: its commits past those read are
+	 * in the new file, before the next segment's. */
+	int rc = follow_replaced(r);
+	if (rc)
+		return rc;
 	/* A last segment whose header was never written holds no event: the
 	 * end of the log, as a torn tail is (offset 0 says which); the writer
 	 * sets it aside.  Part of a header is damage (open_seg() says so). */
@@ -242,7 +249,7 @@ static int next_segment(struct sl_reader *r)
 		r->stop_off = 0;
 		return 0;
 	}
-	int rc = open_seg(r, r->cur + 1, true);
+	rc = open_seg(r, r->cur + 1, true);
 	return rc ? rc : 1;
 }
 

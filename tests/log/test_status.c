@@ -336,6 +336,42 @@ Test(status, a_reader_follows_the_segment_through_its_packing)
 	th_rmdir(dir);
 }
 
+/* The writer packs the segment a reader is at the end of, appends to the
+ * new file and rolls to a new segment, all before the reader reads on: the
+ * reader takes the commits appended to the new file, then the next
+ * segment's, each once ("segment does not follow" before). */
+Test(status, a_reader_follows_a_packed_segment_the_writer_has_rolled_past)
+{
+	char *dir = th_tmpdir();
+	sl_log *log = th_open(dir, SL_DURABLE_NONE, 256 << 10);
+	th_append_n(log, 0, 100);
+	cr_assert_eq(sl_log_flush(log), SL_OK);
+	sl_reader *r;
+	cr_assert_eq(sl_reader_open(&r, dir, NULL, NULL, 0), SL_OK);
+	uint64_t n = 0;
+	read_on(r, &n);
+	cr_assert_eq(n, 100);
+	uint64_t total = 100;
+	for (int round = 0; round < 3; round++) {
+		struct sl_log_status st;
+		status_ok(dir, &st);
+		uint64_t segs = st.segments;
+		cr_assert_eq(sl_log_compact(log), SL_OK);   /* the active segment, packed */
+		/* On in the new file, then past the segment's size into a new one. */
+		do {
+			th_append_n(log, total, 200);
+			total += 200;
+			cr_assert_eq(sl_log_flush(log), SL_OK);
+			status_ok(dir, &st);
+		} while (st.segments == segs);
+		read_on(r, &n);
+		cr_assert_eq(n, total, "round %d: %" PRIu64 " of %" PRIu64, round, n, total);
+	}
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	sl_reader_close(r);
+	th_rmdir(dir);
+}
+
 /* A writer killed (SIGKILL) at a random moment while it packs the segment
  * it wrote, as it closes: every commit it had written is there after the
  * next open, in order, the log sound and with no torn tail left. */
