@@ -218,7 +218,7 @@ static int load_from_views(sl_backend *be, const char *what, const char *job_id,
 {
 	struct sl_job_state st;
 	sl_state_init(&st);
-	int rc = sl_be_views_load_job(be, job_id, &st);
+	int rc = sl_be_views_load_job(be, job_id, 0, &st);
 	if (rc == SL_OK && st.presence != SL_JOB_LIVE) {
 		sl_state_free(&st);
 		rc = sl_be_fail(be, SL_ENOTFOUND, "%s: no job '%s'", what, job_id);

@@ -148,7 +148,8 @@ int sl_backend_append(struct sl_commit_info *info, sl_backend *be, sl_event *con
 	}
 	for (size_t k = 0; k < np && rc == SL_OK; k++)
 		if (p[k].e->gen != h.foreign_gen)
-			rc = sl_be_entry_reload(be, p[k].e, h.foreign_gen);
+			rc = sl_be_entry_reload(be, p[k].e, h.foreign_gen,
+							 h.next_seq ? h.next_seq - 1 : 0);
 	if (rc == SL_OK)
 		rc = sl_be_exec_ids(be, "append", evs, n);
 	for (size_t k = 0; k < np && rc == SL_OK; k++)

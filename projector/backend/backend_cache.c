@@ -121,11 +121,11 @@ void sl_be_entry_release(sl_backend *be, struct sl_be_entry *e)
 	pthread_mutex_unlock(&be->mu);
 }
 
-int sl_be_entry_reload(sl_backend *be, struct sl_be_entry *e, uint64_t gen)
+int sl_be_entry_reload(sl_backend *be, struct sl_be_entry *e, uint64_t gen, uint64_t at_least)
 {
 	struct sl_job_state st;
 	sl_state_init(&st);
-	int rc = sl_be_views_load_job(be, e->id, &st);
+	int rc = sl_be_views_load_job(be, e->id, at_least, &st);
 	if (rc != SL_OK)
 		return rc;
 	sl_state_free(&e->st);
@@ -145,7 +145,7 @@ int sl_be_entry_hold(sl_backend *be, const char *what, struct sl_be_entry *e)
 		return sl_be_fail(be, rc, "%s: job '%s': %s", what, e->id, sl_log_errmsg(be->log));
 	e->held = true;
 	if (!e->loaded || e->gen != h.foreign_gen)
-		rc = sl_be_entry_reload(be, e, h.foreign_gen);
+		rc = sl_be_entry_reload(be, e, h.foreign_gen, h.next_seq ? h.next_seq - 1 : 0);
 	return rc;
 }
 
@@ -187,7 +187,7 @@ static int entry_acquire(sl_backend *be, const char *job_id, bool look, struct s
 	if (look && be->log && (rc = sl_log_refresh(&h, be->log)) != SL_OK)
 		rc = sl_be_fail(be, rc, "job '%s': %s", job_id, sl_log_errmsg(be->log));
 	else if (!e->loaded || (look && be->log && e->gen != h.foreign_gen))
-		rc = sl_be_entry_reload(be, e, h.foreign_gen);
+		rc = sl_be_entry_reload(be, e, h.foreign_gen, h.next_seq ? h.next_seq - 1 : 0);
 	if (rc != SL_OK) {
 		sl_be_entry_release(be, e);
 		return rc;

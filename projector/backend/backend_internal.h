@@ -39,6 +39,9 @@ enum sl_be_stmt {
 	BE_ST_QUERY,
 	BE_ST_JOB_IDS,
 	BE_ST_MAX_EXEC_ID,
+	BE_ST_VIEWS_SEQ,
+	BE_ST_BEGIN,
+	BE_ST_END,
 	BE_N_STMT,
 };
 
@@ -117,9 +120,10 @@ void sl_be_cache_free(sl_backend *be);
  * it was not cached (absent when the job does not exist).  *out is set only
  * on success; release it with sl_be_entry_release(). */
 int sl_be_entry_acquire(sl_backend *be, const char *job_id, struct sl_be_entry **out);
-/* Reads e's state again from the views (caught up to the log's end), as
- * current at the log's foreign_gen `gen`. */
-int sl_be_entry_reload(sl_backend *be, struct sl_be_entry *e, uint64_t gen);
+/* Reads e's state again from the views (caught up to the log's end, as of
+ * seq at_least at least: sl_be_views_load_job()), as current at the log's
+ * foreign_gen `gen`. */
+int sl_be_entry_reload(sl_backend *be, struct sl_be_entry *e, uint64_t gen, uint64_t at_least);
 
 /* Takes the right to write the log for e's call (unless it has it) and
  * makes e's state the job's latest: read again from the views, caught up,
@@ -186,9 +190,14 @@ int sl_be_views_init(sl_backend *be);
 /* Finalizes the statements; the projector is closed by the caller. */
 void sl_be_views_fini(sl_backend *be);
 
-/* Catches the views up, then reads the job's state.  A job with no row
- * leaves *out as sl_state_init() makes it (absent) and returns SL_OK. */
-int sl_be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state *out);
+/* Catches the views up, then reads the job's state in one read transaction
+ * in which they are as of seq at_least at least (the log's end the caller
+ * holds; 0: any): a rebuild in another process may copy older views in
+ * after the catch-up, and a state read from them would be stale.  A job
+ * with no row leaves *out as sl_state_init() makes it (absent) and returns
+ * SL_OK. */
+int sl_be_views_load_job(sl_backend *be, const char *job_id, uint64_t at_least,
+			 struct sl_job_state *out);
 
 /* The highest execution id the views have ever given (0: none). */
 /* The highest execution id the views hold (or their AUTOINCREMENT counter

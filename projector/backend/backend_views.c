@@ -49,6 +49,11 @@ static const char *const stmt_sql[BE_N_STMT] = {
 	[BE_ST_MAX_EXEC_ID] =
 		("SELECT (SELECT MAX(id) FROM execution_history),"
 		 " (SELECT CAST(value AS INTEGER) FROM statelog_meta WHERE key = 'last_seq')"),
+	/* A job is read in a read transaction with the position it is as of. */
+	[BE_ST_VIEWS_SEQ] =
+		"SELECT CAST(value AS INTEGER) FROM statelog_meta WHERE key = 'last_seq'",
+	[BE_ST_BEGIN] = "BEGIN",
+	[BE_ST_END] = "COMMIT",
 };
 
 static void finalize_all(sl_backend *be)
@@ -178,10 +183,57 @@ void sl_be_views_fini(sl_backend *be)
 	finalize_all(be);
 }
 
-int sl_be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state *out)
+/* Runs a statement of one step (BEGIN, COMMIT) and resets it. */
+static int run1(sl_backend *be, int which, const char *what)
+{
+	sqlite3_stmt *st = be->stmt[which];
+	int s = sqlite3_step(st);
+	sqlite3_reset(st);
+	return s == SQLITE_DONE ? SL_OK : sql_fail(be, what);
+}
+
+/* Opens a read transaction on the views caught up (views_begin()) in which
+ * they are as of seq at_least at least: a rebuild in another process may
+ * copy older views in after the catch-up, which the next one brings
+ * forward.  On SL_OK, proj_mu is held and the transaction open. */
+static int views_begin_at(sl_backend *be, const char *what, uint64_t at_least)
+{
+	for (int tries = 0;; tries++) {
+		int rc = views_begin(be, what);
+		if (rc != SL_OK)
+			return rc;
+		if ((rc = run1(be, BE_ST_BEGIN, "beginning a read")) != SL_OK) {
+			views_end(be, NULL);
+			return rc;
+		}
+		sqlite3_stmt *st = be->stmt[BE_ST_VIEWS_SEQ];
+		uint64_t seq = 0;
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			rc = sql_fail(be, "reading the views' position");
+		} else {
+			seq = (uint64_t)sqlite3_column_int64(st, 0);
+			if (seq >= at_least) {
+				sqlite3_reset(st);
+				return SL_OK;
+			}
+			if (tries == 1000)
+				rc = sl_be_fail(be, SL_ELOCKED, "%s: the views stay behind the log (seq %"
+						PRIu64 " < %" PRIu64 "): another process keeps "
+						"replacing them", what, seq, at_least);
+		}
+		sqlite3_reset(st);
+		run1(be, BE_ST_END, "ending a read");
+		views_end(be, NULL);
+		if (rc != SL_OK)
+			return rc;
+	}
+}
+
+int sl_be_views_load_job(sl_backend *be, const char *job_id, uint64_t at_least,
+			 struct sl_job_state *out)
 {
 	struct sl_job_state st;
-	int rc = views_begin(be, "load");
+	int rc = views_begin_at(be, "load", at_least);
 	if (rc != SL_OK)
 		return rc;
 	sl_state_init(&st);
@@ -206,6 +258,9 @@ int sl_be_views_load_job(sl_backend *be, const char *job_id, struct sl_job_state
 		if (!st.id && !(st.id = strdup(job_id)))
 			rc = sl_be_fail(be, SL_ENOMEM, "load: out of memory");
 	}
+	int end = run1(be, BE_ST_END, "load: ending the read");
+	if (rc == SL_OK)
+		rc = end;
 	views_end(be, NULL);
 	if (rc == SL_OK)
 		*out = st;
