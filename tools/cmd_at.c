@@ -27,7 +27,8 @@ static const char at_help[] =
 	"                   -2h, -3d, -1w, -1h30m\n"
 	"  --out FILE       the database to write (replaced if it exists)\n"
 	"  --no-snapshots   replay the log from its start instead of starting from\n"
-	"                   the nearest snapshot (the same result, slower)\n"
+	"                   the nearest snapshot (the same result; without it, the\n"
+	"                   faster way for the point is taken)\n"
 	"  --json           {\"out\", \"seq\", \"snapshot_seq\" (or null),\n"
 	"                   \"events_replayed\"} instead of the line said\n"
 	"  --quiet          print nothing but errors\n"
@@ -118,7 +119,8 @@ int cmd_at(int argc, char **argv)
 		/* nothing */
 	} else if (rep.snapshot_seq) {
 		printf("%s: the views as of seq %" PRIu64 ", from the snapshot at seq %" PRIu64
-		       " and %" PRIu64 " events replayed\n", out, seq, rep.snapshot_seq,
+		       "%s and %" PRIu64 " events replayed\n", out, seq, rep.snapshot_seq,
+		       rep.copied ? " (a copy of the live views, what came after taken back)" : "",
 		       rep.events_replayed);
 	} else {
 		printf("%s: the views as of seq %" PRIu64 ", %" PRIu64 " events replayed from the "

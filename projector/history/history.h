@@ -70,6 +70,9 @@ struct sl_tt_report {
 	uint64_t seq;                   /* the target */
 	uint64_t snapshot_seq;          /* the point started from; 0: the log's start */
 	uint64_t events_replayed;       /* events applied after it */
+	bool copied;                    /* sl_tt_write_db(): the views as of the
+					   point were a copy of the live ones with
+					   what came after it taken back */
 	uint32_t damaged;               /* points or images discarded: bad checksum,
 					   or not matching the log */
 	uint32_t foreign;               /* discarded: taken from another log */
@@ -92,13 +95,23 @@ SL_API int sl_tt_seq_at_time(uint64_t *out, sl_proj *p, int64_t time_us);
 
 /* Flags of sl_tt_write_db(). */
 #define SL_TT_NO_SNAPSHOTS 0x1u         /* project the log from its start */
+#define SL_TT_NO_COPY 0x2u              /* always from the nearest point, its
+					   rows inserted: neither a copy of the
+					   live database with what came after it
+					   taken back (late points) nor a replay
+					   from the log's start (early points) */
 
 /* Writes a complete database of the views as of seq (1 .. the log's last)
  * at out_path (replaced atomically: written as "<out_path>.tmp", then
  * renamed): every table, index and bookkeeping row as projecting the log cut
  * at seq gives, with the creation times of p's database, so that its
  * answers are those the live views gave at seq.  Starts from the nearest
- * sound point at or before seq and replays the rest through the projector.
+ * sound point at or before seq and replays the rest through the projector;
+ * the views as of that point are the live rows before it, or, for a point
+ * past 55% of the views, a copy of the live database with what
+ * came after the point taken back (the same rows, made faster).  A seq in
+ * the first third of the views is replayed from the log's start, which
+ * costs less there.
  * SL_EINVAL for a bad seq; the message is in sl_proj_errmsg(). */
 SL_API int sl_tt_write_db(sl_proj *p, uint64_t seq, const char *out_path, unsigned flags,
 			  struct sl_tt_report *report);

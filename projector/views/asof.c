@@ -56,6 +56,13 @@ struct sl_asof {
 	const struct sl_snap_point *pt; /* NULL: from the start */
 	struct sl_deferred d;
 	bool reading;                   /* the read transaction on live is open */
+	/* Made from a copy of the live database (its pages, with the backup
+	 * API) from which what came after the point is taken back, rather than
+	 * from the live rows inserted one by one: for a point in the later
+	 * half of the log, whose database is most of the live one.  The rows
+	 * are then read from the copy ("main"), not from live. */
+	bool copied;
+	const char *rows;               /* "live" or "main": where the rows are read */
 };
 
 static const char *const db_suffix[] = { "", "-journal", "-wal", "-shm" };
@@ -127,15 +134,19 @@ static void detach_live(struct sl_asof *a)
 	sqlite3_exec(a->q->db, "DETACH live", NULL, NULL, NULL);
 }
 
-static int open_out(struct sl_proj *q)
+/* Opens q's new file: written behind (wbvfs.c), or through the default VFS
+ * for a copy (the backup API writes a WAL database's header, which needs
+ * the shared-memory index that VFS has). */
+static int open_out(struct sl_proj *q, bool copy)
 {
 	char sql[200], msg[512];
-	if (sl_wbvfs_register() != SQLITE_OK) {
+	if (!copy && sl_wbvfs_register() != SQLITE_OK) {
 		sl_proj_msg(q, "%s: cannot register the %s VFS", q->db_path, SL_WBVFS_NAME);
 		return SL_ESQLITE;
 	}
 	if (sqlite3_open_v2(q->db_path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, SL_WBVFS_NAME) != SQLITE_OK)
+			    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+			    copy ? NULL : SL_WBVFS_NAME) != SQLITE_OK)
 		return sl_proj_sql_fail(q, "opening");
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, SL_PROJ_BUSY_MS);
@@ -195,8 +206,44 @@ static int fail(struct sl_asof *a, int rc)
 	return rc;
 }
 
+/* Copies the live database, page for page, into q's new file (one read
+ * transaction of live), then leaves it as a rebuild's file is written: no
+ * journal, one connection. */
+static int copy_live(struct sl_asof *a)
+{
+	struct sl_proj *q = a->q;
+	char msg[512];
+	sqlite3_backup *b = sqlite3_backup_init(q->db, "main", a->p->db, "main");
+	if (!b)
+		return sl_proj_sql_fail(q, "copying the live views");
+	int s = sqlite3_backup_step(b, -1);
+	int fin = sqlite3_backup_finish(b);
+	if (s != SQLITE_DONE || fin != SQLITE_OK) {
+		sl_proj_msg(q, "%s: copying the live views: %s", q->db_path,
+			    sqlite3_errstr(s != SQLITE_DONE ? s : fin));
+		return s == SQLITE_NOMEM ? SL_ENOMEM : SL_ESQLITE;
+	}
+	if (sl_rows_exec(q->db, "PRAGMA main.journal_mode = OFF; "
+			 "PRAGMA main.locking_mode = EXCLUSIVE", msg, sizeof msg)) {
+		sl_proj_msg(q, "%s: %s", q->db_path, msg);
+		return SL_ESQLITE;
+	}
+	return SL_OK;
+}
+
+/* Whether the database as of pt is better made from a copy of the live
+ * one: when pt is past 55% of what the live views hold, the copy (pages, at
+ * memory speed) and taking back what came after pt cost less than
+ * inserting the rows before it one by one (measured on the reference log:
+ * BENCHMARKS.md, "Time travel"; around the middle both cost about the
+ * same, the copy more often more). */
+static bool copy_pays(const struct sl_proj *p, const struct sl_snap_point *pt)
+{
+	return pt && p->pos > 0 && pt->seq >= p->pos / 20 * 11;
+}
+
 int sl_asof_begin(struct sl_asof **out, sl_proj *p, const char *out_path,
-		  const struct sl_snap_point *pt)
+		  const struct sl_snap_point *pt, bool may_copy)
 {
 	char msg[512];
 	int rc;
@@ -218,6 +265,8 @@ int sl_asof_begin(struct sl_asof **out, sl_proj *p, const char *out_path,
 	}
 	a->p = p;
 	a->pt = pt;
+	a->copied = may_copy && copy_pays(p, pt);
+	a->rows = a->copied ? "main" : "live";
 	remove_files(a->tmp, 0);
 	if ((rc = sl_proj_alloc(&a->q, p->log_dir, a->tmp, NULL)) != SL_OK) {
 		sl_asof_abort(a);
@@ -225,8 +274,17 @@ int sl_asof_begin(struct sl_asof **out, sl_proj *p, const char *out_path,
 		return rc;
 	}
 	struct sl_proj *q = a->q;
-	if ((rc = sl_proj_open_reader(q)) || (rc = open_out(q)))
+	if ((rc = sl_proj_open_reader(q)) || (rc = open_out(q, a->copied)))
 		goto fail;
+	if (a->copied) {
+		/* Every row read from the copy, of one moment by construction. */
+		if ((rc = copy_live(a)) || (rc = sl_proj_attach(q)) ||
+		    (rc = exec_sql(q, "PRAGMA foreign_keys = OFF; BEGIN", "beginning")))
+			goto fail;
+		a->reading = true;
+		*out = a;
+		return SL_OK;
+	}
 	/* A new file nobody may see yet, as a rebuild writes it.  "main."
 	 * only: the live views attached later keep their own modes. */
 	if (sl_rows_exec(q->db, "PRAGMA main.journal_mode = OFF; "
@@ -253,6 +311,11 @@ fail:
 	return rc;
 }
 
+bool sl_asof_copied(const struct sl_asof *a)
+{
+	return a->copied;
+}
+
 void sl_asof_jobs_free(struct sl_asof_job *jobs, size_t n)
 {
 	for (size_t i = 0; jobs && i < n; i++)
@@ -267,12 +330,15 @@ int sl_asof_touched(struct sl_asof_job **out, size_t *n_out, struct sl_asof *a)
 	size_t n = 0, cap = 0;
 	const char *what = "listing the jobs changed since the point";
 	int rc, s;
-	if ((rc = prepare(a->q, &st, "SELECT DISTINCT job_id FROM live.statelog_events WHERE "
-			  "seq > ?1 AND job_id IS NOT NULL ORDER BY job_id", what)) ||
-	    (rc = prepare(a->q, &after, "SELECT 1 FROM live.statelog_events WHERE job_id = ?1 "
-			  "AND seq > ?2 AND type = 'job_deleted' LIMIT 1", what)) ||
-	    (rc = prepare(a->q, &before, "SELECT max(seq) FROM live.statelog_events WHERE "
-			  "job_id = ?1 AND seq <= ?2 AND type = 'job_deleted'", what)))
+	char sql1[200], sql2[200], sql3[200];
+	snprintf(sql1, sizeof sql1, "SELECT DISTINCT job_id FROM %s.statelog_events WHERE seq > ?1 AND "
+		 "job_id IS NOT NULL ORDER BY job_id", a->rows);
+	snprintf(sql2, sizeof sql2, "SELECT 1 FROM %s.statelog_events WHERE job_id = ?1 AND seq > ?2 "
+		 "AND type = 'job_deleted' LIMIT 1", a->rows);
+	snprintf(sql3, sizeof sql3, "SELECT max(seq) FROM %s.statelog_events WHERE job_id = ?1 AND "
+		 "seq <= ?2 AND type = 'job_deleted'", a->rows);
+	if ((rc = prepare(a->q, &st, sql1, what)) || (rc = prepare(a->q, &after, sql2, what)) ||
+	    (rc = prepare(a->q, &before, sql3, what)))
 		goto out;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)a->pt->seq);
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -323,7 +389,54 @@ out:
 	return SL_OK;
 }
 
-/* Copies the live rows as of the point (see the top of this file). */
+/* Binds the point's parameters to st: ?1 its ties, ?2 its history
+ * counter, ?3 its time, ?4 its seq (those st has). */
+static void bind_point(sqlite3_stmt *st, const struct sl_snap_point *pt, const char *t)
+{
+	int k;
+	if ((k = sqlite3_bind_parameter_index(st, "?1")) > 0)
+		sqlite3_bind_text(st, k, pt->ties, -1, SQLITE_STATIC);
+	if ((k = sqlite3_bind_parameter_index(st, "?2")) > 0)
+		sqlite3_bind_int64(st, k, pt->hist_seq);
+	if ((k = sqlite3_bind_parameter_index(st, "?3")) > 0)
+		sqlite3_bind_text(st, k, t, -1, SQLITE_STATIC);
+	if ((k = sqlite3_bind_parameter_index(st, "?4")) > 0)
+		sqlite3_bind_int64(st, k, (sqlite3_int64)pt->seq);
+}
+
+/* In a copy of the live views, takes back what came after the point: the
+ * events after it; the rows of the touched jobs (their states as of the
+ * point are written after); their history rows that are not the point's.
+ * Every history row added after the point is a touched job's (its
+ * execution_recorded is an event after the point), and a job deleted since
+ * has no row left to take back: its rows as of the point come from its
+ * events (the seed). */
+static int take_back(struct sl_asof *a, const char *t)
+{
+	static const char *const sql[] = {
+		"INSERT OR IGNORE INTO temp.ties SELECT CAST(value AS INTEGER) FROM "
+		"  json_each('[' || ?1 || ']')",
+		"DELETE FROM main.statelog_events WHERE seq > ?4",
+		"DELETE FROM main.execution_history WHERE job_id IN (SELECT job_id FROM "
+		"  temp.touched) AND NOT (id <= ?2 AND (executed_at < ?3 OR (executed_at = ?3 AND "
+		"  id IN (SELECT id FROM temp.ties))))",
+		"DELETE FROM main.sheets WHERE job_id IN (SELECT job_id FROM temp.touched)",
+		"DELETE FROM main.jobs WHERE id IN (SELECT job_id FROM temp.touched)",
+		"DELETE FROM main.statelog_extra WHERE job_id IN (SELECT job_id FROM temp.touched)",
+	};
+	int rc = SL_OK;
+	for (size_t i = 0; rc == SL_OK && i < sizeof sql / sizeof sql[0]; i++) {
+		sqlite3_stmt *st;
+		if ((rc = prepare(a->q, &st, sql[i], "taking back what came after the point")))
+			break;
+		bind_point(st, a->pt, t);
+		rc = run_stmt(a->q, st, "taking back what came after the point");
+	}
+	return rc;
+}
+
+/* Copies the live rows as of the point (see the top of this file), or, in
+ * a copy of them, takes back what came after it. */
 static int copy_live_rows(struct sl_asof *a, const struct sl_asof_job *touched,
 			  size_t n_touched)
 {
@@ -350,6 +463,8 @@ static int copy_live_rows(struct sl_asof *a, const struct sl_asof_job *touched,
 	sqlite3_finalize(st);
 	if (rc != SL_OK)
 		return rc;
+	if (a->copied)
+		return take_back(a, t);
 	static const char *const fixed[] = {
 		"INSERT INTO main.jobs SELECT * FROM live.jobs WHERE id NOT IN "
 		"  (SELECT job_id FROM temp.touched)",
@@ -367,15 +482,7 @@ static int copy_live_rows(struct sl_asof *a, const struct sl_asof_job *touched,
 	for (size_t i = 0; rc == SL_OK && i < sizeof fixed / sizeof fixed[0]; i++) {
 		if ((rc = prepare(q, &st, fixed[i], "copying the live rows as of the point")))
 			break;
-		int k;
-		if ((k = sqlite3_bind_parameter_index(st, "?1")) > 0)
-			sqlite3_bind_text(st, k, pt->ties, -1, SQLITE_STATIC);
-		if ((k = sqlite3_bind_parameter_index(st, "?2")) > 0)
-			sqlite3_bind_int64(st, k, pt->hist_seq);
-		if ((k = sqlite3_bind_parameter_index(st, "?3")) > 0)
-			sqlite3_bind_text(st, k, t, -1, SQLITE_STATIC);
-		if ((k = sqlite3_bind_parameter_index(st, "?4")) > 0)
-			sqlite3_bind_int64(st, k, (sqlite3_int64)pt->seq);
+		bind_point(st, pt, t);
 		rc = run_stmt(q, st, "copying the live rows as of the point");
 	}
 	return rc;
@@ -387,7 +494,11 @@ int sl_asof_seed(struct sl_asof *a, const struct sl_asof_job *touched, size_t n_
 {
 	struct sl_proj *q = a->q;
 	const struct sl_snap_point *pt = a->pt;
-	int rc = SL_OK;
+	/* The other jobs' rows first (in a copy: the touched jobs' taken
+	 * back), then the touched jobs' states as of the point. */
+	int rc = copy_live_rows(a, touched, n_touched);
+	if (rc != SL_OK)
+		goto out;
 	for (size_t i = 0; rc == SL_OK && i < n_states; i++) {
 		const struct sl_job_state *js = &states[i];
 		rc = sl_rows_put_job(&q->v, js);
@@ -398,8 +509,6 @@ int sl_asof_seed(struct sl_asof *a, const struct sl_asof_job *touched, size_t n_
 		sl_proj_msg(q, "%s: %s", q->db_path, q->v.errmsg);
 		goto out;
 	}
-	if ((rc = copy_live_rows(a, touched, n_touched)) != SL_OK)
-		goto out;
 	/* The history rows of jobs deleted since, as of the point: written as
 	 * catch-up writes an execution_recorded. */
 	struct sl_rows_exec rows[SL_ROWS_EXECS_PER_STMT];
@@ -495,7 +604,8 @@ int sl_asof_finish(struct sl_asof *a, uint64_t seq, uint64_t *replayed)
 		rc = SL_ESQLITE;
 		goto out;
 	}
-	int s = sqlite3_file_control(q->db, "main", SL_WBVFS_FCNTL_DRAIN, NULL);
+	int s = a->copied ? SQLITE_OK
+			  : sqlite3_file_control(q->db, "main", SL_WBVFS_FCNTL_DRAIN, NULL);
 	if (s != SQLITE_OK) {
 		sl_proj_msg(q, "%s: writing: %s", q->db_path, sqlite3_errstr(s));
 		rc = SL_ESQLITE;

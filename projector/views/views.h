@@ -100,10 +100,12 @@ struct sl_asof;
  * "<out_path>.tmp", renamed by finish): from the snapshot point pt
  * (borrowed until finish or abort), or from the start of the log when pt is
  * NULL.  From a point, a read transaction on p's views stays open until the
- * seed.  Refuses (SL_EINVAL) an out_path that names p's database.  Messages
- * in sl_proj_errmsg(p). */
+ * seed; or, when may_copy and the point is past 55% of the live
+ * views, the live database is copied first (its pages) and the seed takes
+ * back what came after the point.  Refuses (SL_EINVAL) an out_path that
+ * names p's database.  Messages in sl_proj_errmsg(p). */
 int sl_asof_begin(struct sl_asof **out, sl_proj *p, const char *out_path,
-		  const struct sl_snap_point *pt);
+		  const struct sl_snap_point *pt, bool may_copy);
 
 /* A job with an event after the point, as the read transaction sees it. */
 struct sl_asof_job {
@@ -131,6 +133,9 @@ int sl_asof_seed(struct sl_asof *a, const struct sl_asof_job *touched, size_t n_
  * and renames it to out_path.  *replayed (may be NULL): events applied.
  * Frees a, whatever the outcome. */
 int sl_asof_finish(struct sl_asof *a, uint64_t seq, uint64_t *replayed);
+
+/* Whether a was made from a copy of the live database (sl_asof_begin()). */
+bool sl_asof_copied(const struct sl_asof *a);
 
 /* Gives up: removes what was written and frees a.  NULL is allowed. */
 void sl_asof_abort(struct sl_asof *a);

@@ -162,7 +162,7 @@ Test(timetravel, every_seq_equals_a_fresh_projection_of_the_cut_log)
 	size_t n_jobs;
 	char **jobs = job_ids(f.live, &n_jobs);
 	char *out = ph_path(f.dir, "at.db");
-	uint64_t from_snapshot = 0;
+	uint64_t from_snapshot = 0, from_copy = 0;
 #ifdef __SANITIZE_ADDRESS__
 	const uint64_t step = 2;   /* under the sanitizers every other seq (plain: all) */
 #else
@@ -170,17 +170,23 @@ Test(timetravel, every_seq_equals_a_fresh_projection_of_the_cut_log)
 #endif
 	for (uint64_t k = 1; k <= f.n; k += step) {
 		char *want = ph_dump(f.cut[k]);
-		for (int mode = 0; mode < 2; mode++) {
+		/* From a point (a copy of the live views for a late one), from
+		 * the start, from a point without a copy. */
+		static const unsigned modes[] = { 0, SL_TT_NO_SNAPSHOTS, SL_TT_NO_COPY };
+		for (int mode = 0; mode < 3; mode++) {
 			struct sl_tt_report rep;
-			int rc = sl_tt_write_db(p, k, out, mode ? SL_TT_NO_SNAPSHOTS : 0, &rep);
+			int rc = sl_tt_write_db(p, k, out, modes[mode], &rep);
 			cr_assert_eq(rc, SL_OK, "write_db seq %" PRIu64 " mode %d: %s", k, mode,
 				     sl_proj_errmsg(p));
 			cr_assert_eq(rep.damaged + rep.foreign, 0, "seq %" PRIu64 ": %s", k, rep.note);
 			from_snapshot += rep.snapshot_seq != 0;
+			from_copy += rep.copied;
+			cr_assert(!rep.copied || mode == 0, "seq %" PRIu64 " mode %d copied", k, mode);
 			char *got = ph_dump(out);
 			cr_assert_str_eq(got, want, "the database as of seq %" PRIu64 " (%s, from point "
 					 "%" PRIu64 ") differs from the log cut there", k,
-					 mode ? "no snapshots" : "snapshots", rep.snapshot_seq);
+					 mode == 1 ? "no snapshots" : mode ? "snapshots, no copy"
+					 : "snapshots", rep.snapshot_seq);
 			free(got);
 		}
 		free(want);
@@ -201,6 +207,7 @@ Test(timetravel, every_seq_equals_a_fresh_projection_of_the_cut_log)
 		}
 	}
 	cr_assert_gt(from_snapshot, 0, "never started from a snapshot (%" PRIu64 " seqs)", f.n);
+	cr_assert_gt(from_copy, f.n / 5 / step, "a late point was copied %" PRIu64 " times", from_copy);
 	for (size_t j = 0; j < n_jobs; j++)
 		free(jobs[j]);
 	free(jobs);
