@@ -14,8 +14,9 @@
  * since every string of the source holding a NUL is itself replaced), and
  * the markers in the tree it gives are then replaced by raw nodes holding
  * the tokens' source text (a string holding NUL but no lone surrogate is
- * given as the string it is, as jansson gives it with JSON_ALLOW_NUL).  sl_json_dumps() writes a raw node's text as it
- * is, so a value goes out as it came in, in any magnitude or precision.
+ * given as the string it is, as jansson gives it with JSON_ALLOW_NUL).
+ * sl_json_dumps() writes a raw node's text as it is, so a value goes out as
+ * it came in, in any magnitude or precision.
  *
  * A raw node is an object with one member, the key "\0raw" (four bytes)
  * and the token's text as a string: the parser never makes a key holding a
@@ -235,8 +236,8 @@ static bool holds_u0001(const char *text, size_t len)
 {
 	unsigned u;
 	for (size_t i = 0; i + 6 <= len; i++)
-		if (text[i] == '\\' && text[i + 1] == 'u' && sl_json_hex4(text + i + 2, len - i - 2, &u) &&
-		    u == 1)
+		if (text[i] == '\\' && text[i + 1] == 'u' &&
+		    sl_json_hex4(text + i + 2, len - i - 2, &u) && u == 1)
 			return true;
 	return false;
 }

@@ -279,6 +279,16 @@ static int count_rows(struct sl_import *imp, sqlite3 *db, const char *sql, uint6
 	return SL_OK;
 }
 
+/* The extra fields of row (a job's state, or with sheet a sheet's; NULL:
+ * no row). */
+static const char *extra_of(const void *row, int64_t sheet)
+{
+	if (!row)
+		return NULL;
+	return sheet ? ((const struct sl_sheet_state *)row)->extra
+		     : ((const struct sl_job_state *)row)->extra;
+}
+
 int sl_imp_json_compare(struct sl_import *imp, sl_proj *p)
 {
 	int rc = SL_OK;
@@ -321,10 +331,7 @@ int sl_imp_json_compare(struct sl_import *imp, sl_proj *p)
 			const void *b = sheet ? (const void *)sl_state_find_sheet(&got, sheet)
 					      : (const void *)&got;
 			if (strcmp(col, "extra") == 0) {
-				const char *x = a ? (sheet ? ((const struct sl_sheet_state *)a)->extra
-						      : ((const struct sl_job_state *)a)->extra) : NULL;
-				const char *y = b ? (sheet ? ((const struct sl_sheet_state *)b)->extra
-						      : ((const struct sl_job_state *)b)->extra) : NULL;
+				const char *x = extra_of(a, sheet), *y = extra_of(b, sheet);
 				sl_imp_copy_field(w.value, sizeof w.value, x ? x : "NULL");
 				sl_imp_copy_field(w.projected, sizeof w.projected, y ? y : "NULL");
 			}

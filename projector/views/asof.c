@@ -58,9 +58,9 @@ struct sl_asof {
 	bool reading;                   /* the read transaction on live is open */
 	/* Made from a copy of the live database (its pages, with the backup
 	 * API) from which what came after the point is taken back, rather than
-	 * from the live rows inserted one by one: for a point in the later
-	 * half of the log, whose database is most of the live one.  The rows
-	 * are then read from the copy ("main"), not from live. */
+	 * from the live rows inserted one by one: for a point past 55% of the
+	 * views (copy_pays()), whose database is most of the live one.  The
+	 * rows are then read from the copy ("main"), not from live. */
 	bool copied;
 	const char *rows;               /* "live" or "main": where the rows are read */
 };
@@ -331,12 +331,12 @@ int sl_asof_touched(struct sl_asof_job **out, size_t *n_out, struct sl_asof *a)
 	const char *what = "listing the jobs changed since the point";
 	int rc, s;
 	char sql1[200], sql2[200], sql3[200];
-	snprintf(sql1, sizeof sql1, "SELECT DISTINCT job_id FROM %s.statelog_events WHERE seq > ?1 AND "
-		 "job_id IS NOT NULL ORDER BY job_id", a->rows);
-	snprintf(sql2, sizeof sql2, "SELECT 1 FROM %s.statelog_events WHERE job_id = ?1 AND seq > ?2 "
-		 "AND type = 'job_deleted' LIMIT 1", a->rows);
-	snprintf(sql3, sizeof sql3, "SELECT max(seq) FROM %s.statelog_events WHERE job_id = ?1 AND "
-		 "seq <= ?2 AND type = 'job_deleted'", a->rows);
+	snprintf(sql1, sizeof sql1, "SELECT DISTINCT job_id FROM %s.statelog_events WHERE "
+		 "seq > ?1 AND job_id IS NOT NULL ORDER BY job_id", a->rows);
+	snprintf(sql2, sizeof sql2, "SELECT 1 FROM %s.statelog_events WHERE job_id = ?1 AND "
+		 "seq > ?2 AND type = 'job_deleted' LIMIT 1", a->rows);
+	snprintf(sql3, sizeof sql3, "SELECT max(seq) FROM %s.statelog_events WHERE job_id = ?1 "
+		 "AND seq <= ?2 AND type = 'job_deleted'", a->rows);
 	if ((rc = prepare(a->q, &st, sql1, what)) || (rc = prepare(a->q, &after, sql2, what)) ||
 	    (rc = prepare(a->q, &before, sql3, what)))
 		goto out;
