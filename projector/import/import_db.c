@@ -33,6 +33,7 @@
 
 #include "event_internal.h"
 #include "event_json_internal.h"
+#include "model_internal.h"
 #include "timefmt.h"
 
 static const char *const v3_columns[3] = {
@@ -88,28 +89,6 @@ enum db_note {
 	DB_NUL_REPLACED,       /* text holding NUL: each as U+FFFD (events carry C strings) */
 };
 
-/* The n bytes at p with each NUL as U+FFFD, NUL-terminated; *nuls counts
- * them.  NULL when out of memory. */
-static char *nul_replaced(const char *p, size_t n, size_t *nuls)
-{
-	*nuls = 0;
-	for (size_t i = 0; i < n; i++)
-		*nuls += p[i] == '\0';
-	char *out = malloc(n + 2 * *nuls + 1), *w = out;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] != '\0') {
-			*w++ = p[i];
-			continue;
-		}
-		memcpy(w, "\xef\xbf\xbd", 3);
-		w += 3;
-	}
-	*w = '\0';
-	return out;
-}
-
 /* Text cell i as events carry it: the text, or a copy with each NUL as
  * U+FFFD in *fixed (freed by the caller), *nuls their number. */
 static const char *cell_text(sqlite3_stmt *s, int i, char **fixed, size_t *nuls)
@@ -122,7 +101,7 @@ static const char *cell_text(sqlite3_stmt *s, int i, char **fixed, size_t *nuls)
 	size_t n = (size_t)sqlite3_column_bytes(s, i);
 	if (strlen(text) == n)
 		return text;
-	return *fixed = nul_replaced(text, n, nuls);
+	return *fixed = sl_text_nul_as_fffd(text, n, nuls);
 }
 
 static int db_get(const struct sl_state_column *c, sqlite3_stmt *s, int i,
@@ -970,7 +949,7 @@ static bool nul_replaced_same(sqlite3_stmt *a, sqlite3_stmt *b, int i)
 	size_t n = (size_t)sqlite3_column_bytes(a, i), nuls;
 	if (!x || strlen(x) == n)
 		return false;
-	char *want = nul_replaced(x, n, &nuls);
+	char *want = sl_text_nul_as_fffd(x, n, &nuls);
 	const char *y = (const char *)sqlite3_column_text(b, i);
 	bool same = want && y && strcmp(want, y) == 0;
 	free(want);

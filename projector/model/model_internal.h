@@ -91,6 +91,10 @@ int sl_rules_run(struct sl_job_state *st, const sl_event *ev, bool dry,
 
 /* ---- the JSON form, as import reads it (statejson.c) --------------------- */
 
+/* s[0..n) with each NUL as U+FFFD (EF BF BD), NUL-terminated; *n_nuls (may
+ * be NULL) counts them.  NULL when out of memory. */
+char *sl_text_nul_as_fffd(const char *s, size_t n, size_t *n_nuls);
+
 /* Told of a text (column of sheet sheet_num, 0: the job) read with U+FFFD
  * in place of each NUL it held: text[0..len) is the exact one. */
 typedef void (*sl_state_json_replaced_fn)(void *arg, int64_t sheet_num, const char *key,

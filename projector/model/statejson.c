@@ -98,13 +98,13 @@ struct reading {
 	void *arg;
 };
 
-/* s[0..n) with each NUL as U+FFFD, NUL-terminated; NULL when out of
- * memory. */
-static char *nul_as_fffd(const char *s, size_t n)
+char *sl_text_nul_as_fffd(const char *s, size_t n, size_t *n_nuls)
 {
 	size_t nuls = 0;
 	for (size_t i = 0; i < n; i++)
 		nuls += s[i] == '\0';
+	if (n_nuls)
+		*n_nuls = nuls;
 	char *out = malloc(n + 2 * nuls + 1), *w = out;
 	for (size_t i = 0; out && i < n; i++) {
 		if (s[i]) {
@@ -151,7 +151,8 @@ static int value_of(const struct sl_state_column *c, const json_t *v, struct sl_
 				return SL_EINVAL;
 			}
 			*replaced = true;
-			*owned = nul_as_fffd(json_string_value(v), json_string_length(v));
+			*owned = sl_text_nul_as_fffd(json_string_value(v), json_string_length(v),
+						     NULL);
 			return *owned ? SL_OK : SL_ENOMEM;
 		}
 		return (*owned = strdup(json_string_value(v))) ? SL_OK : SL_ENOMEM;
