@@ -449,7 +449,7 @@ static void build_select(char *buf, size_t len, const char *const *exprs, size_t
 /* Says what db_get() changed of cell i of a row of w's job (j) and sheet. */
 static int noted(struct sl_import *imp, struct sl_imp_job *j, const struct sl_import_problem *w,
 		 const struct sl_state_column *c, sqlite3_stmt *s, int i, enum db_note note,
-		 const struct sl_value *v)
+		 const struct sl_value *v, const char *replaced)
 {
 	if (note == DB_TIME_NORMALIZED) {
 		sl_imp_note_normalized(imp, w->job_id, w->sheet_num, 0, c->name,
@@ -458,6 +458,10 @@ static int noted(struct sl_import *imp, struct sl_imp_job *j, const struct sl_im
 	}
 	if (note == DB_NUL_REPLACED) {
 		sl_imp_note_replaced(imp, w->job_id, w->sheet_num, 0, c->name);
+		/* Text that is not UTF-8 is no JSON string: the column's check
+		 * refuses the value next, naming it. */
+		if (!sl_utf8_valid(replaced))
+			return SL_OK;
 		return sl_imp_keep_exact(j, w->sheet_num, c->name, sqlite3_column_blob(s, i),
 					 (size_t)sqlite3_column_bytes(s, i));
 	}
@@ -490,7 +494,9 @@ static int read_jobs(struct sl_import *imp)
 			enum db_note note;
 			rc = db_get(c, s, (int)i, &v, &owned, &note, why, sizeof why);
 			if (rc == SL_OK && note != DB_AS_IS)
-				rc = noted(imp, j, &w, c, s, (int)i, note, &v);
+				rc = noted(imp, j, &w, c, s, (int)i, note, &v, owned);
+			if (rc != SL_OK)
+				free(owned);
 			if (rc == SL_OK && c->key && !owned[0]) {
 				free(owned);
 				snprintf(why, sizeof why, "an empty job id");
@@ -565,7 +571,9 @@ static int read_sheets(struct sl_import *imp)
 			enum db_note note;
 			rc = db_get(c, s, (int)i + 1, &v, &owned, &note, why, sizeof why);
 			if (rc == SL_OK && note != DB_AS_IS)
-				rc = noted(imp, j, &w, c, s, (int)i + 1, note, &v);
+				rc = noted(imp, j, &w, c, s, (int)i + 1, note, &v, owned);
+			if (rc != SL_OK)
+				free(owned);
 			if (rc == SL_OK)
 				rc = sl_imp_check_value(c, &v, owned, why, sizeof why);
 			if (rc == SL_EINVAL)
@@ -682,12 +690,14 @@ static int history_row(struct sl_import *imp, sqlite3_stmt *s, struct sl_imp_job
 		char *copy = fixed ? fixed : text ? strdup(text) : NULL;
 		nomem |= !copy;
 		*(k == 0 ? &x->prompt : &x->output) = copy;
-		if (fixed && (exact || (exact = json_object())))
+		/* Text that is not UTF-8 is no JSON string (the event's check
+		 * refuses the row, as before). */
+		if (fixed && sl_utf8_valid(fixed) && (exact || (exact = json_object())))
 			nomem |= json_object_set_new(exact, history_columns[texts[k]],
 						     json_stringn(sqlite3_column_blob(s, texts[k]),
 								  (size_t)sqlite3_column_bytes(
 									  s, texts[k]))) != 0;
-		nomem |= fixed && !exact;
+		nomem |= fixed && sl_utf8_valid(fixed) && !exact;
 	}
 	if (exact) {
 		/* The exact texts in the event too. */
