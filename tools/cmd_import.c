@@ -60,6 +60,14 @@ static int import_exit(int rc)
 	return rc == SL_EEXIST ? SL_EXIT_USAGE : cli_exit_for(rc);
 }
 
+/* One line of the report: n things of a kind, the first `shown` of them
+ * named in note; nothing when n is 0. */
+static void say_counted(uint64_t n, const char *what, const char *note, uint64_t shown)
+{
+	if (n)
+		printf("  %" PRIu64 " %s: %s%s\n", n, what, note, n > shown ? "; ..." : "");
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -197,21 +205,15 @@ int cmd_import(int argc, char **argv)
 	printf("  %" PRIu64 " events in %" PRIu64 " commits, %s to %s\n", r.events, r.commits,
 	       t0, t1);
 	printf("checked %s: %" PRIu64 " rows answer as the source did\n", db, r.rows_compared);
-	if (r.fixes)
-		printf("  %" PRIu64 " value(s) read back as the original's load() returns them "
-		       "(its load-time invariants): %s%s\n", r.fixes, r.fixes_note,
-		       r.fixes > 3 ? "; ..." : "");
-	if (r.normalized)
-		printf("  %" PRIu64 " timestamp(s) in another form of the same instant (no offset: "
-		       "UTC; another offset: converted), stored in the original's form: %s%s\n",
-		       r.normalized, r.normalized_note, r.normalized > 3 ? "; ..." : "");
-	if (r.kept)
-		printf("  %" PRIu64 " field(s) the tables have no column for, kept with their jobs "
-		       "(show --json gives them): %s%s\n", r.kept, r.kept_note,
-		       r.kept > 8 ? "; ..." : "");
-	if (r.replaced)
-		printf("  %" PRIu64 " text(s) holding NUL characters, stored with U+FFFD in place of "
-		       "each: %s%s\n", r.replaced, r.replaced_note, r.replaced > 3 ? "; ..." : "");
+	say_counted(r.fixes, "value(s) read back as the original's load() returns them (its "
+		    "load-time invariants)", r.fixes_note, 3);
+	say_counted(r.normalized, "timestamp(s) in another form of the same instant (no offset: "
+		    "UTC; another offset: converted), stored in the original's form",
+		    r.normalized_note, 3);
+	say_counted(r.kept, "field(s) the tables have no column for, kept with their jobs "
+		    "(show --json gives them)", r.kept_note, 8);
+	say_counted(r.replaced, "text(s) holding NUL characters, stored with U+FFFD in place of "
+		    "each", r.replaced_note, 3);
 done:
 	sl_import_free(imp);
 	free(json);

@@ -44,11 +44,8 @@ static const char *const stmt_sql[BE_N_STMT] = {
 		" ORDER BY updated_at DESC LIMIT ?3",
 	[BE_ST_JOB_IDS] =
 		"SELECT id FROM jobs ORDER BY updated_at DESC",
-	/* One statement, one read of the database: the highest id and the
-	 * position it is as of (a rebuild may copy older views in between). */
-	[BE_ST_MAX_EXEC_ID] =
-		("SELECT (SELECT MAX(id) FROM execution_history),"
-		 " (SELECT CAST(value AS INTEGER) FROM statelog_meta WHERE key = 'last_seq')"),
+	/* Read in the transaction views_begin_at() opens, with the position. */
+	[BE_ST_MAX_EXEC_ID] = "SELECT MAX(id) FROM execution_history",
 	/* A job is read in a read transaction with the position it is as of. */
 	[BE_ST_VIEWS_SEQ] =
 		"SELECT CAST(value AS INTEGER) FROM statelog_meta WHERE key = 'last_seq'",
@@ -271,28 +268,15 @@ int sl_be_views_load_job(sl_backend *be, const char *job_id, uint64_t at_least,
 
 int sl_be_views_max_exec_id(sl_backend *be, uint64_t at_least, int64_t *out)
 {
-	sqlite3_stmt *st, *seq = NULL;
+	sqlite3_stmt *seq = NULL;
 	int64_t max = 0;
-	int rc;
-	/* The views caught up, then read as of at least seq at_least (the
-	 * log's end the caller holds): a rebuild in another process may copy
-	 * older views in between, which the next catch-up brings forward. */
-	for (int tries = 0;; tries++) {
-		if ((rc = views_begin(be, "open")) != SL_OK)
-			return rc;
-		st = be->stmt[BE_ST_MAX_EXEC_ID];
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			rc = sql_fail(be, "open: reading the last execution id");
-			goto out;
-		}
-		if ((uint64_t)sqlite3_column_int64(st, 1) >= at_least || tries == 1000)
-			break;
-		views_end(be, st);
-	}
-	if ((uint64_t)sqlite3_column_int64(st, 1) < at_least) {
-		rc = sl_be_fail(be, SL_ELOCKED, "open: the views stay behind the log (seq %" PRIu64
-				" < %" PRIu64 "): another process keeps replacing them",
-				(uint64_t)sqlite3_column_int64(st, 1), at_least);
+	/* Read as of at least seq at_least (the log's end the caller holds). */
+	int rc = views_begin_at(be, "open", at_least);
+	if (rc != SL_OK)
+		return rc;
+	sqlite3_stmt *st = be->stmt[BE_ST_MAX_EXEC_ID];
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = sql_fail(be, "open: reading the last execution id");
 		goto out;
 	}
 	max = sqlite3_column_int64(st, 0);
@@ -306,8 +290,10 @@ int sl_be_views_max_exec_id(sl_backend *be, uint64_t at_least, int64_t *out)
 	*out = max;
 out:
 	sqlite3_finalize(seq);
-	views_end(be, st);
-	return rc;
+	sqlite3_reset(st);
+	int end = run1(be, BE_ST_END, "open: ending the read");
+	views_end(be, NULL);
+	return rc == SL_OK ? end : rc;
 }
 
 int sl_be_views_job_ids(sl_backend *be, char ***out, size_t *n_out)

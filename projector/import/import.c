@@ -396,15 +396,15 @@ void sl_imp_note_replaced(struct sl_import *imp, const char *job, int64_t sheet,
 		 "%sjob '%.64s'%s %s", len ? "; " : "", job, where, column);
 }
 
-int sl_imp_keep_exact(struct sl_imp_job *j, int64_t sheet, const char *column,
-		      const char *text, size_t n)
+int sl_imp_keep_exact(json_t **exact, int64_t sheet, const char *column, const char *text,
+		      size_t n)
 {
 	char key[24];
 	snprintf(key, sizeof key, "%" PRId64, sheet);
-	if (!j->exact && !(j->exact = json_object()))
+	if (!*exact && !(*exact = json_object()))
 		return SL_ENOMEM;
-	json_t *row = json_object_get(j->exact, key);
-	if (!row && (json_object_set_new(j->exact, key, row = json_object()) != 0 || !row))
+	json_t *row = json_object_get(*exact, key);
+	if (!row && (json_object_set_new(*exact, key, row = json_object()) != 0 || !row))
 		return SL_ENOMEM;
 	return json_object_set_new(row, column, json_stringn(text, n)) == 0 ? SL_OK : SL_ENOMEM;
 }

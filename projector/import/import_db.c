@@ -462,7 +462,7 @@ static int noted(struct sl_import *imp, struct sl_imp_job *j, const struct sl_im
 		 * refuses the value next, naming it. */
 		if (!sl_utf8_valid(replaced))
 			return SL_OK;
-		return sl_imp_keep_exact(j, w->sheet_num, c->name, sqlite3_column_blob(s, i),
+		return sl_imp_keep_exact(&j->exact, w->sheet_num, c->name, sqlite3_column_blob(s, i),
 					 (size_t)sqlite3_column_bytes(s, i));
 	}
 	return sl_imp_fix_cell(imp, w->job_id, w->sheet_num, c->name, "''", "NULL");

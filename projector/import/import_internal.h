@@ -134,9 +134,10 @@ void sl_imp_note_normalized(struct sl_import *imp, const char *job, int64_t shee
 void sl_imp_note_replaced(struct sl_import *imp, const char *job, int64_t sheet,
 			  int64_t execution_id, const char *column);
 
-/* Keeps the source's exact text (n bytes, NULs included) of column of job
- * j (sheet 0: the job row) for its events.  SL_ENOMEM. */
-int sl_imp_keep_exact(struct sl_imp_job *j, int64_t sheet, const char *column,
+/* Keeps the source's exact text (n bytes, NULs included) of column of a
+ * job's row (sheet 0: the job's own) in *exact, a job's `exact` (created
+ * when NULL), for its events.  SL_ENOMEM. */
+int sl_imp_keep_exact(struct json_t **exact, int64_t sheet, const char *column,
 		      const char *text, size_t n);
 
 /* Holds a value read from a source to its column's constraint, the one the

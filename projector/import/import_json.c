@@ -100,7 +100,7 @@ static int slurp(struct sl_import *imp, const char *path, char **out, size_t *le
 struct replaced {
 	struct { int64_t sheet; const char *key; } first[4];
 	size_t n;
-	struct sl_imp_job exact;        /* only its exact values are used */
+	json_t *exact;                  /* the exact texts (sl_imp_keep_exact()) */
 	bool nomem;
 };
 
@@ -168,7 +168,7 @@ static int read_file(struct sl_import *imp, const char *path)
 		rc = SL_ENOMEM;
 	}
 	if (rc != SL_OK)
-		json_decref(rep.exact.exact);
+		json_decref(rep.exact);
 	if (rc == SL_EINVAL) {
 		/* Name the job when the file says which it is. */
 		json_t *root = NULL;
@@ -194,12 +194,12 @@ static int read_file(struct sl_import *imp, const char *path)
 	struct sl_imp_job *j;
 	if ((rc = sl_imp_add_job(imp, &j)) != SL_OK) {
 		sl_state_free(&st);
-		json_decref(rep.exact.exact);
+		json_decref(rep.exact);
 		return rc;
 	}
 	sl_state_free(&j->st);
 	j->st = st;
-	j->exact = rep.exact.exact;
+	j->exact = rep.exact;
 	imp->rep.jobs++;
 	imp->rep.sheets += st.n_sheets;
 	for (size_t i = 0; i < rep.n; i++)
