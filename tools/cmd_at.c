@@ -30,10 +30,16 @@ static const char at_help[] =
 	"                   the nearest snapshot (the same result; without it, the\n"
 	"                   faster way for the point is taken)\n"
 	"  --json           {\"out\", \"seq\", \"snapshot_seq\" (or null),\n"
-	"                   \"events_replayed\"} instead of the line said\n"
+	"                   \"events_replayed\", \"made_from\" (\"log\", \"live rows\",\n"
+	"                   \"live copy\", \"keyframe\"), \"keyframe_seq\" (or null)}\n"
+	"                   instead of the line said\n"
 	"  --quiet          print nothing but errors\n"
-	"Snapshots found damaged or taken from another log are discarded and said\n"
-	"so on standard error; the result does not depend on them.\n"
+	"It is made the way that costs least for the point, from the log's start or\n"
+	"from the nearest snapshot, with a copy of the live views or of the keyframe\n"
+	"that `statelog project` keeps for a large log (all give the same rows; a\n"
+	"file made from a copy keeps the copy's size).  Snapshots or a keyframe found\n"
+	"damaged or taken from another log are not used and said so on standard\n"
+	"error; the result does not depend on them.\n"
 	"Exit codes: 0 written; 1 failure; 2 usage, a sequence number past the end or\n"
 	"a time before the log began; 3 damage; 4 no such log.\n";
 
@@ -111,16 +117,30 @@ int cmd_at(int argc, char **argv)
 	} else if (json) {
 		json_t *j = json_pack("{s:s, s:I, s:I}", "out", out, "seq", (json_int_t)seq,
 				      "events_replayed", (json_int_t)rep.events_replayed);
-		if (j)
+		if (j) {
 			json_object_set_new(j, "snapshot_seq", rep.snapshot_seq
 					    ? json_integer((json_int_t)rep.snapshot_seq) : json_null());
+			json_object_set_new(j, "made_from", json_string(
+				rep.keyframe_seq ? "keyframe" : rep.copied ? "live copy"
+				: rep.snapshot_seq ? "live rows" : "log"));
+			json_object_set_new(j, "keyframe_seq", rep.keyframe_seq
+					    ? json_integer((json_int_t)rep.keyframe_seq) : json_null());
+		}
 		ex = cli_print_json("at", j);
 	} else if (quiet) {
 		/* nothing */
 	} else if (rep.snapshot_seq) {
+		char how[128] = "";
+		if (rep.keyframe_seq == rep.snapshot_seq && rep.keyframe_seq)
+			snprintf(how, sizeof how, " (a copy of the keyframe)");
+		else if (rep.keyframe_seq)
+			snprintf(how, sizeof how, " (a copy of the keyframe as of seq %" PRIu64 ", what "
+				 "came after taken back)", rep.keyframe_seq);
+		else if (rep.copied)
+			snprintf(how, sizeof how, " (a copy of the live views, what came after taken "
+				 "back)");
 		printf("%s: the views as of seq %" PRIu64 ", from the snapshot at seq %" PRIu64
-		       "%s and %" PRIu64 " events replayed\n", out, seq, rep.snapshot_seq,
-		       rep.copied ? " (a copy of the live views, what came after taken back)" : "",
+		       "%s and %" PRIu64 " events replayed\n", out, seq, rep.snapshot_seq, how,
 		       rep.events_replayed);
 	} else {
 		printf("%s: the views as of seq %" PRIu64 ", %" PRIu64 " events replayed from the "

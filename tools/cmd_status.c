@@ -19,7 +19,8 @@ static const char status_help[] =
 	"a log of any size): its id; its first and last sequence numbers and times;\n"
 	"events and commits; segments, the bytes on disk and the compression ratio;\n"
 	"the bytes not yet packed; where the views (the database) are and how far\n"
-	"behind the log; the snapshots' size; and the writer holding the log, if\n"
+	"behind the log; the sizes of the snapshots and of the keyframe (time\n"
+	"travel's, when there is one); and the writer holding the log, if\n"
 	"any.  It only reads: nothing is caught up or changed.  It is not a check\n"
 	"of the bytes (`statelog verify` is), but damage met on the way is said.\n"
 	"  --db PATH   the views (default: DIR with .log replaced by .db)\n"
@@ -120,7 +121,8 @@ static json_t *time_or_null(bool has, int64_t us)
 }
 
 static int print_status_json(const char *dir, const char *db, const char *id,
-			     const struct sl_log_status *s, const struct views *v, uint64_t snaps)
+			     const struct sl_log_status *s, const struct views *v, uint64_t snaps,
+			     uint64_t keyframe)
 {
 	bool any = s->last_seq != 0;
 	json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -155,6 +157,7 @@ static int print_status_json(const char *dir, const char *db, const char *id,
 									  : v->err));
 	json_object_set_new(o, "views", vj);
 	json_object_set_new(o, "snapshot_bytes", json_integer((json_int_t)snaps));
+	json_object_set_new(o, "keyframe_bytes", json_integer((json_int_t)keyframe));
 	json_object_set_new(o, "writer", json_pack("{s:b, s:I, s:b}", "holds", s->writer_holds,
 						   "pid", (json_int_t)s->writer_pid,
 						   "alive", s->writer_alive));
@@ -166,7 +169,8 @@ static int print_status_json(const char *dir, const char *db, const char *id,
 }
 
 static void print_status_text(const char *dir, const char *db, const char *id,
-			      const struct sl_log_status *s, const struct views *v, uint64_t snaps)
+			      const struct sl_log_status *s, const struct views *v, uint64_t snaps,
+			      uint64_t keyframe)
 {
 	char a[SL_TIME_BUFSZ], b[SL_TIME_BUFSZ], h1[32], h2[32], h3[32];
 	printf("log          %s (id %s)\n", cli_line(dir), id);
@@ -218,6 +222,9 @@ static void print_status_text(const char *dir, const char *db, const char *id,
 		printf("snapshots    %s (%s.snapshots)\n", human(snaps, h1), cli_line(db));
 	else
 		printf("snapshots    none\n");
+	if (keyframe)
+		printf("keyframe     %s (%s.keyframe, for time travel)\n", human(keyframe, h1),
+		       cli_line(db));
 	if (s->writer_holds)
 		printf("writer       pid %ld holds the log now\n", s->writer_pid);
 	else if (s->writer_pid)
@@ -278,11 +285,15 @@ int cmd_status(int argc, char **argv)
 	char *snap_path = NULL;
 	uint64_t snaps = asprintf(&snap_path, "%s.snapshots", db) >= 0 ? file_bytes(snap_path) : 0;
 	free(snap_path);
+	snap_path = NULL;
+	uint64_t keyframe = asprintf(&snap_path, "%s.keyframe", db) >= 0 ? file_bytes(snap_path)
+									 : 0;
+	free(snap_path);
 	int ex = SL_EXIT_OK;
 	if (json)
-		ex = print_status_json(dir, db, id, &s, &v, snaps);
+		ex = print_status_json(dir, db, id, &s, &v, snaps, keyframe);
 	else
-		print_status_text(dir, db, id, &s, &v, snaps);
+		print_status_text(dir, db, id, &s, &v, snaps, keyframe);
 	free(db);
 	if (ex == SL_EXIT_OK && s.stopped && !s.torn_tail)
 		ex = SL_EXIT_DAMAGED;

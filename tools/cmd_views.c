@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "history.h"
 #include "projector.h"
 
 /* --json and --quiet. */
@@ -115,6 +116,21 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, bool 
 
 /* ---- project ---- */
 
+/* The keyframe for time travel (history.h, sl_tt_keyframe_refresh()), made
+ * again when the views have moved away from it.  A failure is a warning:
+ * the views are caught up, and time travel works without it. */
+static void keep_keyframe(sl_proj *p, const char *db, const struct out_opts *out)
+{
+	uint64_t made = 0;
+	double t0 = cli_mono_s();
+	if (sl_tt_keyframe_refresh(p, SL_TT_KEYFRAME_MIN, &made) != SL_OK)
+		cli_err("project", "warning: %s: the keyframe for time travel: %s", db,
+			sl_proj_errmsg(p));
+	else if (made && !out->quiet && !out->json)
+		printf("made the keyframe for time travel: the views as of seq %" PRIu64 " (%.1f s)\n",
+		       made, cli_mono_s() - t0);
+}
+
 /* project --follow: a catch-up whenever the log's directory changes, until
  * SIGINT or SIGTERM (SL_OK) or a failure. */
 static int follow_log(sl_proj *p, const char *log_dir, const char *db,
@@ -128,6 +144,7 @@ static int follow_log(sl_proj *p, const char *log_dir, const char *db,
 	}
 	fflush(stdout);
 	int rc = SL_OK, got;
+	uint64_t next_keyframe = sl_proj_last_seq(p) + sl_proj_last_seq(p) / 16 + 1;
 	/* A commit may have landed between the first catch-up and the watch:
 	 * one catch-up first, then one per change. */
 	do {
@@ -139,6 +156,11 @@ static int follow_log(sl_proj *p, const char *log_dir, const char *db,
 		}
 		if (st.rebuilt)
 			cli_err("project", "warning: %s: %s", db, st.rebuilt_why);
+		/* The keyframe is looked at again once the views grew by 1/16. */
+		if (st.last_seq >= next_keyframe) {
+			keep_keyframe(p, db, out);
+			next_keyframe = st.last_seq + st.last_seq / 16 + 1;
+		}
 		if (st.events_applied && out->json) {
 			if (cli_print_json("project", run_json(log_dir, db, &st)) != SL_EXIT_OK) {
 				rc = SL_ENOMEM;
@@ -168,7 +190,11 @@ static const char project_help[] =
 	"writing its position with its rows, so that it can be run again or killed\n"
 	"at any moment.  Creates the database when it is missing; rebuilds it when it\n"
 	"is of another views version or ahead of the log.  Prints the events applied\n"
-	"and the position.\n\n"
+	"and the position.  Then keeps the keyframe for time travel (see `statelog\n"
+	"at`): with 200,000 events or more, the views as of the snapshot point\n"
+	"nearest 55% of them, written as PATH.keyframe when it is missing or no longer\n"
+	"between 40% and 70% of the views (--follow: looked at each time the views\n"
+	"grew by a sixteenth).\n\n"
 	"  --log DIR    the log (else $STATELOG_LOG, else ./statelog.log)\n"
 	"  --db PATH    the database (default: DIR with .log replaced by .db)\n"
 	"  --follow     then keep the views current: catch up again whenever the log\n"
@@ -244,6 +270,8 @@ int cmd_project(int argc, char **argv)
 			       st.last_seq);
 		print_notes("project", &st);
 	}
+	if (rc == SL_OK)
+		keep_keyframe(p, db, &out);
 	if (rc == SL_OK && follow)
 		rc = follow_log(p, log_dir, db, &out);
 	sl_proj_close(p);

@@ -71,8 +71,11 @@ struct sl_tt_report {
 	uint64_t snapshot_seq;          /* the point started from; 0: the log's start */
 	uint64_t events_replayed;       /* events applied after it */
 	bool copied;                    /* sl_tt_write_db(): the views as of the
-					   point were a copy of the live ones with
-					   what came after it taken back */
+					   point were a copy (of the live ones, or
+					   of the keyframe) with what came after it
+					   taken back */
+	uint64_t keyframe_seq;          /* sl_tt_write_db(): the copy was of the
+					   keyframe as of this seq (0: not) */
 	uint32_t damaged;               /* points or images discarded: bad checksum,
 					   or not matching the log */
 	uint32_t foreign;               /* discarded: taken from another log */
@@ -100,21 +103,42 @@ SL_API int sl_tt_seq_at_time(uint64_t *out, sl_proj *p, int64_t time_us);
 					   live database with what came after it
 					   taken back (late points) nor a replay
 					   from the log's start (early points) */
+#define SL_TT_NO_KEYFRAME 0x4u          /* leave the keyframe (below) unused */
 
 /* Writes a complete database of the views as of seq (1 .. the log's last)
  * at out_path (replaced atomically: written as "<out_path>.tmp", then
  * renamed): every table, index and bookkeeping row as projecting the log cut
  * at seq gives, with the creation times of p's database, so that its
- * answers are those the live views gave at seq.  Starts from the nearest
- * sound point at or before seq and replays the rest through the projector;
- * the views as of that point are the live rows before it, or, for a point
- * past 55% of the views, a copy of the live database with what
- * came after the point taken back (the same rows, made faster).  A seq in
- * the first third of the views is replayed from the log's start, which
- * costs less there.
+ * answers are those the live views gave at seq.  Made the way that
+ * costs least for seq (every way gives the same rows): the log replayed
+ * from its start (early points); or the views as of the nearest sound
+ * point at or before seq, then the projector's catch-up to seq, the views
+ * as of the point being a copy of the live database or of the keyframe
+ * (below) with what came after the point taken back; or the keyframe's
+ * own point, when seq is a little past it.  A file made from a copy keeps
+ * the copy's size (the pages freed by taking back stay in it).
  * SL_EINVAL for a bad seq; the message is in sl_proj_errmsg(). */
 SL_API int sl_tt_write_db(sl_proj *p, uint64_t seq, const char *out_path, unsigned flags,
 			  struct sl_tt_report *report);
+
+/* The keyframe: a whole database of the views as of one snapshot point
+ * near the middle of the log, kept beside them ("<db>.keyframe"), from
+ * which sl_tt_write_db() makes the database as of a point around the
+ * middle of a large log in a fraction of the time (a copy of it, with what
+ * came after the point taken back, or the catch-up from its point on).  It
+ * costs the disk space of the views as of its point, about half of them.
+ *
+ * Makes a new keyframe when the views hold min_events events or more
+ * (`statelog project`: SL_TT_KEYFRAME_MIN; below it, time travel is fast
+ * without one) and the keyframe is missing, not sound, or no longer
+ * between 40% and 70% of the views: the database as of the newest snapshot
+ * point at or before 55% of them (none when that point is before 40%),
+ * written by sl_tt_write_db() and renamed over the old one.  Call it after
+ * a catch-up; it returns at once when there is nothing to do.  *made_seq
+ * (may be NULL): the new keyframe's seq, 0 when none was made.  A handle
+ * without snapshots, or on an as-of database, has nothing to do. */
+#define SL_TT_KEYFRAME_MIN 200000
+SL_API int sl_tt_keyframe_refresh(sl_proj *p, uint64_t min_events, uint64_t *made_seq);
 
 /* ---- the audit ------------------------------------------------------------ */
 

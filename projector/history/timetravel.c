@@ -18,9 +18,11 @@
 #include "event_internal.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "timefmt.h"
 
@@ -358,15 +360,14 @@ static void asof_free(struct asof *a)
 	*a = (struct asof){ 0 };
 }
 
-/* Reads what the views as of pt take from elsewhere than the live rows.
- * TT_NEED_REPLAY when a history row to rebuild has no id in its event: only
- * a replay from the start can give it. */
-static int gather(struct asof *a, sl_proj *p, struct sl_asof *w, struct sl_fetch *f,
+/* Reads what the views as of pt take from elsewhere than the live rows,
+ * for the touched jobs a holds.  TT_NEED_REPLAY when a history row to
+ * rebuild has no id in its event: only a replay from the start can give
+ * it. */
+static int gather(struct asof *a, sl_proj *p, struct sl_fetch *f,
 		  const struct sl_snap_point *pt, struct sl_tt_report *rep)
 {
-	int rc = sl_asof_touched(&a->touched, &a->n_touched, w);
-	if (rc != SL_OK)
-		return rc;
+	int rc;
 	if (a->n_touched && !(a->states = calloc(a->n_touched, sizeof a->states[0]))) {
 		sl_proj_set_error(p, "out of memory");
 		return SL_ENOMEM;
@@ -403,50 +404,133 @@ static int gather(struct asof *a, sl_proj *p, struct sl_asof *w, struct sl_fetch
 	return SL_OK;
 }
 
+/* gather() in a thread of its own. */
+struct gathering {
+	struct asof *a;
+	sl_proj *p;
+	struct sl_fetch *f;
+	const struct sl_snap_point *pt;
+	struct sl_tt_report *rep;
+	int rc;
+};
+
+static void *gather_main(void *arg)
+{
+	struct gathering *g = arg;
+	g->rc = gather(g->a, g->p, g->f, g->pt, g->rep);
+	return NULL;
+}
+
 /* The database as of seq from the sound point pt.  TT_NEED_REPLAY (nothing
- * written) when it can only come from a replay of the whole log. */
+ * written) when it can only come from a replay of the whole log.
+ *
+ * The touched jobs' states as of the point (read through p: its snapshots
+ * and the log) and the live rows of the others (written through the new
+ * file's own connection, which is most of the time) do not depend on each
+ * other: the states are read in a second thread meanwhile. */
 static int from_point(sl_proj *p, uint64_t seq, const char *out_path, struct sl_fetch *f,
-		      const struct sl_snap_point *pt, unsigned flags, struct sl_tt_report *rep)
+		      const struct sl_snap_point *pt, enum sl_asof_way way,
+		      const struct sl_keyframe *kf, struct sl_tt_report *rep)
 {
 	struct sl_asof *w;
 	struct asof a = { 0 };
-	int rc = sl_asof_begin(&w, p, out_path, pt, !(flags & SL_TT_NO_COPY));
+	int rc = sl_asof_begin(&w, p, out_path, pt, way, kf);
 	if (rc != SL_OK)
 		return rc;
-	rc = gather(&a, p, w, f, pt, rep);
+	if ((rc = sl_asof_touched(&a.touched, &a.n_touched, w)) == SL_OK) {
+		struct gathering g = { .a = &a, .p = p, .f = f, .pt = pt, .rep = rep };
+		pthread_t th;
+		bool threaded = pthread_create(&th, NULL, gather_main, &g) == 0;
+		if (!threaded)
+			gather_main(&g);
+		sl_asof_prune(w, a.touched, a.n_touched);       /* its failure: seed's */
+		if (threaded)
+			pthread_join(th, NULL);
+		rc = g.rc;
+	}
 	if (rc == SL_OK)
-		rc = sl_asof_seed(w, a.touched, a.n_touched, a.states, a.n_states, a.execs,
-				  a.n_execs);
+		rc = sl_asof_seed(w, a.states, a.n_states, a.execs, a.n_execs);
 	asof_free(&a);
 	if (rc != SL_OK) {
 		sl_asof_abort(w);
 		return rc;
 	}
 	rep->snapshot_seq = pt->seq;
-	rep->copied = sl_asof_copied(w);
+	rep->copied = way != SL_ASOF_INSERT;
+	rep->keyframe_seq = way == SL_ASOF_COPY_KEYFRAME ? kf->seq : 0;
 	return sl_asof_finish(w, seq, &rep->events_replayed);
+}
+
+/* ---- the whole database: which way ------------------------------------- */
+
+/* What each way of making the database as of seq costs, estimated from
+ * the events each must handle, in tenths of a microsecond per event as
+ * measured on the reference log (BENCHMARKS.md, "Time travel"):
+ *  - replaying the log from its start: 33 per event up to seq;
+ *  - copying a database (the live views, the keyframe): 2 per event it
+ *    holds (in the kernel, about 0.2 s a gigabyte), then taking back what
+ *    came after the snapshot point: 14 per event taken back, then the
+ *    projector's catch-up from the point to seq: 33 per event.
+ * Only their order matters. */
+#define TT_COST_REPLAY 33u
+#define TT_COST_COPY 2u
+#define TT_COST_TAKE_BACK 14u
+
+static uint64_t copy_cost(uint64_t from, uint64_t point, uint64_t seq)
+{
+	return TT_COST_COPY * from + TT_COST_TAKE_BACK * (from - point) +
+	       TT_COST_REPLAY * (seq - point);
+}
+
+/* The keyframe, if it is sound: its file says it is of this log, as of its
+ * own position, and that position is a sound snapshot point of the log
+ * (*kpt, owned).  A keyframe that is not is counted in rep and not used. */
+static bool sound_keyframe(struct sl_keyframe *kf, struct sl_snap_point *kpt, sl_proj *p,
+			   struct sl_snap *snap, struct sl_fetch *f, struct sl_tt_report *rep)
+{
+	int rc = sl_keyframe_read(p, kf);
+	if (rc == SL_OK) {
+		struct sl_snap_notes notes = { 0 };
+		rc = sl_snap_find_point(kpt, snap, sl_proj_log_id(p), kf->seq, f, &notes);
+		take_notes(rep, &notes);
+		if (rc == SL_OK && (kpt->seq != kf->seq || kpt->commit_crc != kf->crc)) {
+			sl_proj_set_error(p, "%s: the keyframe at seq %" PRIu64 " is not at a sound "
+					  "snapshot point of the log", sl_proj_db_path(p), kf->seq);
+			rc = SL_ECORRUPT;
+		}
+		if (rc == SL_ENOTFOUND) {
+			sl_proj_set_error(p, "%s: the keyframe at seq %" PRIu64 " has no snapshot "
+					  "point", sl_proj_db_path(p), kf->seq);
+			rc = SL_ECORRUPT;
+		}
+	}
+	if (rc == SL_OK)
+		return true;
+	sl_snap_point_free(kpt);
+	if (rc != SL_ENOTFOUND && rep) {
+		rep->damaged++;
+		if (!rep->note[0])
+			snprintf(rep->note, sizeof rep->note, "not used: %s", sl_proj_errmsg(p));
+	}
+	return false;
 }
 
 int sl_tt_write_db(sl_proj *p, uint64_t seq, const char *out_path, unsigned flags,
 		   struct sl_tt_report *report)
 {
 	struct sl_tt_report rep = { .seq = seq };
-	struct sl_snap_point pt = { 0 };
+	struct sl_snap_point pt = { 0 }, kpt = { 0 };
 	struct sl_snap_notes notes = { 0 };
 	struct sl_snap *snap = sl_proj_snapshots(p);
+	struct sl_keyframe kf = { 0 };
 	struct sl_fetch f;
 	int rc = tt_prepare(p, seq);
 	if (rc != SL_OK)
 		return rc;
 	sl_snap_begin(snap);
 	sl_fetch_init(&f, sl_proj_reader(p));
-	bool have = false;
-	/* A point in the first third of the views: replaying the log from its
-	 * start writes only what the database then held, which costs less
-	 * than inserting the live rows before a snapshot point, with the jobs
-	 * changed since (measured: BENCHMARKS.md, "Time travel"). */
-	bool early = !(flags & SL_TT_NO_COPY) && seq < sl_proj_last_seq(p) / 3;
-	if (!(flags & SL_TT_NO_SNAPSHOTS) && !early && snap) {
+	bool have = false, have_kf = false;
+	if (!(flags & SL_TT_NO_SNAPSHOTS) && snap) {
 		rc = sl_snap_find_point(&pt, snap, sl_proj_log_id(p), seq, &f, &notes);
 		take_notes(&rep, &notes);
 		if (rc != SL_OK && rc != SL_ENOTFOUND) {
@@ -455,25 +539,106 @@ int sl_tt_write_db(sl_proj *p, uint64_t seq, const char *out_path, unsigned flag
 			goto out;
 		}
 		have = rc == SL_OK;
+		if (have && !(flags & (SL_TT_NO_COPY | SL_TT_NO_KEYFRAME)))
+			have_kf = sound_keyframe(&kf, &kpt, p, snap, &f, &rep);
+	}
+	/* The cheapest way (see copy_cost()); SL_TT_NO_COPY: the rows of the
+	 * live views before the point, inserted, whatever it costs. */
+	uint64_t last = sl_proj_last_seq(p);
+	uint64_t best = TT_COST_REPLAY * seq;
+	enum sl_asof_way way = SL_ASOF_INSERT;
+	const struct sl_snap_point *from = NULL;
+	if (have && (flags & SL_TT_NO_COPY)) {
+		from = &pt;
+	} else if (have) {
+		uint64_t c;
+		if (last >= pt.seq && (c = copy_cost(last, pt.seq, seq)) < best) {
+			best = c;
+			from = &pt;
+			way = SL_ASOF_COPY_LIVE;
+		}
+		if (have_kf && kf.seq >= pt.seq && (c = copy_cost(kf.seq, pt.seq, seq)) < best) {
+			best = c;
+			from = &pt;
+			way = SL_ASOF_COPY_KEYFRAME;
+		}
+		if (have_kf && kf.seq < seq && (c = copy_cost(kf.seq, kf.seq, seq)) < best) {
+			best = c;
+			from = &kpt;
+			way = SL_ASOF_COPY_KEYFRAME;
+		}
 	}
 	rc = TT_NEED_REPLAY;
-	if (have && (rc = from_point(p, seq, out_path, &f, &pt, flags, &rep)) == TT_NEED_REPLAY &&
-	    !rep.note[0])
+	if (from && (rc = from_point(p, seq, out_path, &f, from, way, &kf, &rep)) ==
+	    TT_NEED_REPLAY && !rep.note[0])
 		/* A limit of the point, not damage; from_point() wrote nothing. */
 		snprintf(rep.note, sizeof rep.note, "point %" PRIu64 ": a history row to rebuild "
-			 "has no id in its event: replayed from the start", pt.seq);
+			 "has no id in its event: replayed from the start", from->seq);
 	if (rc == TT_NEED_REPLAY) {
 		struct sl_asof *w;
 		rep.snapshot_seq = 0;
 		rep.events_replayed = 0;
 		rep.copied = false;
-		rc = sl_asof_begin(&w, p, out_path, NULL, false);
+		rep.keyframe_seq = 0;
+		rc = sl_asof_begin(&w, p, out_path, NULL, SL_ASOF_INSERT, NULL);
 		if (rc == SL_OK)
 			rc = sl_asof_finish(w, seq, &rep.events_replayed);
 	}
 out:
 	sl_snap_point_free(&pt);
+	sl_snap_point_free(&kpt);
 	if (report)
 		*report = rep;
+	return rc;
+}
+
+int sl_tt_keyframe_refresh(sl_proj *p, uint64_t min_events, uint64_t *made_seq)
+{
+	struct sl_snap *snap = sl_proj_snapshots(p);
+	uint64_t last = sl_proj_last_seq(p);
+	struct sl_snap_point kpt = { 0 }, pt = { 0 };
+	struct sl_keyframe kf;
+	struct sl_fetch f;
+	if (made_seq)
+		*made_seq = 0;
+	if (!snap || last == 0 || last < min_events || sl_proj_as_of_seq(p))
+		return SL_OK;
+	sl_snap_begin(snap);
+	sl_fetch_init(&f, sl_proj_reader(p));
+	bool sound = sound_keyframe(&kf, &kpt, p, snap, &f, NULL);
+	sl_snap_point_free(&kpt);
+	if (sound && kf.seq >= last / 10 * 4 && kf.seq <= last / 10 * 7)
+		return SL_OK;
+	int rc = sl_snap_find_point(&pt, snap, sl_proj_log_id(p), last / 20 * 11, &f, NULL);
+	if (rc == SL_ENOTFOUND || (rc == SL_OK && sound && pt.seq == kf.seq) ||
+	    (rc == SL_OK && pt.seq < last / 10 * 4)) {
+		/* No point to make it at, or none better than the one kept. */
+		sl_snap_point_free(&pt);
+		return SL_OK;
+	}
+	if (rc != SL_OK) {
+		sl_proj_set_error(p, "%s: reading its snapshots: %s", sl_proj_db_path(p),
+				  sl_strerror(rc));
+		return rc;
+	}
+	uint64_t at = pt.seq;
+	sl_snap_point_free(&pt);
+	char *path = sl_keyframe_path(p), *made = NULL;
+	if (!path || asprintf(&made, "%s.new", path) < 0) {
+		free(path);
+		sl_proj_set_error(p, "out of memory");
+		return SL_ENOMEM;
+	}
+	/* Its rows inserted, not copied: the file holds only what the views
+	 * held then, with no pages freed by taking back. */
+	rc = sl_tt_write_db(p, at, made, SL_TT_NO_COPY, NULL);
+	if (rc == SL_OK)
+		rc = sl_keyframe_install(p, made);
+	if (rc != SL_OK)
+		unlink(made);
+	else if (made_seq)
+		*made_seq = at;
+	free(made);
+	free(path);
 	return rc;
 }

@@ -2,11 +2,16 @@
  * sl_asof_*()): what whole-database time travel (history/) writes.
  *
  * The database as of N is what projecting the log cut at N gives, row for
- * row.  It is built in a new file, written behind (wbvfs.c) with no journal,
- * as a rebuild writes its file, in one of two ways:
- *  - from the start of the log: the projector's own catch-up up to N;
+ * row.  It is built in a new file with no journal, as a rebuild writes its
+ * file, in one of these ways (which one: history/timetravel.c):
+ *  - from the start of the log: the projector's own catch-up up to N
+ *    (written behind, wbvfs.c);
  *  - from a sound snapshot point P <= N: the views as of P are assembled
- *    (the seed), then the projector's own catch-up applies (P, N].
+ *    (prune, then seed), then the projector's own catch-up applies (P, N].
+ *    The views as of P are the live rows of P's time inserted into the new
+ *    file (written behind), or a copy of a database at or past P with what
+ *    came after P taken back: of the live views (their files copied as of
+ *    one moment, copy_live()) or of the keyframe (keyframe.c).
  *
  * The views as of P.  What an event does to rows is catch-up's (project.c):
  * a jobs row and a sheets row are the state the rules give; an
@@ -26,7 +31,8 @@
  *  - statelog_events rows are never changed: the live rows up to P;
  *  - sqlite_sequence and the position are P's.
  * The live rows are read in one read transaction, together with the list of
- * touched jobs, so that both are of the same moment.  Either way, the two
+ * touched jobs, so that both are of the same moment (in a copy: from the
+ * copy, one moment by construction).  Every way, the two
  * columns that say when a database was made (schema_version.applied_at,
  * statelog_meta created_at) are copied from the live one, so the answers
  * are the live views' as they were at N.
@@ -36,6 +42,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +70,10 @@ struct sl_asof {
 	 * rows are then read from the copy ("main"), not from live. */
 	bool copied;
 	const char *rows;               /* "live" or "main": where the rows are read */
+	enum sl_asof_way way;
+	struct sl_keyframe kf;          /* SL_ASOF_COPY_KEYFRAME: the one chosen */
+	bool pruned;                    /* sl_asof_prune() ran, */
+	int prune_rc;                   /* with this outcome (its message in q) */
 };
 
 static const char *const db_suffix[] = { "", "-journal", "-wal", "-shm" };
@@ -206,44 +217,141 @@ static int fail(struct sl_asof *a, int rc)
 	return rc;
 }
 
-/* Copies the live database, page for page, into q's new file (one read
- * transaction of live), then leaves it as a rebuild's file is written: no
- * journal, one connection. */
+/* Copies the live database into q's new file (a->tmp), as it is at one
+ * moment, and leaves the copy as a rebuild's file is written: no journal,
+ * one connection.
+ *
+ * The files are copied as bytes, while a read transaction on the live
+ * views is open on a connection of our own, which is what makes the copy
+ * one moment of the database (SQLite's WAL protocol, "WAL-mode File
+ * Format" in its documentation):
+ *  - in WAL mode, our reader holds a read mark M (frames of the WAL it
+ *    uses).  No checkpoint moves into the database file a frame beyond M
+ *    while it is held, and none at all when M is 0; so every page of the
+ *    file is, while we copy it, either as of our moment or a page that the
+ *    WAL's first M frames hold.  The WAL is copied after the file: its
+ *    frames up to M are there (a WAL is reset only when no reader has a
+ *    mark above 0, and then the file holds all of it), and SQLite's
+ *    recovery, when the copy is opened, takes the frames up to the last
+ *    commit whose checksums hold: our moment or a later commit, each page
+ *    from the WAL if it is there, from the file if not.  Frames being
+ *    written as we copy fail their checksum and are not taken;
+ *  - in a rollback-journal mode, our shared lock keeps every writer out
+ *    of the file until we are done.
+ * What the copy holds is checked when it is opened (sl_asof_begin()).
+ * Its -shm is never copied: SQLite builds it again from the WAL. */
 static int copy_live(struct sl_asof *a)
 {
 	struct sl_proj *q = a->q;
-	char msg[512];
-	sqlite3_backup *b = sqlite3_backup_init(q->db, "main", a->p->db, "main");
-	if (!b)
-		return sl_proj_sql_fail(q, "copying the live views");
-	int s = sqlite3_backup_step(b, -1);
-	int fin = sqlite3_backup_finish(b);
-	if (s != SQLITE_DONE || fin != SQLITE_OK) {
-		sl_proj_msg(q, "%s: copying the live views: %s", q->db_path,
-			    sqlite3_errstr(s != SQLITE_DONE ? s : fin));
-		return s == SQLITE_NOMEM ? SL_ENOMEM : SL_ESQLITE;
+	const char *live = a->p->db_path;
+	char msg[512] = "", *wal_from = NULL, *wal_to = NULL;
+	int rc = SL_OK;
+	sqlite3 *r = NULL;
+	sqlite3_stmt *st = NULL;
+	if (asprintf(&wal_from, "%s-wal", live) < 0 || asprintf(&wal_to, "%s-wal", a->tmp) < 0) {
+		wal_from = wal_to = NULL;
+		snprintf(msg, sizeof msg, "out of memory");
+		rc = SL_ENOMEM;
+		goto out;
 	}
+	if (sqlite3_open_v2(live, &r, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(msg, sizeof msg, "%s: %s", live, r ? sqlite3_errmsg(r) : "out of memory");
+		rc = r ? SL_ESQLITE : SL_ENOMEM;
+		goto out;
+	}
+	sqlite3_busy_timeout(r, SL_PROJ_BUSY_MS);
+	/* The read transaction begins at the first read. */
+	bool wal = false;
+	if (sqlite3_exec(r, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r, "SELECT (SELECT count(*) FROM statelog_meta), "
+			       "(SELECT journal_mode FROM pragma_journal_mode)", -1, &st,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		snprintf(msg, sizeof msg, "%s: beginning to read: %s", live, sqlite3_errmsg(r));
+		rc = SL_ESQLITE;
+		goto out;
+	}
+	const char *mode = (const char *)sqlite3_column_text(st, 1);
+	wal = mode && strcmp(mode, "wal") == 0;
+	if ((rc = sl_proj_copy_file(live, a->tmp, 0644, msg, sizeof msg)) != SL_OK)
+		goto out;
+	if (wal && (rc = sl_proj_copy_file(wal_from, wal_to, 0644, msg, sizeof msg)) == SL_ENOTFOUND)
+		rc = SL_OK;             /* no WAL: all of it is in the file */
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(r);               /* the read transaction ends with it */
+	free(wal_from);
+	free(wal_to);
+	if (rc != SL_OK)
+		sl_proj_msg(q, "copying the live views: %s", msg);
+	return rc;
+}
+
+/* Copies the keyframe into q's new file.  A keyframe is never written once
+ * it has its name (it is replaced by a rename), so one read of the file is
+ * one moment of it. */
+static int copy_keyframe(struct sl_asof *a)
+{
+	char msg[600];
+	char *path = sl_keyframe_path(a->p);
+	if (!path) {
+		sl_proj_msg(a->q, "out of memory");
+		return SL_ENOMEM;
+	}
+	int rc = sl_proj_copy_file(path, a->tmp, 0644, msg, sizeof msg);
+	free(path);
+	if (rc != SL_OK)
+		sl_proj_msg(a->q, "copying the keyframe: %s", msg);
+	return rc == SL_ENOTFOUND ? SL_EIO : rc;
+}
+
+/* Opens the copy (SQLite recovers its WAL, if it has one), checks that it
+ * is the views of this log at or past the point, and leaves it as a
+ * rebuild's file is written: no journal (the WAL moved into the file), one
+ * connection. */
+static int open_copy(struct sl_asof *a)
+{
+	struct sl_proj *q = a->q;
+	struct sl_rows_meta m;
+	char msg[512];
+	int rc = open_out(q, true);
+	if (rc != SL_OK)
+		return rc;
+	if (sl_rows_read_meta(q->db, &m, msg, sizeof msg) != SL_OK) {
+		sl_proj_msg(q, "%s: %s", q->db_path, msg);
+		return SL_ESQLITE;
+	}
+	bool kf = a->way == SL_ASOF_COPY_KEYFRAME;
+	if (!m.has_meta || strcmp(m.log_id, a->p->log_id) != 0 ||
+	    m.views_version != SL_VIEWS_VERSION || m.last_seq < a->pt->seq ||
+	    (kf ? m.as_of_seq != m.last_seq || m.last_seq != a->kf.seq || m.last_crc != a->kf.crc
+		: m.as_of_seq != 0)) {
+		/* The live views were replaced, or are behind, as we copied; or
+		 * the keyframe was replaced after it was chosen. */
+		sl_proj_msg(q, "%s: the copy of the %s is not of this log at or past seq %" PRIu64
+			    " (it changed as it was made); try again", q->db_path,
+			    kf ? "keyframe" : "live views", a->pt->seq);
+		return SL_EIO;
+	}
+	/* Taking back reads the copy through the map and writes each page it
+	 * changes, with no zeros over what it deletes (SQLite as Debian builds
+	 * it has secure_delete on): the log keeps every byte anyway.  A small
+	 * cache writes out the pages of the events' index as the deletes go
+	 * through it, and measured faster than a large one. */
 	if (sl_rows_exec(q->db, "PRAGMA main.journal_mode = OFF; "
-			 "PRAGMA main.locking_mode = EXCLUSIVE", msg, sizeof msg)) {
+			 "PRAGMA main.locking_mode = EXCLUSIVE; "
+			 "PRAGMA main.mmap_size = 2147418112; PRAGMA main.secure_delete = OFF; "
+			 "PRAGMA main.cache_size = -4096", msg, sizeof msg)) {
 		sl_proj_msg(q, "%s: %s", q->db_path, msg);
 		return SL_ESQLITE;
 	}
 	return SL_OK;
 }
 
-/* Whether the database as of pt is better made from a copy of the live
- * one: when pt is past 55% of what the live views hold, the copy (pages, at
- * memory speed) and taking back what came after pt cost less than
- * inserting the rows before it one by one (measured on the reference log:
- * BENCHMARKS.md, "Time travel"; around the middle both cost about the
- * same, the copy more often more). */
-static bool copy_pays(const struct sl_proj *p, const struct sl_snap_point *pt)
-{
-	return pt && p->pos > 0 && pt->seq >= p->pos / 20 * 11;
-}
-
 int sl_asof_begin(struct sl_asof **out, sl_proj *p, const char *out_path,
-		  const struct sl_snap_point *pt, bool may_copy)
+		  const struct sl_snap_point *pt, enum sl_asof_way way,
+		  const struct sl_keyframe *kf)
 {
 	char msg[512];
 	int rc;
@@ -265,7 +373,16 @@ int sl_asof_begin(struct sl_asof **out, sl_proj *p, const char *out_path,
 	}
 	a->p = p;
 	a->pt = pt;
-	a->copied = may_copy && copy_pays(p, pt);
+	a->way = pt ? way : SL_ASOF_INSERT;
+	if (a->way == SL_ASOF_COPY_KEYFRAME) {
+		if (!kf || kf->seq < pt->seq) {
+			sl_asof_abort(a);
+			sl_proj_msg(p, "no keyframe at or after the point");
+			return SL_EINVAL;
+		}
+		a->kf = *kf;
+	}
+	a->copied = a->way != SL_ASOF_INSERT;
 	a->rows = a->copied ? "main" : "live";
 	remove_files(a->tmp, 0);
 	if ((rc = sl_proj_alloc(&a->q, p->log_dir, a->tmp, NULL)) != SL_OK) {
@@ -274,17 +391,20 @@ int sl_asof_begin(struct sl_asof **out, sl_proj *p, const char *out_path,
 		return rc;
 	}
 	struct sl_proj *q = a->q;
-	if ((rc = sl_proj_open_reader(q)) || (rc = open_out(q, a->copied)))
+	if ((rc = sl_proj_open_reader(q)))
 		goto fail;
 	if (a->copied) {
 		/* Every row read from the copy, of one moment by construction. */
-		if ((rc = copy_live(a)) || (rc = sl_proj_attach(q)) ||
+		if ((rc = a->way == SL_ASOF_COPY_LIVE ? copy_live(a) : copy_keyframe(a)) ||
+		    (rc = open_copy(a)) || (rc = sl_proj_attach(q)) ||
 		    (rc = exec_sql(q, "PRAGMA foreign_keys = OFF; BEGIN", "beginning")))
 			goto fail;
 		a->reading = true;
 		*out = a;
 		return SL_OK;
 	}
+	if ((rc = open_out(q, false)))
+		goto fail;
 	/* A new file nobody may see yet, as a rebuild writes it.  "main."
 	 * only: the live views attached later keep their own modes. */
 	if (sl_rows_exec(q->db, "PRAGMA main.journal_mode = OFF; "
@@ -311,9 +431,9 @@ fail:
 	return rc;
 }
 
-bool sl_asof_copied(const struct sl_asof *a)
+enum sl_asof_way sl_asof_way(const struct sl_asof *a)
 {
-	return a->copied;
+	return a->way;
 }
 
 void sl_asof_jobs_free(struct sl_asof_job *jobs, size_t n)
@@ -410,16 +530,19 @@ static void bind_point(sqlite3_stmt *st, const struct sl_snap_point *pt, const c
  * Every history row added after the point is a touched job's (its
  * execution_recorded is an event after the point), and a job deleted since
  * has no row left to take back: its rows as of the point come from its
- * events (the seed). */
+ * events (the seed).  The history rows with an id past the point's
+ * counter go first, as one range of the table (in order, page after
+ * page); then the few left among the touched jobs' rows. */
 static int take_back(struct sl_asof *a, const char *t)
 {
 	static const char *const sql[] = {
 		"INSERT OR IGNORE INTO temp.ties SELECT CAST(value AS INTEGER) FROM "
 		"  json_each('[' || ?1 || ']')",
 		"DELETE FROM main.statelog_events WHERE seq > ?4",
+		"DELETE FROM main.execution_history WHERE id > ?2",
 		"DELETE FROM main.execution_history WHERE job_id IN (SELECT job_id FROM "
-		"  temp.touched) AND NOT (id <= ?2 AND (executed_at < ?3 OR (executed_at = ?3 AND "
-		"  id IN (SELECT id FROM temp.ties))))",
+		"  temp.touched) AND id <= ?2 AND NOT (executed_at < ?3 OR (executed_at = ?3 AND "
+		"  id IN (SELECT id FROM temp.ties)))",
 		"DELETE FROM main.sheets WHERE job_id IN (SELECT job_id FROM temp.touched)",
 		"DELETE FROM main.jobs WHERE id IN (SELECT job_id FROM temp.touched)",
 		"DELETE FROM main.statelog_extra WHERE job_id IN (SELECT job_id FROM temp.touched)",
@@ -488,15 +611,23 @@ static int copy_live_rows(struct sl_asof *a, const struct sl_asof_job *touched,
 	return rc;
 }
 
-int sl_asof_seed(struct sl_asof *a, const struct sl_asof_job *touched, size_t n_touched,
-		 const struct sl_job_state *states, size_t n_states,
+int sl_asof_prune(struct sl_asof *a, const struct sl_asof_job *touched, size_t n_touched)
+{
+	assert(a->reading && !a->pruned);
+	a->prune_rc = copy_live_rows(a, touched, n_touched);
+	a->pruned = true;
+	return a->prune_rc;
+}
+
+int sl_asof_seed(struct sl_asof *a, const struct sl_job_state *states, size_t n_states,
 		 sl_event *const *execs, size_t n_execs)
 {
 	struct sl_proj *q = a->q;
 	const struct sl_snap_point *pt = a->pt;
-	/* The other jobs' rows first (in a copy: the touched jobs' taken
-	 * back), then the touched jobs' states as of the point. */
-	int rc = copy_live_rows(a, touched, n_touched);
+	/* The other jobs' rows first (sl_asof_prune(); in a copy: the touched
+	 * jobs' taken back), then the touched jobs' states as of the point. */
+	assert(a->pruned);
+	int rc = a->prune_rc;
 	if (rc != SL_OK)
 		goto out;
 	for (size_t i = 0; rc == SL_OK && i < n_states; i++) {

@@ -149,55 +149,91 @@ out:
 
 /* ---- as files ------------------------------------------------------------ */
 
-/* Copies from to to (created).  SL_ENOTFOUND: from does not exist. */
-static int copy_file(struct sl_proj *p, const char *from, const char *to)
+/* The copy loop of sl_proj_copy_file(): copy_file_range(2), in the
+ * kernel, page cache to page cache (about 0.2 s a gigabyte here, several
+ * times less than reading and writing through user space); where the file
+ * system or the kernel cannot, pread(2) and pwrite(2) in 1 MiB blocks. */
+static int copy_fd(int in, int out, const char *from, const char *to, char *msg,
+		   size_t msglen)
 {
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		if (errno == ENOENT)
-			return SL_ENOTFOUND;
-		sl_proj_msg(p, "%s: making a private copy: %s", from, strerror(errno));
-		return SL_EIO;
-	}
-	int o = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (o < 0) {
-		sl_proj_msg(p, "%s: making a private copy: %s", to, strerror(errno));
-		close(in);
-		return SL_EIO;
-	}
+	bool kernel = true;
+	char *buf = NULL;
+	off_t off = 0;
 	int rc = SL_OK;
-	char buf[1 << 16];
 	for (;;) {
-		ssize_t n = read(in, buf, sizeof buf);
+		ssize_t n;
+		const char *failed = from;
+		if (kernel) {
+			n = copy_file_range(in, NULL, out, NULL, (size_t)1 << 30, 0);
+			if (n < 0 && off == 0 && (errno == EXDEV || errno == ENOSYS ||
+						  errno == EOPNOTSUPP || errno == EINVAL)) {
+				kernel = false;
+				continue;
+			}
+		} else {
+			if (!buf && !(buf = malloc((size_t)1 << 20))) {
+				snprintf(msg, msglen, "out of memory");
+				return SL_ENOMEM;
+			}
+			n = pread(in, buf, (size_t)1 << 20, off);
+			for (ssize_t done = 0; n > 0 && done < n;) {
+				ssize_t w = pwrite(out, buf + done, (size_t)(n - done), off + done);
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0) {
+					if (w == 0)
+						errno = ENOSPC;
+					n = -1;
+					failed = to;
+					break;
+				}
+				done += w;
+			}
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			sl_proj_msg(p, "%s: making a private copy: %s", from, strerror(errno));
+			snprintf(msg, msglen, "%s: %s", failed, strerror(errno));
 			rc = SL_EIO;
 			break;
 		}
 		if (n == 0)
 			break;
-		for (ssize_t done = 0; done < n && rc == SL_OK;) {
-			ssize_t w = write(o, buf + done, (size_t)(n - done));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				sl_proj_msg(p, "%s: making a private copy: %s", to,
-					    w < 0 ? strerror(errno) : "nothing written");
-				rc = SL_EIO;
-			} else {
-				done += w;
-			}
-		}
-		if (rc != SL_OK)
-			break;
+		off += n;
 	}
-	if (close(o) != 0 && rc == SL_OK) {
-		sl_proj_msg(p, "%s: making a private copy: %s", to, strerror(errno));
+	free(buf);
+	return rc;
+}
+
+int sl_proj_copy_file(const char *from, const char *to, mode_t mode, char *msg, size_t msglen)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		snprintf(msg, msglen, "%s: %s", from, strerror(errno));
+		return errno == ENOENT ? SL_ENOTFOUND : SL_EIO;
+	}
+	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (out < 0) {
+		snprintf(msg, msglen, "%s: %s", to, strerror(errno));
+		close(in);
+		return SL_EIO;
+	}
+	int rc = copy_fd(in, out, from, to, msg, msglen);
+	if (close(out) != 0 && rc == SL_OK) {
+		snprintf(msg, msglen, "%s: %s", to, strerror(errno));
 		rc = SL_EIO;
 	}
 	close(in);
+	return rc;
+}
+
+/* Copies from to to (created).  SL_ENOTFOUND: from does not exist. */
+static int copy_file(struct sl_proj *p, const char *from, const char *to)
+{
+	char msg[600];
+	int rc = sl_proj_copy_file(from, to, 0600, msg, sizeof msg);
+	if (rc != SL_OK && rc != SL_ENOTFOUND)
+		sl_proj_msg(p, "making a private copy: %s", msg);
 	return rc;
 }
 

@@ -186,6 +186,8 @@ struct sl_snapshot_usage {
 	uint64_t bytes;
 	uint64_t failures;
 	char last_failure[512];
+	uint64_t keyframe_seq;          /* the keyframe's point (history.h), 0: none */
+	uint64_t keyframe_bytes;        /* its file's size */
 };
 
 SL_API int sl_proj_snapshot_usage(struct sl_snapshot_usage *out, sl_proj *p);

@@ -832,6 +832,17 @@ int sl_proj_snapshot_usage(struct sl_snapshot_usage *out, sl_proj *p)
 		return SL_OK;
 	out->failures = p->snap->failures;
 	snprintf(out->last_failure, sizeof out->last_failure, "%s", p->snap->errmsg);
+	struct sl_keyframe kf;
+	char *kf_path = sl_keyframe_path(p);
+	struct stat sb;
+	if (kf_path && stat(kf_path, &sb) == 0)
+		out->keyframe_bytes = (uint64_t)sb.st_size;
+	free(kf_path);
+	char saved[sizeof p->errmsg];
+	memcpy(saved, p->errmsg, sizeof saved);         /* a bad keyframe is not this call's failure */
+	if (out->keyframe_bytes && sl_keyframe_read(p, &kf) == SL_OK)
+		out->keyframe_seq = kf.seq;
+	memcpy(p->errmsg, saved, sizeof saved);
 	return snap_usage(p->snap, &out->points, &out->bytes);
 }
 

@@ -92,20 +92,59 @@ int sl_proj_load_deleted(struct sl_job_state *out, sl_proj *p, const char *job_i
 /* ---- the views as of a point (asof.c) ------------------------------------- */
 
 /* A database of the views as of a point being written (asof.c explains how).
- * Used in this order: begin; from a snapshot point: touched, then seed;
- * finish.  abort at any step instead (nothing is left behind). */
+ * Used in this order: begin; from a snapshot point: touched, prune, then
+ * seed; finish.  abort at any step instead (nothing is left behind). */
 struct sl_asof;
+
+/* The keyframe: a whole database of the views as of one snapshot point,
+ * kept beside them as "<db>.keyframe" (made by time travel: history.h,
+ * sl_tt_keyframe_refresh()), from which the database as of a point near it
+ * is made faster than from the live views (asof.c). */
+struct sl_keyframe {
+	uint64_t seq;                   /* its point */
+	uint32_t crc;                   /* the commit crc there, as it says */
+};
+
+/* "<db>.keyframe" for p's database (the caller's, when p works on a private
+ * copy); NULL when out of memory.  Free it. */
+char *sl_keyframe_path(const sl_proj *p);
+
+/* Reads what the keyframe says of itself: SL_OK when it is a database of
+ * the views of p's log, of this views version, as of its own position;
+ * SL_ENOTFOUND when there is none, SL_ECORRUPT when there is a file that
+ * is not that (why in sl_proj_errmsg(p)).  Whether its point is still the
+ * log's is for the caller to check against the snapshot points. */
+int sl_keyframe_read(sl_proj *p, struct sl_keyframe *out);
+
+/* Makes the database file at made (complete, as sl_asof_finish() leaves
+ * it) the keyframe, replacing the old one atomically. */
+int sl_keyframe_install(sl_proj *p, const char *made);
+
+/* Removes the keyframe, if any. */
+int sl_keyframe_remove(sl_proj *p);
+
+/* How sl_asof_begin() makes the views as of a point. */
+enum sl_asof_way {
+	SL_ASOF_INSERT,                 /* the live rows before it, inserted */
+	SL_ASOF_COPY_LIVE,              /* a copy of the live database (its files, as
+					   of one moment), what came after the point
+					   taken back */
+	SL_ASOF_COPY_KEYFRAME,          /* a copy of the keyframe, what came after
+					   the point taken back (nothing, from the
+					   keyframe's own point) */
+};
 
 /* Starts the database as of a point at out_path (written as
  * "<out_path>.tmp", renamed by finish): from the snapshot point pt
  * (borrowed until finish or abort), or from the start of the log when pt is
- * NULL.  From a point, a read transaction on p's views stays open until the
- * seed; or, when may_copy and the point is past 55% of the live
- * views, the live database is copied first (its pages) and the seed takes
- * back what came after the point.  Refuses (SL_EINVAL) an out_path that
- * names p's database.  Messages in sl_proj_errmsg(p). */
+ * NULL (way is then ignored).  From a point, in the way given: inserting,
+ * a read transaction on p's views stays open until the seed; copying, kf
+ * (SL_ASOF_COPY_KEYFRAME: at or after pt) is the keyframe chosen, refused
+ * if the file is no longer it.  Refuses (SL_EINVAL) an out_path that names
+ * p's database.  Messages in sl_proj_errmsg(p). */
 int sl_asof_begin(struct sl_asof **out, sl_proj *p, const char *out_path,
-		  const struct sl_snap_point *pt, bool may_copy);
+		  const struct sl_snap_point *pt, enum sl_asof_way way,
+		  const struct sl_keyframe *kf);
 
 /* A job with an event after the point, as the read transaction sees it. */
 struct sl_asof_job {
@@ -120,13 +159,19 @@ struct sl_asof_job {
 int sl_asof_touched(struct sl_asof_job **out, size_t *n_out, struct sl_asof *a);
 void sl_asof_jobs_free(struct sl_asof_job *jobs, size_t n);
 
-/* Writes the views as of the point: the live rows of every job not in
- * touched, the states (as of the point) of the touched jobs that were live
- * then, and the history rows as of the point of touched jobs deleted after
- * it, given as their execution_recorded events (with their ids).  Ends the
- * read transaction. */
-int sl_asof_seed(struct sl_asof *a, const struct sl_asof_job *touched, size_t n_touched,
-		 const struct sl_job_state *states, size_t n_states,
+/* Writes the live rows of every job not in touched, as of the point (in a
+ * copy: takes back the rows of the touched jobs and what came after the
+ * point).  It uses only a's own connection and writes nothing of p, not
+ * even a message: it may run in one thread while another reads through p
+ * (the touched jobs' states, for the seed).  A failure is returned, and
+ * again by sl_asof_seed(), which passes its message to p. */
+int sl_asof_prune(struct sl_asof *a, const struct sl_asof_job *touched, size_t n_touched);
+
+/* After sl_asof_prune(): writes the states (as of the point) of the
+ * touched jobs that were live then, and the history rows as of the point
+ * of touched jobs deleted after it, given as their execution_recorded
+ * events (with their ids).  Ends the read transaction. */
+int sl_asof_seed(struct sl_asof *a, const struct sl_job_state *states, size_t n_states,
 		 sl_event *const *execs, size_t n_execs);
 
 /* Applies the rest of the log up to seq through catch-up, finishes the file
@@ -134,8 +179,8 @@ int sl_asof_seed(struct sl_asof *a, const struct sl_asof_job *touched, size_t n_
  * Frees a, whatever the outcome. */
 int sl_asof_finish(struct sl_asof *a, uint64_t seq, uint64_t *replayed);
 
-/* Whether a was made from a copy of the live database (sl_asof_begin()). */
-bool sl_asof_copied(const struct sl_asof *a);
+/* The way a is made (sl_asof_begin()). */
+enum sl_asof_way sl_asof_way(const struct sl_asof *a);
 
 /* Gives up: removes what was written and frees a.  NULL is allowed. */
 void sl_asof_abort(struct sl_asof *a);

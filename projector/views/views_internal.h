@@ -89,6 +89,12 @@ bool sl_proj_views_unwritable(const char *path);
  * there, each in one read transaction; p->db_path becomes the copy. */
 int sl_proj_copy_views(struct sl_proj *p);
 
+/* Copies the file from into to (created with mode, or emptied), from its
+ * start to its end as it is read; in the kernel where it can
+ * (copy_file_range(2)).  SL_ENOTFOUND: from does not exist.  On failure,
+ * msg says what failed. */
+int sl_proj_copy_file(const char *from, const char *to, mode_t mode, char *msg, size_t msglen);
+
 /* Removes the private copies under tmp (statelog-views-*, owned by this
  * user) whose process is gone: each holds a file "owner" with its pid; one
  * without it is removed once an hour old (a copy made by an older build, or

@@ -11,6 +11,7 @@
 #include <criterion/parameterized.h>
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,301 @@ Test(timetravel, a_snapshot_store_of_another_log_is_refused)
 	free(to);
 	free(other);
 	free(odb);
+	sl_proj_close(p);
+	fixture_free(&f);
+}
+
+/* ---- the keyframe -------------------------------------------------------- */
+
+/* Appends up to n events of the workload w, each 1 ms after the log's last
+ * (the workload's own times may be earlier than the log's), its execution
+ * ids moved by id_offset; no assertion,
+ * so that a thread may call it.  Returns the first failure. */
+static int append_after(sl_log *log, sl_workload *w, uint64_t n, int64_t id_offset)
+{
+	int64_t t = sl_log_last_time(log);
+	sl_event *ev;
+	int rc = SL_OK;
+	for (uint64_t k = 0; rc == SL_OK && k < n && sl_workload_next(w, &ev) == 1; k++) {
+		ev->has_time_us = 1;
+		ev->time_us = t += 1000;
+		/* Ids of their own: a second workload numbers its executions
+		 * from 1 again. */
+		if (ev->body_case == STATELOG__EVENT__BODY_EXECUTION_RECORDED &&
+		    ev->execution_recorded->has_execution_id)
+			ev->execution_recorded->execution_id += id_offset;
+		rc = sl_log_append(log, &ev, 1, NULL);
+	}
+	return rc;
+}
+
+/* The live projection, every point kept (none pruned), its keyframe made
+ * near the middle. */
+static sl_proj *open_with_keyframe(struct fixture *f, uint64_t *kf_seq)
+{
+	sl_proj *p = NULL;
+	char err[1024] = "";
+	cr_assert_eq(sl_proj_open(&p, f->log, f->live, NULL, NULL, err, sizeof err), SL_OK,
+		     "%s", err);
+	struct sl_snap_options o;
+	sl_snap_options_init(&o);
+	o.every = 10;
+	o.keep_last = 1000;
+	cr_assert_eq(sl_proj_set_snapshots(p, &o), SL_OK);
+	cr_assert_eq(sl_proj_catch_up(p, NULL), SL_OK, "catch-up: %s", sl_proj_errmsg(p));
+	cr_assert_eq(sl_tt_keyframe_refresh(p, 1, kf_seq), SL_OK, "%s", sl_proj_errmsg(p));
+	cr_assert_gt(*kf_seq, f->n / 10 * 4, "keyframe at %" PRIu64 " of %" PRIu64, *kf_seq, f->n);
+	cr_assert_leq(*kf_seq, f->n / 20 * 11, "keyframe at %" PRIu64 " of %" PRIu64, *kf_seq,
+		      f->n);
+	return p;
+}
+
+/* Every seq: from the keyframe (taken back to a point before it, or
+ * caught up from its own point), the database equals the cut log's, and
+ * equals what the ways without it give. */
+Test(timetravel, from_the_keyframe_every_seq_equals_the_cut_log)
+{
+	struct fixture f;
+	build(&f, true);
+	uint64_t kf = 0;
+	sl_proj *p = open_with_keyframe(&f, &kf);
+	char *before = ph_dump(f.live);
+	char *out = ph_path(f.dir, "at.db");
+	uint64_t back = 0, forward = 0, live_copy = 0;
+	for (uint64_t k = 1; k <= f.n; k++) {
+		char *want = ph_dump(f.cut[k]);
+		static const unsigned modes[] = { 0, SL_TT_NO_KEYFRAME };
+		for (int mode = 0; mode < 2; mode++) {
+			struct sl_tt_report rep;
+			cr_assert_eq(sl_tt_write_db(p, k, out, modes[mode], &rep), SL_OK,
+				     "seq %" PRIu64 " mode %d: %s", k, mode, sl_proj_errmsg(p));
+			cr_assert_eq(rep.damaged + rep.foreign, 0, "seq %" PRIu64 ": %s", k, rep.note);
+			if (mode == 1) {
+				cr_assert_eq(rep.keyframe_seq, 0, "SL_TT_NO_KEYFRAME used it");
+				live_copy += rep.copied;
+			} else if (rep.keyframe_seq) {
+				cr_assert_eq(rep.keyframe_seq, kf);
+				cr_assert(rep.copied);
+				if (rep.snapshot_seq == kf)
+					forward++;
+				else
+					back++;
+				cr_assert_leq(rep.snapshot_seq, k);
+			}
+			char *got = ph_dump(out);
+			cr_assert_str_eq(got, want, "the database as of seq %" PRIu64 " (mode %d, "
+					 "keyframe %" PRIu64 ", point %" PRIu64 ") differs from the "
+					 "log cut there", k, mode, rep.keyframe_seq, rep.snapshot_seq);
+			free(got);
+		}
+		free(want);
+	}
+	cr_assert_gt(back, 0, "never taken back from the keyframe");
+	cr_assert_gt(forward, 0, "never caught up from the keyframe's point");
+	cr_assert_gt(live_copy, 0, "never a copy of the live views");
+	char *now = ph_dump(f.live);
+	cr_assert_str_eq(now, before, "the live views changed");
+	/* Nothing to do while it is in the middle. */
+	uint64_t again = 1;
+	cr_assert_eq(sl_tt_keyframe_refresh(p, 1, &again), SL_OK, "%s", sl_proj_errmsg(p));
+	cr_assert_eq(again, 0, "a keyframe in the middle was made again at %" PRIu64, again);
+	struct sl_snapshot_usage su;
+	cr_assert_eq(sl_proj_snapshot_usage(&su, p), SL_OK);
+	cr_assert_eq(su.keyframe_seq, kf);
+	cr_assert_gt(su.keyframe_bytes, 0);
+	free(now);
+	free(before);
+	free(out);
+	sl_proj_close(p);
+	fixture_free(&f);
+}
+
+/* The views grow past it: the keyframe is made again nearer their middle;
+ * a small log gets none; min_events holds it back. */
+Test(timetravel, the_keyframe_follows_the_growing_log)
+{
+	struct fixture f;
+	build(&f, false);
+	uint64_t kf = 0, made = 1;
+	sl_proj *p = open_with_keyframe(&f, &kf);
+	cr_assert_eq(sl_tt_keyframe_refresh(p, f.n + 1, &made), SL_OK);
+	cr_assert_eq(made, 0);
+	sl_log *log = ph_log(f.log);
+	sl_workload *w = ph_workload(f.n * 2, 11);
+	cr_assert_eq(append_after(log, w, f.n * 2, 10000000), SL_OK, "%s", sl_log_errmsg(log));
+	sl_workload_free(w);
+	cr_assert_eq(sl_log_close(log), SL_OK);
+	cr_assert_eq(sl_proj_catch_up(p, NULL), SL_OK, "%s", sl_proj_errmsg(p));
+	uint64_t last = sl_proj_last_seq(p);
+	cr_assert_gt(last, kf * 2, "the log did not grow enough for the test");
+	cr_assert_eq(sl_tt_keyframe_refresh(p, last + 1, &made), SL_OK);
+	cr_assert_eq(made, 0, "made below min_events");
+	cr_assert_eq(sl_tt_keyframe_refresh(p, 1, &made), SL_OK, "%s", sl_proj_errmsg(p));
+	cr_assert_gt(made, last / 10 * 4, "made again at %" PRIu64 " of %" PRIu64, made, last);
+	cr_assert_leq(made, last / 20 * 11);
+	/* It is the one used now, and gives the projection of the log cut
+	 * there (here: a fresh projection with a limit, the replay). */
+	char *out = ph_path(f.dir, "at.db"), *ref = ph_path(f.dir, "ref.db");
+	struct sl_tt_report rep;
+	uint64_t k = made - 3;
+	cr_assert_eq(sl_tt_write_db(p, k, out, 0, &rep), SL_OK, "%s", sl_proj_errmsg(p));
+	cr_assert_eq(rep.keyframe_seq, made, "point %" PRIu64 " not made from the new keyframe "
+		     "(%" PRIu64 ")", k, rep.keyframe_seq);
+	cr_assert_eq(sl_tt_write_db(p, k, ref, SL_TT_NO_SNAPSHOTS, NULL), SL_OK);
+	char *got = ph_dump(out), *want = ph_dump(ref);
+	cr_assert_str_eq(got, want, "seq %" PRIu64 " from the new keyframe", k);
+	free(got);
+	free(want);
+	free(out);
+	free(ref);
+	sl_proj_close(p);
+	fixture_free(&f);
+}
+
+/* A keyframe that is not one (garbage), or of another log, or whose point
+ * the log no longer has, is said and not used; the next refresh replaces
+ * it. */
+Test(timetravel, a_bad_keyframe_is_not_used_and_is_replaced)
+{
+	struct fixture f;
+	build(&f, true);
+	uint64_t kf = 0;
+	sl_proj *p = open_with_keyframe(&f, &kf);
+	char *path = NULL, *out = ph_path(f.dir, "at.db"), *err = NULL;
+	cr_assert_gt(asprintf(&path, "%s.keyframe", f.live), 0);
+	/* Another log's keyframe: a log of its own, projected, its keyframe
+	 * made, then put in place of f's. */
+	char *other = ph_path(f.dir, "other.log"), *odb = ph_path(f.dir, "other.db");
+	sl_log *l = ph_log(other);
+	ph_append_workload(l, 200, 3);
+	sl_log_close(l);
+	sl_proj *q = NULL;
+	char msg[512];
+	cr_assert_eq(sl_proj_open(&q, other, odb, NULL, NULL, msg, sizeof msg), SL_OK, "%s", msg);
+	struct sl_snap_options o;
+	sl_snap_options_init(&o);
+	o.every = 10;
+	o.keep_last = 1000;
+	sl_proj_set_snapshots(q, &o);
+	cr_assert_eq(sl_proj_catch_up(q, NULL), SL_OK);
+	uint64_t okf = 0;
+	cr_assert_eq(sl_tt_keyframe_refresh(q, 1, &okf), SL_OK, "%s", sl_proj_errmsg(q));
+	cr_assert_gt(okf, 0);
+	sl_proj_close(q);
+	char *okf_path = NULL;
+	cr_assert_gt(asprintf(&okf_path, "%s.keyframe", odb), 0);
+	for (int bad = 0; bad < 3; bad++) {
+		if (bad == 0) {
+			FILE *fp = fopen(path, "w");
+			cr_assert_not_null(fp);
+			fputs("not a database", fp);
+			fclose(fp);
+		} else if (bad == 1) {
+			cr_assert_eq(rename(okf_path, path), 0);
+		} else {
+			/* Its own file, as of a seq that is no snapshot point. */
+			cr_assert_eq(sl_tt_write_db(p, kf + 1, path, SL_TT_NO_COPY, NULL), SL_OK);
+		}
+		uint64_t k = kf - 2;
+		struct sl_tt_report rep;
+		cr_assert_eq(sl_tt_write_db(p, k, out, 0, &rep), SL_OK, "bad %d: %s", bad,
+			     sl_proj_errmsg(p));
+		cr_assert_eq(rep.keyframe_seq, 0, "bad keyframe %d used", bad);
+		cr_assert_geq(rep.damaged, 1, "bad keyframe %d not said", bad);
+		cr_assert(strstr(rep.note, "keyframe"), "bad %d: note: %s", bad, rep.note);
+		char *got = ph_dump(out), *want = ph_dump(f.cut[k]);
+		cr_assert_str_eq(got, want, "bad %d: seq %" PRIu64, bad, k);
+		free(got);
+		free(want);
+		uint64_t made = 0;
+		cr_assert_eq(sl_tt_keyframe_refresh(p, 1, &made), SL_OK, "%s", sl_proj_errmsg(p));
+		cr_assert_eq(made, kf, "bad %d: the keyframe was not made again", bad);
+		cr_assert_eq(sl_tt_write_db(p, k, out, 0, &rep), SL_OK);
+		cr_assert_eq(rep.keyframe_seq, kf, "bad %d: the new keyframe is not used", bad);
+		cr_assert_eq(rep.damaged, 0);
+	}
+	free(okf_path);
+	free(other);
+	free(odb);
+	free(err);
+	free(path);
+	free(out);
+	sl_proj_close(p);
+	fixture_free(&f);
+}
+
+/* The live views copied while another handle catches them up (its WAL
+ * growing, checkpointed and reset as the copies are made): every database
+ * as of a seq is still the cut log's.  (Whether a copy without the WAL
+ * would do is every_seq_equals_a_fresh_projection_of_the_cut_log's: the
+ * live views there are mostly in their WAL.) */
+struct grower {
+	const char *log, *db;
+	uint64_t events;
+	int rc;
+};
+
+static void *grow(void *arg)
+{
+	struct grower *g = arg;
+	sl_proj *q = NULL;
+	char err[512];
+	g->rc = sl_proj_open(&q, g->log, g->db, NULL, NULL, err, sizeof err);
+	struct sl_workload_options wo;
+	sl_workload_options_init(&wo);
+	wo.events = g->events;
+	wo.seed = 23;
+	sl_workload *w = NULL;
+	sl_log *log = NULL;
+	struct sl_log_options lo;
+	sl_log_options_init(&lo);
+	lo.durability = SL_DURABLE_NONE;
+	if (g->rc == SL_OK)
+		g->rc = sl_workload_new(&w, &wo);
+	if (g->rc == SL_OK)
+		g->rc = sl_log_open(&log, g->log, &lo, NULL, err, sizeof err);
+	for (uint64_t i = 0; g->rc == SL_OK && i < g->events; i += 5) {
+		g->rc = append_after(log, w, 5, 20000000);
+		if (g->rc == SL_OK)
+			g->rc = sl_log_flush(log);
+		if (g->rc == SL_OK)
+			g->rc = sl_proj_catch_up(q, NULL);
+	}
+	if (log)
+		sl_log_close(log);
+	sl_workload_free(w);
+	sl_proj_close(q);
+	return NULL;
+}
+
+Test(timetravel, a_copy_of_live_views_being_written_is_one_moment)
+{
+	struct fixture f;
+	build(&f, true);
+	sl_proj *p = open_live(&f, 10, true);
+	uint64_t n = f.n;
+	struct grower g = { .log = f.log, .db = f.live, .events = 1500 };
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, grow, &g), 0);
+	char *out = ph_path(f.dir, "at.db");
+	uint64_t copies = 0;
+	for (int round = 0; round < 3; round++) {
+		for (uint64_t k = n / 2; k <= n; k++) {
+			struct sl_tt_report rep;
+			int rc = sl_tt_write_db(p, k, out, SL_TT_NO_KEYFRAME, &rep);
+			cr_assert_eq(rc, SL_OK, "seq %" PRIu64 ": %s", k, sl_proj_errmsg(p));
+			copies += rep.copied;
+			char *got = ph_dump(out), *want = ph_dump(f.cut[k]);
+			cr_assert_str_eq(got, want, "seq %" PRIu64 " (round %d, copied %d) differs "
+					 "from the log cut there", k, round, rep.copied);
+			free(got);
+			free(want);
+		}
+	}
+	pthread_join(th, NULL);
+	cr_assert_eq(g.rc, SL_OK, "the writer: %s", sl_strerror(g.rc));
+	cr_assert_gt(copies, 0, "no copy of the live views was made");
+	free(out);
 	sl_proj_close(p);
 	fixture_free(&f);
 }
