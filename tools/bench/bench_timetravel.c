@@ -122,9 +122,9 @@ static const char tt_help[] =
 	"slowest single run) and, for the first --runs of them, once without\n"
 	"(median); the audit of a 100-sheet job (--runs, median); and the space the\n"
 	"snapshots and the keyframe take.  Each run starts on a quiet page cache\n"
-	"(sync(2) first, untimed).  The targets it says met or not: the whole\n"
-	"database p90 <= 1.0 s and worst <= 1.5 s with snapshots, one job p50 <=\n"
-	"10 ms.\n"
+	"(the previous output deleted, then sync(2), untimed).  The targets it says\n"
+	"met or not: the whole database p90 <= 1.0 s and worst <= 1.5 s with\n"
+	"snapshots, one job p50 <= 10 ms.\n"
 	"Defaults: --events 1000000 --points 20 --repeat 3 --runs 5 --samples 200\n"
 	"--seed 1.\n"
 	"Exit codes: 0 measured; 1 a failure (I/O, a check of the results); 2 usage.\n";
@@ -272,7 +272,11 @@ int bench_timetravel(int argc, char **argv)
 			/* What is timed is writing the database, not deleting the
 			 * previous run's (a gigabyte, on ext4 ~0.5 s), nor writing
 			 * back what the runs before left dirty: each starts as a
-			 * single `statelog at` would, on a quiet page cache. */
+			 * single `statelog at` would, on a quiet page cache.  (Not
+			 * idle either: on a machine that pages out the page cache
+			 * it has not touched for a few seconds, as this one's
+			 * DAMON does, a pause here makes the next run read the
+			 * views from the disk.) */
 			unlink(out);
 			sync();
 			t0 = cli_mono_s();
