@@ -63,11 +63,10 @@ struct sl_asof {
 	const struct sl_snap_point *pt; /* NULL: from the start */
 	struct sl_deferred d;
 	bool reading;                   /* the read transaction on live is open */
-	/* Made from a copy of the live database (its pages, with the backup
-	 * API) from which what came after the point is taken back, rather than
-	 * from the live rows inserted one by one: for a point past 55% of the
-	 * views (copy_pays()), whose database is most of the live one.  The
-	 * rows are then read from the copy ("main"), not from live. */
+	/* Made from a copy (of the live database or of the keyframe, as
+	 * `way` says) from which what came after the point is taken back,
+	 * rather than from the live rows inserted one by one.  The rows are
+	 * then read from the copy ("main"), not from live. */
 	bool copied;
 	const char *rows;               /* "live" or "main": where the rows are read */
 	enum sl_asof_way way;
@@ -146,8 +145,8 @@ static void detach_live(struct sl_asof *a)
 }
 
 /* Opens q's new file: written behind (wbvfs.c), or through the default VFS
- * for a copy (the backup API writes a WAL database's header, which needs
- * the shared-memory index that VFS has). */
+ * for a copy (a copy of live views in WAL mode is recovered from its WAL,
+ * which needs the shared-memory index that VFS has). */
 static int open_out(struct sl_proj *q, bool copy)
 {
 	char sql[200], msg[512];

@@ -17,7 +17,8 @@
  *   asof.c       the views as of a point into a new file (whole-database time travel)
  *   snapshot.c   the snapshot store: points taken at catch-up's commits, found again
  *   wbvfs.c      an SQLite VFS that writes a file being built from a thread of its own
- *   privcopy.c   a private copy of views that cannot be written
+ *   privcopy.c   a private copy of views that cannot be written; copying a file
+ *   keyframe.c   the keyframe's file: the views as of one point, kept for time travel
  *   sqlerr.c     SQLite failures as messages
  */
 #ifndef SL_VIEWS_H
