@@ -623,8 +623,10 @@ int sl_tt_keyframe_refresh(sl_proj *p, uint64_t min_events, uint64_t *made_seq)
 	}
 	uint64_t at = pt.seq;
 	sl_snap_point_free(&pt);
+	/* A name of this process's own: two processes may refresh at once
+	 * (the last rename wins; both files are whole). */
 	char *path = sl_keyframe_path(p), *made = NULL;
-	if (!path || asprintf(&made, "%s.new", path) < 0) {
+	if (!path || asprintf(&made, "%s.%ld.new", path, (long)getpid()) < 0) {
 		free(path);
 		sl_proj_set_error(p, "out of memory");
 		return SL_ENOMEM;

@@ -42,7 +42,6 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -428,11 +427,6 @@ fail:
 	fail(a, rc);
 	sl_asof_abort(a);
 	return rc;
-}
-
-enum sl_asof_way sl_asof_way(const struct sl_asof *a)
-{
-	return a->way;
 }
 
 void sl_asof_jobs_free(struct sl_asof_job *jobs, size_t n)

@@ -113,21 +113,3 @@ int sl_keyframe_install(sl_proj *p, const char *made)
 	free(path);
 	return rc;
 }
-
-int sl_keyframe_remove(sl_proj *p)
-{
-	char *path = sl_keyframe_path(p);
-	if (!path) {
-		sl_proj_msg(p, "out of memory");
-		return SL_ENOMEM;
-	}
-	int rc = SL_OK;
-	if (unlink(path) != 0 && errno != ENOENT) {
-		sl_proj_msg(p, "removing %s: %s", path, strerror(errno));
-		rc = SL_EIO;
-	} else {
-		remove_journals(path);
-	}
-	free(path);
-	return rc;
-}

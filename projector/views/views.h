@@ -121,9 +121,6 @@ int sl_keyframe_read(sl_proj *p, struct sl_keyframe *out);
  * it) the keyframe, replacing the old one atomically. */
 int sl_keyframe_install(sl_proj *p, const char *made);
 
-/* Removes the keyframe, if any. */
-int sl_keyframe_remove(sl_proj *p);
-
 /* How sl_asof_begin() makes the views as of a point. */
 enum sl_asof_way {
 	SL_ASOF_INSERT,                 /* the live rows before it, inserted */
@@ -179,9 +176,6 @@ int sl_asof_seed(struct sl_asof *a, const struct sl_job_state *states, size_t n_
  * and renames it to out_path.  *replayed (may be NULL): events applied.
  * Frees a, whatever the outcome. */
 int sl_asof_finish(struct sl_asof *a, uint64_t seq, uint64_t *replayed);
-
-/* The way a is made (sl_asof_begin()). */
-enum sl_asof_way sl_asof_way(const struct sl_asof *a);
 
 /* Gives up: removes what was written and frees a.  NULL is allowed. */
 void sl_asof_abort(struct sl_asof *a);
