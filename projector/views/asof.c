@@ -62,19 +62,23 @@ struct sl_asof {
 	const struct sl_snap_point *pt; /* NULL: from the start */
 	struct sl_deferred d;
 	bool reading;                   /* the read transaction on live is open */
-	/* Made from a copy (of the live database or of the keyframe, as
-	 * `way` says) from which what came after the point is taken back,
-	 * rather than from the live rows inserted one by one.  The rows are
-	 * then read from the copy ("main"), not from live. */
-	bool copied;
-	const char *rows;               /* "live" or "main": where the rows are read */
+	/* Made from the live rows inserted one by one, or from a copy (of the
+	 * live database or of the keyframe) from which what came after the
+	 * point is taken back (copied()).  The rows are then read from the
+	 * copy ("main"), not from live. */
 	enum sl_asof_way way;
+	const char *rows;               /* "live" or "main": where the rows are read */
 	struct sl_keyframe kf;          /* SL_ASOF_COPY_KEYFRAME: the one chosen */
 	bool pruned;                    /* sl_asof_prune() ran, */
 	int prune_rc;                   /* with this outcome (its message in q) */
 };
 
 static const char *const db_suffix[] = { "", "-journal", "-wal", "-shm" };
+
+static bool copied(const struct sl_asof *a)
+{
+	return a->way != SL_ASOF_INSERT;
+}
 
 static int exec_sql(struct sl_proj *q, const char *sql, const char *what)
 {
@@ -180,9 +184,9 @@ static bool same_file(const char *a, const char *b)
 				     x.st_dev == y.st_dev && x.st_ino == y.st_ino);
 }
 
-static void remove_files(const char *base, size_t from)
+void sl_proj_remove_db_files(const char *base, bool file_too)
 {
-	for (size_t i = from; i < sizeof db_suffix / sizeof db_suffix[0]; i++) {
+	for (size_t i = file_too ? 0 : 1; i < sizeof db_suffix / sizeof db_suffix[0]; i++) {
 		char *f;
 		if (asprintf(&f, "%s%s", base, db_suffix[i]) >= 0) {
 			unlink(f);
@@ -200,7 +204,7 @@ void sl_asof_abort(struct sl_asof *a)
 	sl_proj_deferred_free(&a->d);
 	sl_proj_close(a->q);
 	if (a->tmp) {
-		remove_files(a->tmp, 0);
+		sl_proj_remove_db_files(a->tmp, true);
 		free(a->tmp);
 	}
 	free(a->out_path);
@@ -380,9 +384,8 @@ int sl_asof_begin(struct sl_asof **out, sl_proj *p, const char *out_path,
 		}
 		a->kf = *kf;
 	}
-	a->copied = a->way != SL_ASOF_INSERT;
-	a->rows = a->copied ? "main" : "live";
-	remove_files(a->tmp, 0);
+	a->rows = copied(a) ? "main" : "live";
+	sl_proj_remove_db_files(a->tmp, true);
 	if ((rc = sl_proj_alloc(&a->q, p->log_dir, a->tmp, NULL)) != SL_OK) {
 		sl_asof_abort(a);
 		sl_proj_msg(p, "out of memory");
@@ -391,7 +394,7 @@ int sl_asof_begin(struct sl_asof **out, sl_proj *p, const char *out_path,
 	struct sl_proj *q = a->q;
 	if ((rc = sl_proj_open_reader(q)))
 		goto fail;
-	if (a->copied) {
+	if (copied(a)) {
 		/* Every row read from the copy, of one moment by construction. */
 		if ((rc = a->way == SL_ASOF_COPY_LIVE ? copy_live(a) : copy_keyframe(a)) ||
 		    (rc = open_copy(a)) || (rc = sl_proj_attach(q)) ||
@@ -579,7 +582,7 @@ static int copy_live_rows(struct sl_asof *a, const struct sl_asof_job *touched,
 	sqlite3_finalize(st);
 	if (rc != SL_OK)
 		return rc;
-	if (a->copied)
+	if (copied(a))
 		return take_back(a, t);
 	static const char *const fixed[] = {
 		"INSERT INTO main.jobs SELECT * FROM live.jobs WHERE id NOT IN "
@@ -728,7 +731,7 @@ int sl_asof_finish(struct sl_asof *a, uint64_t seq, uint64_t *replayed)
 		rc = SL_ESQLITE;
 		goto out;
 	}
-	int s = a->copied ? SQLITE_OK
+	int s = copied(a) ? SQLITE_OK
 			  : sqlite3_file_control(q->db, "main", SL_WBVFS_FCNTL_DRAIN, NULL);
 	if (s != SQLITE_OK) {
 		sl_proj_msg(q, "%s: writing: %s", q->db_path, sqlite3_errstr(s));
@@ -743,7 +746,7 @@ int sl_asof_finish(struct sl_asof *a, uint64_t seq, uint64_t *replayed)
 		goto out;
 	}
 	/* An older file's journals, which SQLite would apply to the new one. */
-	remove_files(a->out_path, 1);
+	sl_proj_remove_db_files(a->out_path, false);
 	if (replayed)
 		*replayed = run.st.events_applied;
 	free(a->tmp);

@@ -83,19 +83,6 @@ int sl_keyframe_read(sl_proj *p, struct sl_keyframe *out)
 	return rc;
 }
 
-/* Removes path's journals, which SQLite would apply to a file of that name. */
-static void remove_journals(const char *path)
-{
-	static const char *const suffix[] = { "-journal", "-wal", "-shm" };
-	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-		char *name = NULL;
-		if (asprintf(&name, "%s%s", path, suffix[i]) >= 0) {
-			unlink(name);
-			free(name);
-		}
-	}
-}
-
 int sl_keyframe_install(sl_proj *p, const char *made)
 {
 	char *path = sl_keyframe_path(p);
@@ -108,7 +95,7 @@ int sl_keyframe_install(sl_proj *p, const char *made)
 		sl_proj_msg(p, "renaming %s to %s: %s", made, path, strerror(errno));
 		rc = SL_EIO;
 	} else {
-		remove_journals(path);
+		sl_proj_remove_db_files(path, false);  /* journals SQLite would apply to it */
 	}
 	free(path);
 	return rc;

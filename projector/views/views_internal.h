@@ -89,6 +89,11 @@ bool sl_proj_views_unwritable(const char *path);
  * there, each in one read transaction; p->db_path becomes the copy. */
 int sl_proj_copy_views(struct sl_proj *p);
 
+/* Removes the journals of the database at base (-journal, -wal, -shm),
+ * which SQLite would apply to a file of that name, and, when file_too, the
+ * file itself (asof.c). */
+void sl_proj_remove_db_files(const char *base, bool file_too);
+
 /* Copies the file from into to (created with mode, or emptied), from its
  * start to its end as it is read; in the kernel where it can
  * (copy_file_range(2)).  SL_ENOTFOUND: from does not exist.  On failure,
